@@ -1,0 +1,1 @@
+"""Derogations domain and data layer. Nothing here imports Streamlit."""

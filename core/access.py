@@ -1,0 +1,76 @@
+"""Who may see which requests and who may act at which tier: the one place row-level access lives."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, true
+from sqlmodel import Session, col, select
+
+from core.enums import Role, Status, Tier
+from core.errors import NotFound
+from core.models import DerogationRequest, User
+
+Req = DerogationRequest
+
+
+def visible_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition for the requests `user` may see. Every list and load goes through it."""
+    if not user.active:
+        return false()
+    role = Role(user.role)
+    submitted = Req.status != Status.DRAFT.value
+    if role is Role.REQUESTER:
+        return Req.trust_code == user.trust_code  # the trust's own drafts too (shift handover)
+    if role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
+        return and_(Req.trust_code == user.trust_code, submitted)
+    if role is Role.REGIONAL_MD:
+        return and_(Req.region_code == user.region_code, submitted)
+    if role is Role.NATIONAL_MDT:
+        return submitted
+    if role is Role.BMA:
+        return col(Req.escalated_to_bma_at).is_not(None)
+    return false()  # administrators manage the system, not requests
+
+
+def can_see_requests(user: User) -> bool:
+    return user.active and Role(user.role) is not Role.ADMIN
+
+
+def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:
+    """The request if `user` may see it; otherwise NotFound, exactly as for an id that does not exist."""
+    try:
+        request_id = int(request_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not -(2**63) <= request_id < 2**63:
+        raise NotFound()
+    query = select(Req).where(Req.id == request_id, visible_filter(user))
+    if for_update:
+        query = query.with_for_update()
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def reviewer_tier(user: User) -> Tier | None:
+    """The tier a user reviews at, if any."""
+    try:
+        return Tier(user.role)
+    except ValueError:
+        return None
+
+
+def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
+    """Requests waiting at `tier` that `user` may act on (their own tier only)."""
+    if reviewer_tier(user) is not tier:
+        return false()
+    return and_(visible_filter(user), Req.status == Status.IN_REVIEW.value, Req.current_tier == tier.value)
+
+
+def is_requester_of(user: User, request: DerogationRequest) -> bool:
+    return user.active and Role(user.role) is Role.REQUESTER and user.trust_code == request.trust_code
+
+
+def all_requests() -> ColumnElement[bool]:
+    """For system jobs (expiry, reports run by the CLI) that act on behalf of no user."""
+    return true()

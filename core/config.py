@@ -1,0 +1,36 @@
+"""Settings read from the environment (or Streamlit secrets, passed in by app.py as env vars)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "derogations.db"
+LONDON_TZ = "Europe/London"
+
+
+def database_url() -> str:
+    """`DATABASE_URL` if set, else a SQLite file under var/ that the app creates on first start."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    idle_timeout_minutes: int = 30
+
+
+def security_settings() -> SecuritySettings:
+    return SecuritySettings(
+        max_failed_logins=int(os.environ.get("DEROG_MAX_FAILED_LOGINS", 5)),
+        lockout_minutes=int(os.environ.get("DEROG_LOCKOUT_MINUTES", 15)),
+        idle_timeout_minutes=int(os.environ.get("DEROG_IDLE_TIMEOUT_MINUTES", 30)),
+    )

@@ -1,0 +1,239 @@
+"""The streamlined request form: its fields, and the checks that give a message per field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+
+from core.clock import format_london, from_london
+from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
+from core.models import DerogationRequest, StrikePeriod
+
+MAX_SHORT = 200
+MAX_LONG = 4000
+MAX_NOTE = 1000
+MAX_COUNT = 100_000
+MAX_DOCTORS = 500
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MUST_EXPLAIN = (Mitigation.CONSULTANTS_SAS, Mitigation.ELECTIVE_STOOD_DOWN)
+ROUTINE_ELECTIVE_MESSAGE = (
+    "Routine elective care is not eligible for a derogation (NHS England letter PRN02106). "
+    "Only major incidents, urgent and emergency care, P1/P2 time-critical treatment, essential cancer care "
+    "and time-critical interventions can be considered."
+)
+
+
+@dataclass
+class RequestForm:
+    """Everything a trust fills in. Times are London wall-clock (naive) or aware datetimes."""
+
+    trust_code: str = ""
+    site: str = ""
+    service: str = ""
+    ward: str = ""
+    category: str = ""
+    priority: str | None = None
+    risk_description: str = ""
+    patients_affected: int | None = None
+    risk_from: datetime | None = None
+    decision_needed_by: datetime | None = None
+    doctors_on_duty: int | None = None
+    minimum_safe_doctors: int | None = None
+    doctors_requested: int | None = None
+    grades_requested: list[str] = field(default_factory=list)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    mitigations: dict[str, dict] = field(default_factory=dict)  # key -> {"tried": bool, "note": str}
+    non_urgent_work_running: bool = False
+    non_urgent_work_note: str = ""
+    local_agreement_sought: bool = False
+    local_agreement_with: str = ""
+    mass_casualty: bool = False
+    contact_name: str = ""
+    contact_role: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+    TIME_FIELDS = ("risk_from", "decision_needed_by", "window_start", "window_end")
+
+    def storable(self) -> dict:
+        """Column values for the request row (times in UTC, text exactly as typed)."""
+        values = asdict(self)
+        for name in self.TIME_FIELDS:
+            if values[name] is not None:
+                values[name] = from_london(values[name])
+        values["mitigations"] = {
+            key: {"tried": bool(entry.get("tried")), "note": str(entry.get("note", ""))}
+            for key, entry in self.mitigations.items()
+            if key in set(Mitigation)
+        }
+        values["priority"] = self.priority or None
+        return values
+
+    @classmethod
+    def from_request(cls, request: DerogationRequest) -> RequestForm:
+        names = {f.name for f in fields(cls)}
+        return cls(**{name: getattr(request, name) for name in names})
+
+
+def _text_errors(form: RequestForm) -> dict[str, str]:
+    """Checks that apply to drafts too: lengths and characters that cannot be stored."""
+    errors: dict[str, str] = {}
+    limits = {
+        "site": MAX_SHORT,
+        "service": MAX_SHORT,
+        "ward": MAX_SHORT,
+        "risk_description": MAX_LONG,
+        "non_urgent_work_note": MAX_NOTE,
+        "local_agreement_with": 500,
+        "contact_name": 120,
+        "contact_role": 120,
+        "contact_phone": 40,
+        "contact_email": 254,
+    }
+    for name, limit in limits.items():
+        value = getattr(form, name)
+        if not isinstance(value, str):
+            errors[name] = "Enter text."
+        elif len(value) > limit:
+            errors[name] = f"Use {limit:,} characters or fewer (you have {len(value):,})."
+        elif "\x00" in value:
+            errors[name] = "Remove the invisible control character from this text."
+    for key, entry in form.mitigations.items():
+        note = entry.get("note", "")
+        if not isinstance(note, str) or len(note) > MAX_NOTE or "\x00" in note:
+            errors[f"mitigation.{key}"] = f"Use plain text of {MAX_NOTE:,} characters or fewer."
+    for name in ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"):
+        value = getattr(form, name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT):
+            errors[name] = f"Enter a whole number between 0 and {MAX_COUNT:,}."
+    for name in RequestForm.TIME_FIELDS:
+        value = getattr(form, name)
+        if value is not None and not isinstance(value, datetime):
+            errors[name] = "Enter a date and time."
+    if form.category and form.category not in set(Category):
+        errors["category"] = "Choose one of the listed categories."
+    if form.priority and form.priority not in set(Priority):
+        errors["priority"] = "Choose P1a, P1b or P2."
+    if any(grade not in set(Grade) for grade in form.grades_requested):
+        errors["grades_requested"] = "Choose grades from the list."
+    return errors
+
+
+def validate_draft(form: RequestForm) -> dict[str, str]:
+    return _text_errors(form)
+
+
+def validate_submission(form: RequestForm, period: StrikePeriod | None, now: datetime) -> dict[str, str]:
+    """Every check for a complete request; an empty dict means it can be submitted."""
+    errors = _text_errors(form)
+    required = {
+        "site": "Enter the hospital site.",
+        "service": "Enter the service or specialty.",
+        "risk_description": "Describe what will happen to which patients if nothing changes.",
+        "contact_name": "Enter the name of the person a reviewer can call back.",
+        "contact_role": "Enter the contact's role.",
+    }
+    for name, message in required.items():
+        if name not in errors and not getattr(form, name).strip():
+            errors[name] = message
+
+    if "category" not in errors:
+        if not form.category:
+            errors["category"] = "Choose the category of care."
+        elif form.category == Category.ROUTINE_ELECTIVE:
+            errors["category"] = ROUTINE_ELECTIVE_MESSAGE
+        elif form.category not in ELIGIBLE_CATEGORIES:
+            errors["category"] = "Choose one of the listed categories."
+        elif form.category == Category.P1_P2_TIME_CRITICAL and not form.priority:
+            errors["priority"] = "Choose the surgical priority: P1a, P1b or P2."
+
+    if "risk_description" not in errors and 0 < len(form.risk_description.strip()) < 20:
+        errors["risk_description"] = "Say more: which patients, what harm, and why now (at least 20 characters)."
+    if "patients_affected" not in errors and not form.patients_affected:
+        errors["patients_affected"] = "Enter how many patients are affected (1 or more)."
+    if "risk_from" not in errors and form.risk_from is None:
+        errors["risk_from"] = "Enter when the risk starts."
+
+    _check_staffing(form, errors)
+    _check_times(form, period, now, errors)
+    _check_mitigations(form, errors)
+
+    if form.non_urgent_work_running and not form.non_urgent_work_note.strip():
+        errors.setdefault("non_urgent_work_note", "Say what non-urgent work is still running and why.")
+    if form.local_agreement_sought and not form.local_agreement_with.strip():
+        errors.setdefault("local_agreement_with", "Say with whom local agreement was sought.")
+    if "contact_phone" not in errors and not PHONE_RE.match(form.contact_phone.strip()):
+        errors["contact_phone"] = "Enter a phone number a reviewer can call, like 0161 276 1234."
+    if "contact_email" not in errors and not EMAIL_RE.match(form.contact_email.strip()):
+        errors["contact_email"] = "Enter an e-mail address in the right format, like name@nhs.net."
+    return errors
+
+
+def _check_staffing(form: RequestForm, errors: dict[str, str]) -> None:
+    if "doctors_on_duty" not in errors and form.doctors_on_duty is None:
+        errors["doctors_on_duty"] = "Enter how many doctors are on duty now (0 or more)."
+    if "minimum_safe_doctors" not in errors and not form.minimum_safe_doctors:
+        errors["minimum_safe_doctors"] = "Enter the minimum safe number of doctors for this service (1 or more)."
+    if "doctors_requested" not in errors and not form.doctors_requested:
+        errors["doctors_requested"] = "Enter how many resident doctors you ask to return (1 or more)."
+    if not form.grades_requested and "grades_requested" not in errors:
+        errors["grades_requested"] = "Choose at least one grade."
+    if any(name in errors for name in ("doctors_on_duty", "minimum_safe_doctors", "doctors_requested")):
+        return
+    gap = form.minimum_safe_doctors - form.doctors_on_duty
+    if gap <= 0:
+        errors["minimum_safe_doctors"] = (
+            "Doctors on duty already meets the minimum safe number: a derogation is only for a service "
+            "that would otherwise be unsafe."
+        )
+    elif form.doctors_requested > min(gap, MAX_DOCTORS):
+        errors["doctors_requested"] = f"Ask for no more than the gap to the minimum safe number ({gap})."
+
+
+def _check_times(form: RequestForm, period: StrikePeriod | None, now: datetime, errors: dict[str, str]) -> None:
+    if period is None:
+        errors["_form"] = "Requests can only be submitted while strike action is in progress. Your draft is kept."
+    if "window_start" not in errors and form.window_start is None:
+        errors["window_start"] = "Enter when the recall should start."
+    if "window_end" not in errors and form.window_end is None:
+        errors["window_end"] = "Enter when the recall should end."
+    if "decision_needed_by" not in errors and form.decision_needed_by is None:
+        errors["decision_needed_by"] = "Enter the time by which a decision is needed."
+    if any(name in errors for name in ("window_start", "window_end", "decision_needed_by")):
+        return
+    start, end = from_london(form.window_start), from_london(form.window_end)
+    needed_by = from_london(form.decision_needed_by)
+    if end <= start:
+        errors["window_end"] = "The recall must end after it starts."
+    elif period is not None and (start < period.starts_at or end > period.ends_at):
+        errors["window_start"] = (
+            f"The recall window must be inside the strike period ({format_london(period.starts_at)} "
+            f"to {format_london(period.ends_at)})."
+        )
+    elif end <= now:
+        errors["window_end"] = "The recall window has already ended."
+    if needed_by <= now:
+        errors["decision_needed_by"] = "The decision-needed-by time must be in the future."
+    elif "window_end" not in errors and needed_by >= end:
+        errors["decision_needed_by"] = "A decision is needed before the recall window ends."
+
+
+def _check_mitigations(form: RequestForm, errors: dict[str, str]) -> None:
+    tried_any = False
+    for mitigation in Mitigation:
+        entry = form.mitigations.get(mitigation.value, {})
+        key = f"mitigation.{mitigation.value}"
+        if key in errors:
+            continue
+        note = str(entry.get("note", "")).strip()
+        if entry.get("tried"):
+            tried_any = True
+            if len(note) < 10:
+                errors[key] = "Say what was done and with what result (at least 10 characters)."
+        elif mitigation in MUST_EXPLAIN and len(note) < 10:
+            errors[key] = "The BMA expects this to be tried: tick it and say what was done, or explain why not."
+    if not tried_any:
+        errors.setdefault("mitigations", "Show what you have already tried: the BMA declines requests without this.")

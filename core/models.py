@@ -1,0 +1,203 @@
+"""Database tables. Times are aware UTC (SQLModel's UTCDateTime); pages show them in Europe/London."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+
+
+class Region(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=8)  # NHS England region code, e.g. Y56
+    name: str = Field(max_length=100)
+
+
+class Trust(SQLModel, table=True):
+    ods_code: str = Field(primary_key=True, max_length=10)
+    name: str = Field(max_length=200)
+    region_code: str = Field(foreign_key="region.code", index=True, max_length=8)
+    postcode: str = Field(default="", max_length=10)
+
+
+class StrikePeriod(SQLModel, table=True):
+    __tablename__ = "strike_period"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    starts_at: datetime
+    ends_at: datetime
+    expired_processed_at: datetime | None = None  # when open requests were closed as expired
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)  # stored lower-case
+    full_name: str = Field(max_length=120)
+    job_title: str = Field(default="", max_length=120)
+    phone: str = Field(default="", max_length=40)
+    role: str = Field(max_length=32)
+    trust_code: str | None = Field(default=None, foreign_key="trust.ods_code", max_length=10)
+    region_code: str | None = Field(default=None, foreign_key="region.code", max_length=8)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per typed e-mail, whether or not the account exists (so a lockout reveals nothing)."""
+
+    __tablename__ = "login_throttle"
+    email: str = Field(primary_key=True, max_length=254)
+    failed_count: int = 0
+    locked_until: datetime | None = None
+    last_failed_at: datetime | None = None
+
+
+class TierTarget(SQLModel, table=True):
+    """Response target per tier, in minutes (configurable by administrators)."""
+
+    __tablename__ = "tier_target"
+    tier: str = Field(primary_key=True, max_length=32)
+    minutes: int
+
+
+class DerogationRequest(SQLModel, table=True):
+    __tablename__ = "derogation_request"
+    __table_args__ = (
+        Index("ix_request_status_tier", "status", "current_tier"),
+        Index("ix_request_region_status", "region_code", "status"),
+        Index("ix_request_trust_status", "trust_code", "status"),
+        Index("ix_request_period_status", "strike_period_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = 1
+    status: str = Field(default="draft", max_length=24)
+    current_tier: str | None = Field(default=None, max_length=32)
+    tier_entered_at: datetime | None = None
+    returned_from_tier: str | None = Field(default=None, max_length=32)
+    strike_period_id: int | None = Field(default=None, foreign_key="strike_period.id")
+
+    # Where
+    trust_code: str = Field(foreign_key="trust.ods_code", max_length=10)
+    region_code: str = Field(foreign_key="region.code", max_length=8)
+    site: str = Field(default="", max_length=200)
+    service: str = Field(default="", max_length=200)
+    ward: str = Field(default="", max_length=200)
+
+    # Why
+    category: str = Field(default="", max_length=40, index=True)
+    priority: str | None = Field(default=None, max_length=8)
+    risk_description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    patients_affected: int | None = None
+    risk_from: datetime | None = None
+    decision_needed_by: datetime | None = None
+
+    # Staffing and what is asked
+    doctors_on_duty: int | None = None
+    minimum_safe_doctors: int | None = None
+    doctors_requested: int | None = None
+    grades_requested: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+    # Evidence
+    mitigations: dict[str, dict] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    non_urgent_work_running: bool = False
+    non_urgent_work_note: str = Field(default="", max_length=2000)
+    local_agreement_sought: bool = False
+    local_agreement_with: str = Field(default="", max_length=500)
+    mass_casualty: bool = Field(default=False, index=True)
+
+    # Who to call back
+    contact_name: str = Field(default="", max_length=120)
+    contact_role: str = Field(default="", max_length=120)
+    contact_phone: str = Field(default="", max_length=40)
+    contact_email: str = Field(default="", max_length=254)
+
+    # Lifecycle
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = Field(default=None, index=True)
+    escalated_to_bma_at: datetime | None = None
+    decided_at: datetime | None = None  # BMA approve / decline
+    closed_at: datetime | None = None
+
+    # The BMA's decision, exactly as given (rule 4)
+    approved_doctors: int | None = None
+    approved_grades: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    approved_window_start: datetime | None = None
+    approved_window_end: datetime | None = None
+    approved_scope: str = Field(default="", max_length=2000)  # ward / service / shifts
+    confirmation_ref: str | None = Field(default=None, max_length=16, unique=True)
+    revoked_at: datetime | None = None
+    revoke_reason: str = Field(default="", max_length=4000)
+    harm_report: str = Field(default="", max_length=8000)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only; each row chains the previous row's hash (tamper evidence)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="derogation_request.id", index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_name: str = Field(default="", max_length=120)
+    actor_role: str = Field(default="", max_length=32)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    from_tier: str | None = Field(default=None, max_length=32)
+    to_tier: str | None = Field(default=None, max_length=32)
+    rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """One row holding the newest audit hash; locking it serialises appends to the chain."""
+
+    __tablename__ = "audit_chain_head"
+    id: int = Field(default=1, primary_key=True)
+    last_hash: str = Field(default="", max_length=64)
+    last_event_id: int | None = None
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="derogation_request.id", index=True)
+    author_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(default_factory=utcnow)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Notification(SQLModel, table=True):
+    """In-app inbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="derogation_request.id")
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(default="", max_length=32)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    read_at: datetime | None = None
+
+
+class EmailOutbox(SQLModel, table=True):
+    """E-mails written in the same transaction as the state change; a worker sends them."""
+
+    __tablename__ = "email_outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+    last_error: str = Field(default="", max_length=1000)

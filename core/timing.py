@@ -1,0 +1,80 @@
+"""Time at tier, response targets and breaches: computed here so every page shows the same figure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, false, or_
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.enums import OPEN_STATUSES, Status, Tier
+from core.errors import ValidationFailed
+from core.models import DerogationRequest, TierTarget
+
+Req = DerogationRequest
+# Defaults in minutes, chosen for a strike where requests are filed as the risk appears (README).
+DEFAULT_TARGETS: dict[Tier, int] = {
+    Tier.CLINICAL_DIRECTOR: 60,
+    Tier.TRUST_MD: 60,
+    Tier.REGIONAL_MD: 120,
+    Tier.NATIONAL_MDT: 120,
+    Tier.BMA: 240,
+}
+NEAR_DEADLINE = timedelta(hours=2)
+
+
+def tier_targets(session: Session) -> dict[Tier, int]:
+    targets = dict(DEFAULT_TARGETS)
+    for row in session.exec(select(TierTarget)).all():
+        if row.tier in set(Tier):
+            targets[Tier(row.tier)] = row.minutes
+    return targets
+
+
+def minutes_at_tier(request: DerogationRequest, now: datetime | None = None) -> float | None:
+    if request.status != Status.IN_REVIEW or request.tier_entered_at is None:
+        return None
+    return ((now or utcnow()) - request.tier_entered_at).total_seconds() / 60
+
+
+def is_breached(request: DerogationRequest, targets: dict[Tier, int], now: datetime | None = None) -> bool:
+    minutes = minutes_at_tier(request, now)
+    return minutes is not None and minutes > targets[Tier(request.current_tier)]
+
+
+def minutes_to_decision(request: DerogationRequest, now: datetime | None = None) -> float | None:
+    if request.decision_needed_by is None:
+        return None
+    return (request.decision_needed_by - (now or utcnow())).total_seconds() / 60
+
+
+def not_decided_in_time(request: DerogationRequest, now: datetime | None = None) -> bool:
+    """Still undecided when its decision-needed-by passed: an outcome of its own in the figures."""
+    if request.decision_needed_by is None or request.status == Status.DRAFT:
+        return False
+    if request.status in OPEN_STATUSES or request.status == Status.EXPIRED:
+        return request.decision_needed_by < (now or utcnow())
+    return False
+
+
+def breached_sql(targets: dict[Tier, int], now: datetime) -> ColumnElement[bool]:
+    """SQL: in review and longer at its tier than the tier's target."""
+    conditions = [
+        and_(Req.current_tier == tier.value, col(Req.tier_entered_at) < now - timedelta(minutes=minutes))
+        for tier, minutes in targets.items()
+    ]
+    return and_(Req.status == Status.IN_REVIEW.value, or_(*conditions) if conditions else false())
+
+
+def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        col(Req.status).in_([Status.IN_REVIEW.value, Status.MORE_INFO.value, Status.EXPIRED.value]),
+        col(Req.decision_needed_by) < now,
+    )
+
+
+def set_target(session: Session, tier: Tier, minutes: int) -> None:
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise ValidationFailed({f"target.{tier.value}": "Enter a target between 1 minute and 7 days (10,080 minutes)."})
+    session.merge(TierTarget(tier=tier.value, minutes=minutes))

@@ -1,0 +1,209 @@
+"""Accounts: argon2 password hashes, sign-in with lockout, and administration of users."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from core import audit
+from core.clock import utcnow
+from core.config import security_settings
+from core.db import write_session
+from core.enums import REGION_ROLES, TRUST_ROLES, Role
+from core.errors import AuthFailed, NotFound, ValidationFailed
+from core.models import LoginThrottle, Region, Trust, User
+
+_hasher = PasswordHasher()
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+# Same message whether the e-mail is unknown or the password wrong: it must not reveal who has an account.
+GENERIC_FAILURE = "The e-mail address or password is not right. Check them and try again."
+# A hash that no password matches, for accounts that cannot sign in with a password.
+UNUSABLE_PASSWORD = "!unusable"
+# Verified when the e-mail is unknown so that a miss costs the same time as a hit.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_scope(role: Role, trust_code: str | None, region_code: str | None, session: Session) -> dict[str, str]:
+    """A role's scope: trust roles need a trust, regional roles a region, national roles neither."""
+    errors: dict[str, str] = {}
+    if role in TRUST_ROLES:
+        if not trust_code or session.get(Trust, trust_code) is None:
+            errors["trust_code"] = "Choose the trust this person works for."
+    elif role in REGION_ROLES and (not region_code or session.get(Region, region_code) is None):
+        errors["region_code"] = "Choose the NHS England region this person covers."
+    return errors
+
+
+def _scoped(role: Role, trust_code: str | None, region_code: str | None) -> tuple[str | None, str | None]:
+    return (trust_code if role in TRUST_ROLES else None, region_code if role in REGION_ROLES else None)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    role: Role | str,
+    password: str | None,
+    trust_code: str | None = None,
+    region_code: str | None = None,
+    job_title: str = "",
+    phone: str = "",
+    created_by: User | None = None,
+) -> User:
+    """Create an account inside the caller's transaction (None password: cannot sign in with one)."""
+    role = Role(role)
+    email = normalise_email(email)
+    errors = check_scope(role, trust_code, region_code, session)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        errors["email"] = "Enter an e-mail address in the right format, like name@nhs.net."
+    elif session.exec(select(User).where(User.email == email)).first() is not None:
+        errors["email"] = "An account with this e-mail address already exists."
+    if not full_name.strip() or len(full_name) > 120:
+        errors["full_name"] = "Enter the person's full name (up to 120 characters)."
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
+    if errors:
+        raise ValidationFailed(errors)
+    trust_code, region_code = _scoped(role, trust_code, region_code)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role.value,
+        trust_code=trust_code,
+        region_code=region_code,
+        job_title=job_title.strip(),
+        phone=phone.strip(),
+        password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
+    )
+    session.add(user)
+    session.flush()
+    audit.append(
+        session,
+        action="user_created",
+        actor=created_by,
+        details={
+            "user_id": user.id,
+            "email": email,
+            "role": role.value,
+            "trust_code": trust_code,
+            "region_code": region_code,
+        },
+    )
+    return user
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User:
+    """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists."""
+    now = now or utcnow()
+    settings = security_settings()
+    email = normalise_email(email)[:254]
+    failure: str | None = None
+    with write_session() as session:
+        throttle = session.get(LoginThrottle, email) or LoginThrottle(email=email)
+        if throttle.locked_until is not None and throttle.locked_until > now:
+            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+            raise AuthFailed(
+                f"Too many failed attempts. Sign-in for this e-mail address is locked for about {minutes} more "
+                "minute(s). An administrator can unlock it sooner."
+            )
+        user = session.exec(select(User).where(User.email == email)).first()
+        valid = user is not None and verify_password(user.password_hash, password)
+        if user is None:
+            verify_password(_DUMMY_HASH, password)  # same cost as a real check
+        if valid and user.active:
+            if throttle.failed_count:
+                throttle.failed_count, throttle.locked_until = 0, None
+                session.add(throttle)
+            return user
+        throttle.failed_count += 1
+        throttle.last_failed_at = now
+        if throttle.failed_count >= settings.max_failed_logins:
+            throttle.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            throttle.failed_count = 0
+        session.add(throttle)
+        failure = GENERIC_FAILURE
+    raise AuthFailed(failure)
+
+
+def unlock(session: Session, email: str, by: User) -> None:
+    throttle = session.get(LoginThrottle, normalise_email(email))
+    if throttle is not None:
+        throttle.failed_count, throttle.locked_until = 0, None
+        session.add(throttle)
+    audit.append(session, action="user_unlocked", actor=by, details={"email": normalise_email(email)})
+
+
+def is_locked(session: Session, email: str, now: datetime | None = None) -> bool:
+    throttle = session.get(LoginThrottle, normalise_email(email))
+    return bool(throttle and throttle.locked_until and throttle.locked_until > (now or utcnow()))
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    by: User,
+    role: Role | str | None = None,
+    trust_code: str | None = None,
+    region_code: str | None = None,
+    active: bool | None = None,
+) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    new_role = Role(role) if role is not None else Role(user.role)
+    errors = check_scope(new_role, trust_code, region_code, session)
+    if errors:
+        raise ValidationFailed(errors)
+    before = {"role": user.role, "trust_code": user.trust_code, "region_code": user.region_code, "active": user.active}
+    user.role = new_role.value
+    user.trust_code, user.region_code = _scoped(new_role, trust_code, region_code)
+    if active is not None:
+        user.active = active
+    session.add(user)
+    after = {"role": user.role, "trust_code": user.trust_code, "region_code": user.region_code, "active": user.active}
+    audit.append(
+        session, action="user_updated", actor=by, details={"user_id": user.id, "before": before, "after": after}
+    )
+    return user
+
+
+def set_password(session: Session, user_id: int, password: str, by: User | None) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters."})
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    audit.append(session, action="password_set", actor=by, details={"user_id": user.id})
+
+
+def idle_expired(last_seen: datetime, now: datetime | None = None) -> bool:
+    """A signed-in session ends after the configured idle time."""
+    return (now or utcnow()) - last_seen > timedelta(minutes=security_settings().idle_timeout_minutes)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.role, User.email)).all())

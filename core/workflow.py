@@ -1,0 +1,503 @@
+"""The escalation route of letter PRN02106 as state changes. Each public function is one transaction
+that writes the new state and exactly one audit row, or raises and changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core import audit, notify
+from core.access import is_requester_of, load_visible, reviewer_tier
+from core.clock import format_london, from_london, utcnow
+from core.db import read_session, write_session
+from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
+from core.errors import NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
+from core.form import RequestForm, validate_draft, validate_submission
+from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Trust, User
+
+Req = DerogationRequest
+MAX_RATIONALE = 4000
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over the phone
+# The tier a request lands at after each reviewer action (None: it leaves the route).
+CLOSING_STATUS = {
+    Action.RESOLVE_LOCALLY: Status.RESOLVED_LOCALLY,
+    Action.DECLINE_CRITERIA: Status.NOT_ELIGIBLE,
+    Action.RETURN_FOR_INFO: Status.MORE_INFO,
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def current_period(session: Session, now: datetime | None = None) -> StrikePeriod | None:
+    """The strike period in progress at `now`, if any."""
+    now = now or utcnow()
+    return session.exec(
+        select(StrikePeriod)
+        .where(StrikePeriod.starts_at <= now, StrikePeriod.ends_at > now)
+        .order_by(col(StrikePeriod.starts_at).desc())
+    ).first()
+
+
+def next_period(session: Session, now: datetime | None = None) -> StrikePeriod | None:
+    now = now or utcnow()
+    return session.exec(
+        select(StrikePeriod).where(StrikePeriod.starts_at > now).order_by(StrikePeriod.starts_at)
+    ).first()
+
+
+def _active_actor(session: Session, actor: User) -> User:
+    """Re-read the actor: a role changed or an account closed since sign-in takes effect at once."""
+    fresh = session.get(User, actor.id) if actor.id is not None else None
+    if fresh is None or not fresh.active:
+        raise PermissionDenied("Your account is not active. Ask an administrator.")
+    return fresh
+
+
+def _rationale(text: str, field_name: str = "rationale") -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed({field_name: "Give your reasons: every action needs a written rationale."})
+    if len(text) > MAX_RATIONALE:
+        raise ValidationFailed({field_name: f"Use {MAX_RATIONALE:,} characters or fewer (you have {len(text):,})."})
+    if "\x00" in text:
+        raise ValidationFailed({field_name: "Remove the invisible control character from this text."})
+    return text
+
+
+def _apply(
+    session: Session,
+    request: DerogationRequest,
+    expected_version: int,
+    actor: User | None,
+    action: Action,
+    changes: dict,
+    *,
+    rationale: str = "",
+    details: dict | None = None,
+    now: datetime,
+) -> DerogationRequest:
+    """Write `changes` only if nobody changed the request since `expected_version`; add the audit row."""
+    if request.version != expected_version:
+        raise StaleVersion()
+    from_status, from_tier = request.status, request.current_tier
+    result = session.execute(
+        update(Req)
+        .where(Req.id == request.id, Req.version == expected_version)
+        .values(**changes, version=Req.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion()
+    session.refresh(request)
+    audit.append(
+        session,
+        action=action.value,
+        actor=actor,
+        request_id=request.id,
+        from_status=from_status,
+        to_status=request.status,
+        from_tier=from_tier,
+        to_tier=request.current_tier,
+        rationale=rationale,
+        details=details or {},
+        at=now,
+    )
+    notify.on_transition(session, request, action, actor, now)
+    return request
+
+
+def _check_trust(session: Session, actor: User, form: RequestForm) -> dict[str, str]:
+    if form.trust_code != actor.trust_code:
+        return {"trust_code": "You can only file requests for your own trust."}
+    if session.get(Trust, form.trust_code) is None:
+        return {"trust_code": "Choose a trust from the list of NHS trusts."}
+    return {}
+
+
+def _require_requester(actor: User, request: DerogationRequest) -> None:
+    if not is_requester_of(actor, request):
+        raise PermissionDenied("Only the trust's requesters can do this.")
+
+
+# ---------------------------------------------------------------- the trust
+
+
+def save_draft(
+    actor: User,
+    form: RequestForm,
+    request_id: int | None = None,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> DerogationRequest:
+    """Create or update a draft. Drafts can be saved at any time, incomplete."""
+    now = now or utcnow()
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        if Role(actor.role) is not Role.REQUESTER:
+            raise PermissionDenied("Only trust requesters can file requests.")
+        errors = validate_draft(form) | _check_trust(session, actor, form)
+        if errors:
+            raise ValidationFailed(errors)
+        values = form.storable()
+        values["region_code"] = session.get(Trust, form.trust_code).region_code
+        if request_id is None:
+            request = Req(**values, created_by_id=actor.id, created_at=now, status=Status.DRAFT.value)
+            session.add(request)
+            session.flush()
+            audit.append(
+                session,
+                action=Action.CREATE.value,
+                actor=actor,
+                request_id=request.id,
+                to_status=Status.DRAFT.value,
+                at=now,
+            )
+            return request
+        request = load_visible(session, actor, request_id)
+        _require_requester(actor, request)
+        if request.status != Status.DRAFT:
+            raise NotAllowed(
+                "Only a draft can be edited. Use 'answer the question' when more information is asked for."
+            )
+        return _apply(session, request, version, actor, Action.UPDATE_DRAFT, values, now=now)
+
+
+def submit(actor: User, request_id: int, version: int, now: datetime | None = None) -> DerogationRequest:
+    """Send a complete draft to the clinical director, only while strike action is in progress."""
+    now = now or utcnow()
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        _require_requester(actor, request)
+        if request.status != Status.DRAFT:
+            raise NotAllowed("This request has already been submitted.")
+        period = current_period(session, now)
+        form = RequestForm.from_request(request)
+        errors = validate_submission(form, period, now) | _check_trust(session, actor, form)
+        if period is None:
+            upcoming = next_period(session, now)
+            errors["_form"] = (
+                "Requests can only be submitted once strike action has started and the risk to patients is present. "
+                + (
+                    f"Submission opens at {format_london(upcoming.starts_at)}. "
+                    if upcoming
+                    else "No strike period is scheduled. "
+                )
+                + "Your draft is kept."
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        changes = {
+            "status": Status.IN_REVIEW.value,
+            "current_tier": Tier.CLINICAL_DIRECTOR.value,
+            "tier_entered_at": now,
+            "submitted_at": now,
+            "strike_period_id": period.id,
+        }
+        details = {"mass_casualty": True} if request.mass_casualty else {}
+        return _apply(session, request, version, actor, Action.SUBMIT, changes, details=details, now=now)
+
+
+def answer_more_info(
+    actor: User,
+    request_id: int,
+    version: int,
+    form: RequestForm,
+    answer: str,
+    now: datetime | None = None,
+) -> DerogationRequest:
+    """The trust answers a 'more information' return; the request goes back to the tier that asked."""
+    now = now or utcnow()
+    answer = _rationale(answer, "answer")
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        _require_requester(actor, request)
+        if request.status != Status.MORE_INFO:
+            raise NotAllowed("Nobody has asked for more information on this request.")
+        period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
+        if period is not None and not (period.starts_at <= now < period.ends_at):
+            period = None
+        errors = validate_submission(form, period, now) | _check_trust(session, actor, form)
+        if errors:
+            raise ValidationFailed(errors)
+        changes = form.storable() | {
+            "status": Status.IN_REVIEW.value,
+            "current_tier": request.returned_from_tier,
+            "tier_entered_at": now,
+            "returned_from_tier": None,
+        }
+        return _apply(session, request, version, actor, Action.RESUBMIT, changes, rationale=answer, now=now)
+
+
+def withdraw(
+    actor: User, request_id: int, version: int, rationale: str, now: datetime | None = None
+) -> DerogationRequest:
+    now = now or utcnow()
+    rationale = _rationale(rationale)
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        _require_requester(actor, request)
+        if request.status not in OPEN_STATUSES and request.status != Status.DRAFT:
+            raise NotAllowed(f"This request is closed ({Status(request.status).label}); it cannot be withdrawn.")
+        changes = {"status": Status.WITHDRAWN.value, "current_tier": None, "closed_at": now}
+        return _apply(session, request, version, actor, Action.WITHDRAW, changes, rationale=rationale, now=now)
+
+
+def record_harm(
+    actor: User, request_id: int, version: int, report: str, now: datetime | None = None
+) -> DerogationRequest:
+    """After a decline (or revocation), the trust records any harm or near miss that followed."""
+    now = now or utcnow()
+    report = _rationale(report, "harm_report")
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        _require_requester(actor, request)
+        if request.status not in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED):
+            raise NotAllowed("Harm or near misses are recorded against declined or revoked requests.")
+        stamped = f"{request.harm_report}\n\n" if request.harm_report else ""
+        changes = {"harm_report": f"{stamped}[{format_london(now)}] {report}"}
+        return _apply(session, request, version, actor, Action.RECORD_HARM, changes, rationale=report, now=now)
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
+    """Nobody reviews what they filed, and nobody acts at two tiers of one request (rule 6)."""
+    if request.created_by_id == actor.id:
+        raise PermissionDenied("You filed this request, so you cannot review it. Another reviewer must act.")
+    review_actions = [a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS)]
+    other_tier = session.exec(
+        select(AuditEvent.from_tier).where(
+            AuditEvent.request_id == request.id,
+            AuditEvent.actor_id == actor.id,
+            col(AuditEvent.action).in_(review_actions),
+            AuditEvent.from_tier != request.current_tier,
+        )
+    ).first()
+    if other_tier is not None:
+        raise PermissionDenied(
+            f"You already acted on this request at the {Tier(other_tier).label} tier; "
+            "a different person must review it at this tier."
+        )
+
+
+def _reviewable(session: Session, actor: User, request_id: int) -> DerogationRequest:
+    request = load_visible(session, actor, request_id)
+    tier = reviewer_tier(actor)
+    if tier is None:
+        raise PermissionDenied("Your role does not review requests.")
+    if request.status != Status.IN_REVIEW:
+        raise NotAllowed(f"This request is not waiting for review ({Status(request.status).label}).")
+    if request.current_tier != tier.value:
+        raise NotAllowed(
+            f"This request is waiting at the {Tier(request.current_tier).label} tier, not yours "
+            f"({tier.label}). Requests move up one tier at a time."
+        )
+    _four_eyes(session, actor, request)
+    return request
+
+
+def review(
+    actor: User,
+    request_id: int,
+    version: int,
+    action: Action | str,
+    rationale: str,
+    now: datetime | None = None,
+) -> DerogationRequest:
+    """A tier below the BMA escalates, resolves locally, returns for more information, or declines."""
+    now = now or utcnow()
+    action = Action(action)
+    rationale = _rationale(rationale)
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = _reviewable(session, actor, request_id)
+        tier = Tier(request.current_tier)
+        if tier is Tier.BMA or action not in TIER_ACTIONS:
+            raise NotAllowed(
+                "The BMA approves or declines; nothing else."
+                if tier is Tier.BMA
+                else "Choose escalate, resolve locally, return for more information, or decline."
+            )
+        if action is Action.ESCALATE:
+            changes = {"current_tier": tier.next.value, "tier_entered_at": now}
+            if tier.next is Tier.BMA:
+                changes["escalated_to_bma_at"] = now
+        elif action is Action.RETURN_FOR_INFO:
+            changes = {"status": Status.MORE_INFO.value, "returned_from_tier": tier.value, "tier_entered_at": now}
+        else:
+            changes = {"status": CLOSING_STATUS[action].value, "current_tier": None, "closed_at": now}
+        return _apply(session, request, version, actor, action, changes, rationale=rationale, now=now)
+
+
+@dataclass
+class BmaDecision:
+    approve: bool
+    rationale: str
+    approved_doctors: int | None = None
+    approved_grades: list[str] = field(default_factory=list)
+    approved_window_start: datetime | None = None
+    approved_window_end: datetime | None = None
+    approved_scope: str = ""
+
+
+def _check_approval(decision: BmaDecision, request: DerogationRequest) -> dict:
+    """What the BMA approves can be narrower than asked, never wider (rule 4)."""
+    errors: dict[str, str] = {}
+    doctors = decision.approved_doctors
+    if not isinstance(doctors, int) or isinstance(doctors, bool) or doctors < 1:
+        errors["approved_doctors"] = "Enter how many doctors are approved (1 or more)."
+    elif doctors > request.doctors_requested:
+        errors["approved_doctors"] = (
+            f"You cannot approve more doctors than were asked for ({request.doctors_requested})."
+        )
+    grades = list(decision.approved_grades)
+    if not grades or any(g not in set(Grade) for g in grades):
+        errors["approved_grades"] = "Choose at least one grade."
+    elif not set(grades) <= set(request.grades_requested):
+        errors["approved_grades"] = (
+            "You can only approve grades that were asked for: " + ", ".join(request.grades_requested) + "."
+        )
+    if decision.approved_window_start is None or decision.approved_window_end is None:
+        errors["approved_window"] = "Enter the approved start and end."
+    else:
+        start, end = from_london(decision.approved_window_start), from_london(decision.approved_window_end)
+        if end <= start:
+            errors["approved_window"] = "The approved window must end after it starts."
+        elif start < request.window_start or end > request.window_end:
+            errors["approved_window"] = (
+                f"The approved window must sit inside the window asked for ({format_london(request.window_start)} "
+                f"to {format_london(request.window_end)})."
+            )
+    if len(decision.approved_scope) > 2000 or "\x00" in decision.approved_scope:
+        errors["approved_scope"] = "Use plain text of 2,000 characters or fewer."
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "approved_doctors": doctors,
+        "approved_grades": [g for g in Grade if g in grades],
+        "approved_window_start": from_london(decision.approved_window_start),
+        "approved_window_end": from_london(decision.approved_window_end),
+        "approved_scope": decision.approved_scope,
+    }
+
+
+def new_confirmation_ref() -> str:
+    raw = "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def bma_decide(
+    actor: User, request_id: int, version: int, decision: BmaDecision, now: datetime | None = None
+) -> DerogationRequest:
+    now = now or utcnow()
+    rationale = _rationale(decision.rationale)
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        if Role(actor.role) is not Role.BMA:
+            load_visible(session, actor, request_id)  # out of scope still reads as not found
+            raise PermissionDenied("Only the BMA approves or declines a derogation.")
+        request = _reviewable(session, actor, request_id)
+        if decision.approve:
+            approved = _check_approval(decision, request)
+            changes = approved | {
+                "status": Status.APPROVED.value,
+                "current_tier": None,
+                "decided_at": now,
+                "closed_at": now,
+                "confirmation_ref": new_confirmation_ref(),
+            }
+            details = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in approved.items()}
+            details["confirmation_ref"] = changes["confirmation_ref"]
+            return _apply(
+                session, request, version, actor, Action.APPROVE, changes, rationale=rationale, details=details, now=now
+            )
+        changes = {"status": Status.DECLINED.value, "current_tier": None, "decided_at": now, "closed_at": now}
+        return _apply(session, request, version, actor, Action.DECLINE, changes, rationale=rationale, now=now)
+
+
+def revoke(actor: User, request_id: int, version: int, reason: str, now: datetime | None = None) -> DerogationRequest:
+    """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
+    now = now or utcnow()
+    reason = _rationale(reason)
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        if Role(actor.role) is not Role.BMA:
+            raise PermissionDenied("Only the BMA can revoke an approval.")
+        if request.status != Status.APPROVED:
+            raise NotAllowed("Only an approved request can be revoked.")
+        changes = {"status": Status.REVOKED.value, "revoked_at": now, "revoke_reason": reason}
+        return _apply(session, request, version, actor, Action.REVOKE, changes, rationale=reason, now=now)
+
+
+# ---------------------------------------------------------------- everyone in scope, and the system
+
+
+def add_comment(actor: User, request_id: int, body: str, now: datetime | None = None) -> Comment:
+    now = now or utcnow()
+    body = _rationale(body, "comment")
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = load_visible(session, actor, request_id)
+        comment = Comment(request_id=request.id, author_id=actor.id, at=now, body=body)
+        session.add(comment)
+        session.flush()
+        audit.append(
+            session,
+            action=Action.COMMENT.value,
+            actor=actor,
+            request_id=request.id,
+            from_status=request.status,
+            to_status=request.status,
+            rationale=body,
+            details={"comment_id": comment.id},
+            at=now,
+        )
+        return comment
+
+
+def expire_ended_periods(now: datetime | None = None) -> int:
+    """Close every request still open when its strike period ended; returns how many were expired."""
+    now = now or utcnow()
+    expired = 0
+    with write_session() as session:
+        periods = session.exec(
+            select(StrikePeriod).where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+        ).all()
+        for period in periods:
+            open_requests = session.exec(
+                select(Req).where(
+                    Req.strike_period_id == period.id, col(Req.status).in_([s.value for s in OPEN_STATUSES])
+                )
+            ).all()
+            for request in open_requests:
+                changes = {"status": Status.EXPIRED.value, "current_tier": None, "closed_at": period.ends_at}
+                _apply(
+                    session,
+                    request,
+                    request.version,
+                    None,
+                    Action.EXPIRE,
+                    changes,
+                    rationale=f"The strike period '{period.name}' ended at {format_london(period.ends_at)}.",
+                    now=now,
+                )
+                expired += 1
+            period.expired_processed_at = now
+            session.add(period)
+    return expired
+
+
+def get_request(actor: User, request_id: object) -> DerogationRequest:
+    """Read one request in the actor's scope (NotFound otherwise)."""
+    with read_session() as session:
+        return load_visible(session, actor, request_id)

@@ -1,0 +1,203 @@
+"""Shared fixtures: a real, migrated database per test (SQLite always; PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import select
+
+from core.clock import utcnow
+from core.db import dispose_engines, migrate, write_session
+from core.enums import Grade, Mitigation, Role
+from core.form import RequestForm
+from core.models import StrikePeriod, User
+from core.reference import load_reference_data
+from core.users import create_user
+
+PG_ADMIN_URL = os.environ.get("DEROG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_PASSWORD = "Test-password-123"
+TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RW6", "RJ1"  # Manchester, Northern Care Alliance (both Y62), Guy's (Y56)
+# Tables holding reference data, kept between PostgreSQL tests; everything else is emptied.
+REFERENCE_TABLES = {"region", "trust", "alembic_version"}
+
+
+def _postgres_reason() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001  (any failure means: not reachable)
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set DEROG_TEST_PG_URL to run these"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file with reference data, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    os.environ["DATABASE_URL"] = url
+    with write_session() as session:
+        load_reference_data(session)
+    dispose_engines()
+    del os.environ["DATABASE_URL"]
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    reason = _postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"derog_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    os.environ["DATABASE_URL"] = url
+    with write_session() as session:
+        load_reference_data(session)
+    dispose_engines()
+    del os.environ["DATABASE_URL"]
+    yield url
+    dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text("select tablename from pg_tables where schemaname = 'public'"))]
+        wipe = [f'"{t}"' for t in tables if t not in REFERENCE_TABLES]
+        conn.execute(text(f"TRUNCATE {', '.join(wipe)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO audit_chain_head (id, last_hash) VALUES (1, '')"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    path = tmp_path / "test.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The database URL under test, set as DATABASE_URL: each data-layer test runs on both engines."""
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_db")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def period(db: str) -> StrikePeriod:
+    """A strike period in progress now."""
+    now = utcnow()
+    with write_session() as session:
+        period = StrikePeriod(name="Test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3))
+        session.add(period)
+    return period
+
+
+class Staff:
+    """Creates users on demand: staff.get(Role.CLINICAL_DIRECTOR, trust="R0A")."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def make(
+        self, role: Role, trust: str | None = None, region: str | None = None, password: str | None = None
+    ) -> User:
+        self.count += 1
+        with write_session() as session:
+            return create_user(
+                session,
+                email=f"{role.value}{self.count}@test.nhs.uk",
+                full_name=f"{role.label} {self.count}",
+                role=role,
+                password=password,
+                trust_code=trust,
+                region_code=region,
+            )
+
+    def team(self, trust: str = TRUST_A, region: str = "Y62") -> dict[Role, User]:
+        """One person per role with scope over `trust`."""
+        return {
+            Role.REQUESTER: self.make(Role.REQUESTER, trust=trust),
+            Role.CLINICAL_DIRECTOR: self.make(Role.CLINICAL_DIRECTOR, trust=trust),
+            Role.TRUST_MD: self.make(Role.TRUST_MD, trust=trust),
+            Role.REGIONAL_MD: self.make(Role.REGIONAL_MD, region=region),
+            Role.NATIONAL_MDT: self.make(Role.NATIONAL_MDT),
+            Role.BMA: self.make(Role.BMA),
+            Role.ADMIN: self.make(Role.ADMIN),
+        }
+
+
+@pytest.fixture
+def staff(db: str) -> Staff:
+    return Staff()
+
+
+@pytest.fixture
+def team(staff: Staff) -> dict[Role, User]:
+    return staff.team()
+
+
+def valid_form(period: StrikePeriod, trust: str = TRUST_A, **overrides) -> RequestForm:
+    """A complete, eligible request whose window sits inside `period`."""
+    now = utcnow()
+    form = RequestForm(
+        trust_code=trust,
+        site="Manchester Royal Infirmary",
+        service="Emergency department",
+        ward="Majors",
+        category="urgent_emergency",
+        risk_description="Only one registrar for 40 patients overnight; sepsis reviews will wait.",
+        patients_affected=40,
+        risk_from=now + timedelta(hours=1),
+        decision_needed_by=now + timedelta(hours=3),
+        doctors_on_duty=1,
+        minimum_safe_doctors=4,
+        doctors_requested=3,
+        grades_requested=[Grade.FY2.value, Grade.ST3_PLUS.value],
+        window_start=now + timedelta(hours=4),
+        window_end=now + timedelta(hours=16),
+        mitigations={
+            Mitigation.CONSULTANTS_SAS.value: {"tried": True, "note": "All eight consultants asked; two are covering."},
+            Mitigation.ELECTIVE_STOOD_DOWN.value: {
+                "tried": True,
+                "note": "All elective lists cancelled for the strike.",
+            },
+        },
+        contact_name="Priya Shah",
+        contact_role="Rota coordinator",
+        contact_phone="0161 276 1234",
+        contact_email="rota@mft.nhs.uk",
+    )
+    for name, value in overrides.items():
+        setattr(form, name, value)
+    return form
+
+
+def find_user(email: str) -> User:
+    with write_session() as session:
+        return session.exec(select(User).where(User.email == email)).one()
