@@ -74,3 +74,20 @@ def is_requester_of(user: User, request: DerogationRequest) -> bool:
 def all_requests() -> ColumnElement[bool]:
     """For system jobs (expiry, reports run by the CLI) that act on behalf of no user."""
     return true()
+
+
+# Which roles may open which page; app.py builds the navigation from this and each page asks it again.
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "file_request": frozenset({Role.REQUESTER}),
+    "my_requests": frozenset({Role.REQUESTER}),
+    "review_queue": frozenset({Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA}),
+    "request_detail": frozenset(Role) - {Role.ADMIN},
+    "dashboard": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "report": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "inbox": frozenset(Role),
+    "admin": frozenset({Role.ADMIN}),
+}
+
+
+def may_open(user: User | None, page: str) -> bool:
+    return user is not None and user.active and Role(user.role) in PAGE_ROLES.get(page, frozenset())

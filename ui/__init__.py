@@ -1,0 +1,1 @@
+"""Streamlit drawing helpers shared by the pages. Rules live in core/, never here."""
