@@ -469,6 +469,10 @@ def expire_ended_periods(now: datetime | None = None) -> int:
     """Close every request still open when its strike period ended; returns how many were expired."""
     now = now or utcnow()
     expired = 0
+    ended = select(StrikePeriod.id).where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+    with read_session() as session:  # the common case, nothing to do, must not take the write lock
+        if session.exec(ended.limit(1)).first() is None:
+            return 0
     with write_session() as session:
         periods = session.exec(
             select(StrikePeriod).where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
