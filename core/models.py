@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -201,3 +201,17 @@ class EmailOutbox(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
     last_error: str = Field(default="", max_length=1000)
+    failed_at: datetime | None = None  # given up: refused for good, or too many attempts (core/mailer.py)
+
+
+class TierReminder(SQLModel, table=True):
+    """One reminder per visit of a request to a tier; the unique key makes sending it idempotent."""
+
+    __tablename__ = "tier_reminder"
+    __table_args__ = (UniqueConstraint("request_id", "tier", "tier_entered_at", name="uq_tier_reminder_visit"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="derogation_request.id", index=True)
+    tier: str = Field(max_length=32)
+    tier_entered_at: datetime
+    sent_at: datetime
+    recipients: int = 0
