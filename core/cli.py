@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from core import audit, workflow
+from core import audit, mailer, workflow
 from core.db import migrate, read_session, write_session
 from core.enums import Role
 from core.errors import DerogationError
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     user.set_defaults(func=_create_user)
     sub.add_parser("expire", help="close open requests whose strike period has ended").set_defaults(func=_expire)
     sub.add_parser("verify-audit", help="check the audit history's hash chain").set_defaults(func=_verify_audit)
+    mailer.add_parser(sub)
     return parser
 
 

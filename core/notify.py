@@ -1,17 +1,23 @@
 """Who must hear about a state change, told in the same transaction: an inbox row each, and an
-outbox e-mail each when SMTP is configured (a worker sends those later; see core/mailer.py)."""
+outbox e-mail each when SMTP is configured (core/mailer.py sends those later, outside the user's
+transaction, so a mail server being down never blocks or loses a state change)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, true
+from sqlalchemy import ColumnElement, func, true, update
 from sqlmodel import Session, col, select
 
-from core.enums import Action, Role, Tier
-from core.models import DerogationRequest, EmailOutbox, Notification, User
+from core.access import visible_filter
+from core.clock import utcnow
+from core.db import read_session, write_session
+from core.enums import Action, Role, Status, Tier
+from core.models import AuditEvent, DerogationRequest, EmailOutbox, Notification, Trust, User
 
+REMINDER = "reminder"  # Notification.kind of a response-target reminder (core/reminders.py)
 TO_REQUESTERS = {
     Action.RETURN_FOR_INFO: "More information is needed",
     Action.RESOLVE_LOCALLY: "Resolved locally",
@@ -22,15 +28,19 @@ TO_REQUESTERS = {
     Action.EXPIRE: "Expired: the strike period ended",
 }
 TO_NEXT_TIER = {Action.SUBMIT, Action.RESUBMIT, Action.ESCALATE}
+INBOX_LIMIT = 200
+# The path of the request page in app.py's navigation (st.Page(..., url_path="request")).
+REQUEST_PATH = "request"
 
 
 def smtp_configured() -> bool:
-    return bool(os.environ.get("DEROG_SMTP_HOST"))
+    return bool(os.environ.get("DEROG_SMTP_HOST", "").strip())
 
 
 def request_link(request_id: int) -> str:
-    base = os.environ.get("DEROG_BASE_URL", "").rstrip("/")
-    return f"{base}/request?id={request_id}"
+    """Deep link to the request page. Relative unless DEROG_BASE_URL says where the app is served."""
+    base = os.environ.get("DEROG_BASE_URL", "").strip().rstrip("/")
+    return f"{base}/{REQUEST_PATH}?id={request_id}"
 
 
 def _tier_scope(tier: Tier, request: DerogationRequest) -> ColumnElement[bool]:
@@ -42,60 +52,109 @@ def _tier_scope(tier: Tier, request: DerogationRequest) -> ColumnElement[bool]:
 
 
 def reviewers_at(session: Session, tiers: list[Tier], request: DerogationRequest) -> list[User]:
+    """Active reviewers of `tiers` whose scope covers the request."""
     users: list[User] = []
     for tier in tiers:
         users += session.exec(
-            select(User).where(User.active, User.role == tier.value, _tier_scope(tier, request))
+            select(User)
+            .where(User.active, User.role == tier.reviewer_role.value, _tier_scope(tier, request))
+            .order_by(User.id)
         ).all()
     return users
 
 
+def _with_role(session: Session, role: Role, scope: ColumnElement[bool]) -> list[User]:
+    return list(session.exec(select(User).where(User.active, User.role == role.value, scope).order_by(User.id)).all())
+
+
 def requesters_of(session: Session, request: DerogationRequest) -> list[User]:
-    return list(
-        session.exec(
-            select(User).where(
-                and_(User.active, User.role == Role.REQUESTER.value, User.trust_code == request.trust_code)
-            )
-        ).all()
-    )
+    return _with_role(session, Role.REQUESTER, User.trust_code == request.trust_code)
+
+
+def _withdrawn_from(session: Session, request: DerogationRequest) -> tuple[str | None, str | None]:
+    """(status, tier) the request was in when withdrawn: its withdraw audit row was just written."""
+    row = session.exec(
+        select(AuditEvent.from_status, AuditEvent.from_tier)
+        .where(AuditEvent.request_id == request.id, AuditEvent.action == Action.WITHDRAW.value)
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _mass(request: DerogationRequest) -> str:
+    return "MASS CASUALTY: " if request.mass_casualty else ""
 
 
 def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
-    """The people who must act or know next, and what to tell them."""
+    """The people who must act or know next, and the headline to tell them."""
     if action is Action.SUBMIT and request.mass_casualty:
         return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"
     if action in TO_NEXT_TIER and request.current_tier:
         tier = Tier(request.current_tier)
-        prefix = "MASS CASUALTY: " if request.mass_casualty else ""
-        return reviewers_at(session, [tier], request), f"{prefix}Waiting for your review ({tier.label})"
+        return reviewers_at(session, [tier], request), f"{_mass(request)}Waiting for your review ({tier.label})"
     if action in TO_REQUESTERS:
-        return requesters_of(session, request), TO_REQUESTERS[action]
+        return requesters_of(session, request), _mass(request) + TO_REQUESTERS[action]
+    if action is Action.WITHDRAW:
+        # Whoever was holding it stops work on it; every tier was alerted to a mass-casualty request.
+        from_status, from_tier = _withdrawn_from(session, request)
+        if from_status == Status.DRAFT.value or from_tier is None:
+            return [], ""
+        tiers = list(Tier) if request.mass_casualty else [Tier(from_tier)]
+        return reviewers_at(session, tiers, request), f"{_mass(request)}Withdrawn by the trust"
+    if action is Action.RECORD_HARM:
+        # NHS England catalogues harm and near misses after declines (the letter's commitment).
+        return _with_role(session, Role.NATIONAL_MDT, true()), "Harm or near miss recorded after a decline"
     return [], ""
 
 
-def on_transition(
-    session: Session, request: DerogationRequest, action: Action, actor: User | None, now: datetime
-) -> None:
-    people, headline = recipients(session, request, action)
-    if not people:
-        return
-    message = f"Request {request.id}: {headline}. {request.service} at {request.site}."
+def _describe(session: Session, request: DerogationRequest, headline: str) -> str:
+    trust = session.get(Trust, request.trust_code)
+    where = ", ".join(part for part in (request.service, request.site) if part)
+    text = f"Request {request.id} ({trust.name if trust else request.trust_code}): {headline}."
+    return f"{text} {where}." if where else text
+
+
+def tell(
+    session: Session,
+    request: DerogationRequest,
+    people: list[User],
+    headline: str,
+    kind: str,
+    now: datetime,
+    actor: User | None = None,
+) -> int:
+    """Inbox row (and outbox e-mail when SMTP is set) for each person once, never the actor; returns how many."""
+    message = _describe(session, request, headline)
     seen: set[int] = set()
     for person in people:
         if person.id in seen or (actor is not None and person.id == actor.id):
             continue
         seen.add(person.id)
-        session.add(Notification(user_id=person.id, request_id=request.id, at=now, kind=action.value, message=message))
+        session.add(Notification(user_id=person.id, request_id=request.id, at=now, kind=kind, message=message))
         if smtp_configured():
             session.add(
                 EmailOutbox(
                     to_address=person.email,
                     subject=f"Derogation request {request.id}: {headline}",
-                    body=f"{message}\n\nOpen the request: {request_link(request.id)}\n",
+                    body=(
+                        f"{message}\n\nOpen the request: {request_link(request.id)}\n\n"
+                        "Sign in to see the request and act on it. This message was sent by the derogations "
+                        "service; replies are not read.\n"
+                    ),
                     created_at=now,
                     next_attempt_at=now,
                 )
             )
+    return len(seen)
+
+
+def on_transition(
+    session: Session, request: DerogationRequest, action: Action, actor: User | None, now: datetime
+) -> None:
+    """Called by the workflow inside the transaction that changed `request`."""
+    people, headline = recipients(session, request, action)
+    if people:
+        tell(session, request, people, headline, action.value, now, actor)
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -104,3 +163,84 @@ def unread_count(session: Session, user: User) -> int:
         .select_from(Notification)
         .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
     ).one()
+
+
+# ---------------------------------------------------------------- the inbox page
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    at: datetime
+    kind: str
+    message: str
+    read: bool
+    request_id: int | None
+    request_status: str | None  # the request's status now, when the reader may still see it
+
+    @property
+    def link(self) -> str | None:
+        return request_link(self.request_id) if self.request_id is not None else None
+
+
+def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_LIMIT) -> list[InboxItem]:
+    """The user's own notifications, newest first, with each request's current status if still visible."""
+    with read_session() as session:
+        query = (
+            select(Notification, DerogationRequest.status)
+            .join(
+                DerogationRequest,
+                (DerogationRequest.id == Notification.request_id) & visible_filter(user),
+                isouter=True,
+            )
+            .where(Notification.user_id == user.id)
+            .order_by(col(Notification.at).desc(), col(Notification.id).desc())
+            .limit(limit)
+        )
+        if unread_only:
+            query = query.where(col(Notification.read_at).is_(None))
+        return [
+            InboxItem(
+                id=n.id,
+                at=n.at,
+                kind=n.kind,
+                message=n.message,
+                read=n.read_at is not None,
+                request_id=n.request_id,
+                request_status=status,
+            )
+            for n, status in session.exec(query).all()
+        ]
+
+
+def mark_read(user: User, notification_ids: list[int], now: datetime | None = None) -> int:
+    """Mark the user's own notifications read (anyone else's ids are ignored); returns how many changed."""
+    if not notification_ids:
+        return 0
+    with write_session() as session:
+        result = session.execute(
+            update(Notification)
+            .where(
+                col(Notification.id).in_(notification_ids),
+                Notification.user_id == user.id,
+                col(Notification.read_at).is_(None),
+            )
+            .values(read_at=now or utcnow())
+        )
+        return result.rowcount
+
+
+def mark_all_read(user: User, now: datetime | None = None) -> int:
+    with write_session() as session:
+        result = session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+            .values(read_at=now or utcnow())
+        )
+        return result.rowcount
+
+
+def unread_for(user: User) -> int:
+    """Unread count in its own read session (for the header)."""
+    with read_session() as session:
+        return unread_count(session, user)

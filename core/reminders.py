@@ -1,0 +1,105 @@
+"""Response-target reminders: when a request passes its tier's target, that tier's reviewers in scope
+are reminded once. One `tier_reminder` row per visit (request, tier, tier_entered_at), inserted with
+ON CONFLICT DO NOTHING, makes the job idempotent however often and from however many processes it runs
+(the mail worker's loop, and the app's pages through `maybe_send_reminders`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import exists
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from core import notify
+from core.clock import format_duration, utcnow
+from core.db import read_session, write_session
+from core.enums import Status, Tier
+from core.models import DerogationRequest, TierReminder
+from core.timing import breached_sql, tier_targets
+
+Req = DerogationRequest
+BATCH = 200  # visits per run; the next run picks up the rest
+APP_MIN_INTERVAL_SECONDS = 60.0
+_last_app_run = 0.0
+_app_lock = threading.Lock()
+
+
+def _reminded():  # noqa: ANN202  (an EXISTS clause)
+    return exists().where(
+        TierReminder.request_id == Req.id,
+        TierReminder.tier == Req.current_tier,
+        TierReminder.tier_entered_at == Req.tier_entered_at,
+    )
+
+
+def due(session: Session, now: datetime, limit: int = BATCH) -> list[tuple[int, str, datetime]]:
+    """(request id, tier, tier_entered_at) of breached visits not yet reminded, oldest first."""
+    rows = session.exec(
+        select(Req.id, Req.current_tier, Req.tier_entered_at)
+        .where(breached_sql(tier_targets(session), now), ~_reminded())
+        .order_by(Req.tier_entered_at, Req.id)
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _record_once(session: Session, request: DerogationRequest, recipients: int, now: datetime) -> bool:
+    """Claim this visit's reminder; False if another run already did."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(TierReminder)
+        .values(
+            request_id=request.id,
+            tier=request.current_tier,
+            tier_entered_at=request.tier_entered_at,
+            sent_at=now,
+            recipients=recipients,
+        )
+        .on_conflict_do_nothing(index_elements=["request_id", "tier", "tier_entered_at"])
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Remind each breached tier visit's reviewers once; returns how many visits were reminded."""
+    now = now or utcnow()
+    with read_session() as session:
+        pending = due(session, now)
+    if not pending:
+        return 0  # the common case costs one indexed read and no write lock
+    sent = 0
+    with write_session() as session:
+        targets = tier_targets(session)
+        for request_id, tier_value, entered in pending:
+            request = session.exec(select(Req).where(Req.id == request_id).with_for_update()).one()
+            if (request.status, request.current_tier, request.tier_entered_at) != (
+                Status.IN_REVIEW.value,
+                tier_value,
+                entered,
+            ):
+                continue  # acted on since the read: that visit is over
+            tier = Tier(tier_value)
+            people = notify.reviewers_at(session, [tier], request)
+            if not _record_once(session, request, len({p.id for p in people}), now):
+                continue
+            waited = format_duration((now - entered).total_seconds() / 60)
+            headline = (
+                f"{'MASS CASUALTY: ' if request.mass_casualty else ''}REMINDER: waiting {waited} for your review, "
+                f"past the {tier.label} target of {format_duration(targets[tier])}"
+            )
+            notify.tell(session, request, people, headline, notify.REMINDER, now)
+            sent += 1
+    return sent
+
+
+def maybe_send_reminders(now: datetime | None = None) -> int:
+    """For pages: run the job at most once a minute per process, so a page view stays cheap."""
+    global _last_app_run
+    with _app_lock:
+        if time.monotonic() - _last_app_run < APP_MIN_INTERVAL_SECONDS and _last_app_run:
+            return 0
+        _last_app_run = time.monotonic()
+    return send_due_reminders(now)
