@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from core.config import PROJECT_ROOT, database_url
@@ -19,6 +21,8 @@ from core.config import PROJECT_ROOT, database_url
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Locked (SQLite), unreachable or dropped (PostgreSQL), or no pooled connection free: all mean "try again".
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class DatabaseBusy(Exception):
@@ -28,14 +32,19 @@ class DatabaseBusy(Exception):
         super().__init__("The system is busy and could not save just now. Nothing was lost: please try again.")
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def sqlite_busy_timeout_ms() -> int:
+    """How long a writer waits for SQLite's lock before the user is told to try again."""
+    return int(os.environ.get("DEROG_SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+
+
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and late).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -49,10 +58,14 @@ def _tune_sqlite(engine: Engine) -> None:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _tune_sqlite(engine)
+        busy_timeout_ms = sqlite_busy_timeout_ms()
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+        _tune_sqlite(engine, busy_timeout_ms)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # A host that drops packets must not hang the page: give up and say "try again" after 10 s.
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 10}
+        )
     return engine
 
 
@@ -78,7 +91,7 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
     try:
         with Session(engine or get_engine(), expire_on_commit=False) as session:
             yield session
-    except OperationalError as exc:
+    except UNAVAILABLE as exc:
         raise DatabaseBusy() from exc
 
 
@@ -89,7 +102,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     try:
         with Session(engine.execution_options(write=True), expire_on_commit=False) as session, session.begin():
             yield session
-    except OperationalError as exc:
+    except UNAVAILABLE as exc:
         raise DatabaseBusy() from exc
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
+from core.inputs import UNSTORABLE_MESSAGE, plausible_time, unstorable
 from core.models import DerogationRequest, StrikePeriod
 
 MAX_SHORT = 200
@@ -99,11 +100,11 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
             errors[name] = "Enter text."
         elif len(value) > limit:
             errors[name] = f"Use {limit:,} characters or fewer (you have {len(value):,})."
-        elif "\x00" in value:
-            errors[name] = "Remove the invisible control character from this text."
+        elif unstorable(value):
+            errors[name] = UNSTORABLE_MESSAGE
     for key, entry in form.mitigations.items():
         note = entry.get("note", "")
-        if not isinstance(note, str) or len(note) > MAX_NOTE or "\x00" in note:
+        if not isinstance(note, str) or len(note) > MAX_NOTE or unstorable(note):
             errors[f"mitigation.{key}"] = f"Use plain text of {MAX_NOTE:,} characters or fewer."
     for name in ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"):
         value = getattr(form, name)
@@ -111,7 +112,7 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
             errors[name] = f"Enter a whole number between 0 and {MAX_COUNT:,}."
     for name in RequestForm.TIME_FIELDS:
         value = getattr(form, name)
-        if value is not None and not isinstance(value, datetime):
+        if value is not None and not plausible_time(value):
             errors[name] = "Enter a date and time."
     if form.category and form.category not in set(Category):
         errors["category"] = "Choose one of the listed categories."

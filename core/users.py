@@ -15,6 +15,7 @@ from core.config import security_settings
 from core.db import write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
+from core.inputs import unstorable
 from core.models import LoginThrottle, Region, Trust, User
 
 _hasher = PasswordHasher()
@@ -75,12 +76,16 @@ def create_user(
     role = Role(role)
     email = normalise_email(email)
     errors = check_scope(role, trust_code, region_code, session)
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > 254 or unstorable(email):
         errors["email"] = "Enter an e-mail address in the right format, like name@nhs.net."
     elif session.exec(select(User).where(User.email == email)).first() is not None:
         errors["email"] = "An account with this e-mail address already exists."
-    if not full_name.strip() or len(full_name) > 120:
+    if not full_name.strip() or len(full_name) > 120 or unstorable(full_name):
         errors["full_name"] = "Enter the person's full name (up to 120 characters)."
+    if len(job_title) > 120 or unstorable(job_title):
+        errors["job_title"] = "Enter the job title as plain text (up to 120 characters)."
+    if len(phone) > 40 or unstorable(phone):
+        errors["phone"] = "Enter the phone number as plain text (up to 40 characters)."
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
     if errors:
@@ -118,6 +123,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     now = now or utcnow()
     settings = security_settings()
     email = normalise_email(email)[:254]
+    if unstorable(email):
+        raise AuthFailed(GENERIC_FAILURE)  # no account can have such an address
     failure: str | None = None
     with write_session() as session:
         throttle = session.get(LoginThrottle, email) or LoginThrottle(email=email)

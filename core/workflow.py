@@ -17,10 +17,12 @@ from core.db import read_session, write_session
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
 from core.errors import NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
+from core.inputs import UNSTORABLE_MESSAGE, plausible_time, unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Trust, User
 
 Req = DerogationRequest
 MAX_RATIONALE = 4000
+MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over the phone
 # The tier a request lands at after each reviewer action (None: it leaves the route).
 CLOSING_STATUS = {
@@ -63,8 +65,8 @@ def _rationale(text: str, field_name: str = "rationale") -> str:
         raise ValidationFailed({field_name: "Give your reasons: every action needs a written rationale."})
     if len(text) > MAX_RATIONALE:
         raise ValidationFailed({field_name: f"Use {MAX_RATIONALE:,} characters or fewer (you have {len(text):,})."})
-    if "\x00" in text:
-        raise ValidationFailed({field_name: "Remove the invisible control character from this text."})
+    if unstorable(text):
+        raise ValidationFailed({field_name: UNSTORABLE_MESSAGE})
     return text
 
 
@@ -272,6 +274,11 @@ def record_harm(
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
     """Nobody reviews what they filed, and nobody acts at two tiers of one request (rule 6)."""
     if request.created_by_id == actor.id:
+        if len(changes["harm_report"]) > MAX_HARM_RECORD:
+            room = max(0, MAX_HARM_RECORD - len(changes["harm_report"]) + len(report))
+            raise ValidationFailed(
+                {"harm_report": f"The harm record of this request is nearly full: use {room:,} characters or fewer."}
+            )
         raise PermissionDenied("You filed this request, so you cannot review it. Another reviewer must act.")
     review_actions = [a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS)]
     other_tier = session.exec(
@@ -315,7 +322,10 @@ def review(
 ) -> DerogationRequest:
     """A tier below the BMA escalates, resolves locally, returns for more information, or declines."""
     now = now or utcnow()
-    action = Action(action)
+    try:
+        action = Action(action)
+    except ValueError:
+        raise NotAllowed("Choose escalate, resolve locally, return for more information, or decline.") from None
     rationale = _rationale(rationale)
     with write_session() as session:
         actor = _active_actor(session, actor)
@@ -366,7 +376,7 @@ def _check_approval(decision: BmaDecision, request: DerogationRequest) -> dict:
         errors["approved_grades"] = (
             "You can only approve grades that were asked for: " + ", ".join(request.grades_requested) + "."
         )
-    if decision.approved_window_start is None or decision.approved_window_end is None:
+    if not (plausible_time(decision.approved_window_start) and plausible_time(decision.approved_window_end)):
         errors["approved_window"] = "Enter the approved start and end."
     else:
         start, end = from_london(decision.approved_window_start), from_london(decision.approved_window_end)
@@ -377,7 +387,8 @@ def _check_approval(decision: BmaDecision, request: DerogationRequest) -> dict:
                 f"The approved window must sit inside the window asked for ({format_london(request.window_start)} "
                 f"to {format_london(request.window_end)})."
             )
-    if len(decision.approved_scope) > 2000 or "\x00" in decision.approved_scope:
+    scope = decision.approved_scope
+    if not isinstance(scope, str) or len(scope) > 2000 or unstorable(scope):
         errors["approved_scope"] = "Use plain text of 2,000 characters or fewer."
     if errors:
         raise ValidationFailed(errors)
