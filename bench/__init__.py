@@ -1,0 +1,1 @@
+"""Benchmarks: bulk seeding, write throughput and page run times (python -m bench)."""
