@@ -59,8 +59,9 @@ def _record_once(session: Session, request: DerogationRequest, recipients: int, 
             recipients=recipients,
         )
         .on_conflict_do_nothing(index_elements=["request_id", "tier", "tier_entered_at"])
+        .returning(TierReminder.id)  # rowcount is not reliable for ORM inserts: a returned id is
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).first() is not None
 
 
 def send_due_reminders(now: datetime | None = None) -> int:
