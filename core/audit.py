@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
+from core.access import load_visible
 from core.clock import utcnow
-from core.models import AuditChainHead, AuditEvent, User
+from core.errors import NotFound
+from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
 
 SYSTEM_ACTOR = "system"
 HASHED_FIELDS = (
@@ -89,17 +95,23 @@ class ChainReport:
     rows_checked: int
     first_bad_id: int | None
     problem: str
+    last_hash: str = ""
+    missing_anchors: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None
+        return self.first_bad_id is None and not self.missing_anchors
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk every row in id order; name the first whose hash or link does not match."""
+def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = ()) -> ChainReport:
+    """Walk every row in id order; name the first whose hash or link does not match.
+
+    `anchors` are row hashes recorded earlier (e.g. printed by a past check): someone able to rewrite
+    the whole table could recompute every hash, but could not make an old, recorded hash reappear."""
     previous = ""
     checked = 0
     last_id = 0
+    pending = {a.strip().lower() for a in anchors if a.strip()}
     while True:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
@@ -114,9 +126,149 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
                 )
             if compute_hash(row) != row.row_hash:
                 return ChainReport(checked, row.id, "its content does not match its hash (it was edited)")
+            pending.discard(row.row_hash)
             previous = row.row_hash
             last_id = row.id
     head = session.get(AuditChainHead, 1)
     if head is not None and head.last_hash != previous:
         return ChainReport(checked, last_id or None, "the newest rows are missing (the chain head does not match)")
-    return ChainReport(checked, None, "")
+    if pending:
+        return ChainReport(
+            checked,
+            None,
+            "hashes recorded earlier are no longer in the chain (it was rewritten)",
+            previous,
+            tuple(sorted(pending)),
+        )
+    return ChainReport(checked, None, "", previous)
+
+
+# ---------------------------------------------------------------- export for readers outside the system
+# The exact recipe is in docs/audit-chain.md; scripts/verify_audit_csv.py re-checks a file with it.
+
+EXPORT_COLUMNS = ("id", *HASHED_FIELDS[:-1], "prev_hash", "row_hash")
+PERIOD_FLAG = "period_request"  # not hashed: marks the rows about the period's own requests
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection). Such a cell gets one
+# leading apostrophe, and so does a cell already starting with one, so the verifier strips exactly one.
+_SPREADSHEET_START = ("=", "+", "-", "@", "\t", "\r", "'")
+EXPORT_BATCH = 2000
+
+
+def _protect(cell: str) -> str:
+    return "'" + cell if cell.startswith(_SPREADSHEET_START) else cell
+
+
+def export_cells(event: AuditEvent) -> list[str]:
+    """One row of the export: every hashed value in its canonical text form, then the two hashes."""
+    cells = [str(event.id)]
+    for name in HASHED_FIELDS[:-1]:
+        value = _canonical(getattr(event, name))
+        if name == "details":
+            cells.append(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+        else:
+            cells.append("" if value is None else str(value))  # empty = null (these never hold "")
+    cells += [event.prev_hash, event.row_hash]
+    return [_protect(cell) for cell in cells]
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    rows: int
+    first_id: int | None
+    last_id: int | None
+    first_prev_hash: str
+    last_row_hash: str
+
+
+def write_csv(
+    events: Iterable[AuditEvent], out: TextIO, flag: Callable[[AuditEvent], bool] | None = None
+) -> ExportSummary:
+    """Write `events` (oldest first) as CSV to `out`, which must be opened with newline=""."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*EXPORT_COLUMNS, PERIOD_FLAG] if flag else EXPORT_COLUMNS)
+    rows, first, last = 0, None, None
+    for event in events:
+        cells = export_cells(event)
+        writer.writerow([*cells, "yes" if flag(event) else "no"] if flag else cells)
+        rows += 1
+        first = first or event
+        last = event
+    return ExportSummary(
+        rows,
+        first.id if first else None,
+        last.id if last else None,
+        first.prev_hash if first else "",
+        last.row_hash if last else "",
+    )
+
+
+def _request_id(value: object) -> int:
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < number < 2**63:
+        raise NotFound()
+    return number
+
+
+def request_events(session: Session, request_id: object, viewer: User | None = None) -> list[AuditEvent]:
+    """One request's audit rows, oldest first. With a viewer, out of scope reads exactly as missing;
+    without one (the command line, run by whoever runs the server) every request is readable."""
+    if viewer is not None:
+        number = load_visible(session, viewer, request_id).id
+    else:
+        number = _request_id(request_id)
+        if session.get(DerogationRequest, number) is None:
+            raise NotFound()
+    return list(session.exec(select(AuditEvent).where(AuditEvent.request_id == number).order_by(AuditEvent.id)))
+
+
+def export_request(session: Session, out: TextIO, request_id: object, viewer: User | None = None) -> ExportSummary:
+    """A request's history. Each row re-checks on its own; rows in between belong to other requests,
+    so the links between them are checked by verify-audit or a period export, not by this file."""
+    return write_csv(request_events(session, request_id, viewer), out)
+
+
+def _segment(session: Session, first_id: int, last_id: int) -> Iterator[tuple[AuditEvent, int | None]]:
+    after = first_id - 1
+    while True:
+        batch = session.exec(
+            select(AuditEvent, DerogationRequest.strike_period_id)
+            .outerjoin(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
+            .where(AuditEvent.id > after, AuditEvent.id <= last_id)
+            .order_by(AuditEvent.id)
+            .limit(EXPORT_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1][0].id
+
+
+def export_period(session: Session, out: TextIO, period_id: object) -> ExportSummary:
+    """The unbroken stretch of the chain from the first to the last row about the period's requests,
+    so every link can be checked. Rows in between about other things (users, other periods' drafts)
+    are included and flagged "no": this export is for the command line, not for a page."""
+    try:
+        period = session.get(StrikePeriod, int(period_id))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        period = None
+    if period is None:
+        raise NotFound("strike period")
+    first_id, last_id = session.exec(
+        select(func.min(AuditEvent.id), func.max(AuditEvent.id))
+        .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
+        .where(DerogationRequest.strike_period_id == period.id)
+    ).one()
+    if first_id is None:
+        return write_csv([], out, flag=lambda _event: False)
+    in_period: set[int] = set()
+
+    def events() -> Iterator[AuditEvent]:
+        for event, event_period in _segment(session, first_id, last_id):
+            if event_period == period.id:
+                in_period.add(event.id)
+            yield event
+
+    return write_csv(events(), out, flag=lambda event: event.id in in_period)

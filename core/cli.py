@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
+from pathlib import Path
 
-from core import audit, mailer, workflow
-from core.db import migrate, read_session, write_session
+from core import audit, backup, mailer, workflow
+from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
 from core.errors import DerogationError
 from core.reference import load_reference_data
@@ -65,14 +67,69 @@ def _expire(_: argparse.Namespace) -> int:
     return 0
 
 
-def _verify_audit(_: argparse.Namespace) -> int:
+def _verify_audit(args: argparse.Namespace) -> int:
     with read_session() as session:
-        report = audit.verify_chain(session)
+        report = audit.verify_chain(session, anchors=args.anchor)
     if report.ok:
         print(f"Audit chain intact: {report.rows_checked} rows checked.")
+        print(f"Newest hash: {report.last_hash or '(empty chain)'}")
+        print("Record it somewhere else: `verify-audit --anchor HASH` later shows the history was not rewritten.")
         return 0
-    print(f"Audit chain BROKEN at row {report.first_bad_id}: {report.problem}.")
+    if report.first_bad_id is None:
+        print(f"Audit chain BROKEN: {report.problem}: {', '.join(report.missing_anchors)}.")
+    else:
+        print(f"Audit chain BROKEN at row {report.first_bad_id}: {report.problem}.")
     return 1
+
+
+def _export_audit(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # names and rationales inside
+    try:
+        with read_session() as session, partial.open("w", encoding="utf-8", newline="") as handle:
+            if args.request is not None:
+                summary = audit.export_request(session, handle, args.request)
+            else:
+                summary = audit.export_period(session, handle, args.period)
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    check = "--request-export " if args.request is not None else ""
+    print(f"Wrote {summary.rows} audit row(s) to {out}.")
+    print(f"Anyone can re-check it: python scripts/verify_audit_csv.py {check}{out}")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    snapshot = backup.backup(args.out)
+    print(
+        f"Backed up to {snapshot.path}: {snapshot.requests} request(s), {snapshot.audit_rows} audit row(s), "
+        "integrity and audit chain checked."
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    target = backup.sqlite_file()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("Refused: add --yes to replace the database without being asked.", file=sys.stderr)
+            return 2
+        answer = input(f"This replaces {target} with {args.source}. Type RESTORE to go on: ")
+        if answer.strip() != "RESTORE":
+            print("Nothing was changed.")
+            return 1
+    snapshot, saved = backup.restore(args.source)
+    if saved:
+        print(f"The database as it was is kept at {saved}.")
+    print(
+        f"Restored {target} from {args.source}: {snapshot.requests} request(s), {snapshot.audit_rows} audit row(s), "
+        "integrity and audit chain checked."
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="omit to be asked (keeps it out of shell history)")
     user.set_defaults(func=_create_user)
     sub.add_parser("expire", help="close open requests whose strike period has ended").set_defaults(func=_expire)
-    sub.add_parser("verify-audit", help="check the audit history's hash chain").set_defaults(func=_verify_audit)
+    verify = sub.add_parser("verify-audit", help="check the audit history's hash chain")
+    verify.add_argument("--anchor", action="append", default=[], help="a hash printed by an earlier check")
+    verify.set_defaults(func=_verify_audit)
+    export = sub.add_parser("export-audit", help="write the audit history of a request or strike period as CSV")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--request", type=int, help="request id")
+    which.add_argument("--period", type=int, help="strike period id")
+    export.add_argument("--out", required=True, help="CSV file to write")
+    export.set_defaults(func=_export_audit)
+    save = sub.add_parser("backup", help="consistent online backup of the SQLite database")
+    save.add_argument("--out", required=True, help="new file to write")
+    save.set_defaults(func=_backup)
+    load = sub.add_parser("restore", help="replace the SQLite database with a checked backup")
+    load.add_argument("--from", dest="source", required=True, help="backup file")
+    load.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    load.set_defaults(func=_restore)
     mailer.add_parser(sub)
     return parser
 
@@ -101,6 +173,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except DerogationError as exc:
+    except (DerogationError, DatabaseBusy) as exc:
         print(f"Refused: {exc}", file=sys.stderr)
         return 2

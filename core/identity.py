@@ -1,0 +1,72 @@
+"""Optional sign-in through an organisation's identity provider (OIDC, Streamlit's st.login).
+
+The provider proves who someone is; this service still decides what they may do. An identity is
+mapped by its e-mail claim to one of our own active accounts, with its role and scope; an address
+without an account gets nothing. The page passes `dict(st.user)` in; core never imports streamlit.
+Configuration: docs/identity.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from core.errors import AuthFailed
+from core.inputs import unstorable
+from core.models import User
+from core.users import EMAIL_RE, normalise_email
+
+NO_EMAIL = (
+    "Your organisation's sign-in did not tell us your e-mail address, so we cannot find your account. "
+    "Ask your administrator."
+)
+UNVERIFIED = "Your organisation has not verified this e-mail address, so it cannot be used to sign in here."
+WRONG_DOMAIN = "This service does not accept sign-in with e-mail addresses from that organisation."
+NOT_REGISTERED = (
+    "Signed in with your organisation, but {email} has no active account in this service. "
+    "Ask an administrator to add you (they choose your role and trust or region)."
+)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    email_claim: str = "email"
+    allowed_domains: tuple[str, ...] = ()  # empty: any domain the provider vouches for
+
+
+def identity_settings() -> IdentitySettings:
+    domains = os.environ.get("DEROG_OIDC_ALLOWED_DOMAINS", "")
+    return IdentitySettings(
+        email_claim=os.environ.get("DEROG_OIDC_EMAIL_CLAIM", "email").strip() or "email",
+        allowed_domains=tuple(d.strip().lower().lstrip("@") for d in domains.split(",") if d.strip()),
+    )
+
+
+def _claimed_false(value: object) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def user_for_identity(session: Session, claims: Mapping[str, object], settings: IdentitySettings | None = None) -> User:
+    """Our active account for a signed-in identity, or AuthFailed with a message for the person."""
+    settings = settings or identity_settings()
+    raw = claims.get(settings.email_claim)
+    if not isinstance(raw, str) or len(raw) > 254 or unstorable(raw):
+        raise AuthFailed(NO_EMAIL)
+    email = normalise_email(raw)
+    if not EMAIL_RE.match(email):
+        raise AuthFailed(NO_EMAIL)
+    # A provider that says the address is unverified must not let someone claim another person's account.
+    if _claimed_false(claims.get("email_verified")):
+        raise AuthFailed(UNVERIFIED)
+    domain = email.rsplit("@", 1)[1]
+    if settings.allowed_domains and not any(
+        domain == allowed or domain.endswith("." + allowed) for allowed in settings.allowed_domains
+    ):
+        raise AuthFailed(WRONG_DOMAIN)
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is None or not user.active:
+        raise AuthFailed(NOT_REGISTERED.format(email=email))
+    return user
