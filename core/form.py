@@ -70,7 +70,8 @@ class RequestForm:
             for key, entry in self.mitigations.items()
             if key in set(Mitigation)
         }
-        values["priority"] = self.priority or None
+        # A surgical priority means something only for P1/P2; elsewhere it would mislead reviewers.
+        values["priority"] = (self.priority or None) if self.category == Category.P1_P2_TIME_CRITICAL else None
         return values
 
     @classmethod

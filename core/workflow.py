@@ -125,6 +125,15 @@ def _require_requester(actor: User, request: DerogationRequest) -> None:
         raise PermissionDenied("Only the trust's requesters can do this.")
 
 
+def _load_current(session: Session, actor: User, request_id: object, version: int) -> DerogationRequest:
+    """The request in the actor's scope, as they last saw it. The version is checked before any rule, so
+    whoever loses a race is told the request changed, not that their action does not fit any more."""
+    request = load_visible(session, actor, request_id)
+    if request.version != version:
+        raise StaleVersion()
+    return request
+
+
 # ---------------------------------------------------------------- the trust
 
 
@@ -159,7 +168,7 @@ def save_draft(
                 at=now,
             )
             return request
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
         if request.status != Status.DRAFT:
             raise NotAllowed(
@@ -173,7 +182,7 @@ def submit(actor: User, request_id: int, version: int, now: datetime | None = No
     now = now or utcnow()
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
         if request.status != Status.DRAFT:
             raise NotAllowed("This request has already been submitted.")
@@ -217,7 +226,7 @@ def answer_more_info(
     answer = _rationale(answer, "answer")
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
         if request.status != Status.MORE_INFO:
             raise NotAllowed("Nobody has asked for more information on this request.")
@@ -243,7 +252,7 @@ def withdraw(
     rationale = _rationale(rationale)
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
         if request.status not in OPEN_STATUSES and request.status != Status.DRAFT:
             raise NotAllowed(f"This request is closed ({Status(request.status).label}); it cannot be withdrawn.")
@@ -259,12 +268,17 @@ def record_harm(
     report = _rationale(report, "harm_report")
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
         if request.status not in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED):
             raise NotAllowed("Harm or near misses are recorded against declined or revoked requests.")
         stamped = f"{request.harm_report}\n\n" if request.harm_report else ""
         changes = {"harm_report": f"{stamped}[{format_london(now)}] {report}"}
+        if len(changes["harm_report"]) > MAX_HARM_RECORD:
+            room = max(0, MAX_HARM_RECORD - len(changes["harm_report"]) + len(report))
+            raise ValidationFailed(
+                {"harm_report": f"The harm record of this request is nearly full: use {room:,} characters or fewer."}
+            )
         return _apply(session, request, version, actor, Action.RECORD_HARM, changes, rationale=report, now=now)
 
 
@@ -273,12 +287,16 @@ def record_harm(
 
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
     """Nobody reviews what they filed, and nobody acts at two tiers of one request (rule 6)."""
-    if request.created_by_id == actor.id:
-        if len(changes["harm_report"]) > MAX_HARM_RECORD:
-            room = max(0, MAX_HARM_RECORD - len(changes["harm_report"]) + len(report))
-            raise ValidationFailed(
-                {"harm_report": f"The harm record of this request is nearly full: use {room:,} characters or fewer."}
-            )
+    filing_actions = [a.value for a in (Action.CREATE, Action.UPDATE_DRAFT, Action.SUBMIT, Action.RESUBMIT)]
+    filed = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.request_id == request.id,
+            AuditEvent.actor_id == actor.id,
+            col(AuditEvent.action).in_(filing_actions),
+        )
+    ).first()
+    # Whoever drafted, submitted or answered for the trust filed it, not only the draft's creator.
+    if request.created_by_id == actor.id or filed is not None:
         raise PermissionDenied("You filed this request, so you cannot review it. Another reviewer must act.")
     review_actions = [a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS)]
     other_tier = session.exec(
@@ -296,8 +314,8 @@ def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> Non
         )
 
 
-def _reviewable(session: Session, actor: User, request_id: int) -> DerogationRequest:
-    request = load_visible(session, actor, request_id)
+def _reviewable(session: Session, actor: User, request_id: int, version: int, now: datetime) -> DerogationRequest:
+    request = _load_current(session, actor, request_id, version)
     tier = reviewer_tier(actor)
     if tier is None:
         raise PermissionDenied("Your role does not review requests.")
@@ -307,6 +325,13 @@ def _reviewable(session: Session, actor: User, request_id: int) -> DerogationReq
         raise NotAllowed(
             f"This request is waiting at the {Tier(request.current_tier).label} tier, not yours "
             f"({tier.label}). Requests move up one tier at a time."
+        )
+    period = session.get(StrikePeriod, request.strike_period_id)
+    if period is not None and period.ends_at <= now:
+        # Open requests expire with their period (rule 1), even before the expiry job has run.
+        raise NotAllowed(
+            f"The strike period ended at {format_london(period.ends_at)}; this request expires with it "
+            "and can no longer be reviewed."
         )
     _four_eyes(session, actor, request)
     return request
@@ -329,7 +354,7 @@ def review(
     rationale = _rationale(rationale)
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = _reviewable(session, actor, request_id)
+        request = _reviewable(session, actor, request_id, version, now)
         tier = Tier(request.current_tier)
         if tier is Tier.BMA or action not in TIER_ACTIONS:
             raise NotAllowed(
@@ -416,7 +441,7 @@ def bma_decide(
         if Role(actor.role) is not Role.BMA:
             load_visible(session, actor, request_id)  # out of scope still reads as not found
             raise PermissionDenied("Only the BMA approves or declines a derogation.")
-        request = _reviewable(session, actor, request_id)
+        request = _reviewable(session, actor, request_id, version, now)
         if decision.approve:
             approved = _check_approval(decision, request)
             changes = approved | {
@@ -441,7 +466,7 @@ def revoke(actor: User, request_id: int, version: int, reason: str, now: datetim
     reason = _rationale(reason)
     with write_session() as session:
         actor = _active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
+        request = _load_current(session, actor, request_id, version)
         if Role(actor.role) is not Role.BMA:
             raise PermissionDenied("Only the BMA can revoke an approval.")
         if request.status != Status.APPROVED:

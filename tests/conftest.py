@@ -22,7 +22,7 @@ from core.users import create_user
 
 PG_ADMIN_URL = os.environ.get("DEROG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "Test-password-123"
-TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RW6", "RJ1"  # Manchester, Northern Care Alliance (both Y62), Guy's (Y56)
+TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RM3", "RJ1"  # Manchester, Northern Care Alliance (both Y62), Guy's (Y56)
 # Tables holding reference data, kept between PostgreSQL tests; everything else is emptied.
 REFERENCE_TABLES = {"region", "trust", "alembic_version"}
 

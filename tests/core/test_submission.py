@@ -1,0 +1,289 @@
+"""Rules 1 and 2 and the form: submission only during strike action, recall window inside it, the five
+eligible categories, P1/P2 priority, mitigations evidence, and bad input refused with nothing changed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core import workflow
+from core.clock import format_london
+from core.enums import ELIGIBLE_CATEGORIES, Category, Mitigation, Priority, Role, Status, Tier
+from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from core.form import ROUTINE_ELECTIVE_MESSAGE
+from tests.conftest import TRUST_B, valid_form
+from tests.core.conftest import T0, add_period, audit_rows, file_request, nothing_changes, reload, timed_form
+
+
+def _draft(team, form, now=T0):
+    return workflow.save_draft(team[Role.REQUESTER], form, now=now)
+
+
+def _submit_errors(team, draft, now=T0) -> dict[str, str]:
+    with nothing_changes(draft.id), pytest.raises(ValidationFailed) as caught:
+        workflow.submit(team[Role.REQUESTER], draft.id, draft.version, now=now)
+    assert reload(draft.id).status == Status.DRAFT
+    return caught.value.errors
+
+
+# ---------------------------------------------------------------- rule 1: strike periods
+
+
+def test_submission_waits_for_the_strike_to_start_and_the_draft_is_kept(team):
+    start = T0 + timedelta(days=1)
+    future = add_period(start, start + timedelta(days=2))
+    form = timed_form(future, start + timedelta(hours=1))
+    draft = _draft(team, form)
+
+    errors = _submit_errors(team, draft, now=T0)
+    assert errors["_form"].startswith("Requests can only be submitted once strike action has started")
+    assert f"Submission opens at {format_london(future.starts_at)}" in errors["_form"]
+    assert errors["_form"].endswith("Your draft is kept.")
+
+    # Once the strike has started the same draft goes through, unchanged in content.
+    submitted = workflow.submit(team[Role.REQUESTER], draft.id, draft.version, now=start + timedelta(hours=1))
+    assert (submitted.status, submitted.current_tier) == (Status.IN_REVIEW, Tier.CLINICAL_DIRECTOR)
+    assert submitted.strike_period_id == future.id
+    assert submitted.submitted_at == submitted.tier_entered_at == start + timedelta(hours=1)
+    assert submitted.risk_description == draft.risk_description
+
+
+def test_submission_refused_after_the_strike_has_ended(team):
+    ended = add_period(T0 - timedelta(days=3), T0 - timedelta(days=1))
+    draft = _draft(team, timed_form(ended, T0 - timedelta(days=2)), now=T0 - timedelta(days=2))
+    errors = _submit_errors(team, draft, now=T0)
+    assert "once strike action has started" in errors["_form"]
+    assert "No strike period is scheduled." in errors["_form"]
+
+
+def test_submission_at_the_exact_end_of_the_period_is_refused(team):
+    period = add_period(T0 - timedelta(days=1), T0)
+    draft = _draft(team, timed_form(period, T0 - timedelta(hours=20)), now=T0 - timedelta(hours=20))
+    assert "_form" in _submit_errors(team, draft, now=T0)
+
+
+def test_drafts_can_be_saved_at_any_time_even_incomplete(team):
+    draft = workflow.save_draft(team[Role.REQUESTER], valid_form(None, site="", category="", risk_description=""))
+    assert draft.status == Status.DRAFT and draft.current_tier is None
+    assert [row.action for row in audit_rows(draft.id)] == ["create"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (timedelta(hours=-13), timedelta(hours=2)),  # starts before the strike
+        (timedelta(hours=2), timedelta(days=3, hours=1)),  # ends after the strike
+    ],
+)
+def test_recall_window_must_sit_inside_the_strike_period(team, fixed_period, start, end):
+    draft = _draft(team, timed_form(fixed_period, T0, window_start=T0 + start, window_end=T0 + end))
+    assert "inside the strike period" in _submit_errors(team, draft)["window_start"]
+
+
+def test_recall_window_must_end_after_it_starts(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0, window_start=T0 + timedelta(hours=5), window_end=T0))
+    assert _submit_errors(team, draft)["window_end"] == "The recall must end after it starts."
+
+
+def test_decision_needed_by_must_be_future_and_before_the_window_ends(team, fixed_period):
+    late = _draft(team, timed_form(fixed_period, T0, decision_needed_by=T0 + timedelta(hours=16)))
+    assert _submit_errors(team, late)["decision_needed_by"] == "A decision is needed before the recall window ends."
+    past = _draft(team, timed_form(fixed_period, T0, decision_needed_by=T0 - timedelta(minutes=1)))
+    assert _submit_errors(team, past)["decision_needed_by"] == "The decision-needed-by time must be in the future."
+
+
+def test_a_window_that_already_ended_is_refused(team, fixed_period):
+    form = timed_form(fixed_period, T0, window_start=T0 - timedelta(hours=6), window_end=T0 - timedelta(hours=1))
+    assert _submit_errors(team, _draft(team, form))["window_end"] == "The recall window has already ended."
+
+
+# ---------------------------------------------------------------- rule 2: eligible categories
+
+
+def test_each_eligible_category_can_be_submitted(team, fixed_period):
+    for category in ELIGIBLE_CATEGORIES:
+        priority = Priority.P1B.value if category is Category.P1_P2_TIME_CRITICAL else None
+        form = timed_form(fixed_period, T0, category=category.value, priority=priority)
+        request = workflow.submit(team[Role.REQUESTER], _draft(team, form).id, 1, now=T0)
+        assert request.category == category and request.status == Status.IN_REVIEW
+
+
+def test_exactly_five_categories_are_eligible():
+    assert len(ELIGIBLE_CATEGORIES) == 5 and Category.ROUTINE_ELECTIVE not in ELIGIBLE_CATEGORIES
+
+
+def test_routine_elective_is_refused_with_its_reason(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0, category=Category.ROUTINE_ELECTIVE.value))
+    assert _submit_errors(team, draft)["category"] == ROUTINE_ELECTIVE_MESSAGE
+    assert "Routine elective care is not eligible" in ROUTINE_ELECTIVE_MESSAGE
+
+
+@pytest.mark.parametrize(("category", "message"), [("", "Choose the category"), ("cosmetic", "Choose one of")])
+def test_missing_or_unknown_category_is_refused(team, fixed_period, category, message):
+    if category:  # an unknown value is refused even as a draft
+        with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+            _draft(team, timed_form(fixed_period, T0, category=category))
+        assert caught.value.errors["category"].startswith(message)
+        return
+    draft = _draft(team, timed_form(fixed_period, T0, category=category))
+    assert _submit_errors(team, draft)["category"].startswith(message)
+
+
+def test_p1_p2_needs_a_priority(team, fixed_period):
+    form = timed_form(fixed_period, T0, category=Category.P1_P2_TIME_CRITICAL.value, priority=None)
+    assert _submit_errors(team, _draft(team, form))["priority"] == "Choose the surgical priority: P1a, P1b or P2."
+
+
+def test_each_priority_is_accepted_for_p1_p2(team, fixed_period):
+    for priority in Priority:
+        form = timed_form(fixed_period, T0, category=Category.P1_P2_TIME_CRITICAL.value, priority=priority.value)
+        assert workflow.submit(team[Role.REQUESTER], _draft(team, form).id, 1, now=T0).priority == priority
+
+
+def test_unknown_priority_is_refused(team, fixed_period):
+    form = timed_form(fixed_period, T0, category=Category.P1_P2_TIME_CRITICAL.value, priority="P9")
+    with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+        _draft(team, form)
+    assert caught.value.errors["priority"] == "Choose P1a, P1b or P2."
+
+
+def test_a_priority_is_not_stored_for_other_categories(team, fixed_period):
+    """A surgical priority only means something for P1/P2: a cancer request must not show 'P1a'."""
+    draft = _draft(team, timed_form(fixed_period, T0, category=Category.CANCER.value, priority=Priority.P1A.value))
+    assert draft.priority is None
+
+
+# ---------------------------------------------------------------- the evidence the BMA asks for
+
+
+def test_mitigations_must_be_evidenced(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0, mitigations={}))
+    errors = _submit_errors(team, draft)
+    assert errors["mitigations"].startswith("Show what you have already tried")
+    assert "The BMA expects this to be tried" in errors[f"mitigation.{Mitigation.CONSULTANTS_SAS.value}"]
+    assert "The BMA expects this to be tried" in errors[f"mitigation.{Mitigation.ELECTIVE_STOOD_DOWN.value}"]
+
+
+def test_a_ticked_mitigation_needs_a_real_note(team, fixed_period):
+    mitigations = {
+        Mitigation.CONSULTANTS_SAS.value: {"tried": True, "note": "none"},  # the classic refusal
+        Mitigation.ELECTIVE_STOOD_DOWN.value: {"tried": True, "note": "All elective lists cancelled."},
+    }
+    draft = _draft(team, timed_form(fixed_period, T0, mitigations=mitigations))
+    assert _submit_errors(team, draft) == {
+        f"mitigation.{Mitigation.CONSULTANTS_SAS.value}": "Say what was done and with what result (at least 10 characters)."
+    }
+
+
+def test_an_untried_expected_mitigation_can_be_explained_instead(team, fixed_period):
+    mitigations = {
+        Mitigation.CONSULTANTS_SAS.value: {"tried": True, "note": "All eight consultants asked; two covering."},
+        Mitigation.ELECTIVE_STOOD_DOWN.value: {"tried": False, "note": "There is no elective work in this service."},
+    }
+    form = timed_form(fixed_period, T0, mitigations=mitigations)
+    assert workflow.submit(team[Role.REQUESTER], _draft(team, form).id, 1, now=T0).status == Status.IN_REVIEW
+
+
+def test_non_urgent_work_still_running_must_be_explained(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0, non_urgent_work_running=True, non_urgent_work_note=" "))
+    assert "non_urgent_work_note" in _submit_errors(team, draft)
+
+
+def test_local_agreement_sought_must_say_with_whom(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0, local_agreement_sought=True, local_agreement_with=""))
+    assert _submit_errors(team, draft)["local_agreement_with"] == "Say with whom local agreement was sought."
+
+
+def test_staffing_must_show_a_gap_and_ask_for_no_more_than_it(team, fixed_period):
+    no_gap = _draft(team, timed_form(fixed_period, T0, doctors_on_duty=4, minimum_safe_doctors=4))
+    assert "already meets the minimum safe number" in _submit_errors(team, no_gap)["minimum_safe_doctors"]
+    too_many = _draft(team, timed_form(fixed_period, T0, doctors_on_duty=1, minimum_safe_doctors=3))
+    assert (
+        _submit_errors(team, too_many)["doctors_requested"]
+        == "Ask for no more than the gap to the minimum safe number (2)."
+    )
+
+
+def test_missing_contact_details_are_each_named(team, fixed_period):
+    form = timed_form(
+        fixed_period, T0, contact_name="", contact_phone="call me", contact_email="nope", grades_requested=[]
+    )
+    errors = _submit_errors(team, _draft(team, form))
+    assert {"contact_name", "contact_phone", "contact_email", "grades_requested"} <= errors.keys()
+
+
+# ---------------------------------------------------------------- bad input to drafts
+
+
+BAD_DRAFT_INPUT = [
+    ("site", "x" * 201, "Use 200 characters or fewer (you have 201)."),
+    ("service", "ED\x00", "Remove the invisible control character from this text."),
+    ("risk_description", 42, "Enter text."),
+    ("patients_affected", -1, "Enter a whole number between 0 and 100,000."),
+    ("doctors_requested", True, "Enter a whole number between 0 and 100,000."),
+    ("doctors_on_duty", "3", "Enter a whole number between 0 and 100,000."),
+    ("window_start", "tomorrow", "Enter a date and time."),
+    ("grades_requested", ["consultant"], "Choose grades from the list."),
+]
+
+
+def test_bad_draft_input_gets_a_message_and_saves_nothing(team):
+    for field, value, message in BAD_DRAFT_INPUT:
+        with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+            workflow.save_draft(team[Role.REQUESTER], valid_form(None, **{field: value}))
+        assert caught.value.errors[field] == message
+
+
+def test_a_draft_update_with_bad_input_leaves_the_draft_as_it_was(team):
+    draft = workflow.save_draft(team[Role.REQUESTER], valid_form(None))
+    with nothing_changes(draft.id), pytest.raises(ValidationFailed):
+        workflow.save_draft(team[Role.REQUESTER], valid_form(None, ward="w" * 500), draft.id, draft.version)
+
+
+def test_drafts_are_for_the_requesters_own_trust_only(team):
+    with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+        workflow.save_draft(team[Role.REQUESTER], valid_form(None, trust=TRUST_B))
+    assert caught.value.errors["trust_code"] == "You can only file requests for your own trust."
+
+
+def test_an_unknown_trust_is_refused(staff):
+    requester = staff.make(Role.REQUESTER, trust="R0A")
+    with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+        workflow.save_draft(requester, valid_form(None, trust="ZZZ"))
+    assert "trust_code" in caught.value.errors
+
+
+def test_only_requesters_file(team):
+    for role in Role:
+        if role is not Role.REQUESTER:
+            with nothing_changes(), pytest.raises(PermissionDenied, match="Only trust requesters can file requests."):
+                workflow.save_draft(team[role], valid_form(None))
+
+
+def test_reviewers_cannot_submit_a_trusts_draft(team, fixed_period):
+    draft = _draft(team, timed_form(fixed_period, T0))
+    for role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.NATIONAL_MDT):  # drafts are not theirs to see
+        with nothing_changes(draft.id), pytest.raises(NotFound):
+            workflow.submit(team[role], draft.id, draft.version, now=T0)
+
+
+def test_a_colleague_at_the_same_trust_can_submit_a_draft(team, staff, fixed_period):
+    """Shift handover: drafts belong to the trust, not to one person."""
+    colleague = staff.make(Role.REQUESTER, trust="R0A")
+    draft = _draft(team, timed_form(fixed_period, T0))
+    assert workflow.submit(colleague, draft.id, draft.version, now=T0).status == Status.IN_REVIEW
+
+
+def test_a_request_is_submitted_once(team, fixed_period):
+    request = file_request(team, fixed_period, now=T0)
+    with nothing_changes(request.id), pytest.raises(StaleVersion):
+        workflow.submit(team[Role.REQUESTER], request.id, request.version - 1, now=T0)
+    with nothing_changes(request.id), pytest.raises(NotAllowed, match="already been submitted"):
+        workflow.submit(team[Role.REQUESTER], request.id, request.version, now=T0)
+
+
+def test_a_submitted_request_is_no_longer_edited_as_a_draft(team, period):
+    request = file_request(team, period)
+    with nothing_changes(request.id), pytest.raises(NotAllowed, match="Only a draft can be edited"):
+        workflow.save_draft(team[Role.REQUESTER], valid_form(period), request.id, request.version)
