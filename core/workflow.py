@@ -510,14 +510,19 @@ def expire_ended_periods(now: datetime | None = None) -> int:
         if session.exec(ended.limit(1)).first() is None:
             return 0
     with write_session() as session:
+        # Locks (PostgreSQL; SQLite writers are serial anyway): when a period ends, every app process
+        # tries this at once; the others wait, then find the period processed or the request closed.
         periods = session.exec(
-            select(StrikePeriod).where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+            select(StrikePeriod)
+            .where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+            .with_for_update()
         ).all()
         for period in periods:
             open_requests = session.exec(
-                select(Req).where(
-                    Req.strike_period_id == period.id, col(Req.status).in_([s.value for s in OPEN_STATUSES])
-                )
+                select(Req)
+                .where(Req.strike_period_id == period.id, col(Req.status).in_([s.value for s in OPEN_STATUSES]))
+                .order_by(Req.id)
+                .with_for_update()
             ).all()
             for request in open_requests:
                 changes = {"status": Status.EXPIRED.value, "current_tier": None, "closed_at": period.ends_at}
