@@ -1,0 +1,547 @@
+"""The post-strike report: what happened in one strike period, in the reader's scope (England for the
+national MDT, their own region for a regional medical director).
+
+Everything is aggregated in SQL. Time at each tier is worked out from the audit history: each visit
+of a request to a tier starts with the row that put it there (submit, escalate, answer) and ends with
+the next row that took it away (a review action, withdrawal or expiry), paired by a window function;
+only the medians and 90th percentiles are taken in Python, over one number per tier visit.
+The headline figures are the dashboard's own (core.queries), so the report and the dashboard agree."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
+from sqlmodel import Session, col, select
+
+from core import queries
+from core.access import may_open, visible_filter
+from core.clock import format_duration, format_london, utcnow
+from core.db import read_session
+from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Role, Status, Tier
+from core.errors import NotFound, PermissionDenied
+from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.timing import breached_sql, tier_targets
+
+Req = DerogationRequest
+IN_REVIEW = Status.IN_REVIEW.value
+# What each tier did with a request waiting for it (audit actions, in the order the report shows them).
+TIER_OUTCOME_COLUMNS = {
+    Action.ESCALATE.value: "Escalated",
+    Action.RESOLVE_LOCALLY.value: "Resolved locally",
+    Action.RETURN_FOR_INFO.value: "Returned for information",
+    Action.DECLINE_CRITERIA.value: "Declined: criteria",
+    Action.APPROVE.value: "Approved",
+    Action.DECLINE.value: "Declined by the BMA",
+    Action.WITHDRAW.value: "Withdrawn while waiting",
+    Action.EXPIRE.value: "Expired while waiting",
+}
+GROUP_COLUMNS = ["Requests", "Approved", "Declined", "Resolved locally", "Withdrawn", "Not decided in time"]
+GROUP_COLUMNS += ["Doctors requested", "Doctors approved"]
+
+
+@dataclass(frozen=True)
+class TierTime:
+    tier: str
+    visits: int
+    median_minutes: float | None
+    p90_minutes: float | None
+    target_minutes: int
+    breaches: int  # visits longer than the target, finished or still waiting
+    waiting_now: int
+
+
+@dataclass(frozen=True)
+class Approvals:
+    requests: int
+    reached_bma: int
+    approved: int  # approvals given, including those later revoked
+    revoked: int
+    declined_by_bma: int
+    doctors_requested: int
+    doctors_requested_at_bma: int
+    doctors_approved: int  # in approvals given
+    doctors_recalled: int  # in approvals still valid (not revoked)
+    decision_median_minutes: float | None  # submission to the BMA's decision
+    decision_p90_minutes: float | None
+
+
+@dataclass
+class Report:
+    period: StrikePeriod
+    scope: str
+    generated_at: datetime
+    headline: queries.Headline
+    approvals: Approvals
+    by_region: pd.DataFrame
+    by_trust: pd.DataFrame
+    by_category: pd.DataFrame
+    tier_outcomes: pd.DataFrame
+    tier_times: list[TierTime]
+    mass_casualty: pd.DataFrame
+    breached_requests: int  # requests breaching a tier target at least once
+    decided_late: int  # decided by the BMA after the decision-needed-by time
+    breakdown: pd.DataFrame = field(repr=False)  # the dashboard's breakdown, for its charts
+    timeline: pd.DataFrame = field(repr=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.generated_at >= self.period.ends_at
+
+
+# ---------------------------------------------------------------- figures
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont and numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _minutes_between(session: Session, start: ColumnElement, end: ColumnElement) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return extract("epoch", end - start) / 60.0
+    # julianday is a double: round away its sub-millisecond noise so 35 minutes reads as 35.0.
+    return func.round((func.julianday(end) - func.julianday(start)) * 1440.0, 4)
+
+
+def _scope(user: User, period_id: int) -> ColumnElement[bool]:
+    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
+
+
+def _by_groups(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
+    """One GROUP BY over region, trust, category and outcome; the three tables are sums over it."""
+    outcome = queries.outcome_sql(now)
+    approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
+    keys = (Req.region_code, Req.trust_code, Req.category, outcome)
+    rows = session.exec(
+        select(*keys, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
+        .where(scope)
+        .group_by(*keys)
+    ).all()
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["region_code", "trust_code", "category", "outcome", "requests", "doctors_requested", "approved"],
+    )
+    frame[["requests", "doctors_requested", "approved"]] = (
+        frame[["requests", "doctors_requested", "approved"]].fillna(0).astype(int)
+    )
+    return frame
+
+
+def _summarise(groups: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    def outcome_count(*names: str) -> pd.Series:
+        return groups["requests"].where(groups["outcome"].isin(names), 0)
+
+    columns = {
+        "Requests": groups["requests"],
+        "Approved": outcome_count("approved", "revoked"),
+        "Declined": outcome_count("declined", "not_eligible"),
+        "Resolved locally": outcome_count("resolved_locally"),
+        "Withdrawn": outcome_count("withdrawn"),
+        "Not decided in time": outcome_count("not_decided_in_time"),
+        "Doctors requested": groups["doctors_requested"],
+        "Doctors approved": groups["approved"],
+    }
+    frame = pd.DataFrame({**{k: groups[k] for k in by}, **columns})
+    summary = frame.groupby(by, as_index=False)[GROUP_COLUMNS].sum()
+    return summary.sort_values(["Requests", *by], ascending=[False] + [True] * len(by)).reset_index(drop=True)
+
+
+def _group_tables(session: Session, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    regions = dict(session.exec(select(Region.code, Region.name)).all())
+    codes = sorted(set(groups["trust_code"]))
+    trusts = dict(session.exec(select(Trust.ods_code, Trust.name).where(col(Trust.ods_code).in_(codes))).all())
+    named = groups.assign(
+        Region=groups["region_code"].map(lambda c: regions.get(c, c)),
+        Trust=groups["trust_code"].map(lambda c: trusts.get(c, c)),
+        Category=groups["category"].map(lambda c: Category(c).label if c in set(Category) else c),
+    )
+    by_trust = _summarise(named.assign(**{"ODS code": named["trust_code"]}), ["Trust", "ODS code", "Region"])
+    return _summarise(named, ["Region"]), by_trust, _summarise(named, ["Category"])
+
+
+def _tier_outcomes(session: Session, scope: ColumnElement[bool]) -> pd.DataFrame:
+    actions = list(TIER_OUTCOME_COLUMNS)
+    rows = session.exec(
+        select(AuditEvent.from_tier, AuditEvent.action, func.count())
+        .join(Req, col(Req.id) == AuditEvent.request_id)
+        .where(
+            scope,
+            AuditEvent.from_status == IN_REVIEW,
+            col(AuditEvent.from_tier).is_not(None),
+            col(AuditEvent.action).in_(actions),
+        )
+        .group_by(AuditEvent.from_tier, AuditEvent.action)
+    ).all()
+    counts = {(tier, action): n for tier, action, n in rows}
+    table = [
+        {
+            "Tier": tier.label,
+            **{label: int(counts.get((tier.value, a), 0)) for a, label in TIER_OUTCOME_COLUMNS.items()},
+        }
+        for tier in Tier
+    ]
+    frame = pd.DataFrame(table)
+    # Only the BMA approves or declines; only tiers below it escalate, resolve, return or decline on criteria.
+    bma_only = [TIER_OUTCOME_COLUMNS[a.value] for a in BMA_ACTIONS]
+    below_only = [TIER_OUTCOME_COLUMNS[a.value] for a in TIER_ACTIONS]
+    frame.loc[frame["Tier"] != Tier.BMA.label, bma_only] = 0
+    frame.loc[frame["Tier"] == Tier.BMA.label, below_only] = 0
+    return frame
+
+
+def tier_visits(session: Session, scope: ColumnElement[bool]) -> list[tuple[int, str, float]]:
+    """(request id, tier, minutes) for every finished visit of a request to a tier."""
+    starts = and_(AuditEvent.to_status == IN_REVIEW, col(AuditEvent.to_tier).is_not(None))
+    ends = and_(AuditEvent.from_status == IN_REVIEW, col(AuditEvent.from_tier).is_not(None))
+    events = (
+        select(
+            AuditEvent.request_id,
+            AuditEvent.at,
+            AuditEvent.from_status,
+            AuditEvent.from_tier,
+            func.lag(AuditEvent.at)
+            .over(partition_by=AuditEvent.request_id, order_by=AuditEvent.id)
+            .label("started_at"),
+        )
+        .join(Req, col(Req.id) == AuditEvent.request_id)
+        .where(scope, or_(starts, ends))
+        .subquery()
+    )
+    minutes = _minutes_between(session, events.c.started_at, events.c.at)
+    rows = session.exec(
+        select(events.c.request_id, events.c.from_tier, minutes).where(
+            events.c.from_status == IN_REVIEW, events.c.from_tier.is_not(None), events.c.started_at.is_not(None)
+        )
+    ).all()
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+def _tier_times(session: Session, scope: ColumnElement[bool], now: datetime) -> tuple[list[TierTime], int]:
+    """Per-tier medians, 90th percentiles and breaches; and how many requests breached at least once."""
+    targets = tier_targets(session)
+    visits = tier_visits(session, scope)
+    waiting = dict(
+        session.exec(
+            select(Req.current_tier, func.count()).where(scope, Req.status == IN_REVIEW).group_by(Req.current_tier)
+        ).all()
+    )
+    breached_now = session.exec(select(Req.id, Req.current_tier).where(scope, breached_sql(targets, now))).all()
+    breached_ids = {rid for rid, tier, minutes in visits if minutes > targets[Tier(tier)]}
+    breached_ids |= {rid for rid, _ in breached_now}
+    result = []
+    for tier in Tier:
+        minutes = [m for _, t, m in visits if t == tier.value]
+        result.append(
+            TierTime(
+                tier=tier.label,
+                visits=len(minutes),
+                median_minutes=percentile(minutes, 0.5),
+                p90_minutes=percentile(minutes, 0.9),
+                target_minutes=targets[tier],
+                breaches=sum(m > targets[tier] for m in minutes) + sum(t == tier.value for _, t in breached_now),
+                waiting_now=int(waiting.get(tier.value, 0)),
+            )
+        )
+    return result, len(breached_ids)
+
+
+def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
+    given = col(Req.status).in_([Status.APPROVED.value, Status.REVOKED.value])
+    at_bma = col(Req.escalated_to_bma_at).is_not(None)
+
+    def total(value: ColumnElement, when: ColumnElement[bool] | None = None) -> ColumnElement:
+        return func.coalesce(func.sum(value if when is None else case((when, value), else_=0)), 0)
+
+    one = literal(1)
+    row = session.exec(
+        select(
+            func.count(),
+            total(one, at_bma),
+            total(one, given),
+            total(one, Req.status == Status.REVOKED.value),
+            total(one, Req.status == Status.DECLINED.value),
+            total(func.coalesce(Req.doctors_requested, 0)),
+            total(func.coalesce(Req.doctors_requested, 0), at_bma),
+            total(func.coalesce(Req.approved_doctors, 0), given),
+            total(func.coalesce(Req.approved_doctors, 0), Req.status == Status.APPROVED.value),
+        ).where(scope)
+    ).one()
+    decision = _minutes_between(session, col(Req.submitted_at), col(Req.decided_at))
+    waits = [float(m) for m in session.exec(select(decision).where(scope, col(Req.decided_at).is_not(None))).all()]
+    return Approvals(
+        *(int(v) for v in row),
+        decision_median_minutes=percentile(waits, 0.5),
+        decision_p90_minutes=percentile(waits, 0.9),
+    )
+
+
+def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
+    outcome = queries.outcome_sql(now)
+    rows = session.exec(
+        select(Req.id, Trust.name, Req.service, Req.submitted_at, outcome)
+        .join(Trust, col(Trust.ods_code) == Req.trust_code)
+        .where(scope, col(Req.mass_casualty))
+        .order_by(Req.submitted_at, Req.id)
+    ).all()
+    return pd.DataFrame(
+        [(r[0], r[1], r[2], format_london(r[3]), queries.OUTCOME_LABELS.get(r[4], r[4])) for r in rows],
+        columns=["Request", "Trust", "Service", "Submitted", "Outcome"],
+    )
+
+
+def scope_label(user: User) -> str:
+    if Role(user.role) is Role.REGIONAL_MD:
+        return f"{queries.region_name(user.region_code)} region"
+    return "England"
+
+
+def build(user: User, period_id: object, now: datetime | None = None) -> Report:
+    """The report for one strike period in the user's scope (national MDT and regional MDs only)."""
+    if not may_open(user, "report"):
+        raise PermissionDenied("The post-strike report is for the national MDT and regional medical directors.")
+    now = now or utcnow()
+    with read_session() as session:
+        try:
+            period = session.get(StrikePeriod, int(period_id))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            period = None
+        if period is None:
+            raise NotFound("strike period")
+        scope = _scope(user, period.id)
+        groups = _by_groups(session, scope, now)
+        by_region, by_trust, by_category = _group_tables(session, groups)
+        times, breached_requests = _tier_times(session, scope, now)
+        decided_late = session.exec(
+            select(func.count()).where(
+                scope, col(Req.decided_at).is_not(None), col(Req.decided_at) > col(Req.decision_needed_by)
+            )
+        ).one()
+        report_parts = {
+            "approvals": _approvals(session, scope),
+            "tier_outcomes": _tier_outcomes(session, scope),
+            "mass_casualty": _mass_casualty(session, scope, now),
+        }
+    breakdown = queries.dashboard_breakdown(user, period.id, now)
+    return Report(
+        period=period,
+        scope=scope_label(user),
+        generated_at=now,
+        headline=queries.headline(breakdown),
+        by_region=by_region,
+        by_trust=by_trust,
+        by_category=by_category,
+        tier_times=times,
+        breached_requests=breached_requests,
+        decided_late=int(decided_late),
+        breakdown=breakdown,
+        timeline=queries.dashboard_timeline(user, period),
+        **report_parts,
+    )
+
+
+# ---------------------------------------------------------------- downloads
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # would run as a spreadsheet formula (CSV injection)
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 1)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+HEADLINE_LABELS = {
+    "requests": "Requests",
+    "approved": "Approved (still valid)",
+    "revoked": "Approval revoked",
+    "declined_by_bma": "Declined by the BMA",
+    "not_eligible": "Declined: does not meet the criteria",
+    "resolved_locally": "Resolved locally",
+    "withdrawn": "Withdrawn",
+    "expired": "Expired",
+    "pending": "Pending",
+    "not_decided_in_time": "Not decided in time",
+    "doctors_requested": "Doctors requested",
+    "doctors_approved": "Doctors approved (still valid)",
+    "mass_casualty": "Mass-casualty events",
+}
+APPROVAL_LABELS = {
+    "requests": "Requests",
+    "reached_bma": "Reached the BMA",
+    "approved": "Approvals given",
+    "revoked": "Approvals revoked",
+    "declined_by_bma": "Declined by the BMA",
+    "doctors_requested": "Doctors requested (all requests)",
+    "doctors_requested_at_bma": "Doctors requested (requests that reached the BMA)",
+    "doctors_approved": "Doctors approved (approvals given)",
+    "doctors_recalled": "Doctors recalled (approvals still valid)",
+    "decision_median_minutes": "Submission to BMA decision, median (minutes)",
+    "decision_p90_minutes": "Submission to BMA decision, 90th percentile (minutes)",
+}
+
+
+def tier_times_frame(report: Report) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Tier": t.tier,
+                "Visits": t.visits,
+                "Median (minutes)": t.median_minutes,
+                "90th percentile (minutes)": t.p90_minutes,
+                "Target (minutes)": t.target_minutes,
+                "Breaches": t.breaches,
+                "Waiting now": t.waiting_now,
+            }
+            for t in report.tier_times
+        ]
+    )
+
+
+def summary_rows(report: Report) -> list[tuple[str, object]]:
+    """The headline figures as (label, value), in the order they are published."""
+    rows: list[tuple[str, object]] = [
+        (label, getattr(report.headline, name)) for name, label in HEADLINE_LABELS.items()
+    ]
+    rows.append(("Requests breaching a tier target at least once", report.breached_requests))
+    rows.append(("Decided by the BMA after the decision-needed-by time", report.decided_late))
+    return rows
+
+
+def _tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
+    """(title, table, how many leading columns name the row) for every table of the report."""
+    approvals = pd.DataFrame(
+        [(APPROVAL_LABELS[f.name], getattr(report.approvals, f.name)) for f in fields(Approvals)],
+        columns=["Measure", "Value"],
+    )
+    return [
+        ("Summary", pd.DataFrame(summary_rows(report), columns=["Measure", "Value"]), 1),
+        ("Approvals and doctors", approvals, 1),
+        ("Requests by region", report.by_region, 1),
+        ("Requests by category", report.by_category, 1),
+        ("Requests by trust", report.by_trust, 3),
+        ("Outcomes at each tier", report.tier_outcomes, 1),
+        ("Time at each tier", tier_times_frame(report), 1),
+        ("Mass-casualty events", report.mass_casualty, 1),
+    ]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def to_csv(report: Report) -> bytes:
+    """Every table of the report in one long CSV (period, scope, table, row, measure, value), UTF-8 with a
+    byte-order mark so spreadsheets read it correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period", "scope", "table", "row", "measure", "value"])
+    for title, frame, keys in _tables(report):
+        label_columns, measures = list(frame.columns[:keys]), list(frame.columns[keys:])
+        for record in frame.to_dict("records"):
+            row = " | ".join(str(record[c]) for c in label_columns)
+            for measure in measures:
+                values = (report.period.name, report.scope, title, row, measure, _blank(record[measure]))
+                writer.writerow([_cell(v) for v in values])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+PRINT_CSS = """
+body{font-family:Arial,Helvetica,sans-serif;color:#212B32;margin:2rem;max-width:60rem}
+h1{color:#003087;font-size:1.8rem;margin-bottom:.2rem}h2{color:#005EB8;font-size:1.3rem;margin-top:2rem;
+border-bottom:2px solid #005EB8;padding-bottom:.2rem}p.meta{color:#4C6272;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem 0;font-size:.9rem}
+th,td{border:1px solid #D8DDE0;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#F0F4F5}td.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1rem 0;page-break-inside:avoid}figcaption{font-weight:bold;margin-bottom:.3rem}
+figure img{max-width:100%;height:auto}.note{background:#FFF9C4;border-left:6px solid #FFB81C;padding:.5rem}
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:auto}
+tr{page-break-inside:avoid}}
+"""
+
+
+def _format(value: object, column: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, float) and "minutes" in column.lower():
+        return f"{format_duration(value)} ({value:,.0f} min)"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p>None in this period.</p>"
+    head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, record, strict=True):
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            cells.append(f"<td{' class=n' if numeric else ''}>{html.escape(_format(value, str(column)))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def to_html(report: Report, charts: list[tuple[str, str | None]]) -> str:
+    """A self-contained, printable summary. `charts` are (title, SVG text) pairs rendered from the
+    dashboard's Altair charts; each is embedded as an image, so nothing is fetched and no script runs."""
+    period = report.period
+    figures = []
+    missing = False
+    for title, svg in charts:
+        if svg is None:
+            missing = True
+            continue
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        figures.append(
+            f"<figure><figcaption>{html.escape(title)}</figcaption>"
+            f"<img alt='{html.escape(title, quote=True)} (chart; the same figures are in the tables)' "
+            f"src='data:image/svg+xml;base64,{data}'></figure>"
+        )
+    note = (
+        "<p class='note'>Some charts could not be drawn on this server; every figure is in the tables.</p>"
+        if missing
+        else ""
+    )
+    status = (
+        "Final: the strike period has ended."
+        if report.is_final
+        else "Provisional: the strike period has not ended yet; open requests may still change."
+    )
+    sections = "".join(f"<h2>{html.escape(title)}</h2>{_html_table(frame)}" for title, frame, _ in _tables(report))
+    return (
+        "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
+        f"<title>Post-strike report: {html.escape(period.name)}</title><style>{PRINT_CSS}</style></head><body>"
+        f"<h1>Post-strike report: {html.escape(period.name)}</h1>"
+        f"<p class='meta'>{html.escape(report.scope)} · strike period {html.escape(format_london(period.starts_at))} "
+        f"to {html.escape(format_london(period.ends_at))} · generated {html.escape(format_london(report.generated_at))}"
+        f"</p><p>{html.escape(status)} Times at each tier are measured from the audit history; "
+        "the median and 90th percentile are over finished visits of a request to a tier.</p>"
+        f"{note}<h2>Charts</h2>{''.join(figures) or '<p>No charts for this period.</p>'}{sections}"
+        "</body></html>"
+    )
+
+
+def filename(report: Report, extension: str) -> str:
+    stamp = report.period.starts_at.astimezone(UTC).strftime("%Y-%m-%d")
+    scope = "england" if report.scope == "England" else report.scope.lower().replace(" ", "-")
+    return f"post-strike-report-{stamp}-{scope}.{extension}"
