@@ -1,0 +1,80 @@
+"""Inbox: every notification for the signed-in person, newest first. Unread ones say UNREAD in words;
+each opens its request directly (the request page at ?id=). Messages hold user text (service, site),
+so they are shown with st.text, never as markdown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import notify
+from core.db import DatabaseBusy
+from core.enums import Action
+from core.models import User
+from ui.session import require_page
+from ui.text import status_word, when
+
+user = require_page("inbox")
+REQUEST_PAGE = "pages/request_detail.py"
+
+
+def kind_word(kind: str) -> str:
+    if kind == notify.REMINDER:
+        return "Reminder: response target passed"
+    try:
+        return Action(kind).label
+    except ValueError:
+        return kind.replace("_", " ").capitalize()
+
+
+def mark(reader: User, ids: list[int]) -> None:
+    try:
+        notify.mark_read(reader, ids)
+    except DatabaseBusy as exc:
+        st.session_state["inbox_error"] = str(exc)
+
+
+def mark_all(reader: User) -> None:
+    try:
+        notify.mark_all_read(reader)
+    except DatabaseBusy as exc:
+        st.session_state["inbox_error"] = str(exc)
+
+
+st.title("Inbox")
+if error := st.session_state.pop("inbox_error", None):
+    st.error(error)
+
+unread_only = st.toggle("Show unread only", key="inbox_unread_only")
+try:
+    items = notify.inbox(user, unread_only=unread_only)
+    unread = notify.unread_for(user)
+except DatabaseBusy as exc:
+    st.error(str(exc))
+    st.stop()
+
+left, right = st.columns([3, 1], vertical_alignment="center")
+left.markdown(f"**{unread} unread**" if unread else "Nothing unread.")
+right.button("Mark all as read", key="inbox_mark_all", on_click=mark_all, args=(user,), disabled=not unread)
+
+if not items:
+    st.info("No notifications yet. You are told here when a request needs you or something happens to yours.")
+if len(items) == notify.INBOX_LIMIT:
+    st.caption(f"Showing the newest {notify.INBOX_LIMIT}.")
+
+for item in items:
+    with st.container(border=True, key=f"inbox_item_{item.id}"):
+        state = "UNREAD" if not item.read else "Read"
+        st.markdown(f"**{state}** · {when(item.at)} · {kind_word(item.kind)}")
+        st.text(item.message)
+        cols = st.columns([2, 2, 1], vertical_alignment="center")
+        if item.request_id is not None:
+            cols[0].page_link(
+                REQUEST_PAGE,
+                label=f"Open request {item.request_id}",
+                icon=":material/open_in_new:",
+                query_params={"id": str(item.request_id)},
+            )
+            if item.request_status:
+                cols[1].caption(f"Now: {status_word(item.request_status)}")
+        if not item.read:
+            cols[2].button("Mark as read", key=f"inbox_read_{item.id}", on_click=mark, args=(user, [item.id]))
