@@ -1,0 +1,174 @@
+"""What administrators change: accounts, strike periods and response targets. Each change is one
+transaction with its audit row, and only an active administrator may make it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, func, or_, select
+
+from core import audit, users
+from core.clock import format_london, from_london, utcnow
+from core.db import read_session, write_session
+from core.enums import Role, Tier
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import StrikePeriod, User
+from core.timing import set_target
+
+MAX_PERIOD_NAME = 120
+USER_LIST_LIMIT = 200
+
+
+def _admin(session: Session, actor: User) -> User:
+    fresh = session.get(User, actor.id) if actor.id is not None else None
+    if fresh is None or not fresh.active or Role(fresh.role) is not Role.ADMIN:
+        raise PermissionDenied("Only an administrator can do this.")
+    return fresh
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def list_accounts(search: str = "", limit: int = USER_LIST_LIMIT) -> tuple[list[User], int]:
+    """Accounts matching `search` (name or e-mail), and how many match in all."""
+    where = col(User.id).is_not(None)
+    text = search.strip().lower()
+    if text:
+        pattern = f"%{text}%"
+        where = or_(func.lower(User.full_name).like(pattern), col(User.email).like(pattern))
+    with read_session() as session:
+        total = session.exec(select(func.count()).select_from(User).where(where)).one()
+        found = list(session.exec(select(User).where(where).order_by(User.role, User.email).limit(limit)).all())
+    return found, total
+
+
+def create_account(actor: User, *, password: str, **fields: object) -> User:
+    with write_session() as session:
+        admin = _admin(session, actor)
+        return users.create_user(session, password=password, created_by=admin, **fields)
+
+
+def change_account(
+    actor: User,
+    user_id: int,
+    *,
+    role: Role | str,
+    trust_code: str | None,
+    region_code: str | None,
+    active: bool,
+) -> User:
+    with write_session() as session:
+        admin = _admin(session, actor)
+        if user_id == admin.id and (not active or Role(role) is not Role.ADMIN):
+            raise ValidationFailed({"role": "You cannot remove your own administrator access."})
+        return users.update_user(
+            session, user_id, by=admin, role=role, trust_code=trust_code, region_code=region_code, active=active
+        )
+
+
+def unlock_account(actor: User, email: str) -> None:
+    with write_session() as session:
+        users.unlock(session, email, _admin(session, actor))
+
+
+def locked_emails(emails: list[str], now: datetime | None = None) -> set[str]:
+    with read_session() as session:
+        return {e for e in emails if users.is_locked(session, e, now)}
+
+
+# ---------------------------------------------------------------- strike periods
+
+
+def save_period(
+    actor: User,
+    *,
+    name: str,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    period_id: int | None = None,
+    now: datetime | None = None,
+) -> StrikePeriod:
+    """Create or change a strike period (times typed in London); periods may not overlap."""
+    now = now or utcnow()
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name or len(name) > MAX_PERIOD_NAME or "\x00" in name:
+        errors["name"] = f"Enter a name of up to {MAX_PERIOD_NAME} characters, like 'July 2025 strike'."
+    if starts_at is None:
+        errors["starts_at"] = "Enter when the strike action starts."
+    if ends_at is None:
+        errors["ends_at"] = "Enter when the strike action ends."
+    if errors:
+        raise ValidationFailed(errors)
+    start, end = from_london(starts_at), from_london(ends_at)
+    if end <= start:
+        raise ValidationFailed({"ends_at": "The end must be after the start."})
+    with write_session() as session:
+        admin = _admin(session, actor)
+        clash = session.exec(
+            select(StrikePeriod).where(
+                StrikePeriod.starts_at < end,
+                StrikePeriod.ends_at > start,
+                StrikePeriod.id != (period_id or -1),
+            )
+        ).first()
+        if clash is not None:
+            raise ValidationFailed(
+                {
+                    "starts_at": f"This overlaps '{clash.name}' ({format_london(clash.starts_at)} to "
+                    f"{format_london(clash.ends_at)}). Change that period instead."
+                }
+            )
+        if period_id is None:
+            period = StrikePeriod(name=name, starts_at=start, ends_at=end)
+            before: dict = {}
+        else:
+            period = session.get(StrikePeriod, period_id)
+            if period is None:
+                raise NotFound("strike period")
+            before = {
+                "name": period.name,
+                "starts_at": period.starts_at.isoformat(),
+                "ends_at": period.ends_at.isoformat(),
+            }
+            period.name, period.starts_at, period.ends_at = name, start, end
+        if end > now:
+            period.expired_processed_at = None  # moved into the future: expire its requests when it ends
+        session.add(period)
+        session.flush()
+        audit.append(
+            session,
+            action="period_created" if period_id is None else "period_updated",
+            actor=admin,
+            details={
+                "period_id": period.id,
+                "before": before,
+                "after": {"name": name, "starts_at": start.isoformat(), "ends_at": end.isoformat()},
+            },
+            at=now,
+        )
+        return period
+
+
+# ---------------------------------------------------------------- response targets
+
+
+def save_targets(actor: User, minutes: dict[Tier, int], now: datetime | None = None) -> None:
+    """Set every tier's response target at once; all or nothing."""
+    errors: dict[str, str] = {}
+    for tier, value in minutes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 24 * 60:
+            errors[f"target.{tier.value}"] = "Enter a target between 1 minute and 7 days (10,080 minutes)."
+    if errors:
+        raise ValidationFailed(errors)
+    with write_session() as session:
+        admin = _admin(session, actor)
+        for tier, value in minutes.items():
+            set_target(session, tier, value)
+        audit.append(
+            session,
+            action="targets_updated",
+            actor=admin,
+            details={tier.value: value for tier, value in minutes.items()},
+            at=now or utcnow(),
+        )

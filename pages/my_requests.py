@@ -1,0 +1,89 @@
+"""My trust's requests (trust requester): every request of the trust, where it is and for how long,
+answers to 'more information', withdrawal, harm records, and exactly what the BMA approved."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import queries
+from core.errors import NotFound
+from ui import actions, components
+from ui.session import require_page
+from ui.text import md_escape, one_line, status_word
+
+user = require_page("my_requests")
+OPEN_KEY = "my_open"
+
+st.title("My trust's requests")
+st.page_link("pages/file_request.py", label="File a new request", icon=":material/add_circle:")
+
+group = st.segmented_control(
+    "Show",
+    options=list(queries.STATUS_GROUPS),
+    format_func=queries.STATUS_GROUPS.get,
+    default="all",
+    key="my_group",
+)
+rows, total = queries.trust_requests(user, group=group or "all")
+if not rows:
+    st.info("No requests to show.")
+else:
+    more = f"; showing the newest {len(rows)}" if total > len(rows) else ""
+    st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Open ones first. Click a row to open it.")
+    waiting = [row.request.id for row in rows if row.request.status == "more_info"]
+    if waiting:
+        st.warning(
+            "A reviewer is waiting for your answer on request " + ", ".join(str(i) for i in waiting) + ".",
+            icon=":material/reply:",
+        )
+
+
+def pick(request_id: int) -> None:
+    st.session_state[OPEN_KEY] = request_id
+
+
+components.list_table(rows, key="my_table", on_pick=pick, show_trust=False)
+labels = {
+    row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {status_word(row.request.status)}"
+    for row in rows
+}
+selected = st.session_state.get(OPEN_KEY)
+options = list(labels)
+if selected is not None and selected not in labels:
+    options.append(selected)
+st.selectbox(
+    "Open a request",
+    options=options,
+    format_func=lambda rid: labels.get(rid, f"Request {rid}"),
+    placeholder="Choose a request",
+    key=OPEN_KEY,
+)
+
+if selected is not None:
+    try:
+        record = queries.request_record(user, selected)
+    except NotFound:
+        st.error("Request not found.")
+        st.stop()
+    request = record.request
+    st.divider()
+    st.header(f"Request {request.id}: {md_escape(one_line(request.service, 80))}")
+    components.status_line(record.row)
+    components.decision(request)
+    if record.question is not None:
+        st.markdown(f"**The question** (from {md_escape(record.question.actor_name)}):")
+        st.text(record.question.rationale)
+    actions.requester_panel(user, request)
+    left, right = st.columns([3, 2], gap="large")
+    with left, st.expander("The request as submitted", expanded=False):
+        components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=False)
+    with right:
+        st.subheader("Timeline")
+        components.timeline(record.events)
+    st.page_link(
+        "pages/request_detail.py",
+        label="Open the full record (comments)",
+        query_params={"id": str(request.id)},
+        icon=":material/open_in_full:",
+    )
+    actions.remember_seen(request)

@@ -1,0 +1,64 @@
+"""Request detail (?id=): everything about one request in the viewer's scope: where it is, the BMA's
+decision, the form as submitted, every action on a timeline, and comments. A request outside the
+viewer's scope looks exactly like one that does not exist."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import queries
+from core.errors import NotFound
+from ui import actions, components
+from ui.session import require_page
+from ui.text import md_escape, one_line
+
+user = require_page("request_detail")
+NOT_FOUND = "Request not found. Check the number: you can only open requests within your own scope."
+
+
+def open_number() -> None:
+    number = st.session_state.get("detail_number")
+    if number:
+        st.query_params["id"] = str(number)
+
+
+request_id = st.query_params.get("id")
+if not request_id:
+    st.title("Find a request")
+    st.number_input("Request number", min_value=1, step=1, value=None, key="detail_number")
+    st.button("Open", key="detail_open", type="primary", on_click=open_number)
+    st.stop()
+
+try:
+    record = queries.request_record(user, request_id)
+except NotFound:
+    st.title("Request not found")
+    st.error(NOT_FOUND)
+    st.stop()
+
+request = record.request
+st.title(f"Request {request.id}: {md_escape(one_line(request.service, 80))}")
+st.caption(
+    f"{md_escape(record.row.trust_name)} · {md_escape(record.row.region_name)} · filed by {md_escape(record.filed_by)}"
+    + (f" · {md_escape(record.period.name)}" if record.period else "")
+)
+components.status_line(record.row)
+components.decision(request)
+if record.question is not None:
+    st.markdown(f"**Question from the {md_escape(record.question.actor_name)}:**")
+    st.text(record.question.rationale)
+actions.requester_panel(user, request)
+actions.revoke_panel(user, request)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("The request as submitted")
+    components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
+with right:
+    actions.reviewer_panel(user, request)
+    st.subheader("Timeline")
+    components.timeline(record.events)
+    st.subheader("Comments")
+    components.comments(record.comments)
+    actions.comment_box(user, request)
+actions.remember_seen(request)

@@ -1,0 +1,116 @@
+"""Review queue: the requests waiting at the reviewer's own tier, in their scope. Mass casualty first,
+then breached, then oldest. Open one to read it (what the trust tried comes first) and act."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import queries
+from core.access import reviewer_tier
+from core.enums import ELIGIBLE_CATEGORIES, Category, Role
+from core.errors import NotFound
+from ui import actions, components
+from ui.session import require_page
+from ui.text import md_escape, one_line
+
+user = require_page("review_queue")
+tier = reviewer_tier(user)
+OPEN_KEY = "queue_open"
+
+st.title(f"Review queue: {tier.label}")
+st.caption(
+    "Requests waiting for your decision. Mass casualty events come first, then requests past their response "
+    "target (BREACHED), then the oldest. Every decision needs a written rationale."
+)
+
+regions, trusts = queries.queue_choices(user)
+columns = st.columns(3)
+region = trust = None
+if Role(user.role) in (Role.NATIONAL_MDT, Role.BMA):
+    region = columns[0].selectbox(
+        "Region",
+        options=[code for code, _ in regions],
+        format_func=dict(regions).get,
+        index=None,
+        placeholder="All regions",
+        key="queue_region",
+    )
+if Role(user.role) in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA):
+    trust_names = dict(trusts)
+    trust = columns[1].selectbox(
+        "Trust",
+        options=[code for code, _ in trusts],
+        format_func=lambda code: f"{trust_names.get(code, code)} ({code})",
+        index=None,
+        placeholder="All trusts",
+        key="queue_trust",
+    )
+category = columns[2].selectbox(
+    "Category",
+    options=[c.value for c in ELIGIBLE_CATEGORIES],
+    format_func=lambda value: Category(value).label,
+    index=None,
+    placeholder="All categories",
+    key="queue_category",
+)
+
+rows, total = queries.queue(user, queries.QueueFilters(region=region, trust=trust, category=category))
+if not rows:
+    st.success("Nothing is waiting at your tier.")
+else:
+    shown = f"{total} waiting" + (
+        f"; showing the first {len(rows)}, narrow with the filters" if total > len(rows) else ""
+    )
+    st.markdown(f"**{shown}.** Click a row, or choose below, to open it.")
+
+
+def pick(request_id: int) -> None:
+    st.session_state[OPEN_KEY] = request_id
+
+
+if "id" in st.query_params and OPEN_KEY not in st.session_state:
+    st.session_state[OPEN_KEY] = st.query_params["id"]  # deep link from a notification
+components.list_table(rows, key="queue_table", on_pick=pick)
+
+labels = {row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {row.trust_name}" for row in rows}
+selected = st.session_state.get(OPEN_KEY)
+options = list(labels)
+try:
+    selected = int(selected) if selected is not None else None
+except (TypeError, ValueError):
+    selected = None
+if selected is not None and selected not in labels:
+    options.append(selected)  # it may have just left the queue: still show its fresh state
+st.session_state[OPEN_KEY] = selected
+st.selectbox(
+    "Open a request",
+    options=options,
+    format_func=lambda rid: labels.get(rid, f"Request {rid}"),
+    placeholder="Choose a request",
+    key=OPEN_KEY,
+)
+
+if selected is not None:
+    try:
+        record = queries.request_record(user, selected)
+    except NotFound:
+        st.error("Request not found.")
+        st.stop()
+    request = record.request
+    st.divider()
+    st.header(f"Request {request.id}: {md_escape(one_line(request.service, 80))}, {md_escape(record.row.trust_name)}")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        components.status_line(record.row)
+        components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
+    with right:
+        actions.reviewer_panel(user, request)
+        st.page_link(
+            "pages/request_detail.py",
+            label="Open the full record (timeline and comments)",
+            query_params={"id": str(request.id)},
+            icon=":material/open_in_full:",
+        )
+        st.subheader("Timeline")
+        components.timeline(record.events)
+    actions.remember_seen(request)

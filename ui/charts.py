@@ -1,0 +1,262 @@
+"""Altair charts of small aggregate tables (never of request rows): the live dashboard and the
+post-strike report draw the same charts. Each builder takes a DataFrame with the columns named in
+its docstring; `shape_*` helpers turn core.queries.dashboard_breakdown into those tables.
+Colours are the NHS palette; every figure is also labelled in words."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.enums import TIER_ORDER, Category, Tier
+from core.queries import OUTCOME_LABELS
+
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_GREEN = "#007F3B"
+NHS_RED = "#D5281B"
+NHS_WARM_YELLOW = "#FFB81C"
+NHS_GREY = "#768692"
+NHS_DARK_GREY = "#425563"
+OUTCOME_COLOURS = {
+    "Approved": NHS_GREEN,
+    "Approval revoked": NHS_DARK_GREY,
+    "Declined by the BMA": NHS_RED,
+    "Declined: does not meet the criteria": "#8A1538",
+    "Pending": NHS_BLUE,
+    "Not decided in time": NHS_WARM_YELLOW,
+    "Resolved locally": NHS_LIGHT_BLUE,
+    "Withdrawn": NHS_GREY,
+    "Expired": "#AE2573",
+}
+TIER_LABELS = [t.label for t in TIER_ORDER]
+SHORT_CATEGORY = {
+    Category.MAJOR_INCIDENT.value: "Major incident",
+    Category.URGENT_EMERGENCY.value: "Urgent and emergency care",
+    Category.P1_P2_TIME_CRITICAL.value: "P1/P2 time-critical",
+    Category.CANCER.value: "Cancer care",
+    Category.TIME_CRITICAL_INTERVENTION.value: "Time-critical intervention",
+    Category.ROUTINE_ELECTIVE.value: "Routine elective",
+}
+OPEN_OUTCOMES = ("pending", "not_decided_in_time")
+
+
+# ---------------------------------------------------------------- shaping the breakdown
+
+
+def _open(breakdown: pd.DataFrame) -> pd.DataFrame:
+    return breakdown[breakdown["status"].isin(["in_review", "more_info"])]
+
+
+def shape_open_by(breakdown: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+    """Open requests per region or category: columns `label`, `requests`."""
+    grouped = _open(breakdown).groupby(column, as_index=False)["requests"].sum()
+    grouped["label"] = grouped[column].map(lambda v: names.get(v, v))
+    return grouped[["label", "requests"]]
+
+
+def shape_region_category(breakdown: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    """Open requests per region and category: columns `region`, `category`, `requests`."""
+    grouped = _open(breakdown).groupby(["region_code", "category"], as_index=False)["requests"].sum()
+    grouped["region"] = grouped["region_code"].map(lambda v: region_names.get(v, v))
+    grouped["category"] = grouped["category"].map(lambda v: SHORT_CATEGORY.get(v, v))
+    return grouped[["region", "category", "requests"]]
+
+
+def shape_by_tier(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """Requests in review per tier, and how many of them are breached: `tier`, `requests`, `breached`."""
+    in_review = breakdown[breakdown["status"] == "in_review"].copy()
+    in_review["breached_requests"] = in_review["requests"] * in_review["breached"]
+    grouped = in_review.groupby("current_tier", as_index=False)[["requests", "breached_requests"]].sum()
+    grouped["tier"] = grouped["current_tier"].map(lambda v: Tier(v).label)
+    frame = pd.DataFrame({"tier": TIER_LABELS}).merge(grouped, on="tier", how="left").fillna(0)
+    return frame.rename(columns={"breached_requests": "breached"})[["tier", "requests", "breached"]].astype(
+        {"requests": int, "breached": int}
+    )
+
+
+def shape_outcomes(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """Requests per outcome, in words: `outcome`, `requests`."""
+    grouped = breakdown.groupby("outcome", as_index=False)["requests"].sum()
+    grouped["outcome"] = grouped["outcome"].map(lambda v: OUTCOME_LABELS.get(v, v))
+    return grouped[["outcome", "requests"]]
+
+
+def shape_doctors(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """Resident doctors asked for and approved: `measure`, `doctors`."""
+    return pd.DataFrame(
+        {
+            "measure": ["Asked for", "Approved by the BMA"],
+            "doctors": [int(breakdown["doctors_requested"].sum()), int(breakdown["doctors_approved"].sum())],
+        }
+    )
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _bars(frame: pd.DataFrame, label: str, value: str, title: str, colour: str = NHS_BLUE) -> alt.Chart:
+    base = alt.Chart(frame, title=title).encode(
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X(f"{value}:Q", title="Requests" if value == "requests" else value.capitalize()),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q")],
+    )
+    return base.mark_bar(color=colour) + base.mark_text(align="left", dx=3, color="#212B32").encode(text=f"{value}:Q")
+
+
+def open_by_region(frame: pd.DataFrame) -> alt.Chart:
+    """`label` (region), `requests`."""
+    return _bars(frame, "label", "requests", "Open requests by region")
+
+
+def open_by_category(frame: pd.DataFrame) -> alt.Chart:
+    """`label` (category), `requests`."""
+    return _bars(frame, "label", "requests", "Open requests by category", NHS_DARK_BLUE)
+
+
+def region_category_heatmap(frame: pd.DataFrame) -> alt.Chart:
+    """`region`, `category`, `requests`."""
+    base = alt.Chart(frame, title="Open requests by region and category").encode(
+        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
+        y=alt.Y("region:N", title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("requests:Q", scale=alt.Scale(range=["#E8EDEE", NHS_DARK_BLUE]), title="Requests"),
+        tooltip=["region:N", "category:N", "requests:Q"],
+    )
+    dark = float(frame["requests"].max()) / 2 if len(frame) else 0.0  # white text on the darker cells
+    labels = base.mark_text(fontWeight="bold").encode(
+        text="requests:Q",
+        color=alt.condition(alt.datum.requests > dark, alt.value("white"), alt.value("#212B32")),
+    )
+    return cells + labels
+
+
+def by_tier(frame: pd.DataFrame) -> alt.Chart:
+    """`tier`, `requests`, `breached`: waiting at each tier, with the breached part in words and colour."""
+    long = frame.melt(id_vars="tier", value_vars=["requests", "breached"], var_name="measure", value_name="count")
+    long["measure"] = long["measure"].map({"requests": "Waiting", "breached": "Of which BREACHED"})
+    return (
+        alt.Chart(long, title="Waiting at each tier (and breached)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("tier:N", sort=TIER_LABELS, title=None),
+            x=alt.X("count:Q", title="Requests"),
+            yOffset=alt.YOffset("measure:N"),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(domain=["Waiting", "Of which BREACHED"], range=[NHS_BLUE, NHS_RED]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=["tier:N", "measure:N", "count:Q"],
+        )
+    )
+
+
+def breaches(frame: pd.DataFrame) -> alt.Chart:
+    """`tier`, `breached`: requests past their tier's response target now."""
+    return _bars(frame[["tier", "breached"]], "tier", "breached", "Past the response target now (BREACHED)", NHS_RED)
+
+
+def over_time(frame: pd.DataFrame) -> alt.Chart:
+    """`at` (UTC), `event`, `requests`: submissions and BMA decisions over the strike period."""
+    shown = frame.assign(at=frame["at"].dt.tz_convert("Europe/London").dt.tz_localize(None))
+    return (
+        alt.Chart(shown, title="Submissions and BMA decisions over the strike period (UK time)")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("at:T", title=None),
+            y=alt.Y("requests:Q", title="Requests"),
+            color=alt.Color(
+                "event:N",
+                scale=alt.Scale(
+                    domain=["Submitted", "Approved", "Declined by the BMA"], range=[NHS_BLUE, NHS_GREEN, NHS_RED]
+                ),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            strokeDash=alt.StrokeDash("event:N", legend=None),
+            tooltip=[alt.Tooltip("at:T", title="Hour", format="%a %d %b %H:%M"), "event:N", "requests:Q"],
+        )
+    )
+
+
+def outcomes(frame: pd.DataFrame) -> alt.Chart:
+    """`outcome` (words), `requests`: approvals against declines and every other outcome."""
+    base = alt.Chart(frame, title="Outcomes").encode(
+        y=alt.Y("outcome:N", sort="-x", title=None, axis=alt.Axis(labelLimit=280)),
+        x=alt.X("requests:Q", title="Requests"),
+        tooltip=["outcome:N", "requests:Q"],
+    )
+    colours = alt.Color(
+        "outcome:N",
+        scale=alt.Scale(domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values())),
+        legend=None,
+    )
+    return base.mark_bar().encode(color=colours) + base.mark_text(align="left", dx=3).encode(text="requests:Q")
+
+
+def doctors(frame: pd.DataFrame) -> alt.Chart:
+    """`measure`, `doctors`: resident doctors asked for against approved."""
+    return _bars(frame, "measure", "doctors", "Resident doctors: asked for and approved", NHS_GREEN)
+
+
+def recalled_over_time(frame: pd.DataFrame) -> alt.Chart:
+    """`at` (UTC), `event`, `doctors`: doctors approved per hour (approvals only)."""
+    approved = frame[frame["event"] == "Approved"]
+    shown = approved.assign(at=approved["at"].dt.tz_convert("Europe/London").dt.tz_localize(None))
+    return (
+        alt.Chart(shown, title="Resident doctors approved for recall over time (UK time)")
+        .mark_bar(color=NHS_GREEN)
+        .encode(
+            x=alt.X("at:T", title=None),
+            y=alt.Y("doctors:Q", title="Doctors approved"),
+            tooltip=[alt.Tooltip("at:T", title="Hour", format="%a %d %b %H:%M"), "doctors:Q"],
+        )
+    )
+
+
+# ---------------------------------------------------------------- the post-strike report, and print
+
+
+def requests_by(frame: pd.DataFrame, title: str) -> alt.Chart:
+    """`label`, `requests`: every request of a strike period by region or category (the report's totals)."""
+    return _bars(frame, "label", "requests", title)
+
+
+def time_at_tier(frame: pd.DataFrame) -> alt.Chart:
+    """`tier`, `median`, `p90`, `target` (minutes): time at each tier against its response target."""
+    long = frame.melt(id_vars="tier", value_vars=["median", "p90"], var_name="measure", value_name="minutes")
+    long["measure"] = long["measure"].map({"median": "Median", "p90": "90th percentile"})
+    long = long.dropna(subset=["minutes"])
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("tier:N", sort=TIER_LABELS, title=None),
+            x=alt.X("minutes:Q", title="Minutes at the tier"),
+            yOffset=alt.YOffset("measure:N"),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(domain=["Median", "90th percentile"], range=[NHS_BLUE, NHS_DARK_BLUE]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=["tier:N", "measure:N", alt.Tooltip("minutes:Q", format=".0f")],
+        )
+    )
+    targets = (
+        alt.Chart(frame[["tier", "target"]])
+        .mark_tick(color=NHS_RED, thickness=3, size=28)
+        .encode(y=alt.Y("tier:N", sort=TIER_LABELS), x="target:Q", tooltip=["tier:N", "target:Q"])
+    )
+    return alt.layer(bars, targets, title="Time at each tier: median and 90th percentile (red mark: target)")
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str | None:
+    """The chart drawn as SVG for print, offline (vl-convert-python); None if it cannot be drawn here."""
+    try:
+        import vl_convert  # optional: without it the printed report keeps its tables and says so
+
+        return vl_convert.vegalite_to_svg(chart.to_dict())
+    except Exception:  # noqa: BLE001  (a chart that cannot be drawn must not stop the report)
+        return None

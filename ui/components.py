@@ -1,0 +1,216 @@
+"""Read-only pieces the pages share: a request as submitted, its timeline, the BMA's decision, and
+request lists. User text is shown with md_escape or st.text, never as markup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
+from core.models import AuditEvent, DerogationRequest
+from core.queries import CommentRow, ListRow, category_label
+from ui.text import at_tier, md_escape, role_word, status_word, tier_word, time_left, when
+
+NO = "No"
+OPEN = {s.value for s in OPEN_STATUSES}
+
+
+def _facts(pairs: list[tuple[str, str]]) -> None:
+    """Label and value pairs as one markdown block; values are escaped user text."""
+    st.markdown("  \n".join(f"**{label}:** {md_escape(value) or '—'}" for label, value in pairs))
+
+
+def status_line(row: ListRow) -> None:
+    """Where the request is and how long it has been there, in words."""
+    request = row.request
+    facts = [
+        ("Status", status_word(request.status)),
+        ("Waiting at", tier_word(request.current_tier)),
+        ("Time at this tier (target)", at_tier(row.minutes_at_tier, row.target_minutes, row.breached)),
+        ("Decision needed by", when(request.decision_needed_by)),
+        ("Time left", time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time)),
+    ]
+    if request.mass_casualty:
+        st.error("**MASS CASUALTY EVENT declared**: every tier was alerted at once.", icon=":material/emergency:")
+    if row.breached:
+        st.warning("**BREACHED**: this request has been at its tier longer than the response target.")
+    if row.not_decided_in_time:
+        st.warning("**NOT DECIDED IN TIME**: the decision-needed-by time has passed.")
+    _facts(facts)
+
+
+def mitigations(request: DerogationRequest) -> None:
+    st.markdown("##### What the trust has already tried")
+    rows = []
+    for mitigation in Mitigation:
+        entry = request.mitigations.get(mitigation.value, {})
+        rows.append(
+            {
+                "Mitigation": mitigation.label,
+                "Tried": "Yes" if entry.get("tried") else NO,
+                "What was done": entry.get("note", ""),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    running = "Yes" if request.non_urgent_work_running else NO
+    _facts([("Non-urgent work still running", running), ("What and why", request.non_urgent_work_note)])
+
+
+def request_form_view(
+    request: DerogationRequest, trust_name: str, region_name: str, *, mitigations_first: bool
+) -> None:
+    """The form as submitted, in the order a reviewer needs it (mitigations first for reviewers)."""
+    if mitigations_first:
+        mitigations(request)
+    st.markdown("##### Where")
+    _facts(
+        [
+            ("Trust", f"{trust_name} ({request.trust_code})"),
+            ("Region", region_name),
+            ("Site", request.site),
+            ("Service or specialty", request.service),
+            ("Ward", request.ward),
+        ]
+    )
+    st.markdown("##### Why")
+    priority = Priority(request.priority).label if request.priority in set(Priority) else ""
+    _facts(
+        [
+            ("Category", category_label(request.category)),
+            ("Surgical priority", priority),
+            ("Patients affected", str(request.patients_affected or "")),
+            ("Risk from", when(request.risk_from)),
+            ("Decision needed by", when(request.decision_needed_by)),
+            ("Mass casualty event", "Yes" if request.mass_casualty else NO),
+        ]
+    )
+    st.markdown("**What will happen to which patients if nothing changes:**")
+    st.text(request.risk_description or "—")
+    st.markdown("##### Staffing and what is asked")
+    _facts(
+        [
+            ("Doctors on duty now", str(request.doctors_on_duty if request.doctors_on_duty is not None else "")),
+            ("Minimum safe number", str(request.minimum_safe_doctors or "")),
+            ("Resident doctors asked for", str(request.doctors_requested or "")),
+            ("Grades asked for", ", ".join(request.grades_requested)),
+            ("Recall window", f"{when(request.window_start)} to {when(request.window_end)}"),
+        ]
+    )
+    if not mitigations_first:
+        mitigations(request)
+    st.markdown("##### Local agreement and contact")
+    _facts(
+        [
+            ("Local agreement sought", "Yes" if request.local_agreement_sought else NO),
+            ("With whom", request.local_agreement_with),
+            ("Contact", f"{request.contact_name}, {request.contact_role}"),
+            ("Phone", request.contact_phone),
+            ("E-mail", request.contact_email),
+        ]
+    )
+
+
+def decision(request: DerogationRequest) -> None:
+    """After the BMA's approval: exactly what was approved beside what was asked."""
+    if request.status not in (Status.APPROVED, Status.REVOKED):
+        return
+    if request.status == Status.REVOKED:
+        st.error(
+            f"**APPROVAL REVOKED by the BMA** on {when(request.revoked_at)}. Stop recalling doctors under this "
+            "approval.",
+            icon=":material/block:",
+        )
+        st.text(f"Reason: {request.revoke_reason}")
+    else:
+        st.success(
+            "**Approved by the BMA.** You may now contact the resident doctors in scope: no more than approved, "
+            "only these grades, only in this window.",
+            icon=":material/check_circle:",
+        )
+    table = pd.DataFrame(
+        [
+            ("Resident doctors", str(request.approved_doctors), str(request.doctors_requested)),
+            ("Grades", ", ".join(request.approved_grades or []), ", ".join(request.grades_requested)),
+            ("Window start", when(request.approved_window_start), when(request.window_start)),
+            ("Window end", when(request.approved_window_end), when(request.window_end)),
+            (
+                "Scope (ward, service, shifts)",
+                request.approved_scope or "As asked",
+                f"{request.service} {request.ward}",
+            ),
+            ("Confirmation reference", request.confirmation_ref or "", ""),
+        ],
+        columns=["", "Approved by the BMA", "Asked for"],
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Doctors can check the confirmation reference on the public 'Check a recall' page before they return.")
+
+
+def timeline(events: list[AuditEvent]) -> None:
+    """Every action on the request, oldest first: who, role, when, what and why."""
+    for event in events:
+        try:
+            action = Action(event.action).label
+        except ValueError:
+            action = event.action
+        move = ""
+        if event.from_tier != event.to_tier and (event.from_tier or event.to_tier):
+            move = f" · {tier_word(event.from_tier)} → {tier_word(event.to_tier)}"
+        st.markdown(
+            f"**{action}**{move}  \n{when(event.at)} · {md_escape(event.actor_name)} ({role_word(event.actor_role)})"
+        )
+        if event.rationale:
+            st.text(event.rationale)
+
+
+def comments(rows: list[CommentRow]) -> None:
+    if not rows:
+        st.caption("No comments yet.")
+    for row in rows:
+        st.markdown(f"{when(row.at)} · **{md_escape(row.author)}** ({role_word(row.role)})")
+        st.text(row.body)
+
+
+def list_table(
+    rows: list[ListRow], *, key: str, on_pick: Callable[[int], None] | None = None, show_trust: bool = True
+) -> None:
+    """Requests as a table; every status, breach and lateness is a word. Clicking a row picks it."""
+    data = []
+    for row in rows:
+        request = row.request
+        entry = {
+            "No.": request.id,
+            "Mass casualty": "MASS CASUALTY" if request.mass_casualty else "",
+            "Trust": row.trust_name,
+            "Region": row.region_name,
+            "Service": request.service,
+            "Category": category_label(request.category),
+            "Status": status_word(request.status),
+            "Waiting at": tier_word(request.current_tier),
+            "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
+            "Decision needed by": when(request.decision_needed_by),
+            "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
+            "Latest action": f"{row.latest_action} ({when(row.latest_at)})" if row.latest_action else "",
+        }
+        if not show_trust:
+            entry.pop("Trust")
+            entry.pop("Region")
+        data.append(entry)
+    frame = pd.DataFrame(data)
+    ids = [row.request.id for row in rows]
+
+    def picked() -> None:
+        selection = st.session_state[key].selection.rows
+        if selection and on_pick is not None:
+            on_pick(ids[selection[0]])
+
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        on_select=picked if on_pick is not None else "ignore",
+        selection_mode="single-row",
+    )

@@ -1,0 +1,69 @@
+"""Running a core action from a button and showing what happened: messages next to fields, a
+message at the top after a rerun, and refusals shown as they are (nothing typed is lost)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.db import DatabaseBusy
+from core.errors import DerogationError, StaleVersion, ValidationFailed
+
+FLASH_KEY = "_flash"
+FORM_ERROR = "_form"
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message shown at the top of the next page run (e.g. after a callback)."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind](message)
+
+
+def attempt(errors_key: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """Call a core function; on refusal keep its messages under `errors_key` and return None.
+
+    Widget values are never touched here, so everything typed stays on the screen."""
+    try:
+        result = action(*args, **kwargs)
+    except ValidationFailed as exc:
+        st.session_state[errors_key] = dict(exc.errors)
+        return None
+    except StaleVersion as exc:
+        st.session_state[errors_key] = {FORM_ERROR: str(exc), "_stale": "1"}
+        return None
+    except (DerogationError, DatabaseBusy) as exc:
+        st.session_state[errors_key] = {FORM_ERROR: str(exc)}
+        return None
+    st.session_state.pop(errors_key, None)
+    return result
+
+
+def succeeded(errors_key: str) -> bool:
+    """After attempt(): whether the action went through (for core functions that return nothing)."""
+    return errors_key not in st.session_state
+
+
+def errors_of(errors_key: str) -> dict[str, str]:
+    return st.session_state.get(errors_key) or {}
+
+
+def field_error(errors_key: str, name: str) -> None:
+    """The message for one field, right under it."""
+    message = errors_of(errors_key).get(name)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def form_error(errors_key: str) -> None:
+    """The message that belongs to the whole action (e.g. 'changed since you opened it')."""
+    field_error(errors_key, FORM_ERROR)
+
+
+def clear_errors(errors_key: str) -> None:
+    st.session_state.pop(errors_key, None)

@@ -1,0 +1,65 @@
+"""The band at the top of every page: service name, who is signed in, and the strike status."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.clock import format_london
+from core.enums import Role
+from core.models import User
+from core.queries import HeaderFacts, header_facts
+from ui.session import sign_out
+from ui.text import md_escape
+
+# Static styling only (no user text ever goes into HTML). NHS identity colours:
+# blue #005EB8, dark blue #003087, text #212B32, secondary text #4C6272, warm yellow #FFEB3B focus.
+STYLE = """
+<style>
+[data-testid="stMainBlockContainer"] {padding-top:1.5rem;}
+.st-key-nhs-header {background:#005EB8; padding:0.75rem 1rem 0.5rem 1rem; border-radius:0;}
+.st-key-nhs-header p, .st-key-nhs-header span, .st-key-nhs-header div {color:#FFFFFF;}
+.st-key-nhs-header a {color:#FFFFFF !important; text-decoration:underline;}
+.st-key-nhs-header button {background:#FFFFFF; color:#005EB8 !important; border:2px solid #FFFFFF;}
+.st-key-nhs-header button p {color:#005EB8 !important; font-weight:600;}
+.st-key-strike-on {background:#FFF9C4; border-left:8px solid #FFB81C; padding:0.4rem 0.8rem;}
+.st-key-strike-off {background:#F0F4F5; border-left:8px solid #4C6272; padding:0.4rem 0.8rem;}
+.st-key-strike-on p, .st-key-strike-off p {color:#212B32; margin:0;}
+a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
+  outline:3px solid #FFEB3B !important; box-shadow:0 4px 0 #212B32 !important;
+}
+</style>
+"""
+
+
+def _strike_line(facts: HeaderFacts) -> None:
+    if facts.period is not None:
+        with st.container(key="strike-on"):
+            st.markdown(
+                f"**Strike action in progress** until {format_london(facts.period.ends_at)}: "
+                "requests can be submitted now."
+            )
+        return
+    with st.container(key="strike-off"):
+        upcoming = (
+            f" The next strike period starts {format_london(facts.next_period.starts_at)}." if facts.next_period else ""
+        )
+        st.markdown(f"**No strike action in progress.** Requests can be drafted but not submitted.{upcoming}")
+
+
+def draw_header(user: User | None) -> None:
+    st.html(STYLE)
+    with st.container(key="nhs-header"):
+        left, right = st.columns([5, 2], vertical_alignment="center")
+        left.markdown("**NHS England · Derogations during strike action**")
+        if user is None:
+            right.page_link("pages/verify.py", label="Check a recall reference", icon=":material/verified:")
+            return
+        facts = header_facts(user)
+        left.markdown(
+            f"Signed in as **{md_escape(user.full_name)}** · {Role(user.role).label} · {md_escape(facts.scope)}"
+        )
+        with right:
+            inbox = f"Inbox: {facts.unread} unread" if facts.unread else "Inbox: nothing unread"
+            st.page_link("pages/inbox.py", label=inbox, icon=":material/notifications:")
+            st.button("Sign out", key="sign_out", on_click=sign_out, args=("You have signed out.",))
+    _strike_line(facts)

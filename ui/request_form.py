@@ -1,0 +1,291 @@
+"""The streamlined request form as widgets: category first (so routine elective care is refused
+before anything else is typed), then where, the risk, staffing and the ask, what was tried, local
+agreement and who to call back. Values live in st.session_state under stable keys, so nothing
+typed is lost when a check fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from core.clock import format_london, to_london
+from core.enums import Category, Grade, Mitigation, Priority
+from core.form import MAX_LONG, MAX_NOTE, MAX_SHORT, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, RequestForm
+from core.models import StrikePeriod, Trust, User
+from ui.feedback import FORM_ERROR, errors_of, field_error
+from ui.text import md_escape
+
+PREFIX = "rf_"
+TEXT_FIELDS = (
+    "site",
+    "service",
+    "ward",
+    "risk_description",
+    "non_urgent_work_note",
+    "local_agreement_with",
+    "contact_name",
+    "contact_role",
+    "contact_phone",
+    "contact_email",
+)
+NUMBER_FIELDS = ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested")
+FLAG_FIELDS = ("non_urgent_work_running", "local_agreement_sought", "mass_casualty")
+LABELS = {
+    "trust_code": "Trust",
+    "category": "Category of care",
+    "priority": "Surgical priority",
+    "mass_casualty": "Mass casualty event",
+    "site": "Hospital site",
+    "service": "Service or specialty",
+    "ward": "Ward or unit (optional)",
+    "risk_description": "What will happen to which patients if nothing changes",
+    "patients_affected": "How many patients are affected",
+    "risk_from": "The risk starts at",
+    "decision_needed_by": "A decision is needed by",
+    "doctors_on_duty": "Doctors on duty now",
+    "minimum_safe_doctors": "Minimum safe number of doctors",
+    "doctors_requested": "Resident doctors you ask to return",
+    "grades_requested": "Grades",
+    "window_start": "Recall starts",
+    "window_end": "Recall ends",
+    "mitigations": "What you have already tried",
+    "non_urgent_work_running": "Some non-urgent work is still running",
+    "non_urgent_work_note": "What non-urgent work is still running, and why",
+    "local_agreement_sought": "We sought local agreement before asking for a derogation",
+    "local_agreement_with": "With whom",
+    "contact_name": "Name",
+    "contact_role": "Role",
+    "contact_phone": "Phone",
+    "contact_email": "E-mail",
+    "answer": "Your answer",
+}
+TIME_HELP = "UK time (Europe/London). Type it or pick it, e.g. 27/11/2026 14:30."
+
+
+def key(name: str) -> str:
+    return PREFIX + name
+
+
+def mitigation_keys(mitigation: Mitigation) -> tuple[str, str]:
+    return key(f"mit_{mitigation.value}_tried"), key(f"mit_{mitigation.value}_note")
+
+
+def new_form(user: User) -> RequestForm:
+    """A blank form for the user's trust, with the call-back details filled in from their account."""
+    return RequestForm(
+        trust_code=user.trust_code or "",
+        contact_name=user.full_name,
+        contact_role=user.job_title,
+        contact_phone=user.phone,
+        contact_email=user.email,
+    )
+
+
+def load(form: RequestForm) -> None:
+    """Put a form's values into the widgets' state (before the widgets are drawn)."""
+    state = st.session_state
+    for name in TEXT_FIELDS:
+        state[key(name)] = getattr(form, name) or ""
+    for name in NUMBER_FIELDS:
+        state[key(name)] = getattr(form, name)
+    for name in FLAG_FIELDS:
+        state[key(name)] = bool(getattr(form, name))
+    for name in RequestForm.TIME_FIELDS:
+        value = to_london(getattr(form, name))
+        state[key(name)] = value.replace(tzinfo=None, second=0, microsecond=0) if value else None
+    state[key("category")] = form.category or None
+    state[key("priority")] = form.priority or None
+    state[key("grades_requested")] = [g for g in form.grades_requested if g in set(Grade)]
+    for mitigation in Mitigation:
+        entry = form.mitigations.get(mitigation.value, {})
+        tried_key, note_key = mitigation_keys(mitigation)
+        state[tried_key] = bool(entry.get("tried"))
+        state[note_key] = str(entry.get("note", ""))
+
+
+def read(trust_code: str) -> RequestForm:
+    """The form as it is on screen now (also usable inside a button callback)."""
+    state = st.session_state
+    category = state.get(key("category")) or ""
+    form = RequestForm(
+        trust_code=trust_code,
+        category=category,
+        priority=(state.get(key("priority")) or None) if category == Category.P1_P2_TIME_CRITICAL else None,
+        grades_requested=list(state.get(key("grades_requested")) or []),
+        mitigations={
+            m.value: {"tried": bool(state.get(mitigation_keys(m)[0])), "note": state.get(mitigation_keys(m)[1]) or ""}
+            for m in Mitigation
+            if state.get(mitigation_keys(m)[0]) or (state.get(mitigation_keys(m)[1]) or "").strip()
+        },
+    )
+    for name in TEXT_FIELDS:
+        setattr(form, name, state.get(key(name)) or "")
+    for name in NUMBER_FIELDS:
+        setattr(form, name, state.get(key(name)))
+    for name in FLAG_FIELDS:
+        setattr(form, name, bool(state.get(key(name))))
+    for name in RequestForm.TIME_FIELDS:
+        setattr(form, name, state.get(key(name)))
+    return form
+
+
+def error_summary(errors_key: str) -> None:
+    """GOV.UK style: every problem listed at the top, each also shown next to its field."""
+    errors = errors_of(errors_key)
+    listed = [(name, message) for name, message in errors.items() if not name.startswith("_")]
+    if errors.get(FORM_ERROR):
+        st.error(errors[FORM_ERROR], icon=":material/error:")
+    if listed:
+        lines = []
+        for name, message in listed:
+            label = LABELS.get(name) or (
+                Mitigation(name.split(".", 1)[1]).label if name.startswith("mitigation.") else name
+            )
+            lines.append(f"- **{md_escape(label)}:** {md_escape(message)}")
+        st.error("**There is a problem. Nothing you typed has been lost.**\n\n" + "\n".join(lines))
+
+
+def _text(name: str, errors_key: str, *, limit: int = MAX_SHORT, area: bool = False, help: str | None = None) -> None:
+    widget = st.text_area if area else st.text_input
+    widget(LABELS[name], key=key(name), max_chars=limit, on_change="ignore", help=help)
+    field_error(errors_key, name)
+
+
+def _number(name: str, errors_key: str, help: str | None = None) -> None:
+    st.number_input(LABELS[name], key=key(name), min_value=0, step=1, on_change="ignore", help=help)
+    field_error(errors_key, name)
+
+
+def _when(name: str, errors_key: str) -> None:
+    st.datetime_input(
+        LABELS[name], key=key(name), format="DD/MM/YYYY", step=timedelta(minutes=15), on_change="ignore", help=TIME_HELP
+    )
+    field_error(errors_key, name)
+
+
+def _category(errors_key: str) -> None:
+    st.subheader("1. What kind of care is at risk?")
+    st.radio(
+        LABELS["category"],
+        options=[c.value for c in Category],
+        format_func=lambda value: Category(value).label,
+        key=key("category"),
+        index=None,
+    )
+    if st.session_state.get(key("category")) == Category.ROUTINE_ELECTIVE:
+        st.error(ROUTINE_ELECTIVE_MESSAGE, icon=":material/block:")
+    field_error(errors_key, "category")
+    if st.session_state.get(key("category")) == Category.P1_P2_TIME_CRITICAL:
+        st.radio(
+            LABELS["priority"],
+            options=[p.value for p in Priority],
+            format_func=lambda value: Priority(value).label,
+            key=key("priority"),
+            index=None,
+            horizontal=True,
+        )
+        field_error(errors_key, "priority")
+    st.checkbox("**This is a mass casualty event**", key=key("mass_casualty"))
+    st.warning(
+        "**Mass casualty event.** Tick this only for a mass casualty event. It flags the request everywhere and "
+        "alerts every tier at once (clinical director, trust and regional medical directors, national MDT and "
+        "the BMA). In a mass casualty event the trust may contact resident doctors at once while it escalates. "
+        "The request still goes through every tier, and the BMA's decision is still required and recorded.",
+        icon=":material/emergency:",
+    )
+
+
+def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod | None) -> None:
+    """Every field, grouped in the order a person under pressure can answer them."""
+    error_summary(errors_key)
+    _category(errors_key)
+
+    st.subheader("2. Where")
+    st.markdown(
+        f"**Trust:** {md_escape(trust.name)} (ODS code {md_escape(trust.ods_code)}) · **Region:** {region_name}"
+    )
+    field_error(errors_key, "trust_code")
+    left, mid, right = st.columns(3)
+    with left:
+        _text("site", errors_key)
+    with mid:
+        _text("service", errors_key)
+    with right:
+        _text("ward", errors_key)
+
+    st.subheader("3. The risk to patients")
+    _text(
+        "risk_description",
+        errors_key,
+        limit=MAX_LONG,
+        area=True,
+        help="Which patients, what harm, and why now. Plain text: formatting is shown exactly as typed.",
+    )
+    left, mid, right = st.columns(3)
+    with left:
+        _number("patients_affected", errors_key)
+    with mid:
+        _when("risk_from", errors_key)
+    with right:
+        _when("decision_needed_by", errors_key)
+
+    st.subheader("4. Staffing and what you are asking for")
+    left, mid, right = st.columns(3)
+    with left:
+        _number("doctors_on_duty", errors_key)
+    with mid:
+        _number("minimum_safe_doctors", errors_key)
+    with right:
+        _number("doctors_requested", errors_key, help="No more than the gap to the minimum safe number.")
+    st.multiselect(
+        LABELS["grades_requested"], options=[g.value for g in Grade], key=key("grades_requested"), on_change="ignore"
+    )
+    field_error(errors_key, "grades_requested")
+    if period is not None:
+        st.caption(
+            f"The recall window must be inside the strike period: {format_london(period.starts_at)} to "
+            f"{format_london(period.ends_at)}."
+        )
+    left, right = st.columns(2)
+    with left:
+        _when("window_start", errors_key)
+    with right:
+        _when("window_end", errors_key)
+
+    st.subheader("5. What you have already tried")
+    st.caption(
+        "The BMA declines requests that do not show this. 'No consultants available' with nothing behind it is the "
+        "most common reason for refusal: say who was asked, what was offered, and the result."
+    )
+    field_error(errors_key, "mitigations")
+    for mitigation in Mitigation:
+        tried_key, note_key = mitigation_keys(mitigation)
+        expected = " (the BMA expects this)" if mitigation in MUST_EXPLAIN else ""
+        ticked, note = st.columns([2, 3], vertical_alignment="center")
+        ticked.checkbox(f"{mitigation.label}{expected}", key=tried_key)
+        note.text_input(
+            f"{mitigation.label}: what was done and the result",
+            key=note_key,
+            max_chars=MAX_NOTE,
+            on_change="ignore",
+            label_visibility="collapsed",
+            placeholder="What was done and the result (or why it was not possible)",
+        )
+        with note:
+            field_error(errors_key, f"mitigation.{mitigation.value}")
+    st.checkbox(LABELS["non_urgent_work_running"], key=key("non_urgent_work_running"))
+    _text("non_urgent_work_note", errors_key, limit=MAX_NOTE)
+
+    st.subheader("6. Local agreement")
+    st.checkbox(LABELS["local_agreement_sought"], key=key("local_agreement_sought"))
+    _text("local_agreement_with", errors_key, limit=500, help="For example: the local BMA representative.")
+
+    st.subheader("7. Who a reviewer can call back")
+    left, right = st.columns(2)
+    with left:
+        _text("contact_name", errors_key, limit=120)
+        _text("contact_phone", errors_key, limit=40)
+    with right:
+        _text("contact_role", errors_key, limit=120)
+        _text("contact_email", errors_key, limit=254)

@@ -1,0 +1,75 @@
+"""Words for the screen: user text made safe for markdown, durations, statuses and times."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import datetime
+
+from core.clock import format_duration, format_london
+from core.enums import Role, Status, Tier
+
+_PUNCTUATION = {ch: f"&#{ord(ch)};" for ch in string.punctuation}
+
+
+def md_escape(text: object) -> str:
+    """User text inside markdown, shown exactly as typed: every ASCII punctuation mark becomes its
+    numeric character reference, so no markup, link, emoji code or Streamlit directive can form."""
+    value = "" if text is None else str(text)
+    escaped = "".join(_PUNCTUATION.get(ch, ch) for ch in value)
+    # Leading spaces would start a code block; line breaks stay line breaks.
+    return "  \n".join(line.strip() for line in escaped.splitlines()) if "\n" in value else escaped.strip()
+
+
+def when(moment: datetime | None) -> str:
+    return format_london(moment) if moment else "—"
+
+
+def duration(minutes: float | None) -> str:
+    return format_duration(minutes) if minutes is not None else "—"
+
+
+def status_word(status: str) -> str:
+    try:
+        return Status(status).label
+    except ValueError:
+        return status
+
+
+def tier_word(tier: str | None) -> str:
+    if not tier:
+        return "—"
+    try:
+        return Tier(tier).label
+    except ValueError:
+        return tier
+
+
+def role_word(role: str) -> str:
+    try:
+        return Role(role).label
+    except ValueError:
+        return "System" if role == "system" else role
+
+
+def time_left(minutes: float | None, is_open: bool, not_decided_in_time: bool) -> str:
+    """'3h 05m left' while open, 'Not decided in time' once its time passed undecided, else a dash."""
+    if not_decided_in_time:
+        return "Not decided in time"
+    if minutes is None or not is_open:
+        return "—"
+    return f"{format_duration(minutes)} left"
+
+
+def at_tier(minutes: float | None, target: int | None, breached: bool) -> str:
+    """'1h 20m of 1h 00m: BREACHED' so a breach is a word, not only a colour."""
+    if minutes is None or target is None:
+        return "—"
+    text = f"{format_duration(minutes)} of {format_duration(target)}"
+    return f"{text}: BREACHED" if breached else text
+
+
+def one_line(text: str, limit: int = 60) -> str:
+    """Short, single-line version of user text for option labels (shown as plain text)."""
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
