@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+import re
+
 from sqlalchemy import ColumnElement, and_, false, true
 from sqlmodel import Session, col, select
 
@@ -35,13 +38,24 @@ def can_see_requests(user: User) -> bool:
     return user.active and Role(user.role) is not Role.ADMIN
 
 
+def _as_id(value: object) -> int | None:
+    """An id as code passes it (an integer, numpy's too) or a deep link carries it (decimal text);
+    anything else is no id: int() alone would turn True, 1.0 or b"1" into request 1."""
+    if isinstance(value, str):
+        return int(value) if re.fullmatch(r"[0-9]{1,18}", value.strip()) else None
+    if isinstance(value, bool):
+        return None
+    try:
+        number = operator.index(value)
+    except TypeError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
 def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:
     """The request if `user` may see it; otherwise NotFound, exactly as for an id that does not exist."""
-    try:
-        request_id = int(request_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not -(2**63) <= request_id < 2**63:
+    request_id = _as_id(request_id)
+    if request_id is None:
         raise NotFound()
     query = select(Req).where(Req.id == request_id, visible_filter(user))
     if for_update:
