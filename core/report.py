@@ -423,7 +423,7 @@ def summary_rows(report: Report) -> list[tuple[str, object]]:
     return rows
 
 
-def _tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
+def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
     """(title, table, how many leading columns name the row) for every table of the report."""
     approvals = pd.DataFrame(
         [(APPROVAL_LABELS[f.name], getattr(report.approvals, f.name)) for f in fields(Approvals)],
@@ -451,7 +451,7 @@ def to_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["period", "scope", "table", "row", "measure", "value"])
-    for title, frame, keys in _tables(report):
+    for title, frame, keys in tables(report):
         label_columns, measures = list(frame.columns[:keys]), list(frame.columns[keys:])
         for record in frame.to_dict("records"):
             row = " | ".join(str(record[c]) for c in label_columns)
@@ -527,7 +527,7 @@ def to_html(report: Report, charts: list[tuple[str, str | None]]) -> str:
         if report.is_final
         else "Provisional: the strike period has not ended yet; open requests may still change."
     )
-    sections = "".join(f"<h2>{html.escape(title)}</h2>{_html_table(frame)}" for title, frame, _ in _tables(report))
+    sections = "".join(f"<h2>{html.escape(title)}</h2>{_html_table(frame)}" for title, frame, _ in tables(report))
     return (
         "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
         f"<title>Post-strike report: {html.escape(period.name)}</title><style>{PRINT_CSS}</style></head><body>"

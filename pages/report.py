@@ -1,0 +1,154 @@
+"""Post-strike report: what happened in one strike period, in the reader's scope (England for the
+national MDT, their own region for a regional medical director; core.report decides). The charts are
+the dashboard's own Altair charts (ui/charts.py); the printable summary embeds them as SVG drawn on
+the server, so it prints and opens offline."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import queries, report
+from core.clock import format_london
+from core.db import DatabaseBusy
+from core.errors import NotFound
+from ui import charts
+from ui.session import require_page
+from ui.text import duration
+
+user = require_page("report")
+
+
+def _totals(breakdown: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+    """Every request of the period (open or closed) per region or category: `label`, `requests`."""
+    grouped = breakdown.groupby(column, as_index=False)["requests"].sum()
+    grouped["label"] = grouped[column].map(lambda v: names.get(v, v))
+    return grouped.sort_values(["requests", "label"], ascending=[False, True])[["label", "requests"]]
+
+
+def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
+    return "; ".join(f"{row[label]}: {row[value]}" for row in frame.to_dict("records")) or "none"
+
+
+def report_charts(built: report.Report) -> list[tuple[str, alt.TopLevelMixin, str]]:
+    """(title, chart, the same figures in words) for the page and the printed summary alike."""
+    region_names = {r.code: r.name for r in queries.regions()}
+    regions = _totals(built.breakdown, "region_code", region_names)
+    categories = _totals(built.breakdown, "category", charts.SHORT_CATEGORY)
+    outcome_frame = charts.shape_outcomes(built.breakdown)
+    doctors = charts.shape_doctors(built.breakdown)
+    times = pd.DataFrame(
+        {
+            "tier": [t.tier for t in built.tier_times],
+            "median": [t.median_minutes for t in built.tier_times],
+            "p90": [t.p90_minutes for t in built.tier_times],
+            "target": [t.target_minutes for t in built.tier_times],
+        }
+    )
+    time_words = "; ".join(
+        f"{t.tier}: median {duration(t.median_minutes)}, 90th percentile {duration(t.p90_minutes)}, "
+        f"target {duration(t.target_minutes)}"
+        for t in built.tier_times
+    )
+    found = [
+        ("Outcomes", charts.outcomes(outcome_frame), _words(outcome_frame, "outcome")),
+        ("Requests by region", charts.requests_by(regions, "Requests by region"), _words(regions)),
+        ("Requests by category", charts.requests_by(categories, "Requests by category"), _words(categories)),
+        ("Resident doctors", charts.doctors(doctors), _words(doctors, "measure", "doctors")),
+        ("Time at each tier", charts.time_at_tier(times), time_words),
+    ]
+    if not built.timeline.empty:
+        found += [
+            ("Over the strike period", charts.over_time(built.timeline), "Submissions and BMA decisions per hour."),
+            ("Doctors approved over time", charts.recalled_over_time(built.timeline), "Doctors approved per hour."),
+        ]
+    return found
+
+
+def printable(built: report.Report) -> str:
+    return report.to_html(built, [(title, charts.to_svg(chart)) for title, chart, _ in report_charts(built)])
+
+
+st.title("Post-strike report")
+periods = queries.strike_periods()
+if not periods:
+    st.info("No strike periods have been set up yet. An administrator adds them.")
+    st.stop()
+labels = {p.id: f"{p.name} ({format_london(p.starts_at)} to {format_london(p.ends_at)})" for p in periods}
+default = queries.default_period(periods)
+period_id = st.selectbox(
+    "Strike period",
+    list(labels),
+    index=list(labels).index(default.id) if default else 0,
+    format_func=labels.__getitem__,
+    key="report_period",
+)
+
+try:
+    built = report.build(user, period_id)
+except NotFound:
+    st.error("That strike period was not found. Choose another.")
+    st.stop()
+except DatabaseBusy as exc:
+    st.error(str(exc))
+    st.stop()
+
+status = (
+    "Final: the strike period has ended." if built.is_final else "Provisional: the strike period has not ended yet."
+)
+st.markdown(f"**{built.scope}** · {status} Drawn up {format_london(built.generated_at)}.")
+
+h = built.headline
+a = built.approvals
+figures = [
+    ("Requests", h.requests),
+    ("Approved (still valid)", h.approved),
+    ("Declined", h.declined),
+    ("Withdrawn", h.withdrawn),
+    ("Not decided in time", h.not_decided_in_time),
+    ("Doctors requested", a.doctors_requested),
+    ("Doctors recalled", a.doctors_recalled),
+    ("Breached a tier target", built.breached_requests),
+    ("Mass-casualty events", h.mass_casualty),
+]
+for start in range(0, len(figures), 5):
+    columns = st.columns(5)
+    for column, (label, value) in zip(columns, figures[start : start + 5], strict=False):
+        column.metric(label, f"{value:,}")
+
+left, right = st.columns(2)
+left.download_button(
+    "Download the figures (CSV)",
+    data=lambda: report.to_csv(built),
+    file_name=report.filename(built, "csv"),
+    mime="text/csv",
+    key="report_csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
+right.download_button(
+    "Download a printable summary (HTML)",
+    data=lambda: printable(built),
+    file_name=report.filename(built, "html"),
+    mime="text/html",
+    key="report_html",
+    icon=":material/print:",
+    on_click="ignore",
+)
+
+st.header("Charts")
+chart_list = report_charts(built)
+for start in range(0, len(chart_list), 2):
+    for column, (title, chart, words) in zip(st.columns(2), chart_list[start : start + 2], strict=False):
+        with column:
+            st.altair_chart(chart, width="stretch")
+            st.caption(f"{title}: {words}")
+
+st.header("Figures")
+for title, frame, _ in report.tables(built):
+    st.subheader(title)
+    if frame.empty:
+        st.caption("None in this period.")
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch")
