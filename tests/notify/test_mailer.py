@@ -179,3 +179,21 @@ def test_cli_once_runs_reminders_and_the_outbox(db, smtp_server: SmtpServer, cap
     out = capsys.readouterr().out
     assert "2 sent" in out and "Outbox: 0 waiting, 2 sent" in out
     assert len(smtp_server.messages) == 2
+
+
+def test_the_worker_loop_sends_until_told_to_stop(db, smtp_server: SmtpServer) -> None:
+    _queue(3)
+    stop = threading.Event()
+    worker = threading.Thread(target=mailer.run, kwargs={"interval": 0.05, "stop": stop})
+    worker.start()
+    try:
+        deadline = threading.Event()
+        for _ in range(400):  # wait for the outcome, not for a fixed time
+            if len(smtp_server.messages) == 3:
+                break
+            deadline.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert sorted(m["Subject"] for m in smtp_server.messages) == ["Mail 0", "Mail 1", "Mail 2"]
