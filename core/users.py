@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from core import audit
@@ -118,6 +120,14 @@ def create_user(
     return user
 
 
+def _locked_throttle(session: Session, email: str) -> LoginThrottle:
+    """The address's throttle row, created if need be and locked, so that parallel guesses are counted
+    one after another (PostgreSQL; SQLite writers are serial anyway) instead of overwriting each other."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(insert(LoginThrottle).values(email=email, failed_count=0).on_conflict_do_nothing())
+    return session.get(LoginThrottle, email, with_for_update=True, populate_existing=True)
+
+
 def authenticate(email: str, password: str, now: datetime | None = None) -> User:
     """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists."""
     now = now or utcnow()
@@ -127,7 +137,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         raise AuthFailed(GENERIC_FAILURE)  # no account can have such an address
     failure: str | None = None
     with write_session() as session:
-        throttle = session.get(LoginThrottle, email) or LoginThrottle(email=email)
+        throttle = _locked_throttle(session, email)
         if throttle.locked_until is not None and throttle.locked_until > now:
             minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
             raise AuthFailed(
