@@ -423,11 +423,16 @@ def summary_rows(report: Report) -> list[tuple[str, object]]:
     return rows
 
 
+def _rounded(value: object) -> object:
+    return round(value, 1) if isinstance(value, float) else value
+
+
 def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
     """(title, table, how many leading columns name the row) for every table of the report."""
     approvals = pd.DataFrame(
-        [(APPROVAL_LABELS[f.name], getattr(report.approvals, f.name)) for f in fields(Approvals)],
+        [(APPROVAL_LABELS[f.name], _rounded(getattr(report.approvals, f.name))) for f in fields(Approvals)],
         columns=["Measure", "Value"],
+        dtype=object,  # counts stay whole numbers beside the minutes
     )
     return [
         ("Summary", pd.DataFrame(summary_rows(report), columns=["Measure", "Value"]), 1),

@@ -193,6 +193,8 @@ def test_csv_holds_every_table_and_defuses_formulas(history: History) -> None:
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     index = {(r["table"], r["row"], r["measure"]): r["value"] for r in rows}
     assert index[("Summary", "Requests", "Value")] == "5"
+    assert index[("Approvals and doctors", "Doctors recalled (approvals still valid)", "Value")] == "2"
+    assert index[("Approvals and doctors", "Submission to BMA decision, median (minutes)", "Value")] == "385.0"
     assert index[("Requests by region", "North West", "Doctors requested")] == "8"
     assert index[("Time at each tier", "Clinical director", "90th percentile (minutes)")] == "75.0"
     assert index[("Outcomes at each tier", "Trust medical director", "Declined: criteria")] == "1"
