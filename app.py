@@ -8,7 +8,7 @@ import contextlib
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from core import workflow
+from core import reminders, workflow
 from core.access import may_open
 from core.config import database_url
 from core.db import DatabaseBusy, migrate
@@ -120,6 +120,8 @@ def navigation(user: User | None) -> StreamlitPage:
 _migrated(database_url())
 with contextlib.suppress(DatabaseBusy):  # expiry must never block a page; the next minute tries again
     _expired(database_url())
+with contextlib.suppress(DatabaseBusy):  # response-target reminders: at most once a minute per process
+    reminders.maybe_send_reminders()
 
 user = refresh_session()
 page = navigation(user)

@@ -233,7 +233,7 @@ def time_at_tier(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("tier:N", sort=TIER_LABELS, title=None),
+            y=alt.Y("tier:N", sort=TIER_LABELS, title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X("minutes:Q", title="Minutes at the tier"),
             yOffset=alt.YOffset("measure:N"),
             color=alt.Color(
