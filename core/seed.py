@@ -212,6 +212,19 @@ def make_form(rng: random.Random, trust: Trust, start: datetime, period: StrikeP
     )
 
 
+def _approval(request: DerogationRequest, rng: random.Random) -> workflow.BmaDecision:
+    """An approval as the BMA gives them: often a doctor or a grade fewer, for one ward or service."""
+    return workflow.BmaDecision(
+        approve=True,
+        rationale=RATIONALES[Action.APPROVE],
+        approved_doctors=max(1, request.doctors_requested - rng.randint(0, 1)),
+        approved_grades=request.grades_requested[: max(1, len(request.grades_requested) - 1)],
+        approved_window_start=request.window_start,
+        approved_window_end=request.window_end,
+        approved_scope=f"{request.ward or request.service} only",
+    )
+
+
 def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: datetime, now: datetime) -> None:
     """Take the request up the route with realistic choices, stopping where 'now' is reached."""
     requester = cast.get(Role.REQUESTER, request.trust_code)
@@ -225,15 +238,7 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
         if tier is Tier.BMA:
             roll = rng.random()
             if roll < 0.3:
-                decision = workflow.BmaDecision(
-                    approve=True,
-                    rationale=RATIONALES[Action.APPROVE],
-                    approved_doctors=max(1, request.doctors_requested - rng.randint(0, 1)),
-                    approved_grades=request.grades_requested[: max(1, len(request.grades_requested) - 1)],
-                    approved_window_start=request.window_start,
-                    approved_window_end=request.window_end,
-                    approved_scope=f"{request.ward or request.service} only",
-                )
+                decision = _approval(request, rng)
             else:
                 decision = workflow.BmaDecision(approve=False, rationale=RATIONALES[Action.DECLINE])
             request = workflow.bma_decide(actor, request.id, version, decision, now=when)
@@ -307,6 +312,69 @@ def seed_requests(
     return made
 
 
+# Requests of the demo trust walked by the demo accounts, so that every queue has something waiting and
+# every outcome is on show however few requests are asked for. "expire" is left open in July 2025.
+E = Action.ESCALATE
+SHOWCASE: tuple[tuple[Action, ...], ...] = (
+    (),  # waiting at the clinical director (and flagged mass casualty)
+    (E,),
+    (E, E),
+    (E, E, E),
+    (E, E, E, E),  # waiting at the BMA
+    (E, Action.RETURN_FOR_INFO),
+    (Action.RESOLVE_LOCALLY,),
+    (E, E, Action.DECLINE_CRITERIA),
+    (E, E, E, E, Action.APPROVE),
+    (E, E, E, E, Action.DECLINE),
+    (E, E, E, E, Action.APPROVE, Action.REVOKE),
+    (E, Action.WITHDRAW),
+    (E, E, Action.EXPIRE),
+)
+
+
+def _play(request: DerogationRequest, steps: tuple[Action, ...], people: dict[Role, User], when: datetime) -> None:
+    rng = random.Random(request.id)
+    for action in steps:
+        when += timedelta(minutes=5)
+        if action is Action.EXPIRE:
+            return  # left open: expire_ended_periods closes it with its period
+        if action is Action.WITHDRAW:
+            request = workflow.withdraw(people[Role.REQUESTER], request.id, request.version, "Cover found.", now=when)
+        elif action is Action.REVOKE:
+            reason = "New information: consultant cover found."
+            request = workflow.revoke(people[Role.BMA], request.id, request.version, reason, now=when)
+        elif action in (Action.APPROVE, Action.DECLINE):
+            decision = (
+                _approval(request, rng)
+                if action is Action.APPROVE
+                else workflow.BmaDecision(approve=False, rationale=RATIONALES[Action.DECLINE])
+            )
+            request = workflow.bma_decide(people[Role.BMA], request.id, request.version, decision, now=when)
+        else:
+            actor = people[Role(request.current_tier)]
+            request = workflow.review(actor, request.id, request.version, action, RATIONALES[action], now=when)
+
+
+def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng: random.Random) -> int:
+    with write_session() as session:
+        trust = session.get(Trust, DEMO_TRUST)
+        people = {
+            account.role: session.exec(select(User).where(User.email == account.email)).one()
+            for account in DEMO_ACCOUNTS
+            if account.trust_code in (None, DEMO_TRUST)
+        }
+    for index, steps in enumerate(SHOWCASE):
+        period = july if Action.EXPIRE in steps else current
+        end = min(now, period.ends_at)
+        filed = end - timedelta(minutes=40 + 10 * index) if period is current else end - timedelta(hours=4)
+        form = make_form(rng, trust, filed, period)
+        form.mass_casualty = index == 0
+        draft = workflow.save_draft(people[Role.REQUESTER], form, now=filed - timedelta(minutes=5))
+        request = workflow.submit(people[Role.REQUESTER], draft.id, draft.version, now=filed)
+        _play(request, steps, people, filed)
+    return len(SHOWCASE)
+
+
 def seed_demo(requests: int = 300, seed: int = 2025, now: datetime | None = None) -> dict[str, int]:
     """Reference data, demo accounts, periods and requests. Running it again adds nothing twice."""
     now = now or utcnow()
@@ -321,8 +389,11 @@ def seed_demo(requests: int = 300, seed: int = 2025, now: datetime | None = None
     if already:
         return {"requests": 0}
     cast = Cast()
-    made = seed_requests(58, july, now, rng, cast, trusts)
-    made += seed_requests(requests - 58 - 20, current, now, rng, cast, rng.sample(trusts, 60))
-    made += seed_requests(20, current, now, rng, cast, [demo_trust])
+    rest = max(0, requests - len(SHOWCASE))
+    history, own = min(58, rest // 5), min(20, rest // 10)  # July 2025, and the demo trust's own
+    made = seed_requests(history, july, now, rng, cast, trusts)
+    made += seed_requests(rest - history - own, current, now, rng, cast, rng.sample(trusts, 60))
+    made += seed_requests(own, current, now, rng, cast, [demo_trust])
+    made += seed_showcase(july, current, now, rng)
     expired = workflow.expire_ended_periods(now)
     return {"requests": made, "expired": expired}

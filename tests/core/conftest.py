@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import workflow
+from core import users, workflow
 from core.db import read_session, write_session
 from core.enums import Action, Role, Tier
 from core.models import AuditEvent, Comment, DerogationRequest, Notification, StrikePeriod, User
@@ -112,6 +113,14 @@ def timed_form(period: StrikePeriod, now: datetime, **overrides):
         "window_end": now + timedelta(hours=16),
     }
     return valid_form(period, **(times | overrides))
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its real cost takes a fifth of a second a hash; tests about rules need not pay it."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(users, "_hasher", cheap)
+    monkeypatch.setattr(users, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher, Type
+from argon2 import Type
 from sqlalchemy import text
 
 from core import admin, users
@@ -18,15 +18,10 @@ from tests.conftest import TEST_PASSWORD
 from tests.core.conftest import T0
 
 EMAIL = "Priya.Shah@MFT.nhs.uk"
-REAL_HASHER = users._hasher  # before the fixture below swaps it
+REAL_HASHER = users._hasher  # before the cheap_hashing fixture swaps it
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """argon2 at its real cost takes a fifth of a second a check; these tests are about the rules."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(users, "_hasher", cheap)
-    monkeypatch.setattr(users, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")
 
 
 def test_the_real_hasher_is_argon2id_at_its_recommended_cost():
