@@ -102,7 +102,7 @@ with accounts_tab:
             phone=state.get("adm_new_phone", ""),
         )
         if created is not None:
-            flash(f"Account created for {created.email}. Give them the temporary password by phone, not e-mail.")
+            flash("Account created. Give the person their temporary password by phone, not by e-mail.")
             for name in ("adm_new_email", "adm_new_name", "adm_new_password", "adm_new_job", "adm_new_phone"):
                 state.pop(name, None)
 
@@ -172,7 +172,7 @@ with accounts_tab:
             def unlock() -> None:
                 attempt(CHANGE_ERRORS, admin.unlock_account, user, chosen.email)
                 if succeeded(CHANGE_ERRORS):
-                    flash(f"Sign-in unlocked for {chosen.email}.")
+                    flash("Sign-in unlocked.")
 
             form_error(CHANGE_ERRORS)
             st.selectbox("Role", options=ROLES, format_func=lambda v: Role(v).label, key="adm_edit_role")
@@ -235,7 +235,7 @@ with periods_tab:
             ends_at=state.get("adm_period_end"),
         )
         if saved is not None:
-            flash(f"Strike period '{saved.name}' saved.")
+            flash("Strike period saved.")
             state.pop("adm_period_loaded", None)
 
     form_error(PERIOD_ERRORS)

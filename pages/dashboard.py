@@ -18,6 +18,16 @@ from ui.session import require_page
 user = require_page("dashboard")
 REFRESH = "10s"
 GOTO_KEY = "dash_goto"
+ATTENTION_COLUMNS = (
+    "No.",
+    "Mass casualty",
+    "Trust",
+    "Service",
+    "Waiting at",
+    "Time at tier (target)",
+    "Decision needed by",
+    "Time left",
+)
 
 st.title("Live dashboard")
 periods = queries.strike_periods()
@@ -188,7 +198,7 @@ def live() -> None:
             "Open requests past their tier's response target (BREACHED) or within two hours of, or past, the time "
             "a decision is needed by. Soonest first; mass casualty events at the top."
         )
-        components.list_table(attention, key="dash_attention", on_pick=_goto)
+        components.list_table(attention, key="dash_attention", columns=ATTENTION_COLUMNS, on_pick=_goto)
     else:
         st.success("Nothing is breached or close to its decision-needed-by time.")
     if breakdown.empty:

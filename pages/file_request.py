@@ -12,7 +12,7 @@ from core.form import RequestForm
 from ui import request_form
 from ui.feedback import attempt, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
-from ui.text import md_escape, when
+from ui.text import when
 
 user = require_page("file_request")
 ERRORS = "file_errors"
@@ -139,7 +139,7 @@ if loaded is None or loaded["id"] != target or request_form.key("site") not in s
 answering = record is not None and record.request.status == Status.MORE_INFO
 if record is not None and record.request.status not in (Status.DRAFT, Status.MORE_INFO):
     st.info(
-        f"Request {record.request.id} has been submitted ({md_escape(Status(record.request.status).label)}), "
+        f"Request {record.request.id} has been submitted ({Status(record.request.status).label}), "
         "so it can no longer be edited here."
     )
     st.page_link("pages/request_detail.py", label="Open the request", query_params={"id": target})
@@ -152,8 +152,8 @@ if answering:
         "Change the form where needed and answer the question below; the request then goes back to them."
     )
     if question is not None:
-        st.markdown(f"**The question** ({when(question.at)}, {md_escape(question.actor_name)}):")
-        st.text(question.rationale)
+        st.markdown("**The question:**")
+        st.text(f"{question.rationale}\n\n({question.actor_name}, {when(question.at)})")
 elif period is None:
     opens = f" Submission opens at {when(upcoming.starts_at)}." if upcoming else " No strike period is scheduled."
     st.info(f"No strike action is in progress: you can save a draft now but not submit it.{opens}")

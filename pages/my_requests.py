@@ -9,7 +9,7 @@ from core import queries
 from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
-from ui.text import md_escape, one_line, status_word
+from ui.text import one_line, status_word, when
 
 user = require_page("my_requests")
 OPEN_KEY = "my_open"
@@ -42,7 +42,7 @@ def pick(request_id: int) -> None:
     st.session_state[OPEN_KEY] = request_id
 
 
-components.list_table(rows, key="my_table", on_pick=pick, show_trust=False)
+components.list_table(rows, key="my_table", columns=components.TRUST_COLUMNS, on_pick=pick)
 labels = {
     row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {status_word(row.request.status)}"
     for row in rows
@@ -67,12 +67,13 @@ if selected is not None:
         st.stop()
     request = record.request
     st.divider()
-    st.header(f"Request {request.id}: {md_escape(one_line(request.service, 80))}")
+    st.header(f"Request {request.id}")
+    st.text(f"{request.service} · {request.site}")
     components.status_line(record.row)
     components.decision(request)
     if record.question is not None:
-        st.markdown(f"**The question** (from {md_escape(record.question.actor_name)}):")
-        st.text(record.question.rationale)
+        st.markdown("**The question:**")
+        st.text(f"{record.question.rationale}\n\n({record.question.actor_name}, {when(record.question.at)})")
     actions.requester_panel(user, request)
     left, right = st.columns([3, 2], gap="large")
     with left, st.expander("The request as submitted", expanded=False):

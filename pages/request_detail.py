@@ -10,7 +10,7 @@ from core import queries
 from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
-from ui.text import md_escape, one_line
+from ui.text import when
 
 user = require_page("request_detail")
 NOT_FOUND = "Request not found. Check the number: you can only open requests within your own scope."
@@ -37,16 +37,16 @@ except NotFound:
     st.stop()
 
 request = record.request
-st.title(f"Request {request.id}: {md_escape(one_line(request.service, 80))}")
-st.caption(
-    f"{md_escape(record.row.trust_name)} · {md_escape(record.row.region_name)} · filed by {md_escape(record.filed_by)}"
-    + (f" · {md_escape(record.period.name)}" if record.period else "")
+st.title(f"Request {request.id}")
+st.text(
+    f"{request.service} at {request.site} · {record.row.trust_name} · {record.row.region_name} region"
+    f" · filed by {record.filed_by}" + (f" · {record.period.name}" if record.period else "")
 )
 components.status_line(record.row)
 components.decision(request)
 if record.question is not None:
-    st.markdown(f"**Question from the {md_escape(record.question.actor_name)}:**")
-    st.text(record.question.rationale)
+    st.markdown("**The question asked of the trust:**")
+    st.text(f"{record.question.rationale}\n\n({record.question.actor_name}, {when(record.question.at)})")
 actions.requester_panel(user, request)
 actions.revoke_panel(user, request)
 

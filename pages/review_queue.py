@@ -11,7 +11,7 @@ from core.enums import ELIGIBLE_CATEGORIES, Category, Role
 from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
-from ui.text import md_escape, one_line
+from ui.text import one_line
 
 user = require_page("review_queue")
 tier = reviewer_tier(user)
@@ -24,10 +24,10 @@ st.caption(
 )
 
 regions, trusts = queries.queue_choices(user)
-columns = st.columns(3)
+filters = st.columns(3)
 region = trust = None
 if Role(user.role) in (Role.NATIONAL_MDT, Role.BMA):
-    region = columns[0].selectbox(
+    region = filters[0].selectbox(
         "Region",
         options=[code for code, _ in regions],
         format_func=dict(regions).get,
@@ -37,7 +37,7 @@ if Role(user.role) in (Role.NATIONAL_MDT, Role.BMA):
     )
 if Role(user.role) in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA):
     trust_names = dict(trusts)
-    trust = columns[1].selectbox(
+    trust = filters[1].selectbox(
         "Trust",
         options=[code for code, _ in trusts],
         format_func=lambda code: f"{trust_names.get(code, code)} ({code})",
@@ -45,7 +45,7 @@ if Role(user.role) in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA):
         placeholder="All trusts",
         key="queue_trust",
     )
-category = columns[2].selectbox(
+category = filters[2].selectbox(
     "Category",
     options=[c.value for c in ELIGIBLE_CATEGORIES],
     format_func=lambda value: Category(value).label,
@@ -70,7 +70,9 @@ def pick(request_id: int) -> None:
 
 if "id" in st.query_params and OPEN_KEY not in st.session_state:
     st.session_state[OPEN_KEY] = st.query_params["id"]  # deep link from a notification
-components.list_table(rows, key="queue_table", on_pick=pick)
+hidden = {"Trust", "Region"} if user.trust_code else ({"Region"} if user.region_code else set())
+columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
+components.list_table(rows, key="queue_table", columns=columns, on_pick=pick)
 
 labels = {row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {row.trust_name}" for row in rows}
 selected = st.session_state.get(OPEN_KEY)
@@ -98,7 +100,8 @@ if selected is not None:
         st.stop()
     request = record.request
     st.divider()
-    st.header(f"Request {request.id}: {md_escape(one_line(request.service, 80))}, {md_escape(record.row.trust_name)}")
+    st.header(f"Request {request.id}")
+    st.text(f"{request.service} at {request.site} · {record.row.trust_name}")
     left, right = st.columns([3, 2], gap="large")
     with left:
         components.status_line(record.row)

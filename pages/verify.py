@@ -7,7 +7,8 @@ import streamlit as st
 
 from core import queries
 from core.db import DatabaseBusy
-from ui.text import md_escape, when
+from ui.components import facts
+from ui.text import when
 
 st.title("Check a recall")
 st.markdown(
@@ -42,21 +43,16 @@ if reference:
             icon=":material/block:",
         )
     else:
-        st.success(
-            f"**VALID.** The BMA approved this recall ({md_escape(found.reference)}).", icon=":material/verified:"
-        )
+        st.success("**VALID.** The BMA approved this recall and it has not been revoked.", icon=":material/verified:")
     if found is not None:
-        st.markdown(
-            "  \n".join(
-                [
-                    f"**Reference:** {md_escape(found.reference)}",
-                    f"**Trust:** {md_escape(found.trust_name)}",
-                    f"**Service:** {md_escape(found.service)}"
-                    + (f" ({md_escape(found.approved_scope)})" if found.approved_scope else ""),
-                    f"**Window:** {when(found.window_start)} to {when(found.window_end)}",
-                    f"**Resident doctors approved:** {found.doctors}",
-                    f"**Grades approved:** {md_escape(', '.join(found.grades))}",
-                    f"**Still valid:** {'Yes' if found.valid else 'No, revoked'}",
-                ]
-            )
+        facts(
+            [
+                ("Reference", found.reference),
+                ("Trust", found.trust_name),
+                ("Service", found.service + (f" ({found.approved_scope})" if found.approved_scope else "")),
+                ("Window (UK time)", f"{when(found.window_start)} to {when(found.window_end)}"),
+                ("Resident doctors approved", str(found.doctors)),
+                ("Grades approved", ", ".join(found.grades)),
+                ("Still valid", "Yes" if found.valid else "No: revoked"),
+            ]
         )

@@ -11,21 +11,25 @@ import streamlit as st
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
 from core.models import AuditEvent, DerogationRequest
 from core.queries import CommentRow, ListRow, category_label
-from ui.text import at_tier, md_escape, role_word, status_word, tier_word, time_left, when
+from ui.text import at_tier, role_word, status_word, tier_word, time_left, when, when_short
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
 
 
-def _facts(pairs: list[tuple[str, str]]) -> None:
-    """Label and value pairs as one markdown block; values are escaped user text."""
-    st.markdown("  \n".join(f"**{label}:** {md_escape(value) or '—'}" for label, value in pairs))
+def facts(pairs: list[tuple[str, str]]) -> None:
+    """A summary list: our label in bold, the value as plain text (st.text: no markdown, no links)."""
+    with st.container(gap="xsmall"):
+        for label, value in pairs:
+            with st.container(horizontal=True, wrap=False, gap="small"):
+                st.markdown(f"**{label}**", width=230)
+                st.text(value or "—")
 
 
 def status_line(row: ListRow) -> None:
     """Where the request is and how long it has been there, in words."""
     request = row.request
-    facts = [
+    pairs = [
         ("Status", status_word(request.status)),
         ("Waiting at", tier_word(request.current_tier)),
         ("Time at this tier (target)", at_tier(row.minutes_at_tier, row.target_minutes, row.breached)),
@@ -38,24 +42,23 @@ def status_line(row: ListRow) -> None:
         st.warning("**BREACHED**: this request has been at its tier longer than the response target.")
     if row.not_decided_in_time:
         st.warning("**NOT DECIDED IN TIME**: the decision-needed-by time has passed.")
-    _facts(facts)
+    facts(pairs)
 
 
 def mitigations(request: DerogationRequest) -> None:
+    """What the trust tried, each with what was done, in full (the BMA's first question)."""
     st.markdown("##### What the trust has already tried")
-    rows = []
+    pairs = []
     for mitigation in Mitigation:
         entry = request.mitigations.get(mitigation.value, {})
-        rows.append(
-            {
-                "Mitigation": mitigation.label,
-                "Tried": "Yes" if entry.get("tried") else NO,
-                "What was done": entry.get("note", ""),
-            }
-        )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    running = "Yes" if request.non_urgent_work_running else NO
-    _facts([("Non-urgent work still running", running), ("What and why", request.non_urgent_work_note)])
+        note = str(entry.get("note", "")).strip()
+        if entry.get("tried"):
+            pairs.append((mitigation.label, f"Tried: {note}" if note else "Tried"))
+        else:
+            pairs.append((mitigation.label, f"Not tried: {note}" if note else "Not tried"))
+    running = "Yes: " + request.non_urgent_work_note if request.non_urgent_work_running else NO
+    pairs.append(("Non-urgent work still running", running))
+    facts(pairs)
 
 
 def request_form_view(
@@ -65,7 +68,7 @@ def request_form_view(
     if mitigations_first:
         mitigations(request)
     st.markdown("##### Where")
-    _facts(
+    facts(
         [
             ("Trust", f"{trust_name} ({request.trust_code})"),
             ("Region", region_name),
@@ -76,7 +79,7 @@ def request_form_view(
     )
     st.markdown("##### Why")
     priority = Priority(request.priority).label if request.priority in set(Priority) else ""
-    _facts(
+    facts(
         [
             ("Category", category_label(request.category)),
             ("Surgical priority", priority),
@@ -89,7 +92,7 @@ def request_form_view(
     st.markdown("**What will happen to which patients if nothing changes:**")
     st.text(request.risk_description or "—")
     st.markdown("##### Staffing and what is asked")
-    _facts(
+    facts(
         [
             ("Doctors on duty now", str(request.doctors_on_duty if request.doctors_on_duty is not None else "")),
             ("Minimum safe number", str(request.minimum_safe_doctors or "")),
@@ -101,7 +104,7 @@ def request_form_view(
     if not mitigations_first:
         mitigations(request)
     st.markdown("##### Local agreement and contact")
-    _facts(
+    facts(
         [
             ("Local agreement sought", "Yes" if request.local_agreement_sought else NO),
             ("With whom", request.local_agreement_with),
@@ -156,11 +159,10 @@ def timeline(events: list[AuditEvent]) -> None:
         except ValueError:
             action = event.action
         move = ""
-        if event.from_tier != event.to_tier and (event.from_tier or event.to_tier):
-            move = f" · {tier_word(event.from_tier)} → {tier_word(event.to_tier)}"
-        st.markdown(
-            f"**{action}**{move}  \n{when(event.at)} · {md_escape(event.actor_name)} ({role_word(event.actor_role)})"
-        )
+        if event.to_tier and event.from_tier != event.to_tier:
+            move = f": now with the {tier_word(event.to_tier)}"
+        st.markdown(f"**{action}**{move}")
+        st.text(f"{when(event.at)} · {event.actor_name} ({role_word(event.actor_role)})")
         if event.rationale:
             st.text(event.rationale)
 
@@ -169,12 +171,52 @@ def comments(rows: list[CommentRow]) -> None:
     if not rows:
         st.caption("No comments yet.")
     for row in rows:
-        st.markdown(f"{when(row.at)} · **{md_escape(row.author)}** ({role_word(row.role)})")
+        st.text(f"{when(row.at)} · {row.author} ({role_word(row.role)})")
         st.text(row.body)
 
 
+QUEUE_COLUMNS = (
+    "No.",
+    "Mass casualty",
+    "Trust",
+    "Region",
+    "Service",
+    "Category",
+    "Time at tier (target)",
+    "Decision needed by",
+    "Time left",
+)
+TRUST_COLUMNS = (
+    "No.",
+    "Mass casualty",
+    "Service",
+    "Category",
+    "Status",
+    "Waiting at",
+    "Time at tier (target)",
+    "Time left",
+    "Latest action",
+)
+OVERVIEW_COLUMNS = (
+    "No.",
+    "Mass casualty",
+    "Trust",
+    "Region",
+    "Service",
+    "Category",
+    "Status",
+    "Waiting at",
+    "Time at tier (target)",
+    "Time left",
+)
+
+
 def list_table(
-    rows: list[ListRow], *, key: str, on_pick: Callable[[int], None] | None = None, show_trust: bool = True
+    rows: list[ListRow],
+    *,
+    key: str,
+    columns: tuple[str, ...] = OVERVIEW_COLUMNS,
+    on_pick: Callable[[int], None] | None = None,
 ) -> None:
     """Requests as a table; every status, breach and lateness is a word. Clicking a row picks it."""
     data = []
@@ -190,15 +232,12 @@ def list_table(
             "Status": status_word(request.status),
             "Waiting at": tier_word(request.current_tier),
             "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
-            "Decision needed by": when(request.decision_needed_by),
+            "Decision needed by": when_short(request.decision_needed_by),
             "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
-            "Latest action": f"{row.latest_action} ({when(row.latest_at)})" if row.latest_action else "",
+            "Latest action": f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
         }
-        if not show_trust:
-            entry.pop("Trust")
-            entry.pop("Region")
-        data.append(entry)
-    frame = pd.DataFrame(data)
+        data.append({name: entry[name] for name in columns})
+    frame = pd.DataFrame(data, columns=list(columns))
     ids = [row.request.id for row in rows]
 
     def picked() -> None:
@@ -213,4 +252,5 @@ def list_table(
         key=key,
         on_select=picked if on_pick is not None else "ignore",
         selection_mode="single-row",
+        column_config={"No.": st.column_config.NumberColumn(width="small", format="%d")},
     )

@@ -10,13 +10,15 @@ import streamlit as st
 
 from core.db import DatabaseBusy
 from core.errors import DerogationError, StaleVersion, ValidationFailed
+from ui.text import md_escape
 
 FLASH_KEY = "_flash"
 FORM_ERROR = "_form"
 
 
 def flash(message: str, kind: str = "success") -> None:
-    """A message shown at the top of the next page run (e.g. after a callback)."""
+    """A message shown at the top of the next page run (e.g. after a callback). Our words only:
+    it is drawn as markdown, so never put user text in it."""
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 
@@ -57,7 +59,7 @@ def field_error(errors_key: str, name: str) -> None:
     """The message for one field, right under it."""
     message = errors_of(errors_key).get(name)
     if message:
-        st.error(message, icon=":material/error:")
+        st.error(md_escape(message), icon=":material/error:")  # a message may quote what was typed
 
 
 def form_error(errors_key: str) -> None:

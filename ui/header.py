@@ -9,7 +9,6 @@ from core.enums import Role
 from core.models import User
 from core.queries import HeaderFacts, header_facts
 from ui.session import sign_out
-from ui.text import md_escape
 
 # Static styling only (no user text ever goes into HTML). NHS identity colours:
 # blue #005EB8, dark blue #003087, text #212B32, secondary text #4C6272, warm yellow #FFEB3B focus.
@@ -55,9 +54,7 @@ def draw_header(user: User | None) -> None:
             right.page_link("pages/verify.py", label="Check a recall reference", icon=":material/verified:")
             return
         facts = header_facts(user)
-        left.markdown(
-            f"Signed in as **{md_escape(user.full_name)}** · {Role(user.role).label} · {md_escape(facts.scope)}"
-        )
+        left.text(f"Signed in as {user.full_name} · {Role(user.role).label} · {facts.scope}")
         with right:
             inbox = f"Inbox: {facts.unread} unread" if facts.unread else "Inbox: nothing unread"
             st.page_link("pages/inbox.py", label=inbox, icon=":material/notifications:")

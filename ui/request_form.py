@@ -135,7 +135,7 @@ def error_summary(errors_key: str) -> None:
     errors = errors_of(errors_key)
     listed = [(name, message) for name, message in errors.items() if not name.startswith("_")]
     if errors.get(FORM_ERROR):
-        st.error(errors[FORM_ERROR], icon=":material/error:")
+        st.error(md_escape(errors[FORM_ERROR]), icon=":material/error:")
     if listed:
         lines = []
         for name, message in listed:
@@ -203,7 +203,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
 
     st.subheader("2. Where")
     st.markdown(
-        f"**Trust:** {md_escape(trust.name)} (ODS code {md_escape(trust.ods_code)}) · **Region:** {region_name}"
+        f"**Trust:** {md_escape(trust.name)} (ODS code {md_escape(trust.ods_code)}) · **Region:** {md_escape(region_name)}"
     )
     field_error(errors_key, "trust_code")
     left, mid, right = st.columns(3)

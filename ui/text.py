@@ -6,7 +6,7 @@ import re
 import string
 from datetime import datetime
 
-from core.clock import format_duration, format_london
+from core.clock import format_duration, format_london, to_london
 from core.enums import Role, Status, Tier
 
 _PUNCTUATION = {ch: f"&#{ord(ch)};" for ch in string.punctuation}
@@ -23,6 +23,12 @@ def md_escape(text: object) -> str:
 
 def when(moment: datetime | None) -> str:
     return format_london(moment) if moment else "—"
+
+
+def when_short(moment: datetime | None) -> str:
+    """'Wed 25 Nov 09:05' for tables (UK time; the page says so)."""
+    local = to_london(moment)
+    return local.strftime("%a %d %b %H:%M") if local else "—"
 
 
 def duration(minutes: float | None) -> str:
