@@ -13,6 +13,8 @@ from core.errors import NotFound
 from core.models import DerogationRequest, User
 
 Req = DerogationRequest
+# Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
+MAX_ID = 2**31 - 1
 
 
 def visible_filter(user: User) -> ColumnElement[bool]:
@@ -42,14 +44,17 @@ def _as_id(value: object) -> int | None:
     """An id as code passes it (an integer, numpy's too) or a deep link carries it (decimal text);
     anything else is no id: int() alone would turn True, 1.0 or b"1" into request 1."""
     if isinstance(value, str):
-        return int(value) if re.fullmatch(r"[0-9]{1,18}", value.strip()) else None
-    if isinstance(value, bool):
+        if not re.fullmatch(r"[0-9]{1,18}", value.strip()):
+            return None
+        number = int(value)
+    elif isinstance(value, bool):
         return None
-    try:
-        number = operator.index(value)
-    except TypeError:
-        return None
-    return number if 0 < number < 2**63 else None
+    else:
+        try:
+            number = operator.index(value)
+        except TypeError:
+            return None
+    return number if 0 < number <= MAX_ID else None
 
 
 def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:

@@ -13,7 +13,7 @@ from typing import TextIO
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.access import load_visible
+from core.access import MAX_ID, load_visible
 from core.clock import utcnow
 from core.errors import NotFound
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
@@ -207,7 +207,7 @@ def _request_id(value: object) -> int:
         number = int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise NotFound() from None
-    if not 0 < number < 2**63:
+    if not 0 < number <= MAX_ID:
         raise NotFound()
     return number
 
@@ -251,9 +251,10 @@ def export_period(session: Session, out: TextIO, period_id: object) -> ExportSum
     so every link can be checked. Rows in between about other things (users, other periods' drafts)
     are included and flagged "no": this export is for the command line, not for a page."""
     try:
-        period = session.get(StrikePeriod, int(period_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        period = None
+        number = int(period_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = 0
+    period = session.get(StrikePeriod, number) if 0 < number <= MAX_ID else None
     if period is None:
         raise NotFound("strike period")
     first_id, last_id = session.exec(

@@ -38,7 +38,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate matches no password
         return False
 
 
@@ -88,8 +88,8 @@ def create_user(
         errors["job_title"] = "Enter the job title as plain text (up to 120 characters)."
     if len(phone) > 40 or unstorable(phone):
         errors["phone"] = "Enter the phone number as plain text (up to 40 characters)."
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
+    if password is not None and (len(password) < MIN_PASSWORD_LENGTH or unstorable(password)):
+        errors["password"] = f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."
     if errors:
         raise ValidationFailed(errors)
     trust_code, region_code = _scoped(role, trust_code, region_code)
@@ -207,8 +207,10 @@ def update_user(
 
 
 def set_password(session: Session, user_id: int, password: str, by: User | None) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed({"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters."})
+    if len(password) < MIN_PASSWORD_LENGTH or unstorable(password):
+        raise ValidationFailed(
+            {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."}
+        )
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("user")
