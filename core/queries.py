@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, true
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
 from core.clock import format_london, utcnow
@@ -28,6 +30,28 @@ from core.workflow import current_period, next_period
 
 Req = DerogationRequest
 LIST_LIMIT = 200
+# The columns a list row needs: loading only these keeps long lists cheap (no JSON, no long text).
+LIST_COLUMNS = (
+    Req.id,
+    Req.version,
+    Req.status,
+    Req.current_tier,
+    Req.tier_entered_at,
+    Req.trust_code,
+    Req.region_code,
+    Req.site,
+    Req.service,
+    Req.category,
+    Req.mass_casualty,
+    Req.decision_needed_by,
+    Req.submitted_at,
+)
+
+
+def _listed() -> Select:
+    return select(Req).options(load_only(*LIST_COLUMNS))
+
+
 ATTENTION_LIMIT = 50
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 CLOSED_VALUES = [s.value for s in Status if s not in OPEN_STATUSES and s is not Status.DRAFT]
@@ -79,7 +103,14 @@ def _region_names(session: Session) -> dict[str, str]:
     return {r.code: r.name for r in session.exec(select(Region)).all()}
 
 
-def _latest_events(session: Session, ids: list[int]) -> dict[int, AuditEvent]:
+@dataclass(frozen=True)
+class LatestAction:
+    action: str
+    at: datetime
+    actor_name: str
+
+
+def _latest_events(session: Session, ids: list[int]) -> dict[int, LatestAction]:
     """The newest audit row of each request, in one query (never one per row)."""
     if not ids:
         return {}
@@ -89,8 +120,12 @@ def _latest_events(session: Session, ids: list[int]) -> dict[int, AuditEvent]:
         .group_by(AuditEvent.request_id)
         .scalar_subquery()
     )
-    rows = session.exec(select(AuditEvent).where(col(AuditEvent.id).in_(newest))).all()
-    return {row.request_id: row for row in rows}
+    rows = session.exec(
+        select(AuditEvent.request_id, AuditEvent.action, AuditEvent.at, AuditEvent.actor_name).where(
+            col(AuditEvent.id).in_(newest)
+        )
+    ).all()
+    return {request_id: LatestAction(action, at, name) for request_id, action, at, name in rows}
 
 
 def _trust_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
@@ -161,7 +196,7 @@ def trust_requests(
     open_first = case((col(Req.status).in_([*OPEN_VALUES, Status.DRAFT.value]), 0), else_=1)
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(select(Req).where(where).order_by(open_first, col(Req.id).desc()).limit(limit)))
+        requests = list(session.exec(_listed().where(where).order_by(open_first, col(Req.id).desc()).limit(limit)))
         return _list_rows(session, requests, now), total
 
 
@@ -196,7 +231,7 @@ def queue(
         breached_first = case((breached_sql(targets, now), 0), else_=1)
         order = (col(Req.mass_casualty).desc(), breached_first, col(Req.tier_entered_at).asc(), Req.id)
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(select(Req).where(where).order_by(*order).limit(limit)))
+        requests = list(session.exec(_listed().where(where).order_by(*order).limit(limit)))
         return _list_rows(session, requests, now), total
 
 
@@ -495,7 +530,7 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
         where = and_(_period_scope(user, period_id), or_(breached_sql(targets, now), near))
         requests = list(
             session.exec(
-                select(Req)
+                _listed()
                 .where(where)
                 .order_by(col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
                 .limit(ATTENTION_LIMIT)
@@ -531,7 +566,7 @@ def period_requests(
     where = _list_condition(user, period_id, filters, now)
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(select(Req).where(where).order_by(col(Req.id).desc()).limit(limit)))
+        requests = list(session.exec(_listed().where(where).order_by(col(Req.id).desc()).limit(limit)))
         return _list_rows(session, requests, now), total
 
 

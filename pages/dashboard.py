@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
 
 from core import queries
@@ -13,6 +14,7 @@ from core.clock import to_london, utcnow
 from core.enums import ELIGIBLE_CATEGORIES, Category
 from core.models import StrikePeriod, User
 from ui import charts, components
+from ui.chart_view import show
 from ui.session import require_page
 
 user = require_page("dashboard")
@@ -82,42 +84,39 @@ def headline_figures(figures: queries.Headline) -> None:
     )
 
 
-def chart(figure: object, description: str) -> None:
-    st.altair_chart(figure, width="stretch", alt=description)
-
-
-def draw_charts(breakdown, timeline) -> None:  # noqa: ANN001  (small aggregate frames)
+def draw_charts(breakdown: pd.DataFrame, timeline: pd.DataFrame) -> None:
     open_regions = charts.shape_open_by(breakdown, "region_code", region_names)
     open_categories = charts.shape_open_by(breakdown, "category", charts.SHORT_CATEGORY)
     tiers = charts.shape_by_tier(breakdown)
     outcome_frame = charts.shape_outcomes(breakdown)
+    doctors = charts.shape_doctors(breakdown)
     left, right = st.columns(2)
     with left:
-        chart(charts.open_by_region(open_regions), "Open requests by region: " + _words(open_regions))
+        show(charts.open_by_region, open_regions, "Open requests by region: " + _words(open_regions))
     with right:
-        chart(charts.open_by_category(open_categories), "Open requests by category: " + _words(open_categories))
-    chart(
-        charts.region_category_heatmap(charts.shape_region_category(breakdown, region_names)),
+        show(charts.open_by_category, open_categories, "Open requests by category: " + _words(open_categories))
+    show(
+        charts.region_category_heatmap,
+        charts.shape_region_category(breakdown, region_names),
         "Open requests by region and category.",
     )
     left, right = st.columns(2)
     with left:
-        chart(charts.by_tier(tiers), "Waiting at each tier: " + _words(tiers, "tier", "requests"))
+        show(charts.by_tier, tiers, "Waiting at each tier: " + _words(tiers, "tier", "requests"))
     with right:
-        chart(charts.breaches(tiers), "Breached at each tier: " + _words(tiers, "tier", "breached"))
+        show(charts.breaches, tiers, "Breached at each tier: " + _words(tiers, "tier", "breached"))
     if len(timeline):
-        chart(charts.over_time(timeline), "Submissions and BMA decisions per hour over the strike period.")
+        show(charts.over_time, timeline, "Submissions and BMA decisions per hour over the strike period.")
     left, right = st.columns(2)
     with left:
-        chart(charts.outcomes(outcome_frame), "Outcomes: " + _words(outcome_frame, "outcome", "requests"))
+        show(charts.outcomes, outcome_frame, "Outcomes: " + _words(outcome_frame, "outcome", "requests"))
     with right:
-        doctors = charts.shape_doctors(breakdown)
-        chart(charts.doctors(doctors), "Resident doctors: " + _words(doctors, "measure", "doctors"))
+        show(charts.doctors, doctors, "Resident doctors: " + _words(doctors, "measure", "doctors"))
     if len(timeline) and (timeline["event"] == "Approved").any():
-        chart(charts.recalled_over_time(timeline), "Resident doctors approved for recall per hour.")
+        show(charts.recalled_over_time, timeline, "Resident doctors approved for recall per hour.")
 
 
-def _words(frame, label: str = "label", value: str = "requests") -> str:  # noqa: ANN001
+def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
     return "; ".join(f"{row[label]} {row[value]}" for _, row in frame.iterrows()) or "none"
 
 

@@ -39,48 +39,59 @@ SHORT_CATEGORY = {
     Category.TIME_CRITICAL_INTERVENTION.value: "Time-critical intervention",
     Category.ROUTINE_ELECTIVE.value: "Routine elective",
 }
-OPEN_OUTCOMES = ("pending", "not_decided_in_time")
 
 
 # ---------------------------------------------------------------- shaping the breakdown
 
 
-def _open(breakdown: pd.DataFrame) -> pd.DataFrame:
-    return breakdown[breakdown["status"].isin(["in_review", "more_info"])]
+# The breakdown has at most a few hundred rows: plain loops over it beat pandas' per-call overhead.
+
+
+def _sums(breakdown: pd.DataFrame, keys: tuple[str, ...], *, open_only: bool = False) -> dict[tuple, int]:
+    totals: dict[tuple, int] = {}
+    for row in breakdown.itertuples(index=False):
+        if open_only and row.status not in ("in_review", "more_info"):
+            continue
+        key = tuple(getattr(row, k) for k in keys)
+        totals[key] = totals.get(key, 0) + int(row.requests)
+    return totals
 
 
 def shape_open_by(breakdown: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
     """Open requests per region or category: columns `label`, `requests`."""
-    grouped = _open(breakdown).groupby(column, as_index=False)["requests"].sum()
-    grouped["label"] = grouped[column].map(lambda v: names.get(v, v))
-    return grouped[["label", "requests"]]
+    totals = _sums(breakdown, (column,), open_only=True)
+    rows = [(names.get(value, value), n) for (value,), n in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=["label", "requests"])
 
 
 def shape_region_category(breakdown: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     """Open requests per region and category: columns `region`, `category`, `requests`."""
-    grouped = _open(breakdown).groupby(["region_code", "category"], as_index=False)["requests"].sum()
-    grouped["region"] = grouped["region_code"].map(lambda v: region_names.get(v, v))
-    grouped["category"] = grouped["category"].map(lambda v: SHORT_CATEGORY.get(v, v))
-    return grouped[["region", "category", "requests"]]
+    totals = _sums(breakdown, ("region_code", "category"), open_only=True)
+    rows = [
+        (region_names.get(region, region), SHORT_CATEGORY.get(category, category), n)
+        for (region, category), n in sorted(totals.items())
+    ]
+    return pd.DataFrame(rows, columns=["region", "category", "requests"])
 
 
 def shape_by_tier(breakdown: pd.DataFrame) -> pd.DataFrame:
     """Requests in review per tier, and how many of them are breached: `tier`, `requests`, `breached`."""
-    in_review = breakdown[breakdown["status"] == "in_review"].copy()
-    in_review["breached_requests"] = in_review["requests"] * in_review["breached"]
-    grouped = in_review.groupby("current_tier", as_index=False)[["requests", "breached_requests"]].sum()
-    grouped["tier"] = grouped["current_tier"].map(lambda v: Tier(v).label)
-    frame = pd.DataFrame({"tier": TIER_LABELS}).merge(grouped, on="tier", how="left").fillna(0)
-    return frame.rename(columns={"breached_requests": "breached"})[["tier", "requests", "breached"]].astype(
-        {"requests": int, "breached": int}
+    waiting = dict.fromkeys(TIER_ORDER, 0)
+    breached = dict.fromkeys(TIER_ORDER, 0)
+    for row in breakdown.itertuples(index=False):
+        if row.status == "in_review" and row.current_tier in set(Tier):
+            waiting[Tier(row.current_tier)] += int(row.requests)
+            breached[Tier(row.current_tier)] += int(row.requests) * int(row.breached)
+    return pd.DataFrame(
+        [(tier.label, waiting[tier], breached[tier]) for tier in TIER_ORDER], columns=["tier", "requests", "breached"]
     )
 
 
 def shape_outcomes(breakdown: pd.DataFrame) -> pd.DataFrame:
     """Requests per outcome, in words: `outcome`, `requests`."""
-    grouped = breakdown.groupby("outcome", as_index=False)["requests"].sum()
-    grouped["outcome"] = grouped["outcome"].map(lambda v: OUTCOME_LABELS.get(v, v))
-    return grouped[["outcome", "requests"]]
+    totals = _sums(breakdown, ("outcome",))
+    rows = [(OUTCOME_LABELS.get(value, value), n) for (value,), n in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=["outcome", "requests"])
 
 
 def shape_doctors(breakdown: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,105 @@
+"""AppTest helpers: run the real app.py against a real SQLite database, signed in as a real user."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import workflow
+from core.clock import utcnow
+from core.config import PROJECT_ROOT
+from core.db import write_session
+from core.enums import Action, Role, Tier
+from core.models import DerogationRequest, StrikePeriod, User
+from tests.conftest import TRUST_OTHER_REGION, Staff, valid_form
+
+APP = str(PROJECT_ROOT / "app.py")
+TIMEOUT = 30
+REASON = "Checked with the service and the on-call consultant."
+MARKUP = "<b>bold</b> **stars** [link](http://evil.example) <script>alert(1)</script> :red[red]"
+NOT_AVAILABLE = "This page is not available to your role."
+
+
+@pytest.fixture
+def strike(sqlite_db: str) -> StrikePeriod:
+    """A strike period in progress now (SQLite only: page tests run on one engine)."""
+    now = utcnow()
+    with write_session() as session:
+        period = StrikePeriod(name="Test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3))
+        session.add(period)
+    return period
+
+
+@pytest.fixture
+def people(sqlite_db: str) -> dict[Role, User]:
+    """One person per role with scope over trust R0A / region Y62."""
+    return Staff().team()
+
+
+@pytest.fixture
+def staff(sqlite_db: str) -> Staff:
+    return Staff()
+
+
+def open_page(user: User | None, page: str | None = None, **query: str) -> AppTest:
+    """Run the app signed in as `user` and switch to `page` (with query parameters)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+    for name, value in query.items():
+        at.query_params[name] = value
+    if page is not None or query:
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Everything the page says, as one string: text, markdown (entities decoded), alerts, captions."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "info", "success"):
+        parts += [html.unescape(str(element.value)) for element in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    """The raw markdown strings the page sends (where markup would be interpreted)."""
+    sources = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success"):
+        sources += [str(element.value) for element in getattr(at, kind)]
+    return sources
+
+
+def errors(at: AppTest) -> list[str]:
+    return [html.unescape(e.value) for e in at.error]
+
+
+def file_request(team: dict[Role, User], period: StrikePeriod, **overrides) -> DerogationRequest:
+    """A valid request filed by the team's requester; it waits at the clinical director."""
+    requester = team[Role.REQUESTER]
+    draft = workflow.save_draft(requester, valid_form(period, **overrides))
+    return workflow.submit(requester, draft.id, draft.version)
+
+
+def escalate_to(team: dict[Role, User], request: DerogationRequest, tier: Tier) -> DerogationRequest:
+    while request.current_tier != tier.value:
+        reviewer = team[Role(request.current_tier)]
+        request = workflow.review(reviewer, request.id, request.version, Action.ESCALATE, REASON)
+    return request
+
+
+def other_trust_team(staff: Staff) -> dict[Role, User]:
+    """Staff of a trust in another region (Guy's, London)."""
+    return staff.team(trust=TRUST_OTHER_REGION, region="Y56")
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
