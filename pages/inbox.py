@@ -67,14 +67,16 @@ for item in items:
         st.markdown(f"**{state}** · {when(item.at)} · {kind_word(item.kind)}")
         st.text(item.message)
         cols = st.columns([2, 2, 1], vertical_alignment="center")
-        if item.request_id is not None:
+        if item.request_id is not None and item.request_status:
             cols[0].page_link(
                 REQUEST_PAGE,
                 label=f"Open request {item.request_id}",
                 icon=":material/open_in_new:",
                 query_params={"id": str(item.request_id)},
             )
-            if item.request_status:
-                cols[1].caption(f"Now: {status_word(item.request_status)}")
+            cols[1].caption(f"Now: {status_word(item.request_status)}")
+        elif item.request_id is not None:
+            # e.g. the BMA alerted to a mass-casualty request that has not reached it yet
+            cols[0].caption(f"Request {item.request_id} opens here once it is within your scope.")
         if not item.read:
             cols[2].button("Mark as read", key=f"inbox_read_{item.id}", on_click=mark, args=(user, [item.id]))

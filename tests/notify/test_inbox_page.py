@@ -94,3 +94,14 @@ def test_signed_out_visitor_sees_no_inbox(sqlite_db) -> None:
     at.switch_page("pages/inbox.py")
     at.run()
     assert not any(t.value == "Inbox" for t in at.title)
+
+
+def test_a_request_out_of_scope_has_no_link_yet(sqlite_db, period_sqlite) -> None:
+    team = Staff().team()
+    requester = team[Role.REQUESTER]
+    draft = workflow.save_draft(requester, valid_form(period_sqlite, mass_casualty=True))
+    request = workflow.submit(requester, draft.id, draft.version)
+    at = _open_inbox(team[Role.BMA])  # alerted at once, but the BMA sees requests once escalated to it
+    assert any(m.value.startswith("**UNREAD**") for m in at.markdown)
+    assert f"Open request {request.id}" not in {link.proto.label for link in at.get("page_link")}
+    assert any(f"Request {request.id} opens here once it is within your scope." in c.value for c in at.caption)
