@@ -1,0 +1,190 @@
+"""Browser tests: the real app (`streamlit run app.py`) on a fresh SQLite file, driven by Debian's Chromium.
+
+Two app servers per run: one with a strike period in progress (the journeys), one with none (the
+"outside a strike period" refusal). Each person works in a browser context of their own. Each test
+saves a screenshot of every page it still has open under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.setup_db import ACCOUNTS
+from tests.browser.steps import sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+STARTUP_SECONDS = 60
+expect.set_options(timeout=15_000)  # a Streamlit rerun on a 2-core CI machine can take a few seconds
+
+
+@dataclass
+class AppServer:
+    url: str
+    database_url: str
+    log: Path
+    process: subprocess.Popen
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(folder: Path, strike: str) -> AppServer:
+    database_url = f"sqlite:///{folder / 'app.db'}"
+    env = os.environ | {"DATABASE_URL": database_url}
+    subprocess.run(
+        [sys.executable, "-m", "tests.browser.setup_db", database_url, strike], cwd=ROOT, env=env, check=True
+    )
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"streamlit-{folder.name}.log"  # kept after the run, for a person to read
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:  # polling the health endpoint is the documented way to know the server is up
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return AppServer(url, database_url, log, process)
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"streamlit did not answer /_stcore/health in {STARTUP_SECONDS}s:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+def _stop(server: AppServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_artifacts() -> None:
+    """Screenshots and accessibility results of this run only."""
+    for old in (*SCREENSHOTS.glob("*/*.png"), ARTIFACTS / "accessibility.txt"):
+        old.unlink(missing_ok=True)
+
+
+def _warm_up(browser: Browser, server: AppServer) -> None:
+    """Load the home page once. The first session of a fresh process is served by Streamlit's pages/-folder
+    mode until app.py's st.navigation has run, and a deep link in it shows "Page not found";
+    test_first_visitor_deep_link covers that on a server of its own."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[AppServer]:
+    """The app with a strike period in progress and one account per role (tests/browser/setup_db.py)."""
+    server = _start(tmp_path_factory.mktemp("app"), "in-progress")
+    _warm_up(browser, server)
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def closed_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[AppServer]:
+    """The app with no strike period in progress (one ended, one upcoming)."""
+    server = _start(tmp_path_factory.mktemp("closed"), "none")
+    _warm_up(browser, server)
+    yield server
+    _stop(server)
+
+
+@pytest.fixture
+def cold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """A freshly started app nobody has visited yet."""
+    server = _start(tmp_path_factory.mktemp("cold"), "in-progress")
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+class People:
+    """Opens one browser context per person; every page still open is screenshotted at the end."""
+
+    def __init__(self, browser: Browser, test_name: str) -> None:
+        self.browser = browser
+        self.folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        self.pages: dict[str, Page] = {}
+
+    def open(self, key: str, base_url: str, path: str = "", *, signed_in: bool = True) -> Page:
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        self.pages[key] = page
+        if signed_in:
+            return sign_in(page, base_url, ACCOUNTS[key], path)
+        page.goto(f"{base_url}/{path.lstrip('/')}")
+        return page
+
+    def close(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for key, page in self.pages.items():
+            try:
+                page.screenshot(path=str(self.folder / f"{key}.png"), full_page=True)
+            finally:
+                page.context.close()
+
+
+@pytest.fixture
+def people(browser: Browser, request: pytest.FixtureRequest) -> Iterator[People]:
+    crowd = People(browser, request.node.name)
+    yield crowd
+    crowd.close()
+
+
+@pytest.fixture
+def open_as(people: People, app_server: AppServer) -> Callable[..., Page]:
+    """open_as("clinical_director", "request?id=3"): a signed-in page of that person on the main server."""
+
+    def opener(key: str, path: str = "") -> Page:
+        return people.open(key, app_server.url, path)
+
+    return opener
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_sep("-", "browser tests")
+        terminalreporter.write_line(f"Screenshots of each browser test's last pages: {SCREENSHOTS}")
+        axe_report = ARTIFACTS / "accessibility.txt"
+        if axe_report.exists():
+            terminalreporter.write_line(f"axe-core results for every page checked: {axe_report}")

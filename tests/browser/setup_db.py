@@ -1,0 +1,86 @@
+"""Prepare the database a browser-test app server runs on (run as a separate process, before the server).
+
+python -m tests.browser.setup_db sqlite:////tmp/x.db in-progress   # users and a strike in progress
+python -m tests.browser.setup_db sqlite:////tmp/y.db none          # no strike now: submission refused
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.clock import utcnow
+from core.db import dispose_engines, write_session
+from core.enums import Role
+from core.models import StrikePeriod
+from core.users import create_user
+
+PASSWORD = "Browser-test-2026"
+TRUST, OTHER_TRUST, REGION = "R0A", "RJ1", "Y62"  # Manchester (North West) and Guy's (London)
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    email: str
+    full_name: str
+    role: Role
+    trust_code: str | None = None
+    region_code: str | None = None
+
+
+ACCOUNTS = {
+    a.key: a
+    for a in (
+        Account("requester", "priya.shah@mft.test.nhs.uk", "Priya Shah", Role.REQUESTER, TRUST),
+        Account("clinical_director", "tom.evans@mft.test.nhs.uk", "Dr Tom Evans", Role.CLINICAL_DIRECTOR, TRUST),
+        Account("trust_md", "aisha.khan@mft.test.nhs.uk", "Dr Aisha Khan", Role.TRUST_MD, TRUST),
+        Account("regional_md", "sam.wright@nw.test.nhs.uk", "Dr Sam Wright", Role.REGIONAL_MD, region_code=REGION),
+        Account("national_mdt", "ruth.okafor@test.nhs.uk", "Dr Ruth Okafor", Role.NATIONAL_MDT),
+        Account("national_watch", "dev.patel@test.nhs.uk", "Dr Dev Patel", Role.NATIONAL_MDT),
+        Account("bma", "ben.carter@test.bma.org.uk", "Dr Ben Carter", Role.BMA),
+        Account("admin", "jo.bennett@test.nhs.uk", "Jo Bennett", Role.ADMIN),
+        Account("other_requester", "mark.lee@gstt.test.nhs.uk", "Mark Lee", Role.REQUESTER, OTHER_TRUST),
+    )
+}
+
+
+def prepare(url: str, strike: str) -> None:
+    env = os.environ | {"DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "core", "load-reference"], env=env, check=True, capture_output=True)
+    os.environ["DATABASE_URL"] = url
+    now = utcnow().replace(microsecond=0)
+    with write_session() as session:
+        for account in ACCOUNTS.values():
+            create_user(
+                session,
+                email=account.email,
+                full_name=account.full_name,
+                role=account.role,
+                password=PASSWORD,
+                trust_code=account.trust_code,
+                region_code=account.region_code,
+                job_title=account.role.label,
+                phone="0161 276 1234",
+            )
+        if strike == "in-progress":
+            session.add(
+                StrikePeriod(
+                    name="Browser-test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3)
+                )
+            )
+        else:  # one strike that has ended and one that has not started
+            session.add(
+                StrikePeriod(name="Last strike", starts_at=now - timedelta(days=30), ends_at=now - timedelta(days=25))
+            )
+            session.add(
+                StrikePeriod(name="Next strike", starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=15))
+            )
+    dispose_engines()
+
+
+if __name__ == "__main__":
+    prepare(sys.argv[1], sys.argv[2])

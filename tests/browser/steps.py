@@ -1,0 +1,149 @@
+"""What people do in the browser, as small steps the journeys share (by labels, as a person reads them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from core.clock import LONDON
+from tests.browser.setup_db import PASSWORD, Account
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished the current run (callers then wait for the text they expect)."""
+    page.locator(IDLE).wait_for()
+
+
+def sign_in(page: Page, base_url: str, account: Account, path: str = "") -> Page:
+    """Open the app (optionally a deep link) and sign in as a person would, by the field labels."""
+    page.goto(f"{base_url}/{path.lstrip('/')}")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    settle(page)
+    page.get_by_label("E-mail address", exact=True).fill(account.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in as {account.full_name}")).to_be_visible()
+    settle(page)
+    return page
+
+
+def quarter_hour(moment: datetime) -> datetime:
+    """London wall-clock time rounded up to the next quarter hour (the form's time step)."""
+    local = moment.astimezone(LONDON).replace(second=0, microsecond=0, tzinfo=None)
+    return local + timedelta(minutes=(15 - local.minute % 15) % 15)
+
+
+@dataclass
+class RequestValues:
+    """What the requester types. Times are London wall-clock, inside the strike period in progress."""
+
+    site: str = "Manchester Royal Infirmary"
+    service: str = "Emergency department"
+    ward: str = "Majors"
+    category: str = "Urgent and emergency care"
+    risk: str = "Only one registrar for 40 patients overnight; sepsis reviews will wait for hours."
+    patients: int = 40
+    on_duty: int = 1
+    minimum: int = 4
+    requested: int = 3
+    grades: list[str] = field(default_factory=lambda: ["FY2", "ST3+"])
+    consultants_note: str = "All eight consultants asked; two are covering nights."
+    electives_note: str = "All elective lists cancelled for the strike days."
+    start: datetime = field(default_factory=lambda: quarter_hour(datetime.now(LONDON)))
+
+    @property
+    def times(self) -> dict[str, datetime]:
+        return {
+            "The risk starts at": self.start + timedelta(hours=1),
+            "A decision is needed by": self.start + timedelta(hours=3),
+            "Recall starts": self.start + timedelta(hours=4),
+            "Recall ends": self.start + timedelta(hours=16),
+        }
+
+
+CONSULTANTS = "Consultants and SAS doctors asked to cover"
+ELECTIVES = "Elective and non-urgent work stood down"
+
+
+def choose(page: Page, option: str) -> None:
+    """Pick a radio option or tick a checkbox by clicking its words, as a person does."""
+    page.get_by_text(option, exact=True).click()
+    expect(page.get_by_label(option, exact=True)).to_be_checked()
+    settle(page)
+
+
+def type_datetime(page: Page, label: str, moment: datetime) -> None:
+    """A date-time field is five segments (day, month, year, hour, minute); typing fills them in turn."""
+    page.get_by_role("spinbutton", name=f"day, {label}").click()
+    page.keyboard.type(moment.strftime("%d%m%Y%H%M"))
+
+
+def fill_request(page: Page, values: RequestValues) -> None:
+    """Fill the whole form on the 'File a request' page with the mouse and keyboard."""
+    choose(page, values.category)
+    page.get_by_label("Hospital site", exact=True).fill(values.site)
+    page.get_by_label("Service or specialty", exact=True).fill(values.service)
+    page.get_by_label("Ward or unit (optional)", exact=True).fill(values.ward)
+    page.get_by_label("What will happen to which patients if nothing changes", exact=True).fill(values.risk)
+    page.get_by_label("How many patients are affected", exact=True).fill(str(values.patients))
+    page.get_by_label("Doctors on duty now", exact=True).fill(str(values.on_duty))
+    page.get_by_label("Minimum safe number of doctors", exact=True).fill(str(values.minimum))
+    page.get_by_label("Resident doctors you ask to return", exact=True).fill(str(values.requested))
+    for label, moment in values.times.items():
+        type_datetime(page, label, moment)
+    grades = page.get_by_label("Grades", exact=True)
+    for grade in values.grades:
+        grades.click()
+        page.get_by_role("option", name=grade, exact=True).click()
+    page.keyboard.press("Escape")
+    choose(page, f"{CONSULTANTS} (the BMA expects this)")
+    page.get_by_label(f"{CONSULTANTS}: what was done and the result", exact=True).fill(values.consultants_note)
+    choose(page, f"{ELECTIVES} (the BMA expects this)")
+    page.get_by_label(f"{ELECTIVES}: what was done and the result", exact=True).fill(values.electives_note)
+    settle(page)
+
+
+def submit_request(page: Page) -> int:
+    """Press 'Submit request'; returns the new request's number from the confirmation."""
+    page.get_by_role("button", name="Submit request").click()
+    done = page.get_by_text(re.compile(r"Request \d+ submitted"))
+    expect(done).to_be_visible()
+    settle(page)
+    return int(re.search(r"Request (\d+) submitted", done.inner_text()).group(1))
+
+
+def review(page: Page, request_id: int, decision: str, rationale: str) -> None:
+    """A reviewer below the BMA records a decision on the open request."""
+    choose(page, decision)
+    page.get_by_label("Your reasons (required, shown to everyone who can see this request)", exact=True).fill(rationale)
+    page.get_by_role("button", name="Record my decision").click()
+    expect(page.get_by_text(f"Request {request_id}: escalated")).to_be_visible()
+    settle(page)
+
+
+def main_text(page: Page) -> str:
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
+def metric(page: Page, label: str):  # noqa: ANN201 - a Playwright locator
+    """The value of a headline figure (st.metric) by its label."""
+    card = page.locator("[data-testid='stMetric']").filter(
+        has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile(rf"^{re.escape(label)}$"))
+    )
+    return card.locator("[data-testid='stMetricValue']")
+
+
+def approval_table(page: Page) -> dict[str, list[str]]:
+    """The BMA's decision as the trust sees it: row label -> [approved, asked for]."""
+    table = page.get_by_role("table", name="What the BMA approved, beside what was asked for")
+    expect(table).to_be_visible()
+    rows = {}
+    for row in table.locator("tbody tr").all():
+        cells = [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        rows[cells[0]] = cells[1:]
+    return rows
