@@ -178,10 +178,6 @@ class InboxItem:
     request_id: int | None
     request_status: str | None  # the request's status now, when the reader may still see it
 
-    @property
-    def link(self) -> str | None:
-        return request_link(self.request_id) if self.request_id is not None else None
-
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_LIMIT) -> list[InboxItem]:
     """The user's own notifications, newest first, with each request's current status if still visible."""

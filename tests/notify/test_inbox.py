@@ -30,7 +30,7 @@ def test_inbox_is_newest_first_with_current_status_and_deep_link(team, period, m
     items = notify.inbox(cd)
     assert [item.request_id for item in items] == [second.id, first.id]
     assert [item.request_status for item in items] == [Status.IN_REVIEW, Status.RESOLVED_LOCALLY]
-    assert items[0].link == f"/request?id={second.id}"
+    assert notify.request_link(second.id) == f"/request?id={second.id}"  # the request page's url_path in app.py
     assert not any(item.read for item in items)
     assert notify.unread_for(cd) == 2
     [told] = notify.inbox(requester)
@@ -65,3 +65,18 @@ def test_status_is_hidden_once_the_request_is_out_of_the_readers_scope(team, per
         session.add(moved)
     [item] = notify.inbox(moved)
     assert item.request_status is None  # the page shows the message but not the request's state
+
+
+def test_deep_links_use_the_request_pages_url_path_in_app_py() -> None:
+    import ast
+
+    from core.config import PROJECT_ROOT
+
+    tree = ast.parse((PROJECT_ROOT / "app.py").read_text())
+    pages = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES"
+    )
+    urls = {entry.elts[0].value: entry.elts[4].value for entry in pages.elts}
+    assert urls["request_detail"] == notify.REQUEST_PATH
