@@ -68,8 +68,10 @@ def pick(request_id: int) -> None:
     st.session_state[OPEN_KEY] = request_id
 
 
-if "id" in st.query_params and OPEN_KEY not in st.session_state:
-    st.session_state[OPEN_KEY] = st.query_params["id"]  # deep link from a notification
+linked = st.query_params.get("id")
+if linked and linked != st.session_state.get("queue_linked"):
+    st.session_state[OPEN_KEY] = linked  # a deep link (e.g. from a notification) opens that request once
+    st.session_state["queue_linked"] = linked
 hidden = {"Trust", "Region"} if user.trust_code else ({"Region"} if user.region_code else set())
 columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
 components.list_table(rows, key="queue_table", columns=columns, on_pick=pick)

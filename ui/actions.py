@@ -6,7 +6,7 @@ render time), so an action on a request somebody else changed meanwhile is refus
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import streamlit as st
 
@@ -121,8 +121,9 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
     # Start from what was asked; the BMA narrows it (never widens it: core refuses that).
     state.setdefault(keys["doctors"], request.doctors_requested)
     state.setdefault(keys["grades"], [g for g in request.grades_requested if g in set(Grade)])
-    state.setdefault(keys["start"], _london_naive(request.window_start))
-    state.setdefault(keys["end"], _london_naive(request.window_end))
+    # The widgets hold whole minutes: round inwards so the default stays inside the window asked for.
+    state.setdefault(keys["start"], _london_minute(request.window_start, up=True))
+    state.setdefault(keys["end"], _london_minute(request.window_end, up=False))
 
     def decide() -> None:
         choice = state.get(keys["choice"])
@@ -319,6 +320,9 @@ def comment_box(user: User, request: DerogationRequest) -> None:
     st.button("Add comment", key=f"comment_go_{request.id}", on_click=add)
 
 
-def _london_naive(moment: object) -> object:
-    local = to_london(moment)  # type: ignore[arg-type]
-    return local.replace(tzinfo=None, second=0, microsecond=0) if local else None
+def _london_minute(moment: datetime | None, *, up: bool) -> datetime | None:
+    local = to_london(moment)
+    if local is None:
+        return None
+    whole = local.replace(tzinfo=None, second=0, microsecond=0)
+    return whole + timedelta(minutes=1) if up and whole != local.replace(tzinfo=None) else whole

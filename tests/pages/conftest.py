@@ -34,14 +34,14 @@ def strike(sqlite_db: str) -> StrikePeriod:
 
 
 @pytest.fixture
-def people(sqlite_db: str) -> dict[Role, User]:
-    """One person per role with scope over trust R0A / region Y62."""
-    return Staff().team()
+def staff(sqlite_db: str) -> Staff:
+    return Staff()
 
 
 @pytest.fixture
-def staff(sqlite_db: str) -> Staff:
-    return Staff()
+def people(staff: Staff) -> dict[Role, User]:
+    """One person per role with scope over trust R0A / region Y62."""
+    return staff.team()
 
 
 def open_page(user: User | None, page: str | None = None, **query: str) -> AppTest:
@@ -61,11 +61,12 @@ def open_page(user: User | None, page: str | None = None, **query: str) -> AppTe
 
 
 def shown(at: AppTest) -> str:
-    """Everything the page says, as one string: text, markdown (entities decoded), alerts, captions."""
+    """Everything the page says, as one string: text, markdown (entities decoded, bold marks dropped),
+    alerts and captions."""
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "info", "success"):
         parts += [html.unescape(str(element.value)) for element in getattr(at, kind)]
-    return "\n".join(parts)
+    return "\n".join(parts).replace("**", "")
 
 
 def markdown_sources(at: AppTest) -> list[str]:
