@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -35,9 +36,10 @@ class Recorder:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
         self.port = port
         self.recorder = Recorder()
+        self.login = login  # when set, the server offers AUTH and accepts only this user and password
         self._controller: Controller | None = None
 
     @property
@@ -45,8 +47,18 @@ class SmtpServer:
         return self.recorder.messages
 
     def start(self) -> None:
-        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        options = {}
+        if self.login:
+            options = {"authenticator": self._authenticate, "auth_require_tls": False}
+        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.login
+        )
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
     def stop(self) -> None:
         if self._controller is not None:

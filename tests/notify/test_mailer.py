@@ -197,3 +197,24 @@ def test_the_worker_loop_sends_until_told_to_stop(db, smtp_server: SmtpServer) -
         worker.join(timeout=30)
     assert not worker.is_alive()
     assert sorted(m["Subject"] for m in smtp_server.messages) == ["Mail 0", "Mail 1", "Mail 2"]
+
+
+def test_the_worker_signs_in_when_the_server_requires_it(db, monkeypatch) -> None:
+    from tests.notify.conftest import free_port
+
+    server = SmtpServer(free_port(), login=("derog", "s3cret-relay"))
+    server.start()
+    try:
+        monkeypatch.setenv("DEROG_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("DEROG_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("DEROG_SMTP_USER", "derog")
+        monkeypatch.setenv("DEROG_SMTP_PASSWORD", "wrong")
+        _queue(1)
+        t0 = utcnow()
+        result = mailer.deliver_due(now=t0)
+        assert result.failed == 1 and "SMTPAuthenticationError" in _outbox()[0].last_error  # retried, not lost
+        monkeypatch.setenv("DEROG_SMTP_PASSWORD", "s3cret-relay")
+        assert mailer.deliver_due(now=t0 + timedelta(minutes=1)).sent == 1
+        assert [m["Subject"] for m in server.messages] == ["Mail 0"]
+    finally:
+        server.stop()
