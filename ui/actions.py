@@ -47,6 +47,15 @@ def _action_words(tier: Tier) -> dict[str, str]:
     }
 
 
+def _leftover(errors_key: str) -> None:
+    """An action just refused on a request that has since moved on (somebody else acted first): say
+    so once, above the fresh state, even though the panel it came from no longer applies."""
+    if errors_of(errors_key):
+        form_error(errors_key)
+        _stale_note(errors_key)
+        st.session_state.pop(errors_key, None)
+
+
 def _stale_note(errors_key: str) -> None:
     if errors_of(errors_key).get("_stale"):
         st.info("The request shown on this page is the latest version. Read it again before you act.")
@@ -62,9 +71,7 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
         return
     waiting_here = request.status == Status.IN_REVIEW and request.current_tier == tier.value
     if not waiting_here:
-        # Only the outcome of an action just refused (e.g. somebody else acted first) is worth saying here.
-        form_error(errors_key)
-        _stale_note(errors_key)
+        _leftover(errors_key)
         return
     st.subheader("Your decision")
     form_error(errors_key)
@@ -198,9 +205,10 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
 
 def revoke_panel(user: User, request: DerogationRequest) -> None:
     """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
-    if Role(user.role) is not Role.BMA or request.status != Status.APPROVED:
-        return
     errors_key, reason_key = f"revoke_errors_{request.id}", f"revoke_reason_{request.id}"
+    if Role(user.role) is not Role.BMA or request.status != Status.APPROVED:
+        _leftover(errors_key)
+        return
 
     def revoke() -> None:
         done = attempt(
@@ -243,6 +251,8 @@ def requester_panel(user: User, request: DerogationRequest) -> None:
         )
     if request.status in OPEN_STATUSES or request.status == Status.DRAFT:
         _withdraw(user, request)
+    else:
+        _leftover(f"withdraw_errors_{rid}")
     if request.status in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED):
         _harm(user, request)
 

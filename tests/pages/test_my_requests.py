@@ -1,0 +1,114 @@
+"""My trust's requests: every request of the trust in words, withdraw, harm after a decline, and the
+BMA's approval beside what was asked."""
+
+from __future__ import annotations
+
+import html
+
+from core import workflow
+from core.db import read_session
+from core.enums import Action, Role, Status, Tier
+from core.models import DerogationRequest
+from tests.conftest import valid_form
+from tests.pages.conftest import REASON, click, errors, escalate_to, file_request, open_page, other_trust_team, shown
+
+PAGE = "pages/my_requests.py"
+
+
+def approve(team, request, doctors=2, grades=("ST3+",)):  # noqa: ANN001, ANN201
+    request = escalate_to(team, request, Tier.BMA)
+    decision = workflow.BmaDecision(
+        approve=True,
+        rationale="Evidenced.",
+        approved_doctors=doctors,
+        approved_grades=list(grades),
+        approved_window_start=request.window_start,
+        approved_window_end=request.window_end,
+        approved_scope="Majors only",
+    )
+    return workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
+
+
+def status_of(request_id: int) -> str:
+    with read_session() as session:
+        return session.get(DerogationRequest, request_id).status
+
+
+def test_the_list_shows_every_request_of_the_trust_in_words_and_no_other_trust(people, staff, strike):
+    waiting = file_request(people, strike)
+    draft = workflow.save_draft(people[Role.REQUESTER], valid_form(strike))
+    elsewhere = file_request(other_trust_team(staff), strike, trust="RJ1")
+    at = open_page(people[Role.REQUESTER], PAGE)
+    frame = at.dataframe[0].value
+    assert sorted(frame["No."].tolist()) == sorted([waiting.id, draft.id])
+    assert elsewhere.id not in frame["No."].tolist()
+    rows = dict(zip(frame["No."], frame["Status"], strict=True))
+    assert rows[waiting.id] == "In review" and rows[draft.id] == "Draft"
+    waiting_at = dict(zip(frame["No."], frame["Waiting at"], strict=True))
+    assert waiting_at[waiting.id] == "Clinical director"
+    assert dict(zip(frame["No."], frame["Latest action"], strict=True))[waiting.id].startswith("Submitted")
+
+
+def test_a_question_is_flagged_and_linked_to_the_form(people, strike):
+    request = file_request(people, strike)
+    workflow.review(
+        people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which consultants?"
+    )
+    at = open_page(people[Role.REQUESTER], PAGE)
+    assert f"A reviewer is waiting for your answer on request {request.id}." in shown(at)
+    at.selectbox(key="my_open").set_value(request.id).run()
+    assert any("Which consultants?" in t.value for t in at.text)
+    assert any(link.proto.label == "Answer the question" for link in at.get("page_link"))
+
+
+def test_withdraw_needs_a_reason_and_then_closes_the_request(people, strike):
+    request = file_request(people, strike)
+    at = open_page(people[Role.REQUESTER], PAGE)
+    at.selectbox(key="my_open").set_value(request.id).run()
+    click(at, f"withdraw_go_{request.id}")
+    assert "Give your reasons: every action needs a written rationale." in errors(at)
+    assert status_of(request.id) == Status.IN_REVIEW
+    at.text_area(key=f"withdraw_reason_{request.id}").input("Consultant cover found.")
+    click(at, f"withdraw_go_{request.id}")
+    assert status_of(request.id) == Status.WITHDRAWN
+    assert f"Request {request.id} withdrawn." in shown(at)
+
+
+def test_withdrawing_after_somebody_acted_is_refused_as_stale(people, strike):
+    request = file_request(people, strike)
+    at = open_page(people[Role.REQUESTER], PAGE)
+    at.selectbox(key="my_open").set_value(request.id).run()
+    workflow.review(people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
+    at.text_area(key=f"withdraw_reason_{request.id}").input("Consultant cover found.")
+    click(at, f"withdraw_go_{request.id}")
+    assert any("changed since you opened it" in m for m in errors(at))
+    assert status_of(request.id) == Status.IN_REVIEW
+    assert at.text_area(key=f"withdraw_reason_{request.id}").value == "Consultant cover found."
+
+
+def test_harm_is_recorded_after_a_decline(people, strike):
+    request = escalate_to(people, file_request(people, strike), Tier.BMA)
+    workflow.bma_decide(
+        people[Role.BMA], request.id, request.version, workflow.BmaDecision(approve=False, rationale="No.")
+    )
+    at = open_page(people[Role.REQUESTER], PAGE)
+    at.selectbox(key="my_open").set_value(request.id).run()
+    at.text_area(key=f"harm_report_{request.id}").input("Two patients waited 6 hours for review; one deteriorated.")
+    click(at, f"harm_go_{request.id}")
+    with read_session() as session:
+        assert "one deteriorated" in session.get(DerogationRequest, request.id).harm_report
+    assert any("one deteriorated" in t.value for t in at.text)
+
+
+def test_after_approval_the_trust_sees_exactly_what_was_approved_beside_what_was_asked(people, strike):
+    approved = approve(people, file_request(people, strike))
+    at = open_page(people[Role.REQUESTER], PAGE)
+    at.selectbox(key="my_open").set_value(approved.id).run()
+    assert "Approved by the BMA. You may now contact the resident doctors in scope" in shown(at)
+    (table,) = [t.value for t in at.table if "Approved by the BMA" in t.value.columns]
+    cell = html.unescape  # table cells are escaped markdown
+    rows = {cell(row[""]): (cell(row["Approved by the BMA"]), cell(row["Asked for"])) for _, row in table.iterrows()}
+    assert rows["Resident doctors"] == ("2", "3")
+    assert rows["Grades"] == ("ST3+", "FY2, ST3+")
+    assert rows["Scope (ward, service, shifts)"][0] == "Majors only"
+    assert rows["Confirmation reference"][0] == approved.confirmation_ref
