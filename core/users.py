@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
@@ -139,7 +140,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     with write_session() as session:
         throttle = _locked_throttle(session, email)
         if throttle.locked_until is not None and throttle.locked_until > now:
-            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
             raise AuthFailed(
                 f"Too many failed attempts. Sign-in for this e-mail address is locked for about {minutes} more "
                 "minute(s). An administrator can unlock it sooner."

@@ -1,0 +1,177 @@
+"""Sign-in: lockout after repeated failures (for unknown e-mails too), one message that does not say
+whether an account exists, idle sessions end, and identity-provider sign-in maps only to our own
+active accounts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from core.clock import utcnow
+from core.config import PROJECT_ROOT
+from core.db import read_session, write_session
+from core.enums import Role
+from core.errors import AuthFailed
+from core.identity import NO_EMAIL, UNVERIFIED, WRONG_DOMAIN, IdentitySettings, user_for_identity
+from core.users import GENERIC_FAILURE, authenticate, idle_expired, unlock, update_user
+from tests.conftest import TEST_PASSWORD, TRUST_A
+
+MAX_FAILURES = 3
+LOCK_MINUTES = 15
+
+
+@pytest.fixture
+def account(staff, monkeypatch):
+    monkeypatch.setenv("DEROG_MAX_FAILED_LOGINS", str(MAX_FAILURES))
+    monkeypatch.setenv("DEROG_LOCKOUT_MINUTES", str(LOCK_MINUTES))
+    return staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A, password=TEST_PASSWORD)
+
+
+def refusal(email: str, password: str, now=None) -> str:
+    with pytest.raises(AuthFailed) as refused:
+        authenticate(email, password, now=now)
+    return str(refused.value)
+
+
+def test_right_password_signs_in(account):
+    assert authenticate(account.email.upper() + "  ", TEST_PASSWORD).id == account.id
+
+
+def test_one_message_whether_or_not_the_account_exists(account, staff):
+    closed = staff.make(Role.TRUST_MD, trust=TRUST_A, password=TEST_PASSWORD)
+    with write_session() as session:
+        update_user(session, closed.id, by=account, role=Role.TRUST_MD, trust_code=TRUST_A, active=False)
+    messages = {
+        "wrong password": refusal(account.email, "not-the-password"),
+        "unknown e-mail": refusal("nobody@nhs.net", "not-the-password"),
+        "closed account, right password": refusal(closed.email, TEST_PASSWORD),
+        "empty": refusal("", ""),
+    }
+    assert set(messages.values()) == {GENERIC_FAILURE}, messages
+    assert "exist" not in GENERIC_FAILURE and "unknown" not in GENERIC_FAILURE
+
+
+@pytest.mark.parametrize("who", ["an account", "an unknown e-mail"])
+def test_lockout_after_repeated_failures_reveals_nothing_either(account, who):
+    email = account.email if who == "an account" else "nobody@nhs.net"
+    now = utcnow()
+    for _ in range(MAX_FAILURES):
+        assert refusal(email, "wrong-password", now) == GENERIC_FAILURE
+    locked = refusal(email, TEST_PASSWORD, now)  # even the right password is refused while locked
+    assert locked.startswith("Too many failed attempts") and f"{LOCK_MINUTES} more minute" in locked
+    # The lock message is the same for a real account and an unknown e-mail.
+    other = "someone.else@nhs.net" if who == "an account" else account.email
+    for _ in range(MAX_FAILURES):
+        refusal(other, "wrong-password", now)
+    assert refusal(other, "wrong-password", now) == locked
+
+
+def test_lock_ends_after_the_configured_time(account):
+    now = utcnow()
+    for _ in range(MAX_FAILURES):
+        refusal(account.email, "wrong-password", now)
+    assert refusal(account.email, TEST_PASSWORD, now + timedelta(minutes=LOCK_MINUTES - 1)).startswith("Too many")
+    assert authenticate(account.email, TEST_PASSWORD, now=now + timedelta(minutes=LOCK_MINUTES, seconds=1))
+
+
+def test_case_and_spaces_do_not_dodge_the_lockout(account):
+    now = utcnow()
+    variants = [account.email.upper(), f"  {account.email}", account.email.title()]
+    for email in variants[:MAX_FAILURES]:
+        refusal(email, "wrong-password", now)
+    assert refusal(account.email, TEST_PASSWORD, now).startswith("Too many")
+
+
+def test_success_resets_the_count_and_an_administrator_can_unlock(account, team):
+    now = utcnow()
+    for _ in range(MAX_FAILURES - 1):
+        refusal(account.email, "wrong-password", now)
+    authenticate(account.email, TEST_PASSWORD, now=now)
+    for _ in range(MAX_FAILURES - 1):  # counting starts again: not locked yet
+        refusal(account.email, "wrong-password", now)
+    assert authenticate(account.email, TEST_PASSWORD, now=now)
+    for _ in range(MAX_FAILURES):
+        refusal(account.email, "wrong-password", now)
+    with write_session() as session:
+        unlock(session, account.email, team[Role.ADMIN])
+    assert authenticate(account.email, TEST_PASSWORD, now=now)
+
+
+def test_sessions_end_after_the_configured_idle_time(monkeypatch):
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "10")
+    now = utcnow()
+    assert not idle_expired(now - timedelta(minutes=9, seconds=59), now)
+    assert idle_expired(now - timedelta(minutes=10, seconds=1), now)
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "60")
+    assert not idle_expired(now - timedelta(minutes=59), now)
+
+
+# ---------------------------------------------------------------- identity provider (OIDC)
+
+
+def identify(claims: dict, settings: IdentitySettings | None = None):
+    with read_session() as session:
+        return user_for_identity(session, claims, settings or IdentitySettings())
+
+
+def test_identity_maps_to_our_account_with_its_role_and_scope(account):
+    user = identify({"is_logged_in": True, "email": f" {account.email.upper()} ", "email_verified": True})
+    assert (user.id, user.role, user.trust_code) == (account.id, Role.CLINICAL_DIRECTOR.value, TRUST_A)
+
+
+def test_identity_without_an_active_account_gets_nothing(account, team):
+    with pytest.raises(AuthFailed) as unknown:
+        identify({"email": "stranger@nhs.net"})
+    assert "no active account" in str(unknown.value)
+    with write_session() as session:
+        update_user(session, account.id, by=team[Role.ADMIN], role=account.role, trust_code=TRUST_A, active=False)
+    with pytest.raises(AuthFailed) as closed:
+        identify({"email": account.email})
+    assert "no active account" in str(closed.value)
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({}, NO_EMAIL),
+        ({"email": None}, NO_EMAIL),
+        ({"email": ["a@nhs.net"]}, NO_EMAIL),
+        ({"email": "not an address"}, NO_EMAIL),
+        ({"email": "a\x00@nhs.net"}, NO_EMAIL),
+        ({"email": "x" * 300 + "@nhs.net"}, NO_EMAIL),
+        ({"email": "{email}", "email_verified": False}, UNVERIFIED),
+        ({"email": "{email}", "email_verified": "false"}, UNVERIFIED),
+    ],
+)
+def test_identity_claims_that_cannot_be_trusted_are_refused(account, claims, message):
+    claims = {k: (v.format(email=account.email) if isinstance(v, str) else v) for k, v in claims.items()}
+    with pytest.raises(AuthFailed) as refused:
+        identify(claims)
+    assert str(refused.value) == message
+
+
+def test_identity_domains_and_claim_name_are_configurable(account, monkeypatch):
+    domain = account.email.rsplit("@", 1)[1]  # test.nhs.uk
+    assert identify({"email": account.email}, IdentitySettings(allowed_domains=("nhs.uk",))).id == account.id
+    assert identify({"email": account.email}, IdentitySettings(allowed_domains=(domain,))).id == account.id
+    with pytest.raises(AuthFailed) as refused:
+        identify({"email": account.email}, IdentitySettings(allowed_domains=("st.nhs.uk", "nhs.net")))
+    assert str(refused.value) == WRONG_DOMAIN  # "test.nhs.uk" ends with "st.nhs.uk" but is not under it
+    monkeypatch.setenv("DEROG_OIDC_EMAIL_CLAIM", "preferred_username")
+    monkeypatch.setenv("DEROG_OIDC_ALLOWED_DOMAINS", f" @{domain.upper()} , nhs.net")
+    with read_session() as session:
+        assert user_for_identity(session, {"preferred_username": account.email}).id == account.id
+        with pytest.raises(AuthFailed):
+            user_for_identity(session, {"email": account.email})
+
+
+def test_core_never_imports_streamlit():
+    """Rules live in core/ and must run without the UI (CLI, workers, tests)."""
+    modules = sorted(p.stem for p in (PROJECT_ROOT / "core").glob("*.py") if p.stem != "__main__")
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module('core.{m}')\n" for m in modules)
+    code += "assert 'streamlit' not in sys.modules, 'core imported streamlit'\n"
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
