@@ -79,8 +79,15 @@ def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(text("select tablename from pg_tables where schemaname = 'public'"))]
-        wipe = [f'"{t}"' for t in tables if t not in REFERENCE_TABLES]
-        conn.execute(text(f"TRUNCATE {', '.join(wipe)} RESTART IDENTITY CASCADE"))
+        # DELETE is several times faster than TRUNCATE on tables this small; foreign-key triggers are
+        # skipped (every table referring to another is emptied too), and ids restart at 1 as before.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            if table not in REFERENCE_TABLES:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        sequences = conn.execute(text("select sequencename from pg_sequences where schemaname = 'public'")).all()
+        for (sequence,) in sequences:
+            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
         conn.execute(text("INSERT INTO audit_chain_head (id, last_hash) VALUES (1, '')"))
     engine.dispose()
 

@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.models import DerogationRequest
 from core.users import update_user
 from tests.conftest import TRUST_B, TRUST_OTHER_REGION, valid_form
-from tests.core.conftest import escalate_to, file_request
+from tests.core.conftest import escalate_to, file_request, make_team
 
 MISSING = 10**9
 JUNK_IDS = ["abc", "", " ", "1.5", "1e3", -1, 0, 10**30, -(10**30), None, True, 1.0, [1], {"id": 1}, b"1"]
@@ -24,9 +24,9 @@ JUNK_IDS = ["abc", "", " ", "1.5", "1e3", -1, 0, 10**30, -(10**30), None, True, 
 @pytest.fixture
 def world(staff, period):
     """Three trusts in two regions, with requests at several points of the route."""
-    a = staff.team()  # R0A, North West
-    b = staff.team(trust=TRUST_B)  # RM3, North West
-    c = staff.team(trust=TRUST_OTHER_REGION, region="Y56")  # RJ1, London
+    a = make_team(staff)  # R0A, North West
+    b = make_team(staff, trust=TRUST_B)  # RM3, North West
+    c = make_team(staff, trust=TRUST_OTHER_REGION, region="Y56")  # RJ1, London
     requests = {
         "a_draft": workflow.save_draft(a[Role.REQUESTER], valid_form(period)),
         "a_cd": file_request(a, period),
@@ -46,35 +46,36 @@ def _names(world, *names) -> set[int]:
     return {world["ids"][name] for name in names}
 
 
-@pytest.mark.parametrize(
-    ("team", "role", "expected"),
-    [
-        ("a", Role.REQUESTER, {"a_draft", "a_cd", "a_bma"}),  # the trust's own drafts too (shift handover)
-        ("a", Role.CLINICAL_DIRECTOR, {"a_cd", "a_bma"}),  # the trust, not its drafts
-        ("a", Role.TRUST_MD, {"a_cd", "a_bma"}),
-        ("b", Role.REQUESTER, {"b_cd"}),
-        ("b", Role.CLINICAL_DIRECTOR, {"b_cd"}),
-        ("a", Role.REGIONAL_MD, {"a_cd", "a_bma", "b_cd"}),  # North West: both its trusts
-        ("c", Role.REGIONAL_MD, {"c_cd"}),  # London
-        ("a", Role.NATIONAL_MDT, {"a_cd", "a_bma", "b_cd", "c_cd"}),  # everything submitted
-        ("a", Role.BMA, {"a_bma"}),  # only what was escalated to it
-        ("a", Role.ADMIN, set()),  # manages the system, not requests
-    ],
-)
-def test_each_role_sees_only_its_scope(world, team, role, expected):
-    user = world[team][role]
-    visible = _names(world, *expected)
-    assert _visible(user) == visible
-    for name, request_id in world["ids"].items():
-        if request_id in visible:
-            assert workflow.get_request(user, request_id).id == request_id
-        else:  # out of scope: the same exception and message as an id that does not exist
+SCOPES = [
+    ("a", Role.REQUESTER, {"a_draft", "a_cd", "a_bma"}),  # the trust's own drafts too (shift handover)
+    ("a", Role.CLINICAL_DIRECTOR, {"a_cd", "a_bma"}),  # the trust, not its drafts
+    ("a", Role.TRUST_MD, {"a_cd", "a_bma"}),
+    ("b", Role.REQUESTER, {"b_cd"}),
+    ("b", Role.CLINICAL_DIRECTOR, {"b_cd"}),
+    ("a", Role.REGIONAL_MD, {"a_cd", "a_bma", "b_cd"}),  # North West: both its trusts
+    ("c", Role.REGIONAL_MD, {"c_cd"}),  # London
+    ("a", Role.NATIONAL_MDT, {"a_cd", "a_bma", "b_cd", "c_cd"}),  # everything submitted
+    ("a", Role.BMA, {"a_bma"}),  # only what was escalated to it
+    ("a", Role.ADMIN, set()),  # manages the system, not requests
+]
+
+
+def test_each_role_sees_only_its_scope(world):
+    for team, role, expected in SCOPES:
+        user = world[team][role]
+        visible = _names(world, *expected)
+        assert _visible(user) == visible, (team, role)
+        for name, request_id in world["ids"].items():
+            if request_id in visible:
+                assert workflow.get_request(user, request_id).id == request_id
+                continue
+            # Out of scope: the same exception and message as an id that does not exist.
             with pytest.raises(NotFound) as out_of_scope:
                 workflow.get_request(user, request_id)
             with pytest.raises(NotFound) as missing:
                 workflow.get_request(user, MISSING)
             assert (type(out_of_scope.value), str(out_of_scope.value)) == (type(missing.value), str(missing.value))
-            assert str(missing.value) == "That request was not found.", name
+            assert str(missing.value) == "That request was not found.", (team, role, name)
 
 
 def test_junk_ids_read_as_not_found(world):

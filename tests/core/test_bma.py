@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 
 from core import workflow
+from core.db import write_session
 from core.enums import Action, Grade, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from core.users import update_user
 from tests.core.conftest import (
     REASON,
     audit_rows,
@@ -22,6 +24,7 @@ from tests.core.conftest import (
     reload,
 )
 
+OTHER_ROLES = (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT)
 DECLINE = workflow.BmaDecision(approve=False, rationale="Consultant cover has not been shown to be exhausted.")
 
 
@@ -105,17 +108,12 @@ def test_the_bma_declines_with_a_reason(team, at_bma):
     assert (last.action, last.rationale) == (Action.DECLINE, DECLINE.rationale)
 
 
-@pytest.mark.parametrize(
-    "role", [Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT]
-)
-def test_only_the_bma_approves_or_declines(team, at_bma, role):
-    for decision in (bma_approval(at_bma), DECLINE):
-        with nothing_changes(at_bma.id), pytest.raises(PermissionDenied, match="Only the BMA approves or declines"):
-            workflow.bma_decide(team[role], at_bma.id, at_bma.version, decision)
-
-
-def test_an_administrator_cannot_even_find_the_request(team, at_bma):
-    with nothing_changes(at_bma.id), pytest.raises(NotFound):
+def test_only_the_bma_approves_or_declines(team, at_bma):
+    for role in OTHER_ROLES:
+        for decision in (bma_approval(at_bma), DECLINE):
+            with nothing_changes(at_bma.id), pytest.raises(PermissionDenied, match="Only the BMA approves or declines"):
+                workflow.bma_decide(team[role], at_bma.id, at_bma.version, decision)
+    with nothing_changes(at_bma.id), pytest.raises(NotFound):  # an administrator cannot even find it
         workflow.bma_decide(team[Role.ADMIN], at_bma.id, at_bma.version, bma_approval(at_bma))
 
 
@@ -130,10 +128,15 @@ def test_a_decision_is_made_once(team, staff, at_bma):
         workflow.bma_decide(colleague, at_bma.id, current.version, bma_approval(at_bma))
 
 
-def test_the_bma_cannot_decide_before_the_national_mdt_escalates(team, staff, period):
-    request = escalate_to(team, file_request(team, period), Tier.NATIONAL_MDT)
-    with nothing_changes(request.id), pytest.raises(NotFound):  # not escalated to the BMA: not visible to it
-        workflow.bma_decide(team[Role.BMA], request.id, request.version, bma_approval(request))
+def test_a_national_reviewer_who_joins_the_bma_cannot_decide_what_they_escalated(team, period):
+    request = escalate_to(team, file_request(team, period), Tier.BMA)
+    with write_session() as session:
+        moved = update_user(session, team[Role.NATIONAL_MDT].id, by=team[Role.ADMIN], role=Role.BMA)
+    with (
+        nothing_changes(request.id),
+        pytest.raises(PermissionDenied, match="already acted on this request at the National MDT tier"),
+    ):
+        workflow.bma_decide(moved, request.id, request.version, bma_approval(request))
 
 
 # ---------------------------------------------------------------- revocation
@@ -154,13 +157,11 @@ def test_the_bma_revokes_an_approval_and_the_trust_is_told(team, staff, at_bma):
     assert any(n.kind == Action.REVOKE for n in notifications_for(team[Role.REQUESTER], at_bma.id))
 
 
-@pytest.mark.parametrize(
-    "role", [Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT]
-)
-def test_only_the_bma_revokes(team, at_bma, role):
+def test_only_the_bma_revokes(team, at_bma):
     approved = _approved(team, at_bma)
-    with nothing_changes(approved.id), pytest.raises(PermissionDenied, match="Only the BMA can revoke"):
-        workflow.revoke(team[role], approved.id, approved.version, "Not theirs to revoke.")
+    for role in OTHER_ROLES:
+        with nothing_changes(approved.id), pytest.raises(PermissionDenied, match="Only the BMA can revoke"):
+            workflow.revoke(team[role], approved.id, approved.version, "Not theirs to revoke.")
     with nothing_changes(approved.id), pytest.raises(NotFound):
         workflow.revoke(team[Role.ADMIN], approved.id, approved.version, "Not theirs to revoke.")
 
