@@ -237,7 +237,7 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
         actor = cast.reviewer(tier, request, rng)
         if tier is Tier.BMA:
             roll = rng.random()
-            if roll < 0.3:
+            if roll < 0.3 and when < request.window_end:
                 decision = _approval(request, rng)
             else:
                 decision = workflow.BmaDecision(approve=False, rationale=RATIONALES[Action.DECLINE])

@@ -384,7 +384,7 @@ class BmaDecision:
     approved_scope: str = ""
 
 
-def _check_approval(decision: BmaDecision, request: DerogationRequest) -> dict:
+def _check_approval(decision: BmaDecision, request: DerogationRequest, now: datetime) -> dict:
     """What the BMA approves can be narrower than asked, never wider (rule 4)."""
     errors: dict[str, str] = {}
     doctors = decision.approved_doctors
@@ -412,6 +412,8 @@ def _check_approval(decision: BmaDecision, request: DerogationRequest) -> dict:
                 f"The approved window must sit inside the window asked for ({format_london(request.window_start)} "
                 f"to {format_london(request.window_end)})."
             )
+        elif end <= now:  # doctors would be told to return to shifts that are over
+            errors["approved_window"] = "The approved window has already ended: decline instead."
     scope = decision.approved_scope
     if not isinstance(scope, str) or len(scope) > 2000 or unstorable(scope):
         errors["approved_scope"] = "Use plain text of 2,000 characters or fewer."
@@ -443,7 +445,7 @@ def bma_decide(
             raise PermissionDenied("Only the BMA approves or declines a derogation.")
         request = _reviewable(session, actor, request_id, version, now)
         if decision.approve:
-            approved = _check_approval(decision, request)
+            approved = _check_approval(decision, request, now)
             changes = approved | {
                 "status": Status.APPROVED.value,
                 "current_tier": None,

@@ -227,3 +227,18 @@ def test_only_the_trust_records_harm_and_the_record_cannot_overflow(team, staff,
     with nothing_changes(at_bma.id), pytest.raises(ValidationFailed) as caught:  # ... a third does not
         workflow.record_harm(team[Role.REQUESTER], request.id, request.version, "h" * 3900)
     assert "nearly full" in caught.value.errors["harm_report"]
+
+
+def test_a_recall_window_that_has_already_passed_cannot_be_approved(team, period):
+    """Approving a window that is over would tell doctors to return to shifts that have ended."""
+    request = escalate_to(team, file_request(team, period), Tier.BMA)
+    after_window = request.window_end + timedelta(minutes=1)
+    with nothing_changes(request.id), pytest.raises(ValidationFailed) as caught:
+        workflow.bma_decide(team[Role.BMA], request.id, request.version, bma_approval(request), now=after_window)
+    assert caught.value.errors == {"approved_window": "The approved window has already ended: decline instead."}
+    # Part of the window still to come can be approved, and a decline is always possible.
+    mid = request.window_start + (request.window_end - request.window_start) / 2
+    approved = workflow.bma_decide(
+        team[Role.BMA], request.id, request.version, bma_approval(request, approved_window_start=mid), now=mid
+    )
+    assert approved.approved_window_start == mid
