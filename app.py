@@ -41,16 +41,18 @@ def _expired(url: str) -> int:
     return workflow.expire_ended_periods()
 
 
-# (page key in core.access.PAGE_ROLES, file, title, icon, url path), in navigation order.
+# (page key in core.access.PAGE_ROLES, file, title, icon, url path), in navigation order. No url path
+# equals a file name in pages/: Streamlit would otherwise run that file on its own, without this script
+# (its sign-in, idle and account checks and the header), on a process's first run and in AppTest.
 PAGES = (
     ("file_request", "pages/file_request.py", "File a request", ":material/edit_note:", "file"),
     ("my_requests", "pages/my_requests.py", "My trust's requests", ":material/list_alt:", "my-requests"),
     ("review_queue", "pages/review_queue.py", "Review queue", ":material/fact_check:", "queue"),
-    ("dashboard", "pages/dashboard.py", "Live dashboard", ":material/monitoring:", "dashboard"),
-    ("report", "pages/report.py", "Post-strike report", ":material/summarize:", "report"),
+    ("dashboard", "pages/dashboard.py", "Live dashboard", ":material/monitoring:", "live-dashboard"),
+    ("report", "pages/report.py", "Post-strike report", ":material/summarize:", "post-strike-report"),
     ("request_detail", "pages/request_detail.py", "Find a request", ":material/search:", "request"),
-    ("inbox", "pages/inbox.py", "Inbox", ":material/notifications:", "inbox"),
-    ("admin", "pages/admin.py", "Administration", ":material/settings:", "admin"),
+    ("inbox", "pages/inbox.py", "Inbox", ":material/notifications:", "notifications"),
+    ("admin", "pages/admin.py", "Administration", ":material/settings:", "administration"),
 )
 # The page each role lands on after signing in.
 HOME = {
@@ -90,7 +92,7 @@ def sign_in_page() -> None:
 
 
 def navigation(user: User | None) -> StreamlitPage:
-    verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="verify")
+    verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
     if user is None:
         protected = [
             st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
@@ -127,7 +129,7 @@ user = refresh_session()
 page = navigation(user)
 draw_header(user)
 show_flash()
-if user is None and page.url_path not in ("sign-in", "verify"):
+if user is None and page.url_path not in ("sign-in", "check"):
     sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
 else:
     page.run()

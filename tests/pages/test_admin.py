@@ -1,0 +1,127 @@
+"""Administration: accounts, strike periods and response targets, each change audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlmodel import select
+
+from core.clock import to_london
+from core.db import read_session
+from core.enums import Role, Tier
+from core.errors import AuthFailed
+from core.models import AuditEvent, StrikePeriod, TierTarget, User
+from core.users import authenticate
+from tests.conftest import TEST_PASSWORD
+from tests.pages.conftest import click, errors, open_page, shown
+
+PAGE = "pages/admin.py"
+
+
+def audit_actions() -> list[str]:
+    with read_session() as session:
+        return [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def account(email: str) -> User | None:
+    with read_session() as session:
+        return session.exec(select(User).where(User.email == email)).first()
+
+
+def test_create_an_account_with_messages_next_to_the_fields(people):
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.selectbox(key="adm_new_role").set_value(Role.CLINICAL_DIRECTOR.value).run()
+    at.text_input(key="adm_new_name").input("Dr New Director")
+    at.text_input(key="adm_new_email").input("not-an-email")
+    at.text_input(key="adm_new_password").input("short")
+    click(at, "adm_create")
+    messages = errors(at)
+    assert "Enter an e-mail address in the right format, like name@nhs.net." in messages
+    assert "Choose the trust this person works for." in messages
+    assert any("at least 10 characters" in m for m in messages)
+    assert at.text_input(key="adm_new_name").value == "Dr New Director"  # kept
+    at.text_input(key="adm_new_email").input("new.director@mft.nhs.uk")
+    at.text_input(key="adm_new_password").input(TEST_PASSWORD)
+    at.selectbox(key="adm_new_trust").set_value("R0A")
+    click(at, "adm_create")
+    created = account("new.director@mft.nhs.uk")
+    assert created is not None and created.role == Role.CLINICAL_DIRECTOR and created.trust_code == "R0A"
+    assert authenticate("new.director@mft.nhs.uk", TEST_PASSWORD).id == created.id
+    assert "user_created" in audit_actions()
+
+
+def test_change_role_and_scope_then_deactivate(people):
+    cd = people[Role.CLINICAL_DIRECTOR]
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.text_input(key="adm_search").input(cd.email).run()
+    at.selectbox(key="adm_pick").set_value(cd.id).run()
+    assert at.selectbox(key="adm_edit_role").value == Role.CLINICAL_DIRECTOR.value
+    at.selectbox(key="adm_edit_role").set_value(Role.REGIONAL_MD.value).run()
+    at.selectbox(key="adm_edit_region").set_value("Y62")
+    click(at, "adm_change")
+    changed = account(cd.email)
+    assert (changed.role, changed.region_code, changed.trust_code) == (Role.REGIONAL_MD, "Y62", None)
+    at.checkbox(key="adm_edit_active").uncheck()
+    click(at, "adm_change")
+    assert account(cd.email).active is False
+    assert audit_actions().count("user_updated") == 2
+
+
+def test_an_administrator_cannot_lock_themselves_out(people):
+    admin = people[Role.ADMIN]
+    at = open_page(admin, PAGE)
+    at.text_input(key="adm_search").input(admin.email).run()
+    at.selectbox(key="adm_pick").set_value(admin.id).run()
+    at.checkbox(key="adm_edit_active").uncheck()
+    click(at, "adm_change")
+    assert "You cannot remove your own administrator access." in errors(at)
+    assert account(admin.email).active
+
+
+def test_a_locked_account_is_unlocked(staff, monkeypatch):
+    monkeypatch.setenv("DEROG_MAX_FAILED_LOGINS", "1")
+    admin = staff.make(Role.ADMIN)
+    victim = staff.make(Role.REQUESTER, trust="R0A", password=TEST_PASSWORD)
+    with pytest.raises(AuthFailed):
+        authenticate(victim.email, "wrong-password")
+    at = open_page(admin, PAGE)
+    at.text_input(key="adm_search").input(victim.email).run()
+    assert at.dataframe[0].value["Sign-in locked"].tolist() == ["LOCKED"]
+    at.selectbox(key="adm_pick").set_value(victim.id).run()
+    click(at, "adm_unlock")
+    assert authenticate(victim.email, TEST_PASSWORD).id == victim.id
+    assert "user_unlocked" in audit_actions()
+
+
+def test_strike_periods_are_created_in_london_time_and_checked(people):
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.text_input(key="adm_period_name").input("July 2025 resident doctors' strike")
+    at.datetime_input(key="adm_period_start").set_value(datetime(2025, 7, 25, 7, 0))
+    at.datetime_input(key="adm_period_end").set_value(datetime(2025, 7, 25, 6, 0))
+    click(at, "adm_period_save")
+    assert "The end must be after the start." in errors(at)
+    at.datetime_input(key="adm_period_end").set_value(datetime(2025, 7, 30, 7, 0))
+    click(at, "adm_period_save")
+    with read_session() as session:
+        (period,) = session.exec(select(StrikePeriod)).all()
+    assert to_london(period.starts_at).replace(tzinfo=None) == datetime(2025, 7, 25, 7, 0)  # 06:00 UTC in BST
+    assert period.starts_at.hour == 6
+    assert "period_created" in audit_actions()
+    # An overlapping period is refused with a message naming the other one.
+    at.selectbox(key="adm_period_pick").set_value(None).run()
+    at.text_input(key="adm_period_name").input("Overlap")
+    at.datetime_input(key="adm_period_start").set_value(datetime(2025, 7, 29, 7, 0))
+    at.datetime_input(key="adm_period_end").set_value(datetime(2025, 8, 2, 7, 0))
+    click(at, "adm_period_save")
+    assert any("overlaps" in m for m in errors(at))
+
+
+def test_response_targets_are_saved_and_audited(people):
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.number_input(key="adm_target_clinical_director").set_value(45)
+    click(at, "adm_targets_save")
+    with read_session() as session:
+        assert session.get(TierTarget, Tier.CLINICAL_DIRECTOR.value).minutes == 45
+    assert "targets_updated" in audit_actions()
+    assert "Response targets saved." in shown(at)
