@@ -367,6 +367,31 @@ def test_whoever_loses_a_race_is_told_the_request_changed(team, staff, period):
         workflow.review(other_director, request.id, request.version, Action.RESOLVE_LOCALLY, REASON)
 
 
+def test_every_versioned_action_of_the_trust_refuses_an_old_copy(team, staff, period):
+    requester, colleague = team[Role.REQUESTER], staff.make(Role.REQUESTER, trust="R0A")
+    draft = workflow.save_draft(requester, valid_form(period))
+    workflow.save_draft(colleague, valid_form(period, ward="Ward 9"), draft.id, draft.version)
+    with nothing_changes(draft.id), pytest.raises(StaleVersion):
+        workflow.submit(requester, draft.id, draft.version)  # submitting what the colleague has since changed
+
+    request = file_request(team, period)
+    returned = workflow.review(
+        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?"
+    )
+    _answer(team, returned)  # one requester answers; a colleague answers from the same old copy
+    with nothing_changes(request.id), pytest.raises(StaleVersion):
+        workflow.answer_more_info(
+            colleague, returned.id, returned.version, RequestForm.from_request(returned), "Ward 3."
+        )
+
+    closed = workflow.review(
+        team[Role.CLINICAL_DIRECTOR], request.id, returned.version + 1, Action.DECLINE_CRITERIA, REASON
+    )
+    workflow.record_harm(requester, closed.id, closed.version, "Delayed review.")
+    with nothing_changes(request.id), pytest.raises(StaleVersion):
+        workflow.record_harm(colleague, closed.id, closed.version, "Delayed review, again.")
+
+
 def test_a_draft_saved_from_an_old_copy_is_refused(team):
     requester = team[Role.REQUESTER]
     draft = workflow.save_draft(requester, valid_form(None))
