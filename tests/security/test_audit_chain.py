@@ -9,20 +9,23 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
 from core import audit, cli, workflow
 from core.config import PROJECT_ROOT
-from core.db import get_engine, read_session, write_session
+from core.db import dispose_engines, get_engine, migrate, read_session, write_session
 from core.enums import Action, Role
 from core.errors import NotFound
-from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod
+from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
 from tests.conftest import TRUST_OTHER_REGION
 from tests.security.world import approval, assert_consistent, make_request
 
@@ -338,3 +341,40 @@ def test_scoped_request_history_reads_out_of_scope_as_missing(history, team):
         with pytest.raises(NotFound) as missing:
             audit.request_events(session, 10**9, viewer=team[Role.REGIONAL_MD])
     assert str(out_of_scope.value) == str(missing.value)
+
+
+def test_postgresql_grants_make_the_history_append_only(db, history, monkeypatch):
+    """docs/audit-chain.md: run the app as a role that may insert audit rows but never change them."""
+    if not db.startswith("postgresql"):
+        pytest.skip("grants are PostgreSQL's")
+    role = f"derog_app_{uuid.uuid4().hex[:8]}"
+    owner = create_engine(db, isolation_level="AUTOCOMMIT")
+    grants = [
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM {role}",
+    ]
+    with owner.connect() as conn:
+        for statement in grants:
+            conn.execute(text(statement))
+    app_url = make_url(db).set(username=role).render_as_string(hide_password=False)
+    try:
+        monkeypatch.setenv("DATABASE_URL", app_url)
+        dispose_engines()
+        migrate(app_url)  # the start-up check works with the app's rights
+        team_member = history.approved.created_by_id
+        with read_session() as session:
+            requester = session.get(User, team_member)
+        workflow.add_comment(requester, history.approved.id, "Written by the restricted app role.")
+        assert verify().ok
+        for statement in ("UPDATE audit_event SET rationale = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"):
+            with pytest.raises(ProgrammingError, match="permission denied"), get_engine().begin() as conn:
+                conn.execute(text(statement))
+    finally:
+        dispose_engines()
+        with owner.connect() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        owner.dispose()
