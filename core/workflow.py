@@ -230,9 +230,7 @@ def answer_more_info(
         _require_requester(actor, request)
         if request.status != Status.MORE_INFO:
             raise NotAllowed("Nobody has asked for more information on this request.")
-        period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
-        if period is not None and not (period.starts_at <= now < period.ends_at):
-            period = None
+        period = _check_period_running(session, request, now, "answered")
         errors = validate_submission(form, period, now) | _check_trust(session, actor, form)
         if errors:
             raise ValidationFailed(errors)
@@ -314,6 +312,17 @@ def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> Non
         )
 
 
+def _check_period_running(session: Session, request: DerogationRequest, now: datetime, verb: str) -> StrikePeriod:
+    """Open requests expire with their strike period (rule 1), even before the expiry job has run."""
+    period = session.get(StrikePeriod, request.strike_period_id)
+    if period.ends_at <= now:
+        raise NotAllowed(
+            f"The strike period ended at {format_london(period.ends_at)}; this request expires with it "
+            f"and can no longer be {verb}."
+        )
+    return period
+
+
 def _reviewable(session: Session, actor: User, request_id: int, version: int, now: datetime) -> DerogationRequest:
     request = _load_current(session, actor, request_id, version)
     tier = reviewer_tier(actor)
@@ -326,13 +335,7 @@ def _reviewable(session: Session, actor: User, request_id: int, version: int, no
             f"This request is waiting at the {Tier(request.current_tier).label} tier, not yours "
             f"({tier.label}). Requests move up one tier at a time."
         )
-    period = session.get(StrikePeriod, request.strike_period_id)
-    if period is not None and period.ends_at <= now:
-        # Open requests expire with their period (rule 1), even before the expiry job has run.
-        raise NotAllowed(
-            f"The strike period ended at {format_london(period.ends_at)}; this request expires with it "
-            "and can no longer be reviewed."
-        )
+    _check_period_running(session, request, now, "reviewed")
     _four_eyes(session, actor, request)
     return request
 

@@ -463,3 +463,15 @@ def test_reviewers_cannot_act_once_the_strike_period_has_ended(team, period):
     decision = workflow.BmaDecision(approve=False, rationale=REASON)
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="strike period ended"):
         workflow.bma_decide(team[Role.BMA], request.id, request.version, decision, now=after_end)
+
+
+def test_the_trust_cannot_answer_once_the_strike_period_has_ended(team, period):
+    request = file_request(team, period)
+    returned = workflow.review(
+        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?"
+    )
+    form = RequestForm.from_request(returned)
+    with nothing_changes(request.id), pytest.raises(NotAllowed, match="can no longer be answered"):
+        workflow.answer_more_info(
+            team[Role.REQUESTER], returned.id, returned.version, form, "Ward 3.", now=period.ends_at
+        )
