@@ -179,6 +179,9 @@ class Comment(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     """In-app inbox."""
 
+    # The header counts a person's unread rows on every page: (user, read_at) answers it from the index.
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
     request_id: int | None = Field(default=None, foreign_key="derogation_request.id")
