@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 import re
 
-from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, select
 
 from core.enums import Role, Status, Tier
@@ -32,7 +32,9 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     if role is Role.NATIONAL_MDT:
         return submitted
     if role is Role.BMA:
-        return col(Req.escalated_to_bma_at).is_not(None)
+        # A mass-casualty request alerts every tier at once (rule 5), so the BMA may read it from submission;
+        # it still acts only once the request has been escalated to it.
+        return or_(col(Req.escalated_to_bma_at).is_not(None), and_(col(Req.mass_casualty), submitted))
     return false()  # administrators manage the system, not requests
 
 

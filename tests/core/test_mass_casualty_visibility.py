@@ -1,0 +1,27 @@
+"""Rule 5: a mass-casualty request alerts every tier at once, the BMA included, so the BMA can open it
+from submission; it still acts only when the request reaches it."""
+
+import pytest
+
+from core import workflow
+from core.enums import Action, Role
+from core.errors import NotAllowed, NotFound
+from tests.core.conftest import REASON, file_request, notifications_for
+
+
+def test_bma_can_read_a_mass_casualty_request_from_submission_but_not_act(team, period):
+    request = file_request(team, period, mass_casualty=True)
+    bma = team[Role.BMA]
+    assert notifications_for(bma, request.id), "the BMA is alerted at once"
+    assert workflow.get_request(bma, request.id).id == request.id
+    with pytest.raises(NotAllowed):
+        workflow.bma_decide(bma, request.id, request.version, workflow.BmaDecision(False, REASON))
+
+
+def test_bma_still_cannot_see_an_ordinary_request_before_escalation(team, period):
+    request = file_request(team, period)
+    with pytest.raises(NotFound):
+        workflow.get_request(team[Role.BMA], request.id)
+    workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
+    with pytest.raises(NotFound):
+        workflow.get_request(team[Role.BMA], request.id)
