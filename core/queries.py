@@ -29,7 +29,7 @@ from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, ti
 from core.workflow import current_period, next_period
 
 Req = DerogationRequest
-LIST_LIMIT = 200
+LIST_LIMIT = 100
 # The columns a list row needs: loading only these keeps long lists cheap (no JSON, no long text).
 LIST_COLUMNS = (
     Req.id,

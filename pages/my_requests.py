@@ -51,6 +51,7 @@ selected = st.session_state.get(OPEN_KEY)
 options = list(labels)
 if selected is not None and selected not in labels:
     options.append(selected)
+st.session_state[OPEN_KEY] = selected  # nothing is opened until the person picks a request
 st.selectbox(
     "Open a request",
     options=options,
