@@ -107,7 +107,8 @@ def test_after_approval_the_trust_sees_exactly_what_was_approved_beside_what_was
     assert "Approved by the BMA. You may now contact the resident doctors in scope" in shown(at)
     (table,) = [t.value for t in at.table if "Approved by the BMA" in t.value.columns]
     cell = html.unescape  # table cells are escaped markdown
-    rows = {cell(row[""]): (cell(row["Approved by the BMA"]), cell(row["Asked for"])) for _, row in table.iterrows()}
+    what = table.columns[0]
+    rows = {cell(row[what]): (cell(row["Approved by the BMA"]), cell(row["Asked for"])) for _, row in table.iterrows()}
     assert rows["Resident doctors"] == ("2", "3")
     assert rows["Grades"] == ("ST3+", "FY2, ST3+")
     assert rows["Scope (ward, service, shifts)"][0] == "Majors only"
