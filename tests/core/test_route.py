@@ -85,9 +85,8 @@ def test_national_mdt_cannot_act_until_the_three_tiers_below_have_escalated(team
             with nothing_changes(request.id), pytest.raises(NotAllowed, match="not yours"):
                 workflow.review(team[Role.NATIONAL_MDT], request.id, request.version, action, REASON)
     request = escalate_to(team, request, Tier.NATIONAL_MDT)
-    assert workflow.review(
-        team[Role.NATIONAL_MDT], request.id, request.version, Action.ESCALATE, REASON
-    ).current_tier == (Tier.BMA)
+    escalated = workflow.review(team[Role.NATIONAL_MDT], request.id, request.version, Action.ESCALATE, REASON)
+    assert escalated.current_tier == Tier.BMA
 
 
 def test_the_bma_cannot_see_a_request_before_it_is_escalated_to_it(team, period):
