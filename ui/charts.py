@@ -132,16 +132,16 @@ def region_category_heatmap(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
         y=alt.Y("region:N", title=None),
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color("requests:Q", scale=alt.Scale(range=["#E8EDEE", NHS_DARK_BLUE]), title="Requests"),
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("requests:Q", scale=alt.Scale(range=["#AEB7BD", NHS_DARK_BLUE]), title="Requests"),
         tooltip=["region:N", "category:N", "requests:Q"],
     )
-    dark = float(frame["requests"].max()) / 2 if len(frame) else 0.0  # white text on the darker cells
+    dark = float(frame["requests"].max()) / 3 if len(frame) else 0.0  # white text on the darker cells
     labels = base.mark_text(fontWeight="bold").encode(
         text="requests:Q",
         color=alt.condition(alt.datum.requests > dark, alt.value("white"), alt.value("#212B32")),
     )
-    return cells + labels
+    return (cells + labels).properties(height=alt.Step(32))
 
 
 def by_tier(frame: pd.DataFrame) -> alt.Chart:
