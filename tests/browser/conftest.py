@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 STARTUP_SECONDS = 60
+SCROLL_HEIGHT = "() => (document.querySelector('[data-testid=stMain]') || document.body).scrollHeight + 120"
 expect.set_options(timeout=15_000)  # a Streamlit rerun on a 2-core CI machine can take a few seconds
 
 
@@ -159,7 +160,11 @@ class People:
         self.folder.mkdir(parents=True, exist_ok=True)
         for key, page in self.pages.items():
             try:
-                page.screenshot(path=str(self.folder / f"{key}.png"), full_page=True)
+                if not page.is_closed():
+                    # Streamlit scrolls inside its main block, so grow the window to show the whole page.
+                    height = page.evaluate(SCROLL_HEIGHT)
+                    page.set_viewport_size({"width": 1280, "height": max(900, min(height, 6000))})
+                    page.screenshot(path=str(self.folder / f"{key}.png"))
             finally:
                 page.context.close()
 

@@ -7,15 +7,20 @@ python -m tests.browser.setup_db sqlite:////tmp/y.db none          # no strike n
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlmodel import select
+
+from core import workflow
 from core.clock import utcnow
 from core.db import dispose_engines, write_session
-from core.enums import Role
-from core.models import StrikePeriod
+from core.enums import Action, Role, Tier
+from core.models import StrikePeriod, Trust, User
+from core.seed import make_form
 from core.users import create_user
 
 PASSWORD = "Browser-test-2026"
@@ -79,7 +84,56 @@ def prepare(url: str, strike: str) -> None:
             session.add(
                 StrikePeriod(name="Next strike", starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=15))
             )
+        period = session.exec(select(StrikePeriod)).first() if strike == "in-progress" else None
+    if period is not None:
+        seed_requests(period)
     dispose_engines()
+
+
+# Requests the in-progress database starts with, in id order (1, 2, ...): one in every state a page shows.
+SEEDED = (
+    "draft",
+    "at_clinical_director",
+    "at_trust_md",
+    "at_regional_md",
+    "at_national_mdt",
+    "at_bma",
+    "more_info",
+    "approved",
+    "declined",
+)
+
+
+def seed_requests(period: StrikePeriod) -> None:
+    """File SEEDED through the real workflow, each step by the right test account."""
+    rng = random.Random(4)
+    with write_session() as session:
+        people = {key: session.exec(select(User).where(User.email == a.email)).one() for key, a in ACCOUNTS.items()}
+        trust = session.get(Trust, TRUST)
+    route = {Tier(key): people[key] for key in ("clinical_director", "trust_md", "regional_md", "national_mdt", "bma")}
+    for name in SEEDED:
+        draft = workflow.save_draft(people["requester"], make_form(rng, trust, utcnow(), period))
+        if name == "draft":
+            continue
+        request = workflow.submit(people["requester"], draft.id, draft.version)
+        stop = {f"at_{tier.value}": tier for tier in Tier}.get(
+            name, Tier.CLINICAL_DIRECTOR if name == "more_info" else Tier.BMA
+        )
+        for tier in list(Tier)[: stop.rank]:
+            request = workflow.review(route[tier], request.id, request.version, Action.ESCALATE, "Risk confirmed.")
+        if name == "more_info":
+            workflow.review(route[Tier.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
+                            "Which consultants were asked, and when?")  # fmt: skip
+        elif name in ("approved", "declined"):
+            decision = workflow.BmaDecision(
+                approve=name == "approved",
+                rationale="Decided on the evidence given.",
+                approved_doctors=1,
+                approved_grades=request.grades_requested[:1],
+                approved_window_start=request.window_start,
+                approved_window_end=request.window_end,
+            )
+            workflow.bma_decide(route[Tier.BMA], request.id, request.version, decision)
 
 
 if __name__ == "__main__":
