@@ -193,7 +193,13 @@ def trust_requests(
     """The trust's own requests (the user's scope), open ones first, newest first; and how many match."""
     now = now or utcnow()
     where = and_(visible_filter(user), _status_group(group))
-    open_first = case((col(Req.status).in_([*OPEN_VALUES, Status.DRAFT.value]), 0), else_=1)
+    # What needs the trust first (a question to answer, a draft), then what waits for a reviewer.
+    open_first = case(
+        (Req.status == Status.MORE_INFO.value, 0),
+        (Req.status == Status.DRAFT.value, 1),
+        (Req.status == Status.IN_REVIEW.value, 2),
+        else_=3,
+    )
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
         requests = list(session.exec(_listed().where(where).order_by(open_first, col(Req.id).desc()).limit(limit)))

@@ -52,13 +52,13 @@ actions.revoke_panel(user, request)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("The request as submitted")
+    st.header("The request as submitted")
     components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
 with right:
     actions.reviewer_panel(user, request)
-    st.subheader("Timeline")
+    st.header("Timeline")
     components.timeline(record.events)
-    st.subheader("Comments")
+    st.header("Comments")
     components.comments(record.comments)
     actions.comment_box(user, request)
 actions.remember_seen(request)

@@ -299,7 +299,7 @@ def _harm(user: User, request: DerogationRequest) -> None:
             flash(f"Harm or near miss recorded against request {request.id}.")
             _forget(report_key)
 
-    st.subheader("Harm or near miss after this decision")
+    st.header("Harm or near miss after this decision")
     if request.harm_report:
         st.text(request.harm_report)
     with st.expander("Record harm or a near miss", expanded=bool(errors_of(errors_key))):

@@ -11,7 +11,8 @@ import streamlit as st
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
 from core.models import AuditEvent, DerogationRequest
 from core.queries import CommentRow, ListRow, category_label
-from ui.text import at_tier, role_word, status_word, tier_word, time_left, when, when_short
+from ui.charts import SHORT_CATEGORY
+from ui.text import at_tier, md_escape, role_word, status_word, tier_word, time_left, when, when_short
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
@@ -21,21 +22,33 @@ def facts(pairs: list[tuple[str, str]]) -> None:
     """A summary list: our label in bold, the value as plain text (st.text: no markdown, no links)."""
     with st.container(gap="xsmall"):
         for label, value in pairs:
-            with st.container(horizontal=True, wrap=False, gap="small"):
+            with st.container(horizontal=True, gap="small"):  # wraps: a scrolling row is not keyboard-reachable
                 st.markdown(f"**{label}**", width=230)
                 st.text(value or "—")
+
+
+def waiting_at(request: DerogationRequest) -> str:
+    """Who has to act next, in words: a tier, or the trust when a tier asked it a question."""
+    if request.status == Status.MORE_INFO:
+        return f"The trust (question from the {tier_word(request.current_tier)})"
+    return tier_word(request.current_tier)
 
 
 def status_line(row: ListRow) -> None:
     """Where the request is and how long it has been there, in words."""
     request = row.request
-    pairs = [
-        ("Status", status_word(request.status)),
-        ("Waiting at", tier_word(request.current_tier)),
-        ("Time at this tier (target)", at_tier(row.minutes_at_tier, row.target_minutes, row.breached)),
-        ("Decision needed by", when(request.decision_needed_by)),
-        ("Time left", time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time)),
-    ]
+    if request.status in OPEN:
+        pairs = [
+            ("Status", status_word(request.status)),
+            ("Waiting at", waiting_at(request)),
+            ("Time at this tier (target)", at_tier(row.minutes_at_tier, row.target_minutes, row.breached)),
+            ("Decision needed by", when(request.decision_needed_by)),
+            ("Time left", time_left(row.minutes_to_decision, True, row.not_decided_in_time)),
+        ]
+    else:  # a draft or a closed request: where it ended and when, nothing to wait for
+        pairs = [("Status", status_word(request.status)), ("Decision needed by", when(request.decision_needed_by))]
+        if request.closed_at:
+            pairs.append(("Closed", when(request.closed_at)))
     if request.mass_casualty:
         st.error("**MASS CASUALTY EVENT declared**: every tier was alerted at once.", icon=":material/emergency:")
     if row.breached:
@@ -47,7 +60,7 @@ def status_line(row: ListRow) -> None:
 
 def mitigations(request: DerogationRequest) -> None:
     """What the trust tried, each with what was done, in full (the BMA's first question)."""
-    st.markdown("##### What the trust has already tried")
+    st.markdown("### What the trust has already tried")
     pairs = []
     for mitigation in Mitigation:
         entry = request.mitigations.get(mitigation.value, {})
@@ -67,7 +80,7 @@ def request_form_view(
     """The form as submitted, in the order a reviewer needs it (mitigations first for reviewers)."""
     if mitigations_first:
         mitigations(request)
-    st.markdown("##### Where")
+    st.markdown("### Where")
     facts(
         [
             ("Trust", f"{trust_name} ({request.trust_code})"),
@@ -77,7 +90,7 @@ def request_form_view(
             ("Ward", request.ward),
         ]
     )
-    st.markdown("##### Why")
+    st.markdown("### Why")
     priority = Priority(request.priority).label if request.priority in set(Priority) else ""
     facts(
         [
@@ -91,7 +104,7 @@ def request_form_view(
     )
     st.markdown("**What will happen to which patients if nothing changes:**")
     st.text(request.risk_description or "—")
-    st.markdown("##### Staffing and what is asked")
+    st.markdown("### Staffing and what is asked")
     facts(
         [
             ("Doctors on duty now", str(request.doctors_on_duty if request.doctors_on_duty is not None else "")),
@@ -103,7 +116,7 @@ def request_form_view(
     )
     if not mitigations_first:
         mitigations(request)
-    st.markdown("##### Local agreement and contact")
+    st.markdown("### Local agreement and contact")
     facts(
         [
             ("Local agreement sought", "Yes" if request.local_agreement_sought else NO),
@@ -145,9 +158,11 @@ def decision(request: DerogationRequest) -> None:
             ),
             ("Confirmation reference", request.confirmation_ref or "", ""),
         ],
-        columns=["", "Approved by the BMA", "Asked for"],
+        columns=["What", "Approved by the BMA", "Asked for"],
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    # st.table, not st.dataframe: a canvas grid has no text for screen readers. Its cells are markdown,
+    # so every value is escaped and shows exactly as typed.
+    st.table(table.map(md_escape), hide_index=True, alt="What the BMA approved, beside what was asked for")
     st.caption("Doctors can check the confirmation reference on the public 'Check a recall' page before they return.")
 
 
@@ -228,9 +243,9 @@ def list_table(
             "Trust": row.trust_name,
             "Region": row.region_name,
             "Service": request.service,
-            "Category": category_label(request.category),
+            "Category": SHORT_CATEGORY.get(request.category, category_label(request.category)),
             "Status": status_word(request.status),
-            "Waiting at": tier_word(request.current_tier),
+            "Waiting at": waiting_at(request),
             "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
             "Decision needed by": when_short(request.decision_needed_by),
             "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
@@ -252,5 +267,8 @@ def list_table(
         key=key,
         on_select=picked if on_pick is not None else "ignore",
         selection_mode="single-row",
-        column_config={"No.": st.column_config.NumberColumn(width="small", format="%d")},
+        column_config={
+            "No.": st.column_config.NumberColumn(width="small", format="%d"),
+            "Mass casualty": st.column_config.TextColumn(width="medium"),
+        },
     )

@@ -14,7 +14,7 @@ from ui.session import sign_out
 # blue #005EB8, dark blue #003087, text #212B32, secondary text #4C6272, warm yellow #FFEB3B focus.
 STYLE = """
 <style>
-[data-testid="stMainBlockContainer"] {padding-top:1.5rem;}
+[data-testid="stMainBlockContainer"] {padding-top:4.5rem;}  /* clears the top navigation bar */
 .st-key-nhs-header {background:#005EB8; padding:0.75rem 1rem 0.5rem 1rem; border-radius:0;}
 .st-key-nhs-header p, .st-key-nhs-header span, .st-key-nhs-header div {color:#FFFFFF;}
 .st-key-nhs-header a {color:#FFFFFF !important; text-decoration:underline;}
@@ -23,6 +23,7 @@ STYLE = """
 .st-key-strike-on {background:#FFF9C4; border-left:8px solid #FFB81C; padding:0.4rem 0.8rem;}
 .st-key-strike-off {background:#F0F4F5; border-left:8px solid #4C6272; padding:0.4rem 0.8rem;}
 .st-key-strike-on p, .st-key-strike-off p {color:#212B32; margin:0;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color:#4C6272; opacity:1;}
 a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
   outline:3px solid #FFEB3B !important; box-shadow:0 4px 0 #212B32 !important;
 }

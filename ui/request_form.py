@@ -165,7 +165,7 @@ def _when(name: str, errors_key: str) -> None:
 
 
 def _category(errors_key: str) -> None:
-    st.subheader("1. What kind of care is at risk?")
+    st.header("1. What kind of care is at risk?")
     st.radio(
         LABELS["category"],
         options=[c.value for c in Category],
@@ -201,7 +201,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     error_summary(errors_key)
     _category(errors_key)
 
-    st.subheader("2. Where")
+    st.header("2. Where")
     st.markdown(
         f"**Trust:** {md_escape(trust.name)} (ODS code {md_escape(trust.ods_code)}) · **Region:** {md_escape(region_name)}"
     )
@@ -214,7 +214,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _text("ward", errors_key)
 
-    st.subheader("3. The risk to patients")
+    st.header("3. The risk to patients")
     _text(
         "risk_description",
         errors_key,
@@ -230,7 +230,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _when("decision_needed_by", errors_key)
 
-    st.subheader("4. Staffing and what you are asking for")
+    st.header("4. Staffing and what you are asking for")
     left, mid, right = st.columns(3)
     with left:
         _number("doctors_on_duty", errors_key)
@@ -253,7 +253,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _when("window_end", errors_key)
 
-    st.subheader("5. What you have already tried")
+    st.header("5. What you have already tried")
     st.caption(
         "The BMA declines requests that do not show this. 'No consultants available' with nothing behind it is the "
         "most common reason for refusal: say who was asked, what was offered, and the result."
@@ -277,11 +277,11 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     st.checkbox(LABELS["non_urgent_work_running"], key=key("non_urgent_work_running"))
     _text("non_urgent_work_note", errors_key, limit=MAX_NOTE)
 
-    st.subheader("6. Local agreement")
+    st.header("6. Local agreement")
     st.checkbox(LABELS["local_agreement_sought"], key=key("local_agreement_sought"))
     _text("local_agreement_with", errors_key, limit=500, help="For example: the local BMA representative.")
 
-    st.subheader("7. Who a reviewer can call back")
+    st.header("7. Who a reviewer can call back")
     left, right = st.columns(2)
     with left:
         _text("contact_name", errors_key, limit=120)
