@@ -125,11 +125,15 @@ with contextlib.suppress(DatabaseBusy):  # expiry must never block a page; the n
 with contextlib.suppress(DatabaseBusy):  # response-target reminders: at most once a minute per process
     reminders.maybe_send_reminders()
 
-user = refresh_session()
-page = navigation(user)
-draw_header(user)
-show_flash()
-if user is None and page.url_path not in ("sign-in", "check"):
-    sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
-else:
-    page.run()
+try:
+    user = refresh_session()
+    page = navigation(user)
+    draw_header(user)
+    show_flash()
+    if user is None and page.url_path not in ("sign-in", "check"):
+        sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
+    else:
+        page.run()
+except DatabaseBusy as busy:
+    # Reading failed (database locked or unreachable): say so plainly; typed input stays in the widgets.
+    st.error(str(busy), icon=":material/hourglass_top:")
