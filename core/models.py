@@ -71,6 +71,9 @@ class DerogationRequest(SQLModel, table=True):
         Index("ix_request_region_status", "region_code", "status"),
         Index("ix_request_trust_status", "trust_code", "status"),
         Index("ix_request_period_status", "strike_period_id", "status"),
+        # The dashboard's newest-first lists of one period, national and per region, read in id order.
+        Index("ix_request_period", "strike_period_id"),
+        Index("ix_request_region_period", "region_code", "strike_period_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

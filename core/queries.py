@@ -532,8 +532,11 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
     now = now or utcnow()
     with read_session() as session:
         targets = tier_targets(session)
-        near = and_(col(Req.status).in_(OPEN_VALUES), col(Req.decision_needed_by) < now + NEAR_DEADLINE)
-        where = and_(_period_scope(user, period_id), or_(breached_sql(targets, now), near))
+        # The status test stands on its own so the database reads only open requests (an index on status).
+        near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
+        where = and_(
+            col(Req.status).in_(OPEN_VALUES), _period_scope(user, period_id), or_(breached_sql(targets, now), near)
+        )
         requests = list(
             session.exec(
                 _listed()
