@@ -5,9 +5,7 @@ CSV downloads. The live part reruns itself every 10 seconds without reloading th
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-import pandas as pd
 import streamlit as st
 
 from core import queries
@@ -15,13 +13,11 @@ from core.clock import to_london, utcnow
 from core.config import database_url
 from core.enums import ELIGIBLE_CATEGORIES, Category
 from core.models import StrikePeriod, User
-from ui import charts, components
-from ui.chart_view import show
+from ui import components, live_figures
 from ui.session import require_page
 
 user = require_page("dashboard")
 REFRESH = "10s"
-FIGURES_TTL = 5  # seconds: shorter than the refresh, so each refresh shows new figures
 GOTO_KEY = "dash_goto"
 DASHBOARD_LIST = 50  # newest rows on screen; the CSV holds every row
 ATTENTION_COLUMNS = (
@@ -88,42 +84,6 @@ def headline_figures(figures: queries.Headline) -> None:
     )
 
 
-def draw_charts(breakdown: pd.DataFrame, timeline: pd.DataFrame) -> None:
-    open_regions = charts.shape_open_by(breakdown, "region_code", region_names)
-    open_categories = charts.shape_open_by(breakdown, "category", charts.SHORT_CATEGORY)
-    tiers = charts.shape_by_tier(breakdown)
-    outcome_frame = charts.shape_outcomes(breakdown)
-    doctors = charts.shape_doctors(breakdown)
-    left, right = st.columns(2)
-    with left:
-        show(charts.open_by_region, open_regions, "Open requests by region: " + _words(open_regions))
-    with right:
-        show(charts.open_by_category, open_categories, "Open requests by category: " + _words(open_categories))
-    show(
-        charts.region_category_heatmap,
-        charts.shape_region_category(breakdown, region_names),
-        "Open requests by region and category.",
-    )
-    left, right = st.columns(2)
-    with left:
-        show(charts.by_tier, tiers, "Waiting at each tier: " + _words(tiers, "tier", "requests"))
-    with right:
-        show(charts.breaches, tiers, "Breached at each tier: " + _words(tiers, "tier", "breached"))
-    if len(timeline):
-        show(charts.over_time, timeline, "Submissions and BMA decisions per hour over the strike period.")
-    left, right = st.columns(2)
-    with left:
-        show(charts.outcomes, outcome_frame, "Outcomes: " + _words(outcome_frame, "outcome", "requests"))
-    with right:
-        show(charts.doctors, doctors, "Resident doctors: " + _words(doctors, "measure", "doctors"))
-    if len(timeline) and (timeline["event"] == "Approved").any():
-        show(charts.recalled_over_time, timeline, "Resident doctors approved for recall per hour.")
-
-
-def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
-    return "; ".join(f"{row[label]} {row[value]}" for _, row in frame.iterrows()) or "none"
-
-
 def _goto(request_id: int) -> None:
     st.session_state[GOTO_KEY] = request_id
 
@@ -184,28 +144,14 @@ def filtered_list(viewer: User, chosen: StrikePeriod) -> None:
     )
 
 
-def scope_key(viewer: User) -> tuple:
-    """What the viewer's scope depends on (core.access.visible_filter): the cache key of their figures."""
-    return (viewer.role, viewer.trust_code, viewer.region_code, viewer.active)
-
-
-@st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, pd.DataFrame, datetime]:
-    """The period's aggregates in one scope. Everyone with the same scope shares them for a few
-    seconds: the two GROUP BY scans run once per scope, not once per viewer per refresh."""
-    now = utcnow()
-    chosen = next(p for p in queries.strike_periods() if p.id == period_id)
-    return queries.dashboard_breakdown(_viewer, period_id, now), queries.dashboard_timeline(_viewer, chosen), now
-
-
 @st.fragment(run_every=REFRESH)
 def live() -> None:
     goto = st.session_state.pop(GOTO_KEY, None)
     if goto is not None:
         st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
-    breakdown, timeline, counted_at = figures(user, scope_key(user), period.id, database_url())
-    headline_figures(queries.headline(breakdown))
-    st.caption(f"Figures as at {to_london(counted_at).strftime('%H:%M:%S')}.")
+    shown = live_figures.figures(user, live_figures.scope_key(user), period.id, database_url())
+    headline_figures(shown.headline)
+    st.caption(f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}.")
     now = utcnow()
     attention = queries.attention(user, period.id, now)
     st.header("Needs attention now")
@@ -217,10 +163,10 @@ def live() -> None:
         components.list_table(attention, key="dash_attention", columns=ATTENTION_COLUMNS, on_pick=_goto)
     else:
         st.success("Nothing is breached or close to its decision-needed-by time.")
-    if breakdown.empty:
+    if shown.empty:
         st.info("No requests have been submitted in this strike period.")
     else:
-        draw_charts(breakdown, timeline)
+        live_figures.draw_charts(shown.charts)
     filtered_list(user, period)
 
 
