@@ -12,6 +12,7 @@ from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Role, Tier
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.inputs import unstorable
 from core.models import StrikePeriod, User
 from core.timing import set_target
 
@@ -33,6 +34,8 @@ def list_accounts(search: str = "", limit: int = USER_LIST_LIMIT) -> tuple[list[
     """Accounts matching `search` (name or e-mail), and how many match in all."""
     where = col(User.id).is_not(None)
     text = search.strip().lower()
+    if unstorable(text):
+        return [], 0  # no name or address can contain it (and PostgreSQL cannot compare with it)
     if text:
         pattern = f"%{text}%"
         where = or_(func.lower(User.full_name).like(pattern), col(User.email).like(pattern))
@@ -92,7 +95,7 @@ def save_period(
     now = now or utcnow()
     errors: dict[str, str] = {}
     name = (name or "").strip()
-    if not name or len(name) > MAX_PERIOD_NAME or "\x00" in name:
+    if not name or len(name) > MAX_PERIOD_NAME or unstorable(name):
         errors["name"] = f"Enter a name of up to {MAX_PERIOD_NAME} characters, like 'July 2025 strike'."
     if starts_at is None:
         errors["starts_at"] = "Enter when the strike action starts."

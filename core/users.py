@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from core import audit
+from core.access import MAX_ID
 from core.clock import utcnow
 from core.config import security_settings
 from core.db import write_session
@@ -30,6 +31,11 @@ GENERIC_FAILURE = "The e-mail address or password is not right. Check them and t
 UNUSABLE_PASSWORD = "!unusable"
 # Verified when the e-mail is unknown so that a miss costs the same time as a hit.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _is_id(value: object) -> bool:
+    """A number that can be a row id (a larger one is an error on PostgreSQL, not a miss)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def hash_password(password: str) -> str:
@@ -187,7 +193,7 @@ def update_user(
     region_code: str | None = None,
     active: bool | None = None,
 ) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if _is_id(user_id) else None
     if user is None:
         raise NotFound("user")
     new_role = Role(role) if role is not None else Role(user.role)
@@ -212,7 +218,7 @@ def set_password(session: Session, user_id: int, password: str, by: User | None)
         raise ValidationFailed(
             {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."}
         )
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if _is_id(user_id) else None
     if user is None:
         raise NotFound("user")
     user.password_hash = hash_password(password)

@@ -8,16 +8,16 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from core import workflow
+from core import admin, workflow
 from core.access import MAX_ID
 from core.clock import from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import ELIGIBLE_CATEGORIES, TIER_ACTIONS, Action, Role, Status, Tier
-from core.errors import AuthFailed, DerogationError, ValidationFailed
+from core.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
@@ -419,3 +419,41 @@ def test_unstorable_text_is_refused_everywhere_with_a_message(team, period, bad)
     with pytest.raises(AuthFailed):
         authenticate(f"someone{bad}@nhs.net", "whatever")
     assert_consistent()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=texts, search=texts)
+@example(name="July \ud800 strike", search="\x00")
+@example(name="July \x00 strike", search="\udfff")
+def test_administration_answers_any_text(team, name, search):
+    """Strike period names and the account search, with anything typed into them."""
+    start = NOW + timedelta(days=400 + len(name) % 300)  # clear of the running period
+    before = fingerprint()
+    try:
+        saved = admin.save_period(team[Role.ADMIN], name=name, starts_at=start, ends_at=start + timedelta(hours=4))
+    except DerogationError as exc:
+        assert_refusal_is_clear(exc)
+        assert fingerprint() == before
+    else:
+        assert saved.name == name.strip()
+    found, total = admin.list_accounts(search)
+    assert len(found) <= total
+    assert_consistent()
+
+
+@pytest.mark.parametrize("number", [0, -1, 2**31, 2**63, 10**30, True])
+def test_ids_outside_the_database_range_read_as_missing(team, period, number):
+    """PostgreSQL ids are 32-bit: a larger number is a miss, never a database error."""
+    request = make_request(team, period, "clinical_director")
+    refusals = []
+    for attempt in (
+        lambda: workflow.get_request(team[Role.NATIONAL_MDT], number),
+        lambda: workflow.review(team[Role.CLINICAL_DIRECTOR], number, request.version, Action.ESCALATE, "Escalating."),
+        lambda: admin.change_account(
+            team[Role.ADMIN], number, role=Role.BMA, trust_code=None, region_code=None, active=True
+        ),
+    ):
+        with pytest.raises(NotFound) as missing:
+            attempt()
+        refusals.append(str(missing.value))
+    assert refusals == ["That request was not found.", "That request was not found.", "That user was not found."]
