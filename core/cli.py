@@ -46,7 +46,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _create_user(args: argparse.Namespace) -> int:
     migrate()
-    password = args.password or getpass.getpass("Password (10 characters or more): ")
+    if args.password:
+        password = args.password
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password (10 characters or more): ")
+    else:
+        print("Refused: give --password, or run this in a terminal to be asked for it.", file=sys.stderr)
+        return 2
     with write_session() as session:
         user = create_user(
             session,

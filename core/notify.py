@@ -87,7 +87,8 @@ def _mass(request: DerogationRequest) -> str:
 
 def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
     """The people who must act or know next, and the headline to tell them."""
-    if action is Action.SUBMIT and request.mass_casualty:
+    if action in (Action.SUBMIT, Action.RESUBMIT) and request.mass_casualty:
+        # Declared at submission or in an answer: every tier hears at once either way (rule 5).
         return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"
     if action in TO_NEXT_TIER and request.current_tier:
         tier = Tier(request.current_tier)

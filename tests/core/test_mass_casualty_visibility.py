@@ -6,6 +6,7 @@ import pytest
 from core import workflow
 from core.enums import Action, Role
 from core.errors import NotAllowed, NotFound
+from core.form import RequestForm
 from tests.core.conftest import REASON, file_request, notifications_for
 
 
@@ -25,3 +26,14 @@ def test_bma_still_cannot_see_an_ordinary_request_before_escalation(team, period
     workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
     with pytest.raises(NotFound):
         workflow.get_request(team[Role.BMA], request.id)
+
+
+def test_mass_casualty_declared_in_an_answer_alerts_every_tier(team, period):
+    request = file_request(team, period)
+    request = workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
+    request = workflow.review(team[Role.TRUST_MD], request.id, request.version, Action.RETURN_FOR_INFO, REASON)
+    form = RequestForm.from_request(request)
+    form.mass_casualty = True
+    workflow.answer_more_info(team[Role.REQUESTER], request.id, request.version, form, "Major incident declared.")
+    for role in (Role.CLINICAL_DIRECTOR, Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA):
+        assert any("MASS CASUALTY" in n.message for n in notifications_for(team[role], request.id)), role

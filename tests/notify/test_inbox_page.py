@@ -13,7 +13,8 @@ from core.config import PROJECT_ROOT
 from core.db import write_session
 from core.enums import Action, Role
 from core.models import StrikePeriod
-from tests.conftest import Staff, valid_form
+from core.users import update_user
+from tests.conftest import TRUST_B, Staff, valid_form
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30
@@ -96,12 +97,16 @@ def test_signed_out_visitor_sees_no_inbox(sqlite_db) -> None:
     assert not any(t.value == "Inbox" for t in at.title)
 
 
-def test_a_request_out_of_scope_has_no_link_yet(sqlite_db, period_sqlite) -> None:
+def test_a_request_no_longer_in_scope_has_no_link(sqlite_db, period_sqlite) -> None:
     team = Staff().team()
-    requester = team[Role.REQUESTER]
-    draft = workflow.save_draft(requester, valid_form(period_sqlite, mass_casualty=True))
-    request = workflow.submit(requester, draft.id, draft.version)
-    at = _open_inbox(team[Role.BMA])  # alerted at once, but the BMA sees requests once escalated to it
+    requester, director = team[Role.REQUESTER], team[Role.CLINICAL_DIRECTOR]
+    draft = workflow.save_draft(requester, valid_form(period_sqlite))
+    request = workflow.submit(requester, draft.id, draft.version)  # the clinical director is told
+    with write_session() as session:  # then moves to another trust: the old trust's request is out of scope
+        director = update_user(
+            session, director.id, by=team[Role.ADMIN], role=Role.CLINICAL_DIRECTOR, trust_code=TRUST_B
+        )
+    at = _open_inbox(director)
     assert any(m.value.startswith("**UNREAD**") for m in at.markdown)
     assert f"Open request {request.id}" not in {link.proto.label for link in at.get("page_link")}
     assert any(f"Request {request.id} opens here once it is within your scope." in c.value for c in at.caption)
