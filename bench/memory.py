@@ -18,13 +18,12 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlmodel import col, select
+from sqlmodel import select
 
-from bench.pages import database, read_session_for
+from bench.pages import database, detail_request_id, read_session_for
 from bench.seed_bulk import BENCH_PASSWORD, BENCH_TRUST
 from core.config import PROJECT_ROOT
-from core.enums import Status
-from core.models import DerogationRequest
+from core.models import Trust
 
 TARGET_MB = 300
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -83,14 +82,8 @@ def visit(browser: Browser, base: str, email: str, path: str, heading: str) -> P
 def measure(size: int, watch_seconds: int) -> dict[str, float]:
     url = database(size)
     with read_session_for(url) as session:
-        detail = session.exec(
-            select(DerogationRequest.id)
-            .where(DerogationRequest.trust_code == BENCH_TRUST, DerogationRequest.status == Status.APPROVED.value)
-            .order_by(col(DerogationRequest.id).desc())
-        ).first()
-        region = session.exec(
-            select(DerogationRequest.region_code).where(DerogationRequest.trust_code == BENCH_TRUST)
-        ).first()
+        region = session.exec(select(Trust.region_code).where(Trust.ods_code == BENCH_TRUST)).one()
+    detail = detail_request_id()
     code = BENCH_TRUST.lower()
     people = [
         ("national_mdt.1@bench.nhs.uk", "live-dashboard", "Live dashboard"),

@@ -89,15 +89,18 @@ def user(role: Role, **scope: str) -> Callable[[], User]:
 
 
 def detail_request_id() -> str:
-    """An approved request of the benchmark trust: the longest timeline a request usually has."""
+    """An approved request, the benchmark trust's if it has one: the longest timeline a request usually has."""
+    approved = select(DerogationRequest.id).where(DerogationRequest.status == Status.APPROVED.value)
     with read_session() as session:
-        return str(
+        found = (
             session.exec(
-                select(DerogationRequest.id)
-                .where(DerogationRequest.trust_code == BENCH_TRUST, DerogationRequest.status == Status.APPROVED.value)
-                .order_by(col(DerogationRequest.id).desc())
+                approved.where(DerogationRequest.trust_code == BENCH_TRUST).order_by(col(DerogationRequest.id).desc())
             ).first()
+            or session.exec(approved.order_by(col(DerogationRequest.id).desc())).first()
         )
+    if found is None:
+        raise RuntimeError("the benchmark database has no approved request")
+    return str(found)
 
 
 def cases() -> list[PageCase]:
@@ -227,20 +230,26 @@ def page_table(rows: list[Row]) -> str:
 def targets(rows: list[Row], naive: dict) -> list[tuple[str, str, bool]]:
     largest = max(r.size for r in rows)
     at_largest = [r for r in rows if r.size == largest]
-    worst = max(at_largest, key=lambda r: r.ratio)
     speedup = naive["naive_ms"] / naive["sql_ms"]
-    return [
-        (
-            f"every page <= {PAGE_TARGET:.0f}x the empty page at {largest:,} requests (uncached)",
-            f"worst: {worst.name} {worst.ratio:.1f}x",
-            worst.ratio <= PAGE_TARGET,
-        ),
+    result = []
+    for label, ratio in (("uncached", lambda r: r.ratio), ("cached", lambda r: r.cached_ratio)):
+        worst = max(at_largest, key=ratio)
+        over = [r.name for r in at_largest if ratio(r) > PAGE_TARGET]
+        result.append(
+            (
+                f"every page <= {PAGE_TARGET:.0f}x the empty page at {largest:,} requests ({label})",
+                f"worst: {worst.name} {ratio(worst):.1f}x; over: {', '.join(over) or 'none'}",
+                not over,
+            )
+        )
+    result.append(
         (
             f"dashboard figures >= {NAIVE_TARGET:.0f}x faster than the naive pandas way at {naive['size']:,}",
             f"SQL {naive['sql_ms']:.1f} ms vs naive {naive['naive_ms']:.0f} ms: {speedup:.0f}x",
             speedup >= NAIVE_TARGET,
-        ),
-    ]
+        )
+    )
+    return result
 
 
 def run(sizes: tuple[int, ...] = SIZES, runs: int = RUNS) -> tuple[list[Row], dict]:
