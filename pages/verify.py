@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
+from core.clock import utcnow
 from core.db import DatabaseBusy
 from ui.components import facts
 from ui.text import when
@@ -21,6 +22,8 @@ def check() -> None:
     st.session_state["verify_checked"] = st.session_state.get("verify_ref", "")
 
 
+if "verify_ref" not in st.session_state:
+    st.session_state["verify_ref"] = st.query_params.get("ref", "")[:20]  # a link can carry the reference
 st.text_input("Confirmation reference", key="verify_ref", max_chars=20, autocomplete="off")
 st.button("Check", key="verify_go", type="primary", on_click=check)
 reference = st.session_state.get("verify_checked") or st.query_params.get("ref", "")
@@ -44,6 +47,8 @@ if reference:
         )
     else:
         st.success("**VALID.** The BMA approved this recall and it has not been revoked.", icon=":material/verified:")
+        if found.window_end <= utcnow():
+            st.warning(f"The approved window ended {when(found.window_end)}: it does not cover any shift from now on.")
     if found is not None:
         facts(
             [
