@@ -24,6 +24,9 @@ STYLE = """
 .st-key-strike-off {background:#F0F4F5; border-left:8px solid #4C6272; padding:0.4rem 0.8rem;}
 .st-key-strike-on p, .st-key-strike-off p {color:#212B32; margin:0;}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color:#4C6272; opacity:1;}
+/* Date and time fields are rows of small segments (day, month, year, hour, minute): give each one a
+   24 x 24 px target (WCAG 2.2, 2.5.8 target size). */
+span[role="spinbutton"] {display:inline-block; min-width:24px; min-height:24px; line-height:24px; text-align:center;}
 a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
   outline:3px solid #FFEB3B !important; box-shadow:0 4px 0 #212B32 !important;
 }
