@@ -1,0 +1,236 @@
+"""The live dashboard's figures, aggregated in SQL (GROUP BY) in the viewer's scope: the outcome of
+each request, the headline NHS England publishes, activity over time, what needs attention, and the
+period's list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_
+from sqlmodel import Session, col, select
+
+from core.access import visible_filter
+from core.clock import utcnow
+from core.db import read_session
+from core.enums import Status
+from core.models import DerogationRequest, StrikePeriod, User
+from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_rows, listed
+from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, tier_targets
+
+Req = DerogationRequest
+
+ATTENTION_LIMIT = 50
+# The outcome of a submitted request as the national figures count it (DESIGN rule 8: a request
+# still undecided when its decision-needed-by passes is "not decided in time", not "pending").
+OUTCOME_LABELS = {
+    "pending": "Pending",
+    "not_decided_in_time": "Not decided in time",
+    "approved": "Approved",
+    "revoked": "Approval revoked",
+    "declined": "Declined by the BMA",
+    "not_eligible": "Declined: does not meet the criteria",
+    "resolved_locally": "Resolved locally",
+    "withdrawn": "Withdrawn",
+    "expired": "Expired",
+}
+
+
+def outcome_sql(now: datetime) -> ColumnElement[str]:
+    """Each submitted request's outcome for the published figures, as one SQL CASE."""
+    return case(
+        (not_decided_in_time_sql(now), literal("not_decided_in_time")),
+        (col(Req.status).in_(OPEN_VALUES), literal("pending")),
+        else_=Req.status,
+    )
+
+
+def _period_scope(user: User, period_id: int | None) -> ColumnElement[bool]:
+    if period_id is None:
+        return false()
+    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
+
+
+BREAKDOWN_COLUMNS = [
+    "region_code",
+    "category",
+    "status",
+    "current_tier",
+    "outcome",
+    "breached",
+    "mass_casualty",
+    "requests",
+    "doctors_requested",
+    "doctors_approved",
+]
+
+
+def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None = None) -> pd.DataFrame:
+    """One GROUP BY over the period's requests in the user's scope; every headline figure and most
+    charts are sums over this small table (at most a few hundred rows, whatever the volume)."""
+    now = now or utcnow()
+    with read_session() as session:
+        targets = tier_targets(session)
+        breached = case((breached_sql(targets, now), 1), else_=0)
+        outcome = outcome_sql(now)
+        approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
+        mass = case((col(Req.mass_casualty), 1), else_=0)
+        keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
+        rows = session.exec(
+            select(
+                *keys,
+                func.count(),
+                func.coalesce(func.sum(Req.doctors_requested), 0),
+                func.sum(approved_doctors),
+            )
+            .where(_period_scope(user, period_id))
+            .group_by(*keys)
+        ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=BREAKDOWN_COLUMNS)
+    for name in ("breached", "mass_casualty", "requests", "doctors_requested", "doctors_approved"):
+        frame[name] = frame[name].fillna(0).astype(int)
+    return frame
+
+
+@dataclass(frozen=True)
+class Headline:
+    requests: int
+    approved: int
+    declined: int
+    declined_by_bma: int
+    not_eligible: int
+    withdrawn: int
+    pending: int
+    not_decided_in_time: int
+    resolved_locally: int
+    revoked: int
+    expired: int
+    doctors_requested: int
+    doctors_approved: int
+    breached_now: int
+    mass_casualty: int
+
+
+def headline(breakdown: pd.DataFrame) -> Headline:
+    """The figures NHS England publishes, summed from the breakdown (no further query)."""
+    by_outcome = breakdown.groupby("outcome")["requests"].sum().to_dict() if len(breakdown) else {}
+
+    def count(name: str) -> int:
+        return int(by_outcome.get(name, 0))
+
+    return Headline(
+        requests=int(breakdown["requests"].sum()),
+        approved=count("approved"),
+        declined=count("declined") + count("not_eligible"),
+        declined_by_bma=count("declined"),
+        not_eligible=count("not_eligible"),
+        withdrawn=count("withdrawn"),
+        pending=count("pending"),
+        not_decided_in_time=count("not_decided_in_time"),
+        resolved_locally=count("resolved_locally"),
+        revoked=count("revoked"),
+        expired=count("expired"),
+        doctors_requested=int(breakdown["doctors_requested"].sum()),
+        doctors_approved=int(breakdown["doctors_approved"].sum()),
+        breached_now=int(breakdown.loc[breakdown["breached"] == 1, "requests"].sum()),
+        mass_casualty=int(breakdown.loc[breakdown["mass_casualty"] == 1, "requests"].sum()),
+    )
+
+
+def _bucket(session: Session, column: ColumnElement, hourly: bool) -> ColumnElement[str]:
+    """A time column truncated to the hour (or day) as text 'YYYY-MM-DD HH', on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24" if hourly else "YYYY-MM-DD")
+    return func.substr(column, 1, 13 if hourly else 10)
+
+
+def _parse_bucket(text: str) -> datetime:
+    fmt = "%Y-%m-%d %H" if len(text) > 10 else "%Y-%m-%d"
+    return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+
+
+TIMELINE_EVENTS = {"submitted": "Submitted", "approved": "Approved", "declined": "Declined by the BMA"}
+
+
+def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
+    """Submissions and BMA decisions per hour (per day for periods over a week) in the user's scope:
+    columns at (UTC), event, requests, doctors (approved doctors for approvals)."""
+    columns = ["at", "event", "requests", "doctors"]
+    if period is None:
+        return pd.DataFrame(columns=columns)
+    hourly = period.ends_at - period.starts_at <= timedelta(days=7)
+    scope = _period_scope(user, period.id)
+    with read_session() as session:
+        submitted = _bucket(session, col(Req.submitted_at), hourly)
+        decided = _bucket(session, col(Req.decided_at), hourly)
+        rows = [
+            (bucket, "submitted", n, 0)
+            for bucket, n in session.exec(
+                select(submitted, func.count()).where(scope, col(Req.submitted_at).is_not(None)).group_by(submitted)
+            ).all()
+        ]
+        approved_doctors = func.coalesce(func.sum(Req.approved_doctors), 0)
+        # A revoked approval was still an approval when it was given.
+        outcome = case((Req.status == Status.DECLINED.value, literal("declined")), else_=literal("approved"))
+        rows += session.exec(
+            select(decided, outcome, func.count(), approved_doctors)
+            .where(scope, col(Req.decided_at).is_not(None))
+            .group_by(decided, outcome)
+        ).all()
+    frame = pd.DataFrame([(_parse_bucket(b), e, int(n), int(d or 0)) for b, e, n, d in rows], columns=columns)
+    frame["event"] = frame["event"].map(TIMELINE_EVENTS)
+    return frame.sort_values("at", kind="stable").reset_index(drop=True)
+
+
+def attention(user: User, period_id: int | None, now: datetime | None = None) -> list[ListRow]:
+    """Open requests that need attention now: breached at their tier, or close to (or past) their
+    decision-needed-by time; soonest deadline first."""
+    now = now or utcnow()
+    with read_session() as session:
+        targets = tier_targets(session)
+        # The status test stands on its own so the database reads only open requests (an index on status).
+        near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
+        where = and_(
+            col(Req.status).in_(OPEN_VALUES), _period_scope(user, period_id), or_(breached_sql(targets, now), near)
+        )
+        requests = list(
+            session.exec(
+                listed()
+                .where(where)
+                .order_by(col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
+                .limit(ATTENTION_LIMIT)
+            )
+        )
+        return list_rows(session, requests, now)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The dashboard's list: region, category and outcome within the chosen period."""
+
+    region: str | None = None
+    category: str | None = None
+    outcome: str | None = None
+
+
+def list_condition(user: User, period_id: int | None, filters: ListFilters, now: datetime) -> ColumnElement[bool]:
+    parts = [_period_scope(user, period_id)]
+    if filters.region:
+        parts.append(Req.region_code == filters.region)
+    if filters.category:
+        parts.append(Req.category == filters.category)
+    if filters.outcome:
+        parts.append(outcome_sql(now) == filters.outcome)
+    return and_(*parts)
+
+
+def period_requests(
+    user: User, period_id: int | None, filters: ListFilters, *, limit: int = LIST_LIMIT, now: datetime | None = None
+) -> tuple[list[ListRow], int]:
+    now = now or utcnow()
+    where = list_condition(user, period_id, filters, now)
+    with read_session() as session:
+        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
+        requests = list(session.exec(listed().where(where).order_by(col(Req.id).desc()).limit(limit)))
+        return list_rows(session, requests, now), total

@@ -1,0 +1,178 @@
+"""The trust's own list, the review queues and one request's whole record, each in the user's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, func, true
+from sqlmodel import col, select
+
+from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
+from core.clock import utcnow
+from core.db import read_session
+from core.enums import Action, Status
+from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
+from core.queries.rows import (
+    CLOSED_VALUES,
+    LIST_LIMIT,
+    OPEN_VALUES,
+    ListRow,
+    list_rows,
+    listed,
+    region_names,
+    trust_names,
+)
+from core.timing import breached_sql, tier_targets
+
+Req = DerogationRequest
+
+# Filters offered on the trust's list.
+STATUS_GROUPS = {
+    "open": "Open (in review or waiting for your answer)",
+    "more_info": "Waiting for your answer",
+    "draft": "Drafts",
+    "closed": "Closed",
+    "all": "All",
+}
+
+
+def _status_group(group: str) -> ColumnElement[bool]:
+    if group == "open":
+        return col(Req.status).in_(OPEN_VALUES)
+    if group == "more_info":
+        return Req.status == Status.MORE_INFO.value
+    if group == "draft":
+        return Req.status == Status.DRAFT.value
+    if group == "closed":
+        return col(Req.status).in_(CLOSED_VALUES)
+    return true()
+
+
+def trust_requests(
+    user: User, *, group: str = "all", limit: int = LIST_LIMIT, now: datetime | None = None
+) -> tuple[list[ListRow], int]:
+    """The trust's own requests (the user's scope), open ones first, newest first; and how many match."""
+    now = now or utcnow()
+    where = and_(visible_filter(user), _status_group(group))
+    # What needs the trust first (a question to answer, a draft), then what waits for a reviewer.
+    open_first = case(
+        (Req.status == Status.MORE_INFO.value, 0),
+        (Req.status == Status.DRAFT.value, 1),
+        (Req.status == Status.IN_REVIEW.value, 2),
+        else_=3,
+    )
+    with read_session() as session:
+        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
+        requests = list(session.exec(listed().where(where).order_by(open_first, col(Req.id).desc()).limit(limit)))
+        return list_rows(session, requests, now), total
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    region: str | None = None
+    trust: str | None = None
+    category: str | None = None
+
+    def condition(self) -> ColumnElement[bool]:
+        parts = []
+        if self.region:
+            parts.append(Req.region_code == self.region)
+        if self.trust:
+            parts.append(Req.trust_code == self.trust)
+        if self.category:
+            parts.append(Req.category == self.category)
+        return and_(true(), *parts)
+
+
+def queue(
+    user: User, filters: QueueFilters = QueueFilters(), *, limit: int = LIST_LIMIT, now: datetime | None = None
+) -> tuple[list[ListRow], int]:
+    """Requests waiting at the user's tier in their scope: mass casualty first, then breached, then oldest."""
+    now = now or utcnow()
+    tier = reviewer_tier(user)
+    if tier is None:
+        return [], 0
+    with read_session() as session:
+        targets = tier_targets(session)
+        where = and_(queue_filter(user, tier), filters.condition())
+        breached_first = case((breached_sql(targets, now), 0), else_=1)
+        order = (col(Req.mass_casualty).desc(), breached_first, col(Req.tier_entered_at).asc(), Req.id)
+        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
+        requests = list(session.exec(listed().where(where).order_by(*order).limit(limit)))
+        return list_rows(session, requests, now), total
+
+
+def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(region code, name) and (trust code, name) that have something in the user's queue, for filters."""
+    tier = reviewer_tier(user)
+    if tier is None:
+        return [], []
+    with read_session() as session:
+        where = queue_filter(user, tier)
+        region_codes = session.exec(select(Req.region_code).where(where).group_by(Req.region_code)).all()
+        trust_codes = session.exec(select(Req.trust_code).where(where).group_by(Req.trust_code)).all()
+        regions = region_names(session)
+        trusts = trust_names(session, trust_codes)
+    return (
+        sorted(((code, regions.get(code, code)) for code in region_codes), key=lambda x: x[1]),
+        sorted(((code, trusts.get(code, code)) for code in trust_codes), key=lambda x: x[1]),
+    )
+
+
+# ---------------------------------------------------------------- one request
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    at: datetime
+    author: str
+    role: str
+    body: str
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    request: DerogationRequest
+    row: ListRow
+    events: list[AuditEvent]
+    comments: list[CommentRow]
+    period: StrikePeriod | None
+    filed_by: str
+
+    @property
+    def question(self) -> AuditEvent | None:
+        """The newest 'more information' question, if the request is waiting for an answer."""
+        if self.request.status != Status.MORE_INFO:
+            return None
+        asked = [e for e in self.events if e.action == Action.RETURN_FOR_INFO.value]
+        return asked[-1] if asked else None
+
+
+def request_record(user: User, request_id: object, now: datetime | None = None) -> RequestRecord:
+    """Everything about one request in the user's scope; NotFound exactly as for a missing id."""
+    now = now or utcnow()
+    with read_session() as session:
+        request = load_visible(session, user, request_id)
+        events = list(
+            session.exec(select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id))
+        )
+        comments = [
+            CommentRow(at=c.at, author=name, role=role, body=c.body)
+            for c, name, role in session.exec(
+                select(Comment, User.full_name, User.role)
+                .join(User, col(User.id) == Comment.author_id)
+                .where(Comment.request_id == request.id)
+                .order_by(Comment.id)
+            ).all()
+        ]
+        period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
+        filer = session.get(User, request.created_by_id)
+        (row,) = list_rows(session, [request], now)
+        return RequestRecord(request, row, events, comments, period, filer.full_name if filer else "")
+
+
+def draft_for_edit(user: User, request_id: object) -> DerogationRequest:
+    """A request the trust may edit in the form (a draft, or one waiting for their answer)."""
+    with read_session() as session:
+        return load_visible(session, user, request_id)

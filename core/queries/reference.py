@@ -1,0 +1,128 @@
+"""Reference data, strike periods, response targets and the facts the header shows on every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from core.clock import format_london, utcnow
+from core.db import read_session
+from core.enums import Category, Role, Tier
+from core.models import Region, StrikePeriod, Trust, User
+from core.notify import unread_count
+from core.timing import tier_targets
+from core.workflow import current_period, next_period
+
+
+def trust_of(code: str | None) -> Trust | None:
+    if not code:
+        return None
+    with read_session() as session:
+        return session.get(Trust, code)
+
+
+def region_name(code: str | None) -> str:
+    if not code:
+        return ""
+    with read_session() as session:
+        region = session.get(Region, code)
+        return region.name if region else code
+
+
+def regions() -> list[Region]:
+    with read_session() as session:
+        return list(session.exec(select(Region).order_by(Region.name)).all())
+
+
+def trusts_in(region_code: str | None = None) -> list[Trust]:
+    with read_session() as session:
+        query = select(Trust).order_by(Trust.name)
+        if region_code:
+            query = query.where(Trust.region_code == region_code)
+        return list(session.exec(query).all())
+
+
+def targets() -> dict[Tier, int]:
+    """Each tier's response target in minutes (the defaults unless an administrator changed them)."""
+    with read_session() as session:
+        return tier_targets(session)
+
+
+def strike_periods() -> list[StrikePeriod]:
+    """Newest first."""
+    with read_session() as session:
+        return list(session.exec(select(StrikePeriod).order_by(col(StrikePeriod.starts_at).desc())).all())
+
+
+def periods_now(now: datetime | None = None) -> tuple[StrikePeriod | None, StrikePeriod | None]:
+    """The strike period in progress, and the next one to start."""
+    with read_session() as session:
+        return current_period(session, now), next_period(session, now)
+
+
+def default_period(periods: list[StrikePeriod], now: datetime | None = None) -> StrikePeriod | None:
+    """The period in progress, else the most recent one that has started, else the next one."""
+    now = now or utcnow()
+    running = [p for p in periods if p.starts_at <= now < p.ends_at]
+    started = [p for p in periods if p.starts_at <= now]
+    if running:
+        return max(running, key=lambda p: p.starts_at)
+    if started:
+        return max(started, key=lambda p: p.starts_at)
+    return min(periods, key=lambda p: p.starts_at) if periods else None
+
+
+@dataclass(frozen=True)
+class HeaderFacts:
+    scope: str
+    period: StrikePeriod | None
+    next_period: StrikePeriod | None
+    unread: int
+
+
+def header_facts(user: User, now: datetime | None = None) -> HeaderFacts:
+    """What the header shows on every page, in one short read."""
+    now = now or utcnow()
+    with read_session() as session:
+        return HeaderFacts(
+            scope=scope_label(session, user),
+            period=current_period(session, now),
+            next_period=next_period(session, now),
+            unread=unread_count(session, user),
+        )
+
+
+def fresh_user(user_id: int | None) -> User | None:
+    """The account as it is now: a role change or a closed account takes effect on the next click."""
+    if user_id is None:
+        return None
+    with read_session() as session:
+        return session.get(User, user_id)
+
+
+def scope_label(session: Session, user: User) -> str:
+    role = Role(user.role)
+    if user.trust_code and role in (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
+        trust = session.get(Trust, user.trust_code)
+        return f"{trust.name} ({trust.ods_code})" if trust else user.trust_code
+    if user.region_code and role is Role.REGIONAL_MD:
+        region = session.get(Region, user.region_code)
+        return f"{region.name} region" if region else user.region_code
+    if role is Role.BMA:
+        return "Requests escalated to the BMA"
+    if role is Role.ADMIN:
+        return "System administration"
+    return "England (national)"
+
+
+def category_label(value: str | None) -> str:
+    try:
+        return Category(value).label if value else ""
+    except ValueError:
+        return value or ""
+
+
+def period_label(period: StrikePeriod) -> str:
+    return f"{period.name}: {format_london(period.starts_at)} to {format_london(period.ends_at)}"
