@@ -186,7 +186,7 @@ def _category(errors_key: str) -> None:
             horizontal=True,
         )
         field_error(errors_key, "priority")
-    st.checkbox("**This is a mass casualty event**", key=key("mass_casualty"))
+    st.checkbox("This is a mass casualty event", key=key("mass_casualty"))
     st.warning(
         "**Mass casualty event.** Tick this only for a mass casualty event. It flags the request everywhere and "
         "alerts every tier at once (clinical director, trust and regional medical directors, national MDT and "
