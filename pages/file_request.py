@@ -10,7 +10,7 @@ from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
 from ui import request_form
-from ui.feedback import attempt, clear_errors, errors_of, field_error, flash
+from ui.feedback import FORM_ERROR, attempt, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
 from ui.text import when
 
@@ -53,7 +53,11 @@ def on_submit() -> None:
     submitted = attempt(ERRORS, workflow.submit, user, request_id, version)
     if submitted is None:
         errors = errors_of(ERRORS)
-        errors.setdefault("_form", "The request was not submitted. Your draft is saved: fix the problems below.")
+        if FORM_ERROR not in errors:  # say the draft is safe, unless core already said why it was refused
+            st.session_state[ERRORS] = {
+                FORM_ERROR: "The request was not submitted. Your draft is saved: fix the problems below.",
+                **errors,
+            }
         return
     _finish(submitted.id, "submitted", submitted.mass_casualty)
 
@@ -138,6 +142,8 @@ if loaded is None or loaded["id"] != target or request_form.key("site") not in s
 
 answering = record is not None and record.request.status == Status.MORE_INFO
 if record is not None and record.request.status not in (Status.DRAFT, Status.MORE_INFO):
+    request_form.error_summary(ERRORS)  # e.g. somebody else answered first: say so once
+    clear_errors(ERRORS)
     st.info(
         f"Request {record.request.id} has been submitted ({Status(record.request.status).label}), "
         "so it can no longer be edited here."
