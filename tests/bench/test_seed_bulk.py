@@ -1,0 +1,56 @@
+"""The benchmark's bulk seed writes what the workflow would: a valid audit chain, requests open at every
+tier in the strike period in progress, and dashboard figures that the naive baseline reproduces."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bench.naive import naive_headline
+from bench.seed_bulk import seed_bulk
+from core import audit
+from core.clock import utcnow
+from core.db import dispose_engines, read_session
+from core.enums import OPEN_STATUSES, Role, Status, Tier
+from core.models import AuditEvent, DerogationRequest, StrikePeriod, User
+from core.queries import dashboard_breakdown, headline
+
+
+def test_bulk_seed_is_realistic_and_its_audit_chain_verifies(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    counts = seed_bulk(url, 400)
+    monkeypatch.setenv("DATABASE_URL", url)
+    dispose_engines()
+    with read_session() as session:
+        assert audit.verify_chain(session).ok
+        statuses = dict(
+            session.exec(select(DerogationRequest.status, func.count()).group_by(DerogationRequest.status)).all()
+        )
+        open_tiers = set(
+            session.exec(
+                select(DerogationRequest.current_tier).where(
+                    col(DerogationRequest.status).in_([s.value for s in OPEN_STATUSES])
+                )
+            ).all()
+        )
+        per_request = session.exec(
+            select(func.count()).select_from(AuditEvent).where(col(AuditEvent.request_id).is_not(None))
+        ).one()
+        period = session.exec(select(StrikePeriod).order_by(col(StrikePeriod.starts_at).desc())).first()
+        national = session.exec(select(User).where(User.role == Role.NATIONAL_MDT.value)).first()
+    assert sum(statuses.values()) == counts["requests"] == 400
+    assert counts["open"] == 100  # a quarter at this size (300 at 10,000 and above)
+    assert open_tiers == {tier.value for tier in Tier}
+    for closed in (Status.APPROVED, Status.DECLINED, Status.RESOLVED_LOCALLY, Status.NOT_ELIGIBLE, Status.WITHDRAWN):
+        assert statuses.get(closed.value, 0) > 0, closed
+    assert 4 <= per_request / 400 <= 7
+    now = utcnow()
+    assert naive_headline(period.id, now) == headline(dashboard_breakdown(national, period.id, now))
+
+
+def test_bulk_seed_refuses_a_database_that_already_holds_requests(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    seed_bulk(url, 20)
+    with pytest.raises(SystemExit, match="already holds requests"):
+        seed_bulk(url, 20)
