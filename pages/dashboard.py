@@ -9,7 +9,7 @@ import re
 import streamlit as st
 
 from core import queries
-from core.clock import to_london, utcnow
+from core.clock import to_london
 from core.config import database_url
 from core.enums import ELIGIBLE_CATEGORIES, Category
 from core.models import StrikePeriod, User
@@ -20,16 +20,6 @@ user = require_page("dashboard")
 REFRESH = "10s"
 GOTO_KEY = "dash_goto"
 DASHBOARD_LIST = 50  # newest rows on screen; the CSV holds every row
-ATTENTION_COLUMNS = (
-    "No.",
-    "Mass casualty",
-    "Trust",
-    "Service",
-    "Waiting at",
-    "Time at tier (target)",
-    "Decision needed by",
-    "Time left",
-)
 
 st.title("Live dashboard")
 periods = queries.strike_periods()
@@ -118,10 +108,12 @@ def filtered_list(viewer: User, chosen: StrikePeriod) -> None:
         key="dash_outcome",
     )
     filters = queries.ListFilters(region=region, category=category, outcome=outcome)
-    rows, total = queries.period_requests(viewer, chosen.id, filters, limit=DASHBOARD_LIST)
-    more = f"; showing the newest {len(rows)}: download the CSV for all" if total > len(rows) else ""
+    frame, ids, total = live_figures.period_table(
+        viewer, live_figures.scope_key(viewer), chosen.id, (region, category, outcome), database_url(), DASHBOARD_LIST
+    )
+    more = f"; showing the newest {len(ids)}: download the CSV for all" if total > len(ids) else ""
     st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")
-    components.list_table(rows, key="dash_table", on_pick=_goto)
+    components.show_table(frame, ids, key="dash_table", on_pick=_goto)
     slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
     left, right = st.columns(2)
     left.download_button(
@@ -152,15 +144,16 @@ def live() -> None:
     shown = live_figures.figures(user, live_figures.scope_key(user), period.id, database_url())
     headline_figures(shown.headline)
     st.caption(f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}.")
-    now = utcnow()
-    attention = queries.attention(user, period.id, now)
+    attention, attention_ids = live_figures.attention_table(
+        user, live_figures.scope_key(user), period.id, database_url()
+    )
     st.header("Needs attention now")
-    if attention:
+    if attention_ids:
         st.caption(
             "Open requests past their tier's response target (BREACHED) or within two hours of, or past, the time "
             "a decision is needed by. Soonest first; mass casualty events at the top."
         )
-        components.list_table(attention, key="dash_attention", columns=ATTENTION_COLUMNS, on_pick=_goto)
+        components.show_table(attention, attention_ids, key="dash_attention", on_pick=_goto)
     else:
         st.success("Nothing is breached or close to its decision-needed-by time.")
     if shown.empty:

@@ -226,14 +226,8 @@ OVERVIEW_COLUMNS = (
 )
 
 
-def list_table(
-    rows: list[ListRow],
-    *,
-    key: str,
-    columns: tuple[str, ...] = OVERVIEW_COLUMNS,
-    on_pick: Callable[[int], None] | None = None,
-) -> None:
-    """Requests as a table; every status, breach and lateness is a word. Clicking a row picks it."""
+def table_frame(rows: list[ListRow], columns: tuple[str, ...] = OVERVIEW_COLUMNS) -> tuple[pd.DataFrame, list[int]]:
+    """Requests as a table of words (every status, breach and lateness is a word), and their ids."""
     data = []
     for row in rows:
         request = row.request
@@ -252,8 +246,11 @@ def list_table(
             "Latest action": f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
         }
         data.append({name: entry[name] for name in columns})
-    frame = pd.DataFrame(data, columns=list(columns))
-    ids = [row.request.id for row in rows]
+    return pd.DataFrame(data, columns=list(columns)), [row.request.id for row in rows]
+
+
+def show_table(frame: pd.DataFrame, ids: list[int], *, key: str, on_pick: Callable[[int], None] | None = None) -> None:
+    """Draw a table_frame(); clicking a row calls on_pick with that request's id."""
 
     def picked() -> None:
         selection = st.session_state[key].selection.rows
@@ -272,3 +269,15 @@ def list_table(
             "Mass casualty": st.column_config.TextColumn(width="medium"),
         },
     )
+
+
+def list_table(
+    rows: list[ListRow],
+    *,
+    key: str,
+    columns: tuple[str, ...] = OVERVIEW_COLUMNS,
+    on_pick: Callable[[int], None] | None = None,
+) -> None:
+    """Requests as a table; clicking a row picks it."""
+    frame, ids = table_frame(rows, columns)
+    show_table(frame, ids, key=key, on_pick=on_pick)

@@ -12,7 +12,7 @@ import streamlit as st
 from core import queries
 from core.clock import utcnow
 from core.models import User
-from ui import charts
+from ui import charts, components
 from ui.chart_view import show
 
 FIGURES_TTL = 5  # seconds: shorter than the page's 10-second refresh, so each refresh shows new figures
@@ -100,3 +100,39 @@ def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
     breakdown = queries.dashboard_breakdown(_viewer, period_id, now)
     timeline = queries.dashboard_timeline(_viewer, chosen)
     return Figures(queries.headline(breakdown), chart_list(breakdown, timeline), now, breakdown.empty)
+
+
+ATTENTION_COLUMNS = (
+    "No.",
+    "Mass casualty",
+    "Trust",
+    "Service",
+    "Waiting at",
+    "Time at tier (target)",
+    "Decision needed by",
+    "Time left",
+)
+
+
+@st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
+def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, list[int]]:
+    """Breached and near-deadline requests as a table, shared per scope like the figures."""
+    return components.table_frame(queries.attention(_viewer, period_id), ATTENTION_COLUMNS)
+
+
+@st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
+def period_table(
+    _viewer: User,
+    scope: tuple,
+    period_id: int,
+    filters: tuple[str | None, str | None, str | None],
+    url: str,
+    limit: int,
+) -> tuple[pd.DataFrame, list[int], int]:
+    """The newest requests of the period matching (region, category, outcome), and how many match."""
+    region, category, outcome = filters
+    rows, total = queries.period_requests(
+        _viewer, period_id, queries.ListFilters(region=region, category=category, outcome=outcome), limit=limit
+    )
+    frame, ids = components.table_frame(rows)
+    return frame, ids, total
