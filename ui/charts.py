@@ -19,6 +19,7 @@ NHS_RED = "#D5281B"
 NHS_WARM_YELLOW = "#FFB81C"
 NHS_GREY = "#768692"
 NHS_DARK_GREY = "#425563"
+COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")  # counts of requests and doctors: whole numbers only
 OUTCOME_COLOURS = {
     "Approved": NHS_GREEN,
     "Approval revoked": NHS_DARK_GREY,
@@ -110,7 +111,7 @@ def shape_doctors(breakdown: pd.DataFrame) -> pd.DataFrame:
 def _bars(frame: pd.DataFrame, label: str, value: str, title: str, colour: str = NHS_BLUE) -> alt.Chart:
     base = alt.Chart(frame, title=title).encode(
         y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X(f"{value}:Q", title="Requests" if value == "requests" else value.capitalize()),
+        x=alt.X(f"{value}:Q", title="Requests" if value == "requests" else value.capitalize(), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q")],
     )
     return base.mark_bar(color=colour) + base.mark_text(align="left", dx=3, color="#212B32").encode(text=f"{value}:Q")
@@ -153,7 +154,7 @@ def by_tier(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("tier:N", sort=TIER_LABELS, title=None),
-            x=alt.X("count:Q", title="Requests"),
+            x=alt.X("count:Q", title="Requests", axis=COUNT_AXIS),
             yOffset=alt.YOffset("measure:N"),
             color=alt.Color(
                 "measure:N",
@@ -178,7 +179,7 @@ def over_time(frame: pd.DataFrame) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("at:T", title=None),
-            y=alt.Y("requests:Q", title="Requests"),
+            y=alt.Y("requests:Q", title="Requests", axis=COUNT_AXIS),
             color=alt.Color(
                 "event:N",
                 scale=alt.Scale(
@@ -196,7 +197,7 @@ def outcomes(frame: pd.DataFrame) -> alt.Chart:
     """`outcome` (words), `requests`: approvals against declines and every other outcome."""
     base = alt.Chart(frame, title="Outcomes").encode(
         y=alt.Y("outcome:N", sort="-x", title=None, axis=alt.Axis(labelLimit=280)),
-        x=alt.X("requests:Q", title="Requests"),
+        x=alt.X("requests:Q", title="Requests", axis=COUNT_AXIS),
         tooltip=["outcome:N", "requests:Q"],
     )
     colours = alt.Color(
@@ -221,7 +222,7 @@ def recalled_over_time(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar(color=NHS_GREEN)
         .encode(
             x=alt.X("at:T", title=None),
-            y=alt.Y("doctors:Q", title="Doctors approved"),
+            y=alt.Y("doctors:Q", title="Doctors approved", axis=COUNT_AXIS),
             tooltip=[alt.Tooltip("at:T", title="Hour", format="%a %d %b %H:%M"), "doctors:Q"],
         )
     )
