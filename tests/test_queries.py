@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from sqlmodel import select
 
 from core import admin, queries, workflow
 from core.clock import utcnow
+from core.config import PROJECT_ROOT
 from core.db import read_session, write_session
 from core.enums import Action, Role, Tier
 from core.errors import PermissionDenied, ValidationFailed
@@ -143,6 +146,16 @@ def test_csv_downloads_hold_the_filtered_rows_and_defuse_formulas(team, london, 
     )
     assert {int(r["request_id"]) for r in audit} == {mine.id}
     assert [r["action"] for r in audit] == ["create", "submit"] and all(len(r["row_hash"]) == 64 for r in audit)
+
+
+def test_the_dashboard_audit_download_rechecks_outside_the_system(team, period, tmp_path):
+    file(team, period)
+    path = tmp_path / "audit.csv"
+    path.write_text(queries.audit_csv(team[Role.NATIONAL_MDT], period.id, queries.ListFilters()), newline="")
+    verifier = [sys.executable, "-I", str(PROJECT_ROOT / "scripts" / "verify_audit_csv.py"), "--request-export"]
+    assert subprocess.run([*verifier, str(path)], capture_output=True).returncode == 0
+    path.write_text(path.read_text().replace(",requester,", ",trust_md,", 1), newline="")  # a forged role
+    assert subprocess.run([*verifier, str(path)], capture_output=True).returncode == 1
 
 
 def test_the_public_check_finds_an_approval_loosely_typed_and_nothing_else(team, period):

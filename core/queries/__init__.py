@@ -19,7 +19,7 @@ from core.queries.dashboard import (
     outcome_sql,
     period_requests,
 )
-from core.queries.exports import AUDIT_EXPORT_FIELDS, REQUEST_EXPORT_FIELDS, audit_csv, requests_csv
+from core.queries.exports import REQUEST_EXPORT_FIELDS, audit_csv, requests_csv
 from core.queries.lists import (
     STATUS_GROUPS,
     CommentRow,
@@ -52,7 +52,6 @@ from core.queries.rows import LIST_LIMIT, ListRow
 
 __all__ = [
     "ATTENTION_LIMIT",
-    "AUDIT_EXPORT_FIELDS",
     "BREAKDOWN_COLUMNS",
     "LIST_LIMIT",
     "OUTCOME_LABELS",
