@@ -227,6 +227,21 @@ def mark_read(user: User, notification_ids: list[int], now: datetime | None = No
         return result.rowcount
 
 
+def mark_request_read(user: User, request_id: int, now: datetime | None = None) -> int:
+    """Opening a request reads its notifications. The write happens only when some are unread, so an
+    ordinary page view never takes the write lock."""
+    unread = (
+        Notification.user_id == user.id,
+        Notification.request_id == request_id,
+        col(Notification.read_at).is_(None),
+    )
+    with read_session() as session:
+        if session.exec(select(Notification.id).where(*unread).limit(1)).first() is None:
+            return 0
+    with write_session() as session:
+        return session.execute(update(Notification).where(*unread).values(read_at=now or utcnow())).rowcount
+
+
 def mark_all_read(user: User, now: datetime | None = None) -> int:
     with write_session() as session:
         result = session.execute(

@@ -4,9 +4,12 @@ viewer's scope looks exactly like one that does not exist."""
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
-from core import queries
+from core import notify, queries
+from core.db import DatabaseBusy
 from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
@@ -37,6 +40,8 @@ except NotFound:
     st.stop()
 
 request = record.request
+with contextlib.suppress(DatabaseBusy):  # marking read can wait for the next visit
+    notify.mark_request_read(user, request.id)
 st.title(f"Request {request.id}")
 st.text(
     f"{request.service} at {request.site} · {record.row.trust_name} · {record.row.region_name} region"

@@ -73,6 +73,23 @@ def test_inbox_lists_unread_with_link_and_marks_read(people) -> None:
     assert notify.unread_for(tmd) == 0
 
 
+def test_opening_the_request_reads_its_notifications(people) -> None:
+    team, request = people
+    tmd, national = team[Role.TRUST_MD], team[Role.NATIONAL_MDT]
+    assert notify.unread_for(tmd) == 1
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["user"] = national  # someone else opening it reads nothing of the trust MD's
+    at.query_params["id"] = str(request.id)
+    at.switch_page("pages/request_detail.py").run()
+    assert notify.unread_for(tmd) == 1
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["user"] = tmd
+    at.query_params["id"] = str(request.id)
+    at.switch_page("pages/request_detail.py").run()
+    assert not at.exception and at.title[0].value == f"Request {request.id}"
+    assert notify.unread_for(tmd) == 0
+
+
 def test_mark_all_and_unread_only(people) -> None:
     team, _ = people
     cd = team[Role.CLINICAL_DIRECTOR]  # told of the submission
