@@ -16,9 +16,10 @@ from core.enums import Role
 from core.errors import AuthFailed
 from core.models import User
 from core.users import authenticate
+from ui import identity_provider
 from ui.feedback import show_flash
 from ui.header import draw_header
-from ui.session import NOTICE_KEY, refresh_session, sign_in
+from ui.session import NOTICE_KEY, PROVIDER_REFUSAL_KEY, refresh_session, sign_in
 
 st.set_page_config(
     page_title="Derogations during strike action",
@@ -71,7 +72,20 @@ def sign_in_page() -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.info(notice)
-    st.caption("Use the e-mail address and password of your Derogations account.")
+    refusal = st.session_state.pop(PROVIDER_REFUSAL_KEY, None)
+    if refusal:
+        st.error(refusal, icon=":material/error:")
+        st.button("Sign out of your organisation account", key="provider_sign_out", on_click=identity_provider.end)
+    elif identity_provider.configured():
+        st.button(
+            "Sign in with your organisation account",
+            key="provider_sign_in",
+            type="primary",
+            on_click=identity_provider.start,
+        )
+        st.caption("Or use the e-mail address and password of your Derogations account.")
+    else:
+        st.caption("Use the e-mail address and password of your Derogations account.")
     with st.form("sign_in", border=True, enter_to_submit=True):
         email = st.text_input("E-mail address", key="sign_in_email", autocomplete="username")
         password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")

@@ -6,15 +6,20 @@ from datetime import datetime
 
 import streamlit as st
 
+from core import identity
 from core.access import may_open
 from core.clock import utcnow
+from core.db import read_session
+from core.errors import AuthFailed
 from core.models import User
 from core.queries import fresh_user
 from core.users import idle_expired
+from ui import identity_provider
 
 USER_KEY = "user"
 LAST_SEEN_KEY = "last_seen"
 NOTICE_KEY = "_signed_out_notice"
+PROVIDER_REFUSAL_KEY = "_provider_refusal"
 
 
 def current_user() -> User | None:
@@ -44,12 +49,28 @@ def sign_out(notice: str = "") -> None:
     st.session_state.clear()
     if notice:
         st.session_state[NOTICE_KEY] = notice
+    identity_provider.end()
+
+
+def _from_provider() -> User | None:
+    """Someone signed in with the organisation's identity provider: our own account decides the role."""
+    claims = identity_provider.claims()
+    if claims is None:
+        return None
+    try:
+        with read_session() as session:
+            user = identity.user_for_identity(session, claims)
+    except AuthFailed as refusal:
+        st.session_state[PROVIDER_REFUSAL_KEY] = str(refusal)
+        return None
+    sign_in(user)
+    return user
 
 
 def refresh_session(now: datetime | None = None) -> User | None:
     """Once per page run: end an idle session, re-read the account (a closed account or a new role
     takes effect at once), and note the activity."""
-    user = current_user()
+    user = current_user() or _from_provider()
     if user is None:
         return None
     now = now or utcnow()
