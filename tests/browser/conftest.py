@@ -68,6 +68,7 @@ def _start(folder: Path, strike: str) -> AppServer:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().decode().strip() == "ok":
+                    _ready(url)
                     return AppServer(url, database_url, log, process)
         except OSError:
             pass
@@ -75,6 +76,14 @@ def _start(folder: Path, strike: str) -> AppServer:
             process.kill()
             raise RuntimeError(f"streamlit did not answer /_stcore/health in {STARTUP_SECONDS}s:\n{log.read_text()}")
         time.sleep(0.2)
+
+
+def _ready(url: str) -> None:
+    """The readiness probe a deployment runs before sending traffic (README, Deploying): it runs app.py
+    once, so the first visitor's deep link is served by st.navigation, not the pages-folder mode."""
+    with urllib.request.urlopen(f"{url}/_stcore/script-health-check", timeout=STARTUP_SECONDS) as response:
+        if response.read().decode().strip() != "ok":
+            raise RuntimeError("app.py did not run cleanly in the readiness probe")
 
 
 def _stop(server: AppServer) -> None:
@@ -93,38 +102,25 @@ def _fresh_artifacts() -> None:
         old.unlink(missing_ok=True)
 
 
-def _warm_up(browser: Browser, server: AppServer) -> None:
-    """Load the home page once. The first session of a fresh process is served by Streamlit's pages/-folder
-    mode until app.py's st.navigation has run, and a deep link in it shows "Page not found";
-    test_first_visitor_deep_link covers that on a server of its own."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(server.url)
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    context.close()
-
-
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[AppServer]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app with a strike period in progress and one account per role (tests/browser/setup_db.py)."""
     server = _start(tmp_path_factory.mktemp("app"), "in-progress")
-    _warm_up(browser, server)
     yield server
     _stop(server)
 
 
 @pytest.fixture(scope="session")
-def closed_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[AppServer]:
+def closed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app with no strike period in progress (one ended, one upcoming)."""
     server = _start(tmp_path_factory.mktemp("closed"), "none")
-    _warm_up(browser, server)
     yield server
     _stop(server)
 
 
 @pytest.fixture
 def cold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """A freshly started app nobody has visited yet."""
+    """A freshly started (and probed) app nobody has visited yet."""
     server = _start(tmp_path_factory.mktemp("cold"), "in-progress")
     yield server
     _stop(server)

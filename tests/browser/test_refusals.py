@@ -72,14 +72,8 @@ def test_markup_typed_into_the_form_is_shown_as_plain_text(people, open_as) -> N
     assert dialogs == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug, reported: with a pages/ folder Streamlit serves the first session of a fresh process in its "
-    "pages-folder mode, so a deep link there shows 'Page not found' (fix: move pages/ to a folder Streamlit does "
-    "not auto-discover, e.g. views/). Remove this mark when fixed.",
-)
 def test_first_visitor_after_a_restart_keeps_the_deep_link(people, cold_server) -> None:
-    """A notification link opened by the first visitor of a freshly started server must reach its page."""
+    """A notification link opened by the first visitor of a freshly started (and probed) server reaches its page."""
     page = people.open("clinical_director", cold_server.url, "request?id=42", signed_in=False)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     settle(page)
