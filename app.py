@@ -1,46 +1,10 @@
-"""Derogations: the Streamlit app. Sets up the database once per process, signs people in, and
-shows each role its own pages (access is decided in core/access.py and asked again by each page)."""
+"""Derogations: the Streamlit app. Which pages exist and where each role lands; everything a run does
+(upkeep, sign-in, navigation, header, the page) is in ui/shell.py, so that this script, which
+Streamlit executes afresh on every rerun, stays short. Access is decided in core/access.py and asked
+again by each page."""
 
-from __future__ import annotations
-
-import contextlib
-
-import streamlit as st
-from streamlit.navigation.page import StreamlitPage
-
-from core import reminders, workflow
-from core.access import may_open
-from core.config import database_url
-from core.db import DatabaseBusy, migrate
 from core.enums import Role
-from core.errors import AuthFailed
-from core.models import User
-from core.users import authenticate
-from ui import identity_provider
-from ui.feedback import show_flash
-from ui.header import draw_header
-from ui.session import NOTICE_KEY, PROVIDER_REFUSAL_KEY, refresh_session, sign_in
-
-st.set_page_config(
-    page_title="Derogations during strike action",
-    page_icon=":material/local_hospital:",
-    layout="wide",
-    initial_sidebar_state="collapsed",
-)
-
-
-@st.cache_resource(show_spinner=False)
-def _migrated(url: str) -> bool:
-    """Bring the schema up to date once per process and database."""
-    migrate(url)
-    return True
-
-
-@st.cache_data(ttl=60, show_spinner=False)
-def _expired(url: str) -> int:
-    """Close requests whose strike period has ended, at most once a minute per process."""
-    return workflow.expire_ended_periods()
-
+from ui import shell
 
 # (page key in core.access.PAGE_ROLES, file, title, icon, url path), in navigation order. No url path
 # equals a file name in pages/: Streamlit would otherwise run that file on its own, without this script
@@ -50,6 +14,7 @@ PAGES = (
     ("my_requests", "pages/my_requests.py", "My trust's requests", ":material/list_alt:", "my-requests"),
     ("review_queue", "pages/review_queue.py", "Review queue", ":material/fact_check:", "queue"),
     ("dashboard", "pages/dashboard.py", "Live dashboard", ":material/monitoring:", "live-dashboard"),
+    ("requests_list", "pages/requests_list.py", "Requests list", ":material/table_view:", "requests-list"),
     ("report", "pages/report.py", "Post-strike report", ":material/summarize:", "post-strike-report"),
     ("request_detail", "pages/request_detail.py", "Find a request", ":material/search:", "request"),
     ("inbox", "pages/inbox.py", "Inbox", ":material/notifications:", "notifications"),
@@ -66,88 +31,4 @@ HOME = {
     Role.ADMIN: "admin",
 }
 
-
-def sign_in_page() -> None:
-    st.title("Sign in")
-    notice = st.session_state.pop(NOTICE_KEY, None)
-    if notice:
-        st.info(notice)
-    refusal = st.session_state.pop(PROVIDER_REFUSAL_KEY, None)
-    if refusal:
-        st.error(refusal, icon=":material/error:")
-        st.button("Sign out of your organisation account", key="provider_sign_out", on_click=identity_provider.end)
-    elif identity_provider.configured():
-        st.button(
-            "Sign in with your organisation account",
-            key="provider_sign_in",
-            type="primary",
-            on_click=identity_provider.start,
-        )
-        st.caption("Or use the e-mail address and password of your Derogations account.")
-    else:
-        st.caption("Use the e-mail address and password of your Derogations account.")
-    with st.form("sign_in", border=True, enter_to_submit=True):
-        email = st.text_input("E-mail address", key="sign_in_email", autocomplete="username")
-        password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        try:
-            user = authenticate(email, password)
-        except (AuthFailed, DatabaseBusy) as exc:
-            st.error(str(exc), icon=":material/error:")
-            return
-        sign_in(user)
-        st.rerun()
-    st.page_link(
-        "pages/verify.py",
-        label="A doctor checking a recall? Check a confirmation reference",
-        icon=":material/verified:",
-    )
-
-
-def navigation(user: User | None) -> StreamlitPage:
-    verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
-    if user is None:
-        protected = [
-            st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
-            for _, path, title, icon, url in PAGES
-        ]
-        sign_in_entry = st.Page(
-            sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in", default=True
-        )
-        return st.navigation([sign_in_entry, verify, *protected], position="top")
-    home = HOME[Role(user.role)]
-    # Pages the role may not open stay routable but hidden, so a pasted URL reaches the page and
-    # the page itself says "not available to your role".
-    pages = [
-        st.Page(
-            path,
-            title=title,
-            icon=icon,
-            url_path=url,
-            default=key == home,
-            visibility="visible" if may_open(user, key) else "hidden",
-        )
-        for key, path, title, icon, url in PAGES
-    ]
-    return st.navigation([*pages, verify], position="top")
-
-
-_migrated(database_url())
-with contextlib.suppress(DatabaseBusy):  # expiry must never block a page; the next minute tries again
-    _expired(database_url())
-with contextlib.suppress(DatabaseBusy):  # response-target reminders: at most once a minute per process
-    reminders.maybe_send_reminders()
-
-try:
-    user = refresh_session()
-    page = navigation(user)
-    draw_header(user)
-    show_flash()
-    if user is None and page.url_path not in ("sign-in", "check"):
-        sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
-    else:
-        page.run()
-except DatabaseBusy as busy:
-    # Reading failed (database locked or unreachable): say so plainly; typed input stays in the widgets.
-    st.error(str(busy), icon=":material/hourglass_top:")
+shell.run(PAGES, HOME)

@@ -12,6 +12,7 @@ from core import admin, queries
 from core.clock import format_duration, to_london, utcnow
 from core.enums import REGION_ROLES, TIER_ORDER, TRUST_ROLES, Role
 from core.timing import DEFAULT_TARGETS
+from ui import reference
 from ui.feedback import attempt, field_error, flash, form_error, succeeded
 from ui.session import require_page
 from ui.text import when
@@ -235,6 +236,7 @@ with periods_tab:
             ends_at=state.get("adm_period_end"),
         )
         if saved is not None:
+            reference.forget_periods()  # every page's header and period lists show it at once
             flash("Strike period saved.")
             state.pop("adm_period_loaded", None)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import queries
 from core.clock import format_london
 from core.enums import Role
-from core.models import User
-from core.queries import HeaderFacts, header_facts
+from core.models import StrikePeriod, User
+from ui import reference
 from ui.session import sign_out
 
 # Static styling only (no user text ever goes into HTML). NHS identity colours:
@@ -34,19 +35,16 @@ a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
 """
 
 
-def _strike_line(facts: HeaderFacts) -> None:
-    if facts.period is not None:
+def _strike_line(current: StrikePeriod | None, upcoming: StrikePeriod | None) -> None:
+    if current is not None:
         with st.container(key="strike-on"):
             st.markdown(
-                f"**Strike action in progress** until {format_london(facts.period.ends_at)}: "
-                "requests can be submitted now."
+                f"**Strike action in progress** until {format_london(current.ends_at)}: requests can be submitted now."
             )
         return
     with st.container(key="strike-off"):
-        upcoming = (
-            f" The next strike period starts {format_london(facts.next_period.starts_at)}." if facts.next_period else ""
-        )
-        st.markdown(f"**No strike action in progress.** Requests can be drafted but not submitted.{upcoming}")
+        starts = f" The next strike period starts {format_london(upcoming.starts_at)}." if upcoming else ""
+        st.markdown(f"**No strike action in progress.** Requests can be drafted but not submitted.{starts}")
 
 
 def draw_header(user: User | None) -> None:
@@ -57,10 +55,11 @@ def draw_header(user: User | None) -> None:
         if user is None:
             right.page_link("pages/verify.py", label="Check a recall reference", icon=":material/verified:")
             return
-        facts = header_facts(user)
-        left.text(f"Signed in as {user.full_name} · {Role(user.role).label} · {facts.scope}")
+        left.text(f"Signed in as {user.full_name} · {Role(user.role).label} · {reference.scope_label(user)}")
         with right:
-            inbox = f"Inbox: {facts.unread} unread" if facts.unread else "Inbox: nothing unread"
+            unread = queries.unread(user)  # the user's own: always read afresh
+            inbox = f"Inbox: {unread} unread" if unread else "Inbox: nothing unread"
             st.page_link("pages/inbox.py", label=inbox, icon=":material/notifications:")
             st.button("Sign out", key="sign_out", on_click=sign_out, args=("You have signed out.",))
-    _strike_line(facts)
+    # Periods come from a few seconds' shared copy; whether one is on now is decided from the clock.
+    _strike_line(*queries.periods_at(reference.strike_periods()))

@@ -33,12 +33,11 @@ from core.queries.lists import (
 )
 from core.queries.public_check import Verification, normalise_reference, verify_reference
 from core.queries.reference import (
-    HeaderFacts,
     category_label,
     default_period,
     fresh_user,
-    header_facts,
     period_label,
+    periods_at,
     periods_now,
     region_name,
     regions,
@@ -47,6 +46,8 @@ from core.queries.reference import (
     targets,
     trust_of,
     trusts_in,
+    unread,
+    user_scope_label,
 )
 from core.queries.rows import LIST_LIMIT, ListRow
 
@@ -59,7 +60,6 @@ __all__ = [
     "STATUS_GROUPS",
     "TIMELINE_EVENTS",
     "CommentRow",
-    "HeaderFacts",
     "Headline",
     "ListFilters",
     "ListRow",
@@ -74,11 +74,11 @@ __all__ = [
     "default_period",
     "draft_for_edit",
     "fresh_user",
-    "header_facts",
     "headline",
     "normalise_reference",
     "outcome_sql",
     "period_label",
+    "periods_at",
     "period_requests",
     "periods_now",
     "queue",
@@ -93,5 +93,7 @@ __all__ = [
     "trust_of",
     "trust_requests",
     "trusts_in",
+    "unread",
+    "user_scope_label",
     "verify_reference",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -74,24 +73,30 @@ def default_period(periods: list[StrikePeriod], now: datetime | None = None) -> 
     return min(periods, key=lambda p: p.starts_at) if periods else None
 
 
-@dataclass(frozen=True)
-class HeaderFacts:
-    scope: str
-    period: StrikePeriod | None
-    next_period: StrikePeriod | None
-    unread: int
-
-
-def header_facts(user: User, now: datetime | None = None) -> HeaderFacts:
-    """What the header shows on every page, in one short read."""
+def periods_at(
+    periods: list[StrikePeriod], now: datetime | None = None
+) -> tuple[StrikePeriod | None, StrikePeriod | None]:
+    """From a list of strike periods: the one in progress at `now` (the latest to start, as
+    core.workflow.current_period) and the next to start (as core.workflow.next_period)."""
     now = now or utcnow()
+    running = [p for p in periods if p.starts_at <= now < p.ends_at]
+    upcoming = [p for p in periods if p.starts_at > now]
+    return (
+        max(running, key=lambda p: p.starts_at) if running else None,
+        min(upcoming, key=lambda p: p.starts_at) if upcoming else None,
+    )
+
+
+def user_scope_label(user: User) -> str:
+    """The user's scope in words, for the header."""
     with read_session() as session:
-        return HeaderFacts(
-            scope=scope_label(session, user),
-            period=current_period(session, now),
-            next_period=next_period(session, now),
-            unread=unread_count(session, user),
-        )
+        return scope_label(session, user)
+
+
+def unread(user: User) -> int:
+    """How many of the user's notifications are unread (a covering index: one short read)."""
+    with read_session() as session:
+        return unread_count(session, user)
 
 
 def fresh_user(user_id: int | None) -> User | None:
