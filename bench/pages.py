@@ -117,6 +117,7 @@ def cases() -> list[PageCase]:
         PageCase("queue: regional MD", "pages/review_queue.py", user(Role.REGIONAL_MD, region_code=region), {}),
         PageCase("queue: national MDT", "pages/review_queue.py", national, {}),
         PageCase("queue: BMA", "pages/review_queue.py", user(Role.BMA), {}),
+        PageCase("requests list (national)", "pages/requests_list.py", national, {}),
         PageCase("request detail", "pages/request_detail.py", national, {"id": detail_request_id()}),
         PageCase("my trust's requests", "pages/my_requests.py", user(Role.REQUESTER, trust_code=BENCH_TRUST), {}),
     ]  # fmt: skip

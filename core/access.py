@@ -104,6 +104,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "review_queue": frozenset({Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA}),
     "request_detail": frozenset(Role) - {Role.ADMIN},
     "dashboard": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "requests_list": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
     "report": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
     "inbox": frozenset(Role),
     "admin": frozenset({Role.ADMIN}),

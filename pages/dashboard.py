@@ -1,28 +1,24 @@
 """Live dashboard (national MDT: England; regional medical director: their region). Headline figures,
-charts of SQL aggregates in the viewer's scope, what needs attention now, and the filtered list with
-CSV downloads. The live part reruns itself every 10 seconds without reloading the page."""
+what needs attention now, and charts of SQL aggregates in the viewer's scope, one section at a time.
+The live part reruns itself every 10 seconds without reloading the page. The period's full list,
+with filters and CSV downloads, is on its own page (Requests list), linked from here."""
 
 from __future__ import annotations
-
-import re
 
 import streamlit as st
 
 from core import queries
 from core.clock import to_london
 from core.config import database_url
-from core.enums import ELIGIBLE_CATEGORIES, Category
-from core.models import StrikePeriod, User
-from ui import components, live_figures
+from ui import components, live_figures, reference
 from ui.session import require_page
 
 user = require_page("dashboard")
 REFRESH = "10s"
 GOTO_KEY = "dash_goto"
-DASHBOARD_LIST = 50  # newest rows on screen; the CSV holds every row
 
 st.title("Live dashboard")
-periods = queries.strike_periods()
+periods = reference.strike_periods()
 if not periods:
     st.info("No strike periods yet. An administrator adds them on the Administration page.")
     st.stop()
@@ -35,12 +31,20 @@ period_id = st.selectbox(
     index=list(by_id).index(default.id),
     key="dash_period",
 )
-period = by_id[period_id]
-region_names = {r.code: r.name for r in queries.regions()}
 national = user.region_code is None
 st.caption(
-    ("National picture: every region of England." if national else f"{region_names[user.region_code]} region only.")
+    (
+        "National picture: every region of England."
+        if national
+        else f"{reference.region_names()[user.region_code]} region only."
+    )
     + f" Updates itself every {REFRESH[:-1]} seconds. Times are UK time."
+)
+st.page_link(
+    "pages/requests_list.py",
+    label="Every request in this strike period: filter, open, download as CSV",
+    query_params={"period": str(period_id)},
+    icon=":material/table_view:",
 )
 
 
@@ -78,75 +82,16 @@ def _goto(request_id: int) -> None:
     st.session_state[GOTO_KEY] = request_id
 
 
-def filtered_list(viewer: User, chosen: StrikePeriod) -> None:
-    st.header("Requests in this strike period")
-    columns = st.columns(3)
-    region = None
-    if national:
-        region = columns[0].selectbox(
-            "Region",
-            options=list(region_names),
-            format_func=region_names.get,
-            index=None,
-            placeholder="All regions",
-            key="dash_region",
-        )
-    category = columns[1].selectbox(
-        "Category",
-        options=[c.value for c in ELIGIBLE_CATEGORIES],
-        format_func=lambda v: Category(v).label,
-        index=None,
-        placeholder="All categories",
-        key="dash_category",
-    )
-    outcome = columns[2].selectbox(
-        "Outcome",
-        options=list(queries.OUTCOME_LABELS),
-        format_func=queries.OUTCOME_LABELS.get,
-        index=None,
-        placeholder="All outcomes",
-        key="dash_outcome",
-    )
-    filters = queries.ListFilters(region=region, category=category, outcome=outcome)
-    frame, ids, total = live_figures.period_table(
-        viewer, live_figures.scope_key(viewer), chosen.id, (region, category, outcome), database_url(), DASHBOARD_LIST
-    )
-    more = f"; showing the newest {len(ids)}: download the CSV for all" if total > len(ids) else ""
-    st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")
-    components.show_table(frame, ids, key="dash_table", on_pick=_goto)
-    slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
-    left, right = st.columns(2)
-    left.download_button(
-        "Download this list (CSV)",
-        data=lambda: queries.requests_csv(viewer, chosen.id, filters),
-        file_name=f"derogations-{slug}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="dash_csv_list",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Download the audit history of this list (CSV)",
-        data=lambda: queries.audit_csv(viewer, chosen.id, filters),
-        file_name=f"derogations-audit-{slug}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="dash_csv_audit",
-        icon=":material/download:",
-    )
-
-
 @st.fragment(run_every=REFRESH)
 def live() -> None:
     goto = st.session_state.pop(GOTO_KEY, None)
     if goto is not None:
         st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
-    shown = live_figures.figures(user, live_figures.scope_key(user), period.id, database_url())
+    scope = live_figures.scope_key(user)
+    shown = live_figures.figures(user, scope, period_id, database_url())
     headline_figures(shown.headline)
     st.caption(f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}.")
-    attention, attention_ids = live_figures.attention_table(
-        user, live_figures.scope_key(user), period.id, database_url()
-    )
+    attention, attention_ids = live_figures.attention_table(user, scope, period_id, database_url())
     st.header("Needs attention now")
     if attention_ids:
         st.caption(
@@ -156,11 +101,23 @@ def live() -> None:
         components.show_table(attention, attention_ids, key="dash_attention", on_pick=_goto)
     else:
         st.success("Nothing is breached or close to its decision-needed-by time.")
+    st.header("Charts")
     if shown.empty:
         st.info("No requests have been submitted in this strike period.")
+        return
+    section = st.segmented_control(
+        "Show",
+        options=list(live_figures.SECTIONS),
+        format_func=lambda key: live_figures.SECTIONS[key][0],
+        default="where",
+        required=True,
+        key="dash_section",
+    )
+    drawn = live_figures.section_charts(user, scope, period_id, section, database_url())
+    if drawn:
+        live_figures.draw_charts(drawn)
     else:
-        live_figures.draw_charts(shown.charts)
-    filtered_list(user, period)
+        st.info("Nothing to show over time yet.")
 
 
 live()

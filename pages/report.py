@@ -59,9 +59,10 @@ def report_charts(built: report.Report) -> list[tuple[str, alt.TopLevelMixin, st
         ("Time at each tier", charts.time_at_tier(times), time_words),
     ]
     if not built.timeline.empty:
+        timeline = charts.shape_timeline(built.timeline)
         found += [
-            ("Over the strike period", charts.over_time(built.timeline), "Submissions and BMA decisions per hour."),
-            ("Doctors approved over time", charts.recalled_over_time(built.timeline), "Doctors approved per hour."),
+            ("Over the strike period", charts.over_time(timeline), "Submissions and BMA decisions per hour."),
+            ("Doctors approved over time", charts.recalled_over_time(timeline), "Doctors approved per hour."),
         ]
     return found
 

@@ -1,14 +1,17 @@
-"""Drawing the Altair charts of ui/charts.py on a live page without paying for Altair on every rerun.
+"""Drawing the Altair charts of ui/charts.py on a live page without paying for Altair on every refresh.
 
-Building an Altair chart validates it against the Vega-Lite JSON schema (tens of milliseconds per
-chart). The dashboard reruns every few seconds with the same small aggregates most of the time, so
-the finished Vega-Lite spec (its data already in Arrow) is cached by chart and data: only a change
-in the figures rebuilds it.
-The cache holds aggregates already scoped to the viewer (the data is part of the key)."""
+Building an Altair chart and turning it into a Vega-Lite spec costs milliseconds per chart, most of
+it the same work each time: only the figures change. Every builder in ui/charts.py uses its frame
+only as the chart's data, so each chart's spec is built (and validated against the Vega-Lite schema)
+once per process from an empty frame, and each refresh only puts its figures, already in the
+viewer's scope, in as the spec's dataset (as Arrow, the form Streamlit ships chart data in)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -18,19 +21,33 @@ from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 Builder = Callable[[pd.DataFrame], alt.TopLevelMixin]
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def _spec(_builder: Builder, _frame: pd.DataFrame, key: str) -> dict:
-    spec = _builder(_frame).to_dict()
-    # Streamlit ships chart data as Arrow; doing that here, once, spares every rerun the conversion.
-    spec["datasets"] = {
-        name: convert_anything_to_arrow_bytes(pd.DataFrame(values)) for name, values in spec.get("datasets", {}).items()
-    }
-    return spec
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart ready to draw: its Vega-Lite spec with the figures in, and the same figures in words."""
+
+    name: str
+    spec: dict[str, Any]
+    words: str
 
 
-def show(builder: Builder, frame: pd.DataFrame, description: str) -> None:
-    """Draw `builder(frame)` full width, with `description` as its text alternative."""
-    # The key is the chart's name and its data as JSON: far cheaper to hash than a DataFrame.
-    key = f"{builder.__module__}.{builder.__qualname__}:{frame.to_json(orient='split', date_format='iso')}"
-    spec = _spec(builder, frame, key)
-    st.vega_lite_chart(spec=spec, width="stretch", alt=description)
+@cache
+def _template(builder: Builder, columns: tuple[tuple[str, str], ...]) -> tuple[dict[str, Any], str]:
+    """The builder's spec without figures, and the name of the dataset it reads. Depends on code only
+    (the builder and the frame's columns), so one per process is right whatever the data."""
+    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns})
+    spec = builder(empty).to_dict()  # validated against the Vega-Lite schema, once
+    (dataset,) = spec.pop("datasets")
+    return spec, dataset
+
+
+def chart_spec(builder: Builder, frame: pd.DataFrame, words: str) -> ChartSpec:
+    """`builder(frame)` as a Vega-Lite spec, built from the builder's template."""
+    template, dataset = _template(builder, tuple((str(c), str(t)) for c, t in frame.dtypes.items()))
+    spec = {**template, "datasets": {dataset: convert_anything_to_arrow_bytes(frame)}}
+    return ChartSpec(builder.__name__, spec, words)
+
+
+def show(chart: ChartSpec) -> None:
+    """Draw a chart full width (or column width), with its figures in words as its text alternative."""
+    # Streamlit moves the datasets out of the spec it is given: hand it a copy, keep ours whole.
+    st.vega_lite_chart(spec=dict(chart.spec), width="stretch", alt=chart.words)

@@ -1,6 +1,8 @@
 """Altair charts of small aggregate tables (never of request rows): the live dashboard and the
 post-strike report draw the same charts. Each builder takes a DataFrame with the columns named in
-its docstring; `shape_*` helpers turn core.queries.dashboard_breakdown into those tables.
+its docstring and uses it only as the chart's data (any reshaping is a Vega-Lite transform), so the
+dashboard can build a chart's spec once and give it new figures on every refresh (ui/chart_view.py);
+`shape_*` helpers turn core.queries.dashboard_breakdown and the timeline into those tables.
 Colours are the NHS palette; every figure is also labelled in words."""
 
 from __future__ import annotations
@@ -105,6 +107,13 @@ def shape_doctors(breakdown: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def shape_timeline(timeline: pd.DataFrame) -> pd.DataFrame:
+    """core.queries.dashboard_timeline with `at` as UK local time (ISO text, read as local by the
+    browser): `at`, `event`, `requests`, `doctors`."""
+    local = timeline["at"].dt.tz_convert("Europe/London").dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return timeline.assign(at=local)
+
+
 # ---------------------------------------------------------------- charts
 
 
@@ -137,20 +146,24 @@ def region_category_heatmap(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("requests:Q", scale=alt.Scale(range=["#AEB7BD", NHS_DARK_BLUE]), title="Requests"),
         tooltip=["region:N", "category:N", "requests:Q"],
     )
-    dark = float(frame["requests"].max()) / 3 if len(frame) else 0.0  # white text on the darker cells
-    labels = base.mark_text(fontWeight="bold").encode(
-        text="requests:Q",
-        color=alt.condition(alt.datum.requests > dark, alt.value("white"), alt.value("#212B32")),
+    # White text on the darker cells: those above a third of the largest count.
+    labels = (
+        base.transform_joinaggregate(most="max(requests)")
+        .mark_text(fontWeight="bold")
+        .encode(
+            text="requests:Q",
+            color=alt.condition("datum.requests > datum.most / 3", alt.value("white"), alt.value("#212B32")),
+        )
     )
     return (cells + labels).properties(height=alt.Step(32))
 
 
 def by_tier(frame: pd.DataFrame) -> alt.Chart:
     """`tier`, `requests`, `breached`: waiting at each tier, with the breached part in words and colour."""
-    long = frame.melt(id_vars="tier", value_vars=["requests", "breached"], var_name="measure", value_name="count")
-    long["measure"] = long["measure"].map({"requests": "Waiting", "breached": "Of which BREACHED"})
     return (
-        alt.Chart(long, title="Waiting at each tier (and breached)")
+        alt.Chart(frame, title="Waiting at each tier (and breached)")
+        .transform_fold(["requests", "breached"], as_=["measure", "count"])
+        .transform_calculate(measure="datum.measure === 'requests' ? 'Waiting' : 'Of which BREACHED'")
         .mark_bar()
         .encode(
             y=alt.Y("tier:N", sort=TIER_LABELS, title=None),
@@ -168,14 +181,13 @@ def by_tier(frame: pd.DataFrame) -> alt.Chart:
 
 def breaches(frame: pd.DataFrame) -> alt.Chart:
     """`tier`, `breached`: requests past their tier's response target now."""
-    return _bars(frame[["tier", "breached"]], "tier", "breached", "Past the response target now (BREACHED)", NHS_RED)
+    return _bars(frame, "tier", "breached", "Past the response target now (BREACHED)", NHS_RED)
 
 
 def over_time(frame: pd.DataFrame) -> alt.Chart:
-    """`at` (UTC), `event`, `requests`: submissions and BMA decisions over the strike period."""
-    shown = frame.assign(at=frame["at"].dt.tz_convert("Europe/London").dt.tz_localize(None))
+    """`at` (UK time, shape_timeline), `event`, `requests`: submissions and BMA decisions over the strike period."""
     return (
-        alt.Chart(shown, title="Submissions and BMA decisions over the strike period (UK time)")
+        alt.Chart(frame, title="Submissions and BMA decisions over the strike period (UK time)")
         .mark_line(point=True)
         .encode(
             x=alt.X("at:T", title=None),
@@ -214,11 +226,10 @@ def doctors(frame: pd.DataFrame) -> alt.Chart:
 
 
 def recalled_over_time(frame: pd.DataFrame) -> alt.Chart:
-    """`at` (UTC), `event`, `doctors`: doctors approved per hour (approvals only)."""
-    approved = frame[frame["event"] == "Approved"]
-    shown = approved.assign(at=approved["at"].dt.tz_convert("Europe/London").dt.tz_localize(None))
+    """`at` (UK time, shape_timeline), `event`, `doctors`: doctors approved per hour (approvals only)."""
     return (
-        alt.Chart(shown, title="Resident doctors approved for recall over time (UK time)")
+        alt.Chart(frame, title="Resident doctors approved for recall over time (UK time)")
+        .transform_filter("datum.event === 'Approved'")
         .mark_bar(color=NHS_GREEN)
         .encode(
             x=alt.X("at:T", title=None),
@@ -236,13 +247,13 @@ def requests_by(frame: pd.DataFrame, title: str) -> alt.Chart:
     return _bars(frame, "label", "requests", title)
 
 
-def time_at_tier(frame: pd.DataFrame) -> alt.Chart:
+def time_at_tier(frame: pd.DataFrame) -> alt.LayerChart:
     """`tier`, `median`, `p90`, `target` (minutes): time at each tier against its response target."""
-    long = frame.melt(id_vars="tier", value_vars=["median", "p90"], var_name="measure", value_name="minutes")
-    long["measure"] = long["measure"].map({"median": "Median", "p90": "90th percentile"})
-    long = long.dropna(subset=["minutes"])
     bars = (
-        alt.Chart(long)
+        alt.Chart()
+        .transform_fold(["median", "p90"], as_=["measure", "minutes"])
+        .transform_filter("isValid(datum.minutes)")
+        .transform_calculate(measure="datum.measure === 'median' ? 'Median' : '90th percentile'")
         .mark_bar()
         .encode(
             y=alt.Y("tier:N", sort=TIER_LABELS, title=None, axis=alt.Axis(labelLimit=260)),
@@ -257,11 +268,13 @@ def time_at_tier(frame: pd.DataFrame) -> alt.Chart:
         )
     )
     targets = (
-        alt.Chart(frame[["tier", "target"]])
+        alt.Chart()
         .mark_tick(color=NHS_RED, thickness=3, size=28)
         .encode(y=alt.Y("tier:N", sort=TIER_LABELS), x="target:Q", tooltip=["tier:N", "target:Q"])
     )
-    return alt.layer(bars, targets, title="Time at each tier: median and 90th percentile (red mark: target)")
+    return alt.layer(
+        bars, targets, data=frame, title="Time at each tier: median and 90th percentile (red mark: target)"
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str | None:

@@ -1,5 +1,9 @@
 """The live dashboard's figures: SQL aggregates in the viewer's scope, shaped for the headline and the
-charts once per scope and refresh, and drawn two charts to a row."""
+charts once per scope and refresh, and drawn one section of charts at a time, two charts to a row.
+
+Everything here is cached for FIGURES_TTL seconds per scope (core.access.visible_filter depends only
+on scope_key): a dashboard shows the figures "as at" the time they were counted, and everyone with
+the same scope shares one count instead of each viewer's refresh running the GROUP BY scans again."""
 
 from __future__ import annotations
 
@@ -12,78 +16,30 @@ import streamlit as st
 from core import queries
 from core.clock import utcnow
 from core.models import User
-from ui import charts, components
-from ui.chart_view import show
+from ui import charts, components, reference
+from ui.chart_view import ChartSpec, chart_spec, show
 
 FIGURES_TTL = 5  # seconds: shorter than the page's 10-second refresh, so each refresh shows new figures
 
-
-@dataclass(frozen=True)
-class Figures:
-    """Everything the live part draws from the aggregates, worked out once per scope and refresh."""
-
-    headline: queries.Headline
-    charts: list[tuple[str, pd.DataFrame, str]]  # (chart builder name in ui/charts, its data, text alternative)
-    counted_at: datetime
-    empty: bool
-
-
-def chart_list(breakdown: pd.DataFrame, timeline: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str]]:
-    names = {r.code: r.name for r in queries.regions()}
-    open_regions = charts.shape_open_by(breakdown, "region_code", names)
-    open_categories = charts.shape_open_by(breakdown, "category", charts.SHORT_CATEGORY)
-    tiers = charts.shape_by_tier(breakdown)
-    outcome_frame = charts.shape_outcomes(breakdown)
-    doctors = charts.shape_doctors(breakdown)
-    drawn = [
-        ("open_by_region", open_regions, "Open requests by region: " + _words(open_regions)),
-        ("open_by_category", open_categories, "Open requests by category: " + _words(open_categories)),
-        (
-            "region_category_heatmap",
-            charts.shape_region_category(breakdown, names),
-            "Open requests by region and category.",
-        ),
-        ("by_tier", tiers, "Waiting at each tier: " + _words(tiers, "tier", "requests")),
-        ("breaches", tiers, "Breached at each tier: " + _words(tiers, "tier", "breached")),
-    ]
-    if len(timeline):
-        drawn.append(("over_time", timeline, "Submissions and BMA decisions per hour over the strike period."))
-    drawn += [
-        ("outcomes", outcome_frame, "Outcomes: " + _words(outcome_frame, "outcome", "requests")),
-        ("doctors", doctors, "Resident doctors: " + _words(doctors, "measure", "doctors")),
-    ]
-    if len(timeline) and (timeline["event"] == "Approved").any():
-        drawn.append(("recalled_over_time", timeline, "Resident doctors approved for recall per hour."))
-    return drawn
-
-
+# The charts, in sections shown one at a time: (label, chart builders in ui/charts).
+SECTIONS = {
+    "where": ("Where", ("open_by_region", "open_by_category", "region_category_heatmap")),
+    "route": ("Route and breaches", ("by_tier", "breaches")),
+    "time": ("Over time", ("over_time", "recalled_over_time")),
+    "outcomes": ("Outcomes", ("outcomes", "doctors")),
+}
 # Pairs side by side; the heatmap and the charts over time take the full width.
 FULL_WIDTH = {"region_category_heatmap", "over_time", "recalled_over_time"}
 
 
-def draw_charts(drawn: list[tuple[str, pd.DataFrame, str]]) -> None:
-    pending: list[tuple[str, pd.DataFrame, str]] = []
+@dataclass(frozen=True)
+class Figures:
+    """What the live part draws from the breakdown, worked out once per scope and refresh."""
 
-    def flush() -> None:
-        if pending:
-            for column, (name, frame, words) in zip(st.columns(2), pending, strict=False):
-                with column:
-                    show(getattr(charts, name), frame, words)
-            pending.clear()
-
-    for name, frame, words in drawn:
-        if name in FULL_WIDTH:
-            flush()
-            show(getattr(charts, name), frame, words)
-        else:
-            pending.append((name, frame, words))
-            if len(pending) == 2:
-                flush()
-    flush()
-
-
-def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
-    return "; ".join(f"{row[label]} {row[value]}" for _, row in frame.iterrows()) or "none"
+    headline: queries.Headline
+    breakdown: pd.DataFrame
+    counted_at: datetime
+    empty: bool
 
 
 def scope_key(viewer: User) -> tuple:
@@ -93,13 +49,83 @@ def scope_key(viewer: User) -> tuple:
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
 def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
-    """The period's aggregates in one scope, shaped for the page. Everyone with the same scope shares
-    them for a few seconds: the GROUP BY scans run once per scope, not once per viewer per refresh."""
+    """The period's aggregates in one scope. The GROUP BY scan runs once per scope, not once per
+    viewer per refresh."""
     now = utcnow()
-    chosen = next(p for p in queries.strike_periods() if p.id == period_id)
     breakdown = queries.dashboard_breakdown(_viewer, period_id, now)
-    timeline = queries.dashboard_timeline(_viewer, chosen)
-    return Figures(queries.headline(breakdown), chart_list(breakdown, timeline), now, breakdown.empty)
+    return Figures(queries.headline(breakdown), breakdown, now, breakdown.empty)
+
+
+def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
+    return "; ".join(f"{row[label]} {row[value]}" for row in frame.to_dict("records")) or "none"
+
+
+def _section(breakdown: pd.DataFrame, timeline: pd.DataFrame | None, section: str) -> list[ChartSpec]:
+    if section == "where":
+        names = reference.region_names()
+        regions = charts.shape_open_by(breakdown, "region_code", names)
+        categories = charts.shape_open_by(breakdown, "category", charts.SHORT_CATEGORY)
+        return [
+            chart_spec(charts.open_by_region, regions, "Open requests by region: " + _words(regions)),
+            chart_spec(charts.open_by_category, categories, "Open requests by category: " + _words(categories)),
+            chart_spec(
+                charts.region_category_heatmap,
+                charts.shape_region_category(breakdown, names),
+                "Open requests by region and category.",
+            ),
+        ]
+    if section == "route":
+        tiers = charts.shape_by_tier(breakdown)
+        return [
+            chart_spec(charts.by_tier, tiers, "Waiting at each tier: " + _words(tiers, "tier", "requests")),
+            chart_spec(charts.breaches, tiers, "Breached at each tier: " + _words(tiers, "tier", "breached")),
+        ]
+    if section == "time":
+        if timeline is None or not len(timeline):
+            return []
+        hours = charts.shape_timeline(timeline)
+        drawn = [chart_spec(charts.over_time, hours, "Submissions and BMA decisions per hour over the strike period.")]
+        if (timeline["event"] == "Approved").any():
+            drawn.append(chart_spec(charts.recalled_over_time, hours, "Resident doctors approved for recall per hour."))
+        return drawn
+    outcome_frame = charts.shape_outcomes(breakdown)
+    doctors = charts.shape_doctors(breakdown)
+    return [
+        chart_spec(charts.outcomes, outcome_frame, "Outcomes: " + _words(outcome_frame, "outcome", "requests")),
+        chart_spec(charts.doctors, doctors, "Resident doctors: " + _words(doctors, "measure", "doctors")),
+    ]
+
+
+@st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
+def section_charts(_viewer: User, scope: tuple, period_id: int, section: str, url: str) -> list[ChartSpec]:
+    """One section's charts in one scope, ready to draw; the timeline is read only for "Over time"."""
+    shown = figures(_viewer, scope, period_id, url)
+    timeline = None
+    if section == "time":
+        chosen = next(p for p in reference.strike_periods() if p.id == period_id)
+        timeline = queries.dashboard_timeline(_viewer, chosen)
+    return _section(shown.breakdown, timeline, section)
+
+
+def draw_charts(drawn: list[ChartSpec]) -> None:
+    pending: list[ChartSpec] = []
+
+    def flush() -> None:
+        if pending:
+            for column, chart in zip(st.columns(2), pending, strict=False):
+                with column:
+                    show(chart)
+            pending.clear()
+
+    for chart in drawn:
+        if chart.name in FULL_WIDTH:
+            flush()
+            show(chart)
+        else:
+            pending.append(chart)
+            if len(pending) == 2:
+                flush()
+    flush()
 
 
 ATTENTION_COLUMNS = (
@@ -118,21 +144,3 @@ ATTENTION_COLUMNS = (
 def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, list[int]]:
     """Breached and near-deadline requests as a table, shared per scope like the figures."""
     return components.table_frame(queries.attention(_viewer, period_id), ATTENTION_COLUMNS)
-
-
-@st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
-def period_table(
-    _viewer: User,
-    scope: tuple,
-    period_id: int,
-    filters: tuple[str | None, str | None, str | None],
-    url: str,
-    limit: int,
-) -> tuple[pd.DataFrame, list[int], int]:
-    """The newest requests of the period matching (region, category, outcome), and how many match."""
-    region, category, outcome = filters
-    rows, total = queries.period_requests(
-        _viewer, period_id, queries.ListFilters(region=region, category=category, outcome=outcome), limit=limit
-    )
-    frame, ids = components.table_frame(rows)
-    return frame, ids, total

@@ -1,7 +1,9 @@
-"""Live dashboard: headline figures and charts in the viewer's scope, what needs attention, the list."""
+"""Live dashboard: headline figures and charts in the viewer's scope, one section at a time, what
+needs attention, and the link to the period's list (tests/pages/test_requests_list.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -24,6 +26,28 @@ def metrics(at) -> dict[str, str]:  # noqa: ANN001
 
 def charts(at) -> list:  # noqa: ANN001
     return at.get("vega_lite_chart")
+
+
+def chart_titles(at) -> set[str]:  # noqa: ANN001
+    """The titles of the charts drawn (a layered chart may carry its title in a layer)."""
+    found = set()
+    for chart in charts(at):
+        spec = json.loads(chart.proto.spec)
+        for part in [spec, *spec.get("layer", [])]:
+            if isinstance(part.get("title"), str):
+                found.add(part["title"])
+    return found
+
+
+SECTION_CHARTS = {
+    "where": {"Open requests by region", "Open requests by category", "Open requests by region and category"},
+    "route": {"Waiting at each tier (and breached)", "Past the response target now (BREACHED)"},
+    "time": {
+        "Submissions and BMA decisions over the strike period (UK time)",
+        "Resident doctors approved for recall over time (UK time)",
+    },
+    "outcomes": {"Outcomes", "Resident doctors: asked for and approved"},
+}
 
 
 def test_national_figures_count_every_region_and_each_outcome_once(people, staff, strike):
@@ -54,8 +78,25 @@ def test_national_figures_count_every_region_and_each_outcome_once(people, staff
     assert figures["Not decided in time"] == "1"
     assert figures["Doctors asked for"] == "15"
     assert figures["Doctors approved"] == "2"
-    assert len(charts(at)) >= 8
     assert "National picture" in shown(at)
+    assert chart_titles(at) == SECTION_CHARTS["where"]  # the first section until another is chosen
+
+
+def test_every_chart_is_one_click_away_with_its_figures_in_words(people, strike):
+    approve(people, file_request(people, strike))
+    file_request(people, strike)
+    at = open_page(people[Role.NATIONAL_MDT], PAGE)
+    control = at.segmented_control(key="dash_section")
+    assert control.options == ["Where", "Route and breaches", "Over time", "Outcomes"]
+    for section, titles in SECTION_CHARTS.items():
+        at.segmented_control(key="dash_section").set_value(section).run()
+        assert not at.exception
+        assert chart_titles(at) == titles, section
+        assert all(chart.proto.alt for chart in charts(at)), section  # a text alternative for each chart
+        assert metrics(at)["Requests"] == "2"  # the headline stays on top whichever section is shown
+    at.segmented_control(key="dash_section").set_value("where").run()
+    words = [chart.proto.alt for chart in charts(at)]
+    assert "Open requests by region: North West 1" in words
 
 
 def test_a_region_sees_only_its_own_region(people, staff, strike):
@@ -66,9 +107,10 @@ def test_a_region_sees_only_its_own_region(people, staff, strike):
     at = open_page(people[Role.REGIONAL_MD], PAGE)
     assert metrics(at)["Requests"] == "1"
     assert "North West region only." in shown(at)
-    frame = at.dataframe[-1].value
-    assert frame["No."].tolist() == [mine.id]
-    assert "dash_region" not in [s.key for s in at.selectbox]  # no filter over other regions
+    for table in at.dataframe:  # what needs attention: its own region only
+        assert set(table.value["No."]) <= {mine.id}
+    at.segmented_control(key="dash_section").set_value("where").run()
+    assert [chart.proto.alt for chart in charts(at)][0] == "Open requests by region: North West 1"
 
 
 def test_breached_and_near_deadline_requests_need_attention(people, strike):
@@ -92,14 +134,13 @@ def test_breached_and_near_deadline_requests_need_attention(people, strike):
     assert attention["Time at tier (target)"].tolist()[ids.index(breached.id)].endswith("BREACHED")
 
 
-def test_the_list_filters_by_outcome_and_offers_both_downloads(people, strike):
-    approved = approve(people, file_request(people, strike))
+def test_the_dashboard_links_to_the_periods_list(people, strike):
     file_request(people, strike)
     at = open_page(people[Role.NATIONAL_MDT], PAGE)
-    at.selectbox(key="dash_outcome").set_value("approved").run()
-    assert at.dataframe[-1].value["No."].tolist() == [approved.id]
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download this list (CSV)", "Download the audit history of this list (CSV)"]
+    [link] = [p for p in at.get("page_link") if p.proto.page == "requests-list"]
+    assert "download as CSV" in link.proto.label
+    assert link.proto.query_string == f"period={strike.id}"
+    assert not at.get("download_button")  # the list and its downloads are on that page
 
 
 def test_an_empty_period_says_so(people, strike):

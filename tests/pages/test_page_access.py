@@ -14,6 +14,7 @@ PAGES = {
     "review_queue": "pages/review_queue.py",
     "request_detail": "pages/request_detail.py",
     "dashboard": "pages/dashboard.py",
+    "requests_list": "pages/requests_list.py",
     "admin": "pages/admin.py",
 }
 

@@ -179,6 +179,8 @@ PAGES = [
     (Role.CLINICAL_DIRECTOR, "pages/request_detail.py", {"id": "waiting at clinical director"}),
     (Role.REGIONAL_MD, "pages/dashboard.py", {}),
     (Role.NATIONAL_MDT, "pages/dashboard.py", {}),
+    (Role.REGIONAL_MD, "pages/requests_list.py", {}),
+    (Role.NATIONAL_MDT, "pages/requests_list.py", {}),
     (Role.NATIONAL_MDT, "pages/report.py", {}),
     (Role.NATIONAL_MDT, "pages/request_detail.py", {"id": "approved"}),
     (Role.BMA, "pages/review_queue.py", {}),

@@ -1,0 +1,107 @@
+"""Requests list (national MDT: England; regional medical director: their region): every request of a
+strike period in the viewer's scope, filtered by region, category and outcome, newest first; a row
+opens the request; the filtered list and its audit history download as CSV. Linked from the live
+dashboard (?period= carries the period shown there)."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from core import queries
+from core.enums import ELIGIBLE_CATEGORIES, Category
+from ui import components, reference
+from ui.session import require_page
+
+user = require_page("requests_list")
+SHOWN = 100  # newest rows on screen; the CSV holds every row
+GOTO_KEY = "list_goto"
+
+goto = st.session_state.pop(GOTO_KEY, None)
+if goto is not None:
+    st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
+
+st.title("Requests list")
+periods = reference.strike_periods()
+if not periods:
+    st.info("No strike periods yet. An administrator adds them on the Administration page.")
+    st.stop()
+by_id = {p.id: p for p in periods}
+linked = st.query_params.get("period")
+default = by_id.get(int(linked)) if linked and re.fullmatch(r"[0-9]{1,9}", linked) else None
+default = default or queries.default_period(periods)
+period_id = st.selectbox(
+    "Strike period",
+    options=list(by_id),
+    format_func=lambda pid: queries.period_label(by_id[pid]),
+    index=list(by_id).index(default.id),
+    key="list_period",
+)
+chosen = by_id[period_id]
+region_names = reference.region_names()
+national = user.region_code is None
+st.caption(
+    ("Every region of England." if national else f"{region_names[user.region_code]} region only.")
+    + " Times are UK time."
+)
+st.page_link("pages/dashboard.py", label="Back to the live dashboard", icon=":material/monitoring:")
+
+columns = st.columns(3)
+region = None
+if national:
+    region = columns[0].selectbox(
+        "Region",
+        options=list(region_names),
+        format_func=region_names.get,
+        index=None,
+        placeholder="All regions",
+        key="list_region",
+    )
+category = columns[1].selectbox(
+    "Category",
+    options=[c.value for c in ELIGIBLE_CATEGORIES],
+    format_func=lambda v: Category(v).label,
+    index=None,
+    placeholder="All categories",
+    key="list_category",
+)
+outcome = columns[2].selectbox(
+    "Outcome",
+    options=list(queries.OUTCOME_LABELS),
+    format_func=queries.OUTCOME_LABELS.get,
+    index=None,
+    placeholder="All outcomes",
+    key="list_outcome",
+)
+filters = queries.ListFilters(region=region, category=category, outcome=outcome)
+rows, total = queries.period_requests(user, chosen.id, filters, limit=SHOWN)
+more = f"; showing the newest {len(rows)}: download the CSV for all" if total > len(rows) else ""
+st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")
+
+
+def _goto(request_id: int) -> None:
+    st.session_state[GOTO_KEY] = request_id
+
+
+components.list_table(rows, key="list_table", on_pick=_goto)
+slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
+left, right = st.columns(2)
+left.download_button(
+    "Download this list (CSV)",
+    data=lambda: queries.requests_csv(user, chosen.id, filters),
+    file_name=f"derogations-{slug}.csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="list_csv",
+    icon=":material/download:",
+)
+right.download_button(
+    "Download the audit history of this list (CSV)",
+    data=lambda: queries.audit_csv(user, chosen.id, filters),
+    file_name=f"derogations-audit-{slug}.csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="list_csv_audit",
+    icon=":material/download:",
+)
