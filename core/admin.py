@@ -30,16 +30,17 @@ def _admin(session: Session, actor: User) -> User:
 # ---------------------------------------------------------------- accounts
 
 
-def list_accounts(search: str = "", limit: int = USER_LIST_LIMIT) -> tuple[list[User], int]:
-    """Accounts matching `search` (name or e-mail), and how many match in all."""
+def list_accounts(actor: User, search: str = "", limit: int = USER_LIST_LIMIT) -> tuple[list[User], int]:
+    """Accounts matching `search` (name or e-mail), and how many match in all. Administrators only."""
     where = col(User.id).is_not(None)
     text = search.strip().lower()
-    if unstorable(text):
-        return [], 0  # no name or address can contain it (and PostgreSQL cannot compare with it)
-    if text:
-        pattern = f"%{text}%"
-        where = or_(func.lower(User.full_name).like(pattern), col(User.email).like(pattern))
     with read_session() as session:
+        _admin(session, actor)
+        if unstorable(text):
+            return [], 0  # no name or address can contain it (and PostgreSQL cannot compare with it)
+        if text:
+            pattern = f"%{text}%"
+            where = or_(func.lower(User.full_name).like(pattern), col(User.email).like(pattern))
         total = session.exec(select(func.count()).select_from(User).where(where)).one()
         found = list(session.exec(select(User).where(where).order_by(User.role, User.email).limit(limit)).all())
     return found, total
@@ -74,11 +75,24 @@ def unlock_account(actor: User, email: str) -> None:
         users.unlock(session, email, _admin(session, actor))
 
 
-def locked_emails(emails: list[str], now: datetime | None = None) -> set[str]:
-    """Which of these addresses cannot sign in just now (one query for the whole list)."""
-    if not emails:
-        return set()
+def reset_password(actor: User, user_id: int, password: str) -> None:
+    """A new temporary password, e.g. for someone who forgot theirs; their failed sign-ins are cleared too."""
+    with write_session() as session:
+        admin = _admin(session, actor)
+        users.set_password(session, user_id, password, by=admin)
+        target = session.get(User, user_id)
+        throttle = session.get(LoginThrottle, target.email)
+        if throttle is not None:
+            throttle.failed_count, throttle.locked_until = 0, None
+            session.add(throttle)
+
+
+def locked_emails(actor: User, emails: list[str], now: datetime | None = None) -> set[str]:
+    """Which of these addresses cannot sign in just now (one query for the whole list). Administrators only."""
     with read_session() as session:
+        _admin(session, actor)
+        if not emails:
+            return set()
         return set(
             session.exec(
                 select(LoginThrottle.email).where(

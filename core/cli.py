@@ -8,13 +8,17 @@ import os
 import sys
 from pathlib import Path
 
+from sqlmodel import select
+
 from core import audit, backup, mailer, workflow
+from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
-from core.errors import DerogationError
+from core.errors import DerogationError, NotFound
+from core.models import StrikePeriod, User
 from core.reference import load_reference_data
 from core.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
-from core.users import create_user
+from core.users import create_user, normalise_email, set_password
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -44,14 +48,20 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    """--password, or asked at a terminal (keeps it out of shell history); None when neither is possible."""
+    if args.password:
+        return args.password
+    if sys.stdin.isatty():
+        return getpass.getpass("Password (10 characters or more): ")
+    print("Refused: give --password, or run this in a terminal to be asked for it.", file=sys.stderr)
+    return None
+
+
 def _create_user(args: argparse.Namespace) -> int:
     migrate()
-    if args.password:
-        password = args.password
-    elif sys.stdin.isatty():
-        password = getpass.getpass("Password (10 characters or more): ")
-    else:
-        print("Refused: give --password, or run this in a terminal to be asked for it.", file=sys.stderr)
+    password = _password(args)
+    if password is None:
         return 2
     with write_session() as session:
         user = create_user(
@@ -64,6 +74,29 @@ def _create_user(args: argparse.Namespace) -> int:
             region_code=args.region,
         )
     print(f"Created {user.email} ({Role(user.role).label}).")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    password = _password(args)
+    if password is None:
+        return 2
+    with write_session() as session:
+        user = session.exec(select(User).where(User.email == normalise_email(args.email))).first()
+        if user is None:
+            raise NotFound("account")
+        set_password(session, user.id, password, by=None)
+    print(f"New password set for {user.email}.")
+    return 0
+
+
+def _periods(_: argparse.Namespace) -> int:
+    with read_session() as session:
+        periods = session.exec(select(StrikePeriod).order_by(StrikePeriod.starts_at)).all()
+    for period in periods:
+        print(f"{period.id:>4}  {format_london(period.starts_at)} to {format_london(period.ends_at)}  {period.name}")
+    if not periods:
+        print("No strike periods yet.")
     return 0
 
 
@@ -154,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--region", help="NHS England region code, for regional roles")
     user.add_argument("--password", help="omit to be asked (keeps it out of shell history)")
     user.set_defaults(func=_create_user)
+    reset = sub.add_parser("set-password", help="set a new password for an account")
+    reset.add_argument("--email", required=True)
+    reset.add_argument("--password", help="omit to be asked (keeps it out of shell history)")
+    reset.set_defaults(func=_set_password)
+    sub.add_parser("periods", help="list strike periods and their ids").set_defaults(func=_periods)
     sub.add_parser("expire", help="close open requests whose strike period has ended").set_defaults(func=_expire)
     verify = sub.add_parser("verify-audit", help="check the audit history's hash chain")
     verify.add_argument("--anchor", action="append", default=[], help="a hash printed by an earlier check")

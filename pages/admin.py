@@ -15,7 +15,7 @@ from core.timing import DEFAULT_TARGETS
 from ui import reference
 from ui.feedback import attempt, field_error, flash, form_error, succeeded
 from ui.session import require_page
-from ui.text import when
+from ui.text import md_escape, when
 
 user = require_page("admin")
 ROLES = [r.value for r in Role]
@@ -60,8 +60,8 @@ def scope_inputs(prefix: str, errors_key: str) -> None:
 
 with accounts_tab:
     search = st.text_input("Find an account (name or e-mail)", key="adm_search")
-    found, total = admin.list_accounts(search)
-    locked = admin.locked_emails([u.email for u in found])
+    found, total = admin.list_accounts(user, search)
+    locked = admin.locked_emails(user, [u.email for u in found])
     st.caption(
         f"{total} account{'s' if total != 1 else ''}" + (f"; showing {len(found)}" if total > len(found) else "")
     )
@@ -125,6 +125,7 @@ with accounts_tab:
         st.button("Create account", key="adm_create", type="primary", on_click=create)
 
     CHANGE_ERRORS = "adm_change_errors"
+    RESET_ERRORS = "adm_reset_errors"
     with st.expander("Change an account: role, scope, unlock, deactivate", expanded=True):
         accounts = {u.id: u for u in found}
         chosen_id = st.selectbox(
@@ -166,8 +167,9 @@ with accounts_tab:
                     active=bool(state.get("adm_edit_active")),
                 )
                 if changed is not None:
-                    flash(
-                        f"Account {changed.email} updated: {Role(changed.role).label}, active: {'yes' if changed.active else 'no'}."
+                    flash(  # the address is user text: escaped, so it can never form a link
+                        f"Account {md_escape(changed.email)} updated: {Role(changed.role).label}, "
+                        f"active: {'yes' if changed.active else 'no'}."
                     )
 
             def unlock() -> None:
@@ -184,6 +186,18 @@ with accounts_tab:
             left.button("Save changes", key="adm_change", type="primary", on_click=change)
             if chosen.email in locked:
                 right.button("Unlock sign-in", key="adm_unlock", on_click=unlock)
+
+            def reset() -> None:
+                attempt(RESET_ERRORS, admin.reset_password, user, chosen.id, st.session_state.get("adm_reset", ""))
+                if succeeded(RESET_ERRORS):
+                    st.session_state["adm_reset"] = ""
+                    flash("New temporary password set. Give it to the person by phone, not by e-mail.")
+
+            st.subheader("Forgotten password")
+            form_error(RESET_ERRORS)
+            st.text_input("New temporary password (10 characters or more)", key="adm_reset", type="password")
+            field_error(RESET_ERRORS, "password")
+            st.button("Set new password", key="adm_reset_save", on_click=reset)
 
 # ---------------------------------------------------------------- strike periods
 

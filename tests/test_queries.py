@@ -235,5 +235,5 @@ def test_accounts_change_through_admin_only(team, db):
         team[Role.ADMIN], cd.id, role=Role.TRUST_MD, trust_code="R0A", region_code=None, active=False
     )
     assert (changed.role, changed.active) == (Role.TRUST_MD, False)
-    found, total = admin.list_accounts(cd.email.upper())
+    found, total = admin.list_accounts(team[Role.ADMIN], cd.email.upper())
     assert [u.id for u in found] == [cd.id] and total == 1

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import select
 
+from core import admin
 from core.clock import to_london
 from core.db import read_session
 from core.enums import Role, Tier
@@ -125,3 +126,36 @@ def test_response_targets_are_saved_and_audited(people):
         assert session.get(TierTarget, Tier.CLINICAL_DIRECTOR.value).minutes == 45
     assert "targets_updated" in audit_actions()
     assert "Response targets saved." in shown(at)
+
+
+def test_reset_a_forgotten_password_clears_the_lockout(people):
+    cd = people[Role.CLINICAL_DIRECTOR]
+    for _ in range(5):
+        with pytest.raises(AuthFailed):
+            authenticate(cd.email, "wrong password!")
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.text_input(key="adm_search").input(cd.email).run()
+    at.selectbox(key="adm_pick").set_value(cd.id).run()
+    at.text_input(key="adm_reset").input("short")
+    click(at, "adm_reset_save")
+    assert any("at least 10 characters" in m for m in errors(at))
+    at.text_input(key="adm_reset").input("A-new-temporary-password")
+    click(at, "adm_reset_save")
+    assert authenticate(cd.email, "A-new-temporary-password").id == cd.id
+    assert "password_set" in audit_actions()
+
+
+def test_an_address_shaped_like_a_link_is_shown_as_text(people):
+    hostile = staff_with_email(people, "[click](https://evil.example/x)@nhs.uk")
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.text_input(key="adm_search").input("evil").run()
+    at.selectbox(key="adm_pick").set_value(hostile.id).run()
+    click(at, "adm_change")
+    flashes = [e.value for e in at.success]
+    assert flashes and all("](https://" not in message for message in flashes)
+
+
+def staff_with_email(people, email: str) -> User:
+    return admin.create_account(
+        people[Role.ADMIN], password=TEST_PASSWORD, email=email, full_name="Link Shaped", role=Role.NATIONAL_MDT
+    )

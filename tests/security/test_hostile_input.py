@@ -436,7 +436,7 @@ def test_administration_answers_any_text(team, name, search):
         assert fingerprint() == before
     else:
         assert saved.name == name.strip()
-    found, total = admin.list_accounts(search)
+    found, total = admin.list_accounts(team[Role.ADMIN], search)
     assert len(found) <= total
     assert_consistent()
 
