@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from core import reminders
+from core import reminders, workflow
 from core.clock import utcnow
 from core.db import DatabaseBusy, read_session, write_session
 from core.models import EmailOutbox
@@ -229,7 +229,9 @@ def outbox_status() -> OutboxStatus:
 
 
 def run_once(now: datetime | None = None) -> tuple[int, PassResult]:
-    """Reminders first (they may add mail), then the outbox."""
+    """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
+    reminders (they may add mail), then the outbox."""
+    workflow.expire_ended_periods(now)
     reminded = reminders.send_due_reminders(now)
     return reminded, deliver_due(now)
 

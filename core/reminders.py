@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy import exists
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import notify
 from core.clock import format_duration, utcnow
 from core.db import read_session, write_session
 from core.enums import Status, Tier
-from core.models import DerogationRequest, TierReminder
+from core.models import DerogationRequest, StrikePeriod, TierReminder
 from core.timing import breached_sql, tier_targets
 
 Req = DerogationRequest
@@ -39,7 +39,9 @@ def due(session: Session, now: datetime, limit: int = BATCH) -> list[tuple[int, 
     """(request id, tier, tier_entered_at) of breached visits not yet reminded, oldest first."""
     rows = session.exec(
         select(Req.id, Req.current_tier, Req.tier_entered_at)
-        .where(breached_sql(tier_targets(session), now), ~_reminded())
+        .join(StrikePeriod, col(StrikePeriod.id) == Req.strike_period_id)
+        # A request whose strike has ended can no longer be acted on: it expires, nobody is reminded.
+        .where(breached_sql(tier_targets(session), now), ~_reminded(), col(StrikePeriod.ends_at) > now)
         .order_by(Req.tier_entered_at, Req.id)
         .limit(limit)
     ).all()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import notify, reminders, workflow
+from core import mailer, notify, reminders, workflow
 from core.clock import utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Role, Tier
@@ -155,3 +155,14 @@ def test_app_entry_point_runs_at_most_once_a_minute(team, period, monkeypatch) -
     assert reminders.maybe_send_reminders(late) == 0  # throttled: the next page view after a minute sends it
     with read_session() as session:
         assert session.exec(select(func.count()).select_from(TierReminder)).one() == 1
+
+
+def test_after_the_strike_ends_the_worker_expires_and_reminds_nobody(team, period) -> None:
+    t0 = utcnow()
+    request = _submitted(team, period, t0)
+    after_end = period.ends_at + timedelta(minutes=1)
+    assert reminders.send_due_reminders(after_end) == 0  # breached, but its strike has ended
+    reminded, _ = mailer.run_once(after_end)  # no visitor needed: the worker closes it
+    assert reminded == 0 and _reminded(request.id) == []
+    with read_session() as session:
+        assert session.get(DerogationRequest, request.id).status == "expired"
