@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 import re
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
 
 from core.enums import Role, Status, Tier
@@ -36,10 +36,6 @@ def visible_filter(user: User) -> ColumnElement[bool]:
         # it still acts only once the request has been escalated to it.
         return or_(col(Req.escalated_to_bma_at).is_not(None), and_(col(Req.mass_casualty), submitted))
     return false()  # administrators manage the system, not requests
-
-
-def can_see_requests(user: User) -> bool:
-    return user.active and Role(user.role) is not Role.ADMIN
 
 
 def _as_id(value: object) -> int | None:
@@ -90,11 +86,6 @@ def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
 
 def is_requester_of(user: User, request: DerogationRequest) -> bool:
     return user.active and Role(user.role) is Role.REQUESTER and user.trust_code == request.trust_code
-
-
-def all_requests() -> ColumnElement[bool]:
-    """For system jobs (expiry, reports run by the CLI) that act on behalf of no user."""
-    return true()
 
 
 # Which roles may open which page; app.py builds the navigation from this and each page asks it again.

@@ -17,6 +17,7 @@ from core.access import MAX_ID, load_visible
 from core.clock import utcnow
 from core.errors import NotFound
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
+from core.spreadsheet import defuse
 
 SYSTEM_ACTOR = "system"
 HASHED_FIELDS = (
@@ -148,14 +149,7 @@ def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = (
 
 EXPORT_COLUMNS = ("id", *HASHED_FIELDS[:-1], "prev_hash", "row_hash")
 PERIOD_FLAG = "period_request"  # not hashed: marks the rows about the period's own requests
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection). Such a cell gets one
-# leading apostrophe, and so does a cell already starting with one, so the verifier strips exactly one.
-_SPREADSHEET_START = ("=", "+", "-", "@", "\t", "\r", "'")
 EXPORT_BATCH = 2000
-
-
-def _protect(cell: str) -> str:
-    return "'" + cell if cell.startswith(_SPREADSHEET_START) else cell
 
 
 def export_cells(event: AuditEvent) -> list[str]:
@@ -168,7 +162,7 @@ def export_cells(event: AuditEvent) -> list[str]:
         else:
             cells.append("" if value is None else str(value))  # empty = null (these never hold "")
     cells += [event.prev_hash, event.row_hash]
-    return [_protect(cell) for cell in cells]
+    return [defuse(cell) for cell in cells]  # the verifier strips exactly one leading apostrophe
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
-from core.inputs import UNSTORABLE_MESSAGE, plausible_time, unstorable
+from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, unstorable
 from core.models import DerogationRequest, StrikePeriod
 
 MAX_SHORT = 200
@@ -17,7 +17,6 @@ MAX_NOTE = 1000
 MAX_COUNT = 100_000
 MAX_DOCTORS = 500
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MUST_EXPLAIN = (Mitigation.CONSULTANTS_SAS, Mitigation.ELECTIVE_STOOD_DOWN)
 ROUTINE_ELECTIVE_MESSAGE = (
     "Routine elective care is not eligible for a derogation (NHS England letter PRN02106). "

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core.errors import AuthFailed
-from core.inputs import unstorable
+from core.inputs import EMAIL_RE, unstorable
 from core.models import User
-from core.users import EMAIL_RE, normalise_email
+from core.users import normalise_email
 
 NO_EMAIL = (
     "Your organisation's sign-in did not tell us your e-mail address, so we cannot find your account. "

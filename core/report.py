@@ -28,6 +28,7 @@ from core.db import read_session
 from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Role, Status, Tier
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.spreadsheet import defuse
 from core.timing import breached_sql, tier_targets
 
 Req = DerogationRequest
@@ -355,15 +356,11 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
 
 # ---------------------------------------------------------------- downloads
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # would run as a spreadsheet formula (CSV injection)
-
 
 def _cell(value: object) -> object:
     if isinstance(value, float):
         return round(value, 1)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return defuse(value) if isinstance(value, str) else value
 
 
 HEADLINE_LABELS = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -19,11 +18,10 @@ from core.config import security_settings
 from core.db import write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
-from core.inputs import unstorable
+from core.inputs import EMAIL_RE, unstorable
 from core.models import LoginThrottle, Region, Trust, User
 
 _hasher = PasswordHasher()
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
 # Same message whether the e-mail is unknown or the password wrong: it must not reveal who has an account.
 GENERIC_FAILURE = "The e-mail address or password is not right. Check them and try again."
@@ -229,7 +227,3 @@ def set_password(session: Session, user_id: int, password: str, by: User | None)
 def idle_expired(last_seen: datetime, now: datetime | None = None) -> bool:
     """A signed-in session ends after the configured idle time."""
     return (now or utcnow()) - last_seen > timedelta(minutes=security_settings().idle_timeout_minutes)
-
-
-def list_users(session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(User.role, User.email)).all())

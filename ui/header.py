@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import queries
+from core import notify, queries
 from core.clock import format_london
 from core.enums import Role
 from core.models import StrikePeriod, User
@@ -57,7 +57,7 @@ def draw_header(user: User | None) -> None:
             return
         left.text(f"Signed in as {user.full_name} · {Role(user.role).label} · {reference.scope_label(user)}")
         with right:
-            unread = queries.unread(user)  # the user's own: always read afresh
+            unread = notify.unread_for(user)  # the user's own: always read afresh
             inbox = f"Inbox: {unread} unread" if unread else "Inbox: nothing unread"
             st.page_link("pages/inbox.py", label=inbox, icon=":material/notifications:")
             st.button("Sign out", key="sign_out", on_click=sign_out, args=("You have signed out.",))

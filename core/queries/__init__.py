@@ -46,7 +46,6 @@ from core.queries.reference import (
     targets,
     trust_of,
     trusts_in,
-    unread,
     user_scope_label,
 )
 from core.queries.rows import LIST_LIMIT, ListRow
@@ -93,7 +92,6 @@ __all__ = [
     "trust_of",
     "trust_requests",
     "trusts_in",
-    "unread",
     "user_scope_label",
     "verify_reference",
 ]

@@ -15,13 +15,12 @@ from core.clock import utcnow
 from core.db import read_session
 from core.models import AuditEvent, DerogationRequest, Trust, User
 from core.queries.dashboard import OUTCOME_LABELS, ListFilters, list_condition, outcome_sql
+from core.spreadsheet import defuse
 
 Req = DerogationRequest
 
 # ---------------------------------------------------------------- CSV downloads
 
-# A cell starting with one of these would run as a formula in a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # and "'" so exactly one is ever added
 EXPORT_BATCH = 1000
 
 
@@ -30,9 +29,7 @@ def _cell(value: object) -> object:
         return value.astimezone(UTC).isoformat(timespec="seconds")
     if isinstance(value, (list, dict)):
         value = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return defuse(value) if isinstance(value, str) else value
 
 
 def _csv(header: list[str], rows: Iterator[Iterable[object]]) -> str:

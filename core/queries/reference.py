@@ -10,7 +10,6 @@ from core.clock import format_london, utcnow
 from core.db import read_session
 from core.enums import Category, Role, Tier
 from core.models import Region, StrikePeriod, Trust, User
-from core.notify import unread_count
 from core.timing import tier_targets
 from core.workflow import current_period, next_period
 
@@ -91,12 +90,6 @@ def user_scope_label(user: User) -> str:
     """The user's scope in words, for the header."""
     with read_session() as session:
         return scope_label(session, user)
-
-
-def unread(user: User) -> int:
-    """How many of the user's notifications are unread (a covering index: one short read)."""
-    with read_session() as session:
-        return unread_count(session, user)
 
 
 def fresh_user(user_id: int | None) -> User | None:
