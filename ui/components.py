@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
@@ -19,12 +20,19 @@ OPEN = {s.value for s in OPEN_STATUSES}
 
 
 def facts(pairs: list[tuple[str, str]]) -> None:
-    """A summary list: our label in bold, the value as plain text (st.text: no markdown, no links)."""
+    """A short summary list: our label in bold, the value as plain text (st.text: no markdown, no links)."""
     with st.container(gap="xsmall"):
         for label, value in pairs:
             with st.container(horizontal=True, gap="small"):  # wraps: a scrolling row is not keyboard-reachable
                 st.markdown(f"**{label}**", width=230)
                 st.text(value or "—")
+
+
+def fact_lines(pairs: list[tuple[str, str]]) -> None:
+    """A summary list for a long record, one line a fact: our label in bold, the value escaped
+    (md_escape: shown exactly as typed, no markup, link or directive can form). One element for the
+    whole list, where facts() draws three a line: a request's record is some thirty facts."""
+    st.markdown("  \n".join(f"**{label}:** {md_escape(value) if value else '—'}" for label, value in pairs))
 
 
 def waiting_at(request: DerogationRequest) -> str:
@@ -55,7 +63,7 @@ def status_line(row: ListRow) -> None:
         st.warning("**BREACHED**: this request has been at its tier longer than the response target.")
     if row.not_decided_in_time:
         st.warning("**NOT DECIDED IN TIME**: the decision-needed-by time has passed.")
-    facts(pairs)
+    fact_lines(pairs)
 
 
 def mitigations(request: DerogationRequest) -> None:
@@ -71,7 +79,7 @@ def mitigations(request: DerogationRequest) -> None:
             pairs.append((mitigation.label, f"Not tried: {note}" if note else "Not tried"))
     running = "Yes: " + request.non_urgent_work_note if request.non_urgent_work_running else NO
     pairs.append(("Non-urgent work still running", running))
-    facts(pairs)
+    fact_lines(pairs)
 
 
 def request_form_view(
@@ -81,7 +89,7 @@ def request_form_view(
     if mitigations_first:
         mitigations(request)
     st.markdown("### Where")
-    facts(
+    fact_lines(
         [
             ("Trust", f"{trust_name} ({request.trust_code})"),
             ("Region", region_name),
@@ -92,7 +100,7 @@ def request_form_view(
     )
     st.markdown("### Why")
     priority = Priority(request.priority).label if request.priority in set(Priority) else ""
-    facts(
+    fact_lines(
         [
             ("Category", category_label(request.category)),
             ("Surgical priority", priority),
@@ -105,7 +113,7 @@ def request_form_view(
     st.markdown("**What will happen to which patients if nothing changes:**")
     st.text(request.risk_description or "—")
     st.markdown("### Staffing and what is asked")
-    facts(
+    fact_lines(
         [
             ("Doctors on duty now", str(request.doctors_on_duty if request.doctors_on_duty is not None else "")),
             ("Minimum safe number", str(request.minimum_safe_doctors or "")),
@@ -117,7 +125,7 @@ def request_form_view(
     if not mitigations_first:
         mitigations(request)
     st.markdown("### Local agreement and contact")
-    facts(
+    fact_lines(
         [
             ("Local agreement sought", "Yes" if request.local_agreement_sought else NO),
             ("With whom", request.local_agreement_with),
@@ -226,30 +234,38 @@ OVERVIEW_COLUMNS = (
 )
 
 
-def table_frame(rows: list[ListRow], columns: tuple[str, ...] = OVERVIEW_COLUMNS) -> tuple[pd.DataFrame, list[int]]:
-    """Requests as a table of words (every status, breach and lateness is a word), and their ids."""
-    data = []
-    for row in rows:
-        request = row.request
-        entry = {
-            "No.": request.id,
-            "Mass casualty": "MASS CASUALTY" if request.mass_casualty else "",
-            "Trust": row.trust_name,
-            "Region": row.region_name,
-            "Service": request.service,
-            "Category": SHORT_CATEGORY.get(request.category, category_label(request.category)),
-            "Status": status_word(request.status),
-            "Waiting at": waiting_at(request),
-            "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
-            "Decision needed by": when_short(request.decision_needed_by),
-            "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
-            "Latest action": f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
+def _cells(row: ListRow) -> dict[str, object]:
+    request = row.request
+    return {
+        "No.": request.id,
+        "Mass casualty": "MASS CASUALTY" if request.mass_casualty else "",
+        "Trust": row.trust_name,
+        "Region": row.region_name,
+        "Service": request.service,
+        "Category": SHORT_CATEGORY.get(request.category, category_label(request.category)),
+        "Status": status_word(request.status),
+        "Waiting at": waiting_at(request),
+        "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
+        "Decision needed by": when_short(request.decision_needed_by),
+        "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
+        "Latest action": f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
+    }
+
+
+def table_frame(rows: list[ListRow], columns: tuple[str, ...] = OVERVIEW_COLUMNS) -> tuple[pa.Table, list[int]]:
+    """Requests as a table of words (every status, breach and lateness is a word), and their ids.
+    Built straight as Arrow, the form st.dataframe sends: no pandas frame to build and convert."""
+    cells = [_cells(row) for row in rows]
+    table = pa.table(
+        {
+            name: pa.array([c[name] for c in cells], type=pa.int64() if name == "No." else pa.string())
+            for name in columns
         }
-        data.append({name: entry[name] for name in columns})
-    return pd.DataFrame(data, columns=list(columns)), [row.request.id for row in rows]
+    )
+    return table, [row.request.id for row in rows]
 
 
-def show_table(frame: pd.DataFrame, ids: list[int], *, key: str, on_pick: Callable[[int], None] | None = None) -> None:
+def show_table(frame: pa.Table, ids: list[int], *, key: str, on_pick: Callable[[int], None] | None = None) -> None:
     """Draw a table_frame(); clicking a row calls on_pick with that request's id."""
 
     def picked() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import queries
@@ -141,6 +142,6 @@ ATTENTION_COLUMNS = (
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, list[int]]:
+def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, list[int]]:
     """Breached and near-deadline requests as a table, shared per scope like the figures."""
     return components.table_frame(queries.attention(_viewer, period_id), ATTENTION_COLUMNS)

@@ -16,7 +16,7 @@ from core.clock import utcnow
 from core.db import read_session
 from core.enums import Status
 from core.models import DerogationRequest, StrikePeriod, User
-from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_rows, listed
+from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_rows
 from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
@@ -194,15 +194,8 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
         where = and_(
             col(Req.status).in_(OPEN_VALUES), _period_scope(user, period_id), or_(breached_sql(targets, now), near)
         )
-        requests = list(
-            session.exec(
-                listed()
-                .where(where)
-                .order_by(col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
-                .limit(ATTENTION_LIMIT)
-            )
-        )
-        return list_rows(session, requests, now)
+        order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
+        return list_rows(session, where, order, ATTENTION_LIMIT, now, targets)
 
 
 @dataclass(frozen=True)
@@ -232,5 +225,4 @@ def period_requests(
     where = list_condition(user, period_id, filters, now)
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(listed().where(where).order_by(col(Req.id).desc()).limit(limit)))
-        return list_rows(session, requests, now), total
+        return list_rows(session, where, (col(Req.id).desc(),), limit, now), total

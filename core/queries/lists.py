@@ -12,16 +12,13 @@ from core.access import load_visible, queue_filter, reviewer_tier, visible_filte
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Action, Status
-from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
+from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.queries.rows import (
     CLOSED_VALUES,
     LIST_LIMIT,
     OPEN_VALUES,
     ListRow,
     list_rows,
-    listed,
-    region_names,
-    trust_names,
 )
 from core.timing import breached_sql, tier_targets
 
@@ -64,8 +61,7 @@ def trust_requests(
     )
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(listed().where(where).order_by(open_first, col(Req.id).desc()).limit(limit)))
-        return list_rows(session, requests, now), total
+        return list_rows(session, where, (open_first, col(Req.id).desc()), limit, now), total
 
 
 @dataclass(frozen=True)
@@ -99,8 +95,7 @@ def queue(
         breached_first = case((breached_sql(targets, now), 0), else_=1)
         order = (col(Req.mass_casualty).desc(), breached_first, col(Req.tier_entered_at).asc(), Req.id)
         total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        requests = list(session.exec(listed().where(where).order_by(*order).limit(limit)))
-        return list_rows(session, requests, now), total
+        return list_rows(session, where, order, limit, now, targets), total
 
 
 def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -108,15 +103,21 @@ def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, st
     tier = reviewer_tier(user)
     if tier is None:
         return [], []
+    pairs = (
+        select(Req.region_code, Region.name, Req.trust_code, Trust.name)
+        .select_from(Req)
+        .outerjoin(Region, col(Region.code) == Req.region_code)
+        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        .where(queue_filter(user, tier))
+        .group_by(Req.region_code, Region.name, Req.trust_code, Trust.name)
+    )
     with read_session() as session:
-        where = queue_filter(user, tier)
-        region_codes = session.exec(select(Req.region_code).where(where).group_by(Req.region_code)).all()
-        trust_codes = session.exec(select(Req.trust_code).where(where).group_by(Req.trust_code)).all()
-        regions = region_names(session)
-        trusts = trust_names(session, trust_codes)
+        found = session.connection().execute(pairs).all()  # one row per trust with something waiting
+    regions = {code: name or code for code, name, _, _ in found}
+    trusts = {code: name or code for _, _, code, name in found}
     return (
-        sorted(((code, regions.get(code, code)) for code in region_codes), key=lambda x: x[1]),
-        sorted(((code, trusts.get(code, code)) for code in trust_codes), key=lambda x: x[1]),
+        sorted(regions.items(), key=lambda x: x[1]),
+        sorted(trusts.items(), key=lambda x: x[1]),
     )
 
 
@@ -168,7 +169,7 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         ]
         period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
         filer = session.get(User, request.created_by_id)
-        (row,) = list_rows(session, [request], now)
+        (row,) = list_rows(session, Req.id == request.id, (Req.id,), 1, now, whole=request)
         return RequestRecord(request, row, events, comments, period, filer.full_name if filer else "")
 
 

@@ -1,14 +1,14 @@
-"""One request as a list shows it: the columns lists load, and the timing and latest action
-worked out for a page of rows in a fixed number of queries (never one per row)."""
+"""One request as a list shows it: the columns lists load, with each request's latest action and its
+trust's and region's names joined in the same query (never one query per row), and its timing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlalchemy.orm import load_only
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -19,7 +19,7 @@ from core.timing import tier_targets
 Req = DerogationRequest
 
 LIST_LIMIT = 100
-# The columns a list row needs: loading only these keeps long lists cheap (no JSON, no long text).
+# The columns a list row needs: reading only these keeps long lists cheap (no JSON, no long text).
 LIST_COLUMNS = (
     Req.id,
     Req.version,
@@ -41,16 +41,52 @@ OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 CLOSED_VALUES = [s.value for s in Status if s not in OPEN_STATUSES and s is not Status.DRAFT]
 
 
-def listed() -> Select:
-    """SELECT of requests for a list: only the columns a row shows."""
-    return select(Req).options(load_only(*LIST_COLUMNS))
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A request as a list shows it: the LIST_COLUMNS only, read as plain values (no ORM object to
+    build per row). Same attribute names as DerogationRequest."""
+
+    id: int
+    version: int
+    status: str
+    current_tier: str | None
+    tier_entered_at: datetime | None
+    trust_code: str
+    region_code: str
+    site: str
+    service: str
+    category: str
+    mass_casualty: bool
+    decision_needed_by: datetime | None
+    submitted_at: datetime | None
+
+
+# Each request's newest audit row, looked up per listed row through the index on request_id.
+_NEWEST = aliased(AuditEvent, name="newest")
+_LATEST_ID = select(func.max(_NEWEST.id)).where(_NEWEST.request_id == Req.id).correlate(Req).scalar_subquery()
+
+
+def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: int) -> Select:
+    """SELECT of one page of requests for a list: the LIST_COLUMNS, then each request's newest audit row
+    (action, when, who) and its trust's and region's names. The page's ids are chosen first (often
+    from an index alone), so only those rows are read and joined. Read it with list_rows()."""
+    page = select(Req.id).where(where).order_by(*order).limit(limit)
+    return (
+        select(*LIST_COLUMNS, AuditEvent.action, AuditEvent.at, AuditEvent.actor_name, Trust.name, Region.name)
+        .select_from(Req)
+        .outerjoin(AuditEvent, col(AuditEvent.id) == _LATEST_ID)
+        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        .outerjoin(Region, col(Region.code) == Req.region_code)
+        .where(col(Req.id).in_(page))
+        .order_by(*order)
+    )
 
 
 @dataclass(frozen=True)
 class ListRow:
     """One request as a list or queue shows it, with its timing worked out once."""
 
-    request: DerogationRequest
+    request: Listed | DerogationRequest  # the whole request where one request's record is read
     trust_name: str
     region_name: str
     latest_action: str
@@ -63,73 +99,59 @@ class ListRow:
     not_decided_in_time: bool
 
 
-def region_names(session: Session) -> dict[str, str]:
-    return {r.code: r.name for r in session.exec(select(Region)).all()}
-
-
-@dataclass(frozen=True)
-class LatestAction:
-    action: str
-    at: datetime
-    actor_name: str
-
-
-def _latest_events(session: Session, ids: list[int]) -> dict[int, LatestAction]:
-    """The newest audit row of each request, in one query (never one per row)."""
-    if not ids:
-        return {}
-    newest = (
-        select(func.max(AuditEvent.id))
-        .where(col(AuditEvent.request_id).in_(ids))
-        .group_by(AuditEvent.request_id)
-        .scalar_subquery()
-    )
-    rows = session.exec(
-        select(AuditEvent.request_id, AuditEvent.action, AuditEvent.at, AuditEvent.actor_name).where(
-            col(AuditEvent.id).in_(newest)
-        )
-    ).all()
-    return {request_id: LatestAction(action, at, name) for request_id, action, at, name in rows}
-
-
-def trust_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    codes = sorted(set(codes))
-    if not codes:
-        return {}
-    return dict(session.exec(select(Trust.ods_code, Trust.name).where(col(Trust.ods_code).in_(codes))).all())
-
-
-def list_rows(session: Session, requests: list[DerogationRequest], now: datetime) -> list[ListRow]:
-    targets = tier_targets(session)
-    latest = _latest_events(session, [r.id for r in requests])
-    trusts = trust_names(session, (r.trust_code for r in requests))
-    regions = region_names(session)
+def list_rows(
+    session: Session,
+    where: ColumnElement[bool],
+    order: Sequence[ColumnElement],
+    limit: int,
+    now: datetime,
+    targets: dict[Tier, int] | None = None,
+    *,
+    whole: DerogationRequest | None = None,
+) -> list[ListRow]:
+    """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
+    read in full, to stand in the row for its plain listed values (one request's record)."""
+    targets = targets or tier_targets(session)
+    width = len(LIST_COLUMNS)
     rows = []
-    for request in requests:
-        event = latest.get(request.id)
-        in_review = request.status == Status.IN_REVIEW and request.tier_entered_at is not None
-        at_tier = (now - request.tier_entered_at).total_seconds() / 60 if in_review else None
-        target = targets[Tier(request.current_tier)] if in_review and request.current_tier else None
-        to_decision = (
-            (request.decision_needed_by - now).total_seconds() / 60 if request.decision_needed_by is not None else None
-        )
-        undecided = request.status in {*OPEN_VALUES, Status.EXPIRED.value}
-        rows.append(
-            ListRow(
-                request=request,
-                trust_name=trusts.get(request.trust_code, request.trust_code),
-                region_name=regions.get(request.region_code, request.region_code),
-                latest_action=_action_label(event.action) if event else "",
-                latest_at=event.at if event else None,
-                latest_by=event.actor_name if event else "",
-                minutes_at_tier=at_tier,
-                target_minutes=target,
-                breached=at_tier is not None and target is not None and at_tier > target,
-                minutes_to_decision=to_decision,
-                not_decided_in_time=undecided and to_decision is not None and to_decision < 0,
-            )
-        )
+    for values in session.connection().execute(listed(where, order, limit)):
+        listed_request = Listed(*values[:width])
+        action, action_at, actor_name, trust_name, region_name = values[width:]
+        request = whole if whole is not None and whole.id == listed_request.id else listed_request
+        rows.append(_list_row(request, action, action_at, actor_name, trust_name, region_name, now, targets))
     return rows
+
+
+def _list_row(
+    request: Listed | DerogationRequest,
+    action: str | None,
+    action_at: datetime | None,
+    actor_name: str | None,
+    trust_name: str | None,
+    region_name: str | None,
+    now: datetime,
+    targets: dict[Tier, int],
+) -> ListRow:
+    in_review = request.status == Status.IN_REVIEW and request.tier_entered_at is not None
+    at_tier = (now - request.tier_entered_at).total_seconds() / 60 if in_review else None
+    target = targets[Tier(request.current_tier)] if in_review and request.current_tier else None
+    to_decision = (
+        (request.decision_needed_by - now).total_seconds() / 60 if request.decision_needed_by is not None else None
+    )
+    undecided = request.status in {*OPEN_VALUES, Status.EXPIRED.value}
+    return ListRow(
+        request=request,
+        trust_name=trust_name or request.trust_code,
+        region_name=region_name or request.region_code,
+        latest_action=_action_label(action) if action else "",
+        latest_at=action_at,
+        latest_by=actor_name or "",
+        minutes_at_tier=at_tier,
+        target_minutes=target,
+        breached=at_tier is not None and target is not None and at_tier > target,
+        minutes_to_decision=to_decision,
+        not_decided_in_time=undecided and to_decision is not None and to_decision < 0,
+    )
 
 
 def _action_label(action: str) -> str:
