@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
@@ -153,24 +152,19 @@ def decision(request: DerogationRequest) -> None:
             "only these grades, only in this window.",
             icon=":material/check_circle:",
         )
-    table = pd.DataFrame(
-        [
-            ("Resident doctors", str(request.approved_doctors), str(request.doctors_requested)),
-            ("Grades", ", ".join(request.approved_grades or []), ", ".join(request.grades_requested)),
-            ("Window start", when(request.approved_window_start), when(request.window_start)),
-            ("Window end", when(request.approved_window_end), when(request.window_end)),
-            (
-                "Scope (ward, service, shifts)",
-                request.approved_scope or "As asked",
-                f"{request.service} {request.ward}",
-            ),
-            ("Confirmation reference", request.confirmation_ref or "", ""),
-        ],
-        columns=["What", "Approved by the BMA", "Asked for"],
-    )
+    rows = [
+        ("Resident doctors", str(request.approved_doctors), str(request.doctors_requested)),
+        ("Grades", ", ".join(request.approved_grades or []), ", ".join(request.grades_requested)),
+        ("Window start", when(request.approved_window_start), when(request.window_start)),
+        ("Window end", when(request.approved_window_end), when(request.window_end)),
+        ("Scope (ward, service, shifts)", request.approved_scope or "As asked", f"{request.service} {request.ward}"),
+        ("Confirmation reference", request.confirmation_ref or "", ""),
+    ]
     # st.table, not st.dataframe: a canvas grid has no text for screen readers. Its cells are markdown,
     # so every value is escaped and shows exactly as typed.
-    st.table(table.map(md_escape), hide_index=True, alt="What the BMA approved, beside what was asked for")
+    columns = ["What", "Approved by the BMA", "Asked for"]
+    table = pa.table({name: [md_escape(row[i]) for row in rows] for i, name in enumerate(columns)})
+    st.table(table, hide_index=True, alt="What the BMA approved, beside what was asked for")
     st.caption("Doctors can check the confirmation reference on the public 'Check a recall' page before they return.")
 
 

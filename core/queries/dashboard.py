@@ -16,7 +16,7 @@ from core.clock import utcnow
 from core.db import read_session
 from core.enums import Status
 from core.models import DerogationRequest, StrikePeriod, User
-from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_rows
+from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, list_rows
 from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
@@ -224,5 +224,4 @@ def period_requests(
     now = now or utcnow()
     where = list_condition(user, period_id, filters, now)
     with read_session() as session:
-        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        return list_rows(session, where, (col(Req.id).desc(),), limit, now), total
+        return list_page(session, where, (col(Req.id).desc(),), limit, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, true
+from sqlalchemy import ColumnElement, and_, case, true
 from sqlmodel import col, select
 
 from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
@@ -18,6 +18,7 @@ from core.queries.rows import (
     LIST_LIMIT,
     OPEN_VALUES,
     ListRow,
+    list_page,
     list_rows,
 )
 from core.timing import breached_sql, tier_targets
@@ -60,8 +61,7 @@ def trust_requests(
         else_=3,
     )
     with read_session() as session:
-        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        return list_rows(session, where, (open_first, col(Req.id).desc()), limit, now), total
+        return list_page(session, where, (open_first, col(Req.id).desc()), limit, now)
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,7 @@ def queue(
         where = and_(queue_filter(user, tier), filters.condition())
         breached_first = case((breached_sql(targets, now), 0), else_=1)
         order = (col(Req.mass_casualty).desc(), breached_first, col(Req.tier_entered_at).asc(), Req.id)
-        total = session.exec(select(func.count()).select_from(Req).where(where)).one()
-        return list_rows(session, where, order, limit, now, targets), total
+        return list_page(session, where, order, limit, now, targets)
 
 
 def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -122,6 +122,22 @@ def list_rows(
     return rows
 
 
+def list_page(
+    session: Session,
+    where: ColumnElement[bool],
+    order: Sequence[ColumnElement],
+    limit: int,
+    now: datetime,
+    targets: dict[Tier, int] | None = None,
+) -> tuple[list[ListRow], int]:
+    """One page of list rows and how many requests match in all: counted only when the page is full
+    (a page with room to spare already holds every match)."""
+    rows = list_rows(session, where, order, limit, now, targets)
+    if len(rows) < limit:
+        return rows, len(rows)
+    return rows, session.exec(select(func.count()).select_from(Req).where(where)).one()
+
+
 def _list_row(
     request: Listed | DerogationRequest,
     action: str | None,
