@@ -114,13 +114,19 @@ class Headline:
 
 def headline(breakdown: pd.DataFrame) -> Headline:
     """The figures NHS England publishes, summed from the breakdown (no further query)."""
-    by_outcome = breakdown.groupby("outcome")["requests"].sum().to_dict() if len(breakdown) else {}
+    requests = breakdown["requests"].tolist()
+    by_outcome: dict[str, int] = {}
+    for outcome, n in zip(breakdown["outcome"].tolist(), requests, strict=True):
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + n
 
     def count(name: str) -> int:
         return int(by_outcome.get(name, 0))
 
+    def where_flagged(column: str) -> int:
+        return int(sum(n for flag, n in zip(breakdown[column].tolist(), requests, strict=True) if flag == 1))
+
     return Headline(
-        requests=int(breakdown["requests"].sum()),
+        requests=int(sum(requests)),
         approved=count("approved"),
         declined=count("declined") + count("not_eligible"),
         declined_by_bma=count("declined"),
@@ -131,10 +137,10 @@ def headline(breakdown: pd.DataFrame) -> Headline:
         resolved_locally=count("resolved_locally"),
         revoked=count("revoked"),
         expired=count("expired"),
-        doctors_requested=int(breakdown["doctors_requested"].sum()),
-        doctors_approved=int(breakdown["doctors_approved"].sum()),
-        breached_now=int(breakdown.loc[breakdown["breached"] == 1, "requests"].sum()),
-        mass_casualty=int(breakdown.loc[breakdown["mass_casualty"] == 1, "requests"].sum()),
+        doctors_requested=int(sum(breakdown["doctors_requested"].tolist())),
+        doctors_approved=int(sum(breakdown["doctors_approved"].tolist())),
+        breached_now=where_flagged("breached"),
+        mass_casualty=where_flagged("mass_casualty"),
     )
 
 
