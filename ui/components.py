@@ -1,5 +1,5 @@
 """Read-only pieces the pages share: a request as submitted, its timeline, the BMA's decision, and
-request lists. User text is shown with md_escape or st.text, never as markup."""
+request lists. User text is shown with st.text, or escaped (md_escape, html_text), never as markup."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
 from core.models import AuditEvent, DerogationRequest
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
-from ui.text import at_tier, md_escape, role_word, status_word, tier_word, time_left, when, when_short
+from ui.text import at_tier, html_text, md_escape, role_word, status_word, tier_word, time_left, when, when_short
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
@@ -28,10 +28,14 @@ def facts(pairs: list[tuple[str, str]]) -> None:
 
 
 def fact_lines(pairs: list[tuple[str, str]]) -> None:
-    """A summary list for a long record, one line a fact: our label in bold, the value escaped
-    (md_escape: shown exactly as typed, no markup, link or directive can form). One element for the
-    whole list, where facts() draws three a line: a request's record is some thirty facts."""
-    st.markdown("  \n".join(f"**{label}:** {md_escape(value) if value else '—'}" for label, value in pairs))
+    """A summary list for a long record, as one HTML definition list: our label, then the value exactly
+    as typed. Values are escaped (html_text), so no markup can form, and it is not markdown, which
+    would turn a typed web or e-mail address into a link. One element for the whole list, where facts() draws
+    three a line: a request's record is some thirty facts."""
+    items = "".join(
+        f"<dt>{html_text(label)}</dt><dd>{html_text(value) if value else '—'}</dd>" for label, value in pairs
+    )
+    st.html(f'<dl class="facts">{items}</dl>')
 
 
 def waiting_at(request: DerogationRequest) -> str:

@@ -28,6 +28,11 @@ STYLE = """
 /* Date and time fields are rows of small segments (day, month, year, hour, minute): give each one a
    24 x 24 px target (WCAG 2.2, 2.5.8 target size). */
 span[role="spinbutton"] {display:inline-block; min-width:24px; min-height:24px; line-height:24px; text-align:center;}
+/* A request's facts (ui/components.fact_lines): label beside value, stacked on a narrow screen. */
+dl.facts {display:grid; grid-template-columns:minmax(9rem, 14rem) 1fr; gap:0.3rem 1rem; margin:0 0 1rem 0; color:#212B32;}
+dl.facts dt {font-weight:600;}
+dl.facts dd {margin:0; white-space:pre-wrap; overflow-wrap:anywhere;}
+@media (max-width: 640px) {dl.facts {grid-template-columns:1fr; gap:0 1rem;} dl.facts dd {margin-bottom:0.4rem;}}
 a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
   outline:3px solid #FFEB3B !important; box-shadow:0 4px 0 #212B32 !important;
 }

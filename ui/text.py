@@ -21,6 +21,13 @@ def md_escape(text: object) -> str:
     return "  \n".join(line.strip() for line in escaped.splitlines()) if "\n" in value else escaped.strip()
 
 
+def html_text(text: object) -> str:
+    """User text inside HTML (st.html), shown exactly as typed, line breaks included (with CSS
+    white-space: pre-wrap): every ASCII punctuation mark becomes its numeric character reference, so
+    no tag or entity can form, and nothing that would be markup elsewhere appears raw."""
+    return "".join(_PUNCTUATION.get(ch, ch) for ch in ("" if text is None else str(text)))
+
+
 def when(moment: datetime | None) -> str:
     return format_london(moment) if moment else "—"
 

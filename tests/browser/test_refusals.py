@@ -13,7 +13,10 @@ from tests.browser.steps import RequestValues, fill_request, main_text, settle, 
 
 pytestmark = pytest.mark.browser
 NOT_FOUND = "Request not found"
-MARKUP = "<b>bold</b> <script>alert(1)</script> [link](http://x) ![img](http://x/a.png) **strong** :red[red]"
+MARKUP = (
+    "<b>bold</b> <script>alert(1)</script> [link](http://x) ![img](http://x/a.png) **strong** :red[red] "
+    "www.evil.example ops@evil.example"  # a bare web or e-mail address must not become a link either
+)
 
 
 def test_another_trusts_requester_pasting_the_deep_link_sees_not_found(people, app_server, open_as) -> None:
@@ -51,6 +54,7 @@ def _no_markup_took_effect(page: Page) -> None:
     main = page.locator("[data-testid='stMain']")
     assert main.locator("b", has_text="bold").count() == 0
     assert main.locator("a[href^='http://x']").count() == 0
+    assert main.locator("a[href*='evil.example']").count() == 0
     assert main.locator("img[src^='http://x']").count() == 0
     assert main.locator("script", has_text="alert").count() == 0
 
