@@ -15,7 +15,7 @@ from ui import components, reference
 from ui.session import require_page
 
 user = require_page("requests_list")
-SHOWN = 100  # newest rows on screen; the CSV holds every row
+SHOWN = 50  # newest rows on screen; the CSV holds every row
 GOTO_KEY = "list_goto"
 
 goto = st.session_state.pop(GOTO_KEY, None)
