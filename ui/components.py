@@ -232,31 +232,29 @@ OVERVIEW_COLUMNS = (
 )
 
 
-def _cells(row: ListRow) -> dict[str, object]:
-    request = row.request
-    return {
-        "No.": request.id,
-        "Mass casualty": "MASS CASUALTY" if request.mass_casualty else "",
-        "Trust": row.trust_name,
-        "Region": row.region_name,
-        "Service": request.service,
-        "Category": SHORT_CATEGORY.get(request.category, category_label(request.category)),
-        "Status": status_word(request.status),
-        "Waiting at": waiting_at(request),
-        "Time at tier (target)": at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
-        "Decision needed by": when_short(request.decision_needed_by),
-        "Time left": time_left(row.minutes_to_decision, request.status in OPEN, row.not_decided_in_time),
-        "Latest action": f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
-    }
+# How each column of a request table is worked out from a row: only the columns a table shows are.
+CELLS: dict[str, Callable[[ListRow], object]] = {
+    "No.": lambda row: row.request.id,
+    "Mass casualty": lambda row: "MASS CASUALTY" if row.request.mass_casualty else "",
+    "Trust": lambda row: row.trust_name,
+    "Region": lambda row: row.region_name,
+    "Service": lambda row: row.request.service,
+    "Category": lambda row: SHORT_CATEGORY.get(row.request.category, category_label(row.request.category)),
+    "Status": lambda row: status_word(row.request.status),
+    "Waiting at": lambda row: waiting_at(row.request),
+    "Time at tier (target)": lambda row: at_tier(row.minutes_at_tier, row.target_minutes, row.breached),
+    "Decision needed by": lambda row: when_short(row.request.decision_needed_by),
+    "Time left": lambda row: time_left(row.minutes_to_decision, row.request.status in OPEN, row.not_decided_in_time),
+    "Latest action": lambda row: f"{row.latest_action}, {when_short(row.latest_at)}" if row.latest_action else "",
+}
 
 
 def table_frame(rows: list[ListRow], columns: tuple[str, ...] = OVERVIEW_COLUMNS) -> tuple[pa.Table, list[int]]:
     """Requests as a table of words (every status, breach and lateness is a word), and their ids.
     Built straight as Arrow, the form st.dataframe sends: no pandas frame to build and convert."""
-    cells = [_cells(row) for row in rows]
     table = pa.table(
         {
-            name: pa.array([c[name] for c in cells], type=pa.int64() if name == "No." else pa.string())
+            name: pa.array([CELLS[name](row) for row in rows], type=pa.int64() if name == "No." else pa.string())
             for name in columns
         }
     )
