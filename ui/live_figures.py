@@ -35,10 +35,9 @@ FULL_WIDTH = {"region_category_heatmap", "over_time", "recalled_over_time"}
 
 @dataclass(frozen=True)
 class Figures:
-    """What the live part draws from the breakdown, worked out once per scope and refresh."""
+    """The headline of the breakdown, worked out once per scope and refresh."""
 
     headline: queries.Headline
-    breakdown: pd.DataFrame
     counted_at: datetime
     empty: bool
 
@@ -49,12 +48,18 @@ def scope_key(viewer: User) -> tuple:
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
-    """The period's aggregates in one scope. The GROUP BY scan runs once per scope, not once per
-    viewer per refresh."""
+def _breakdown(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, datetime]:
+    """The period's aggregates in one scope, and when they were counted. The GROUP BY scan runs once per
+    scope, not once per viewer per refresh."""
     now = utcnow()
-    breakdown = queries.dashboard_breakdown(_viewer, period_id, now)
-    return Figures(queries.headline(breakdown), breakdown, now, breakdown.empty)
+    return queries.dashboard_breakdown(_viewer, period_id, now), now
+
+
+@st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
+def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
+    """The headline figures (kept apart from the breakdown, so a refresh reads back only these)."""
+    breakdown, counted_at = _breakdown(_viewer, scope, period_id, url)
+    return Figures(queries.headline(breakdown), counted_at, breakdown.empty)
 
 
 def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
@@ -100,12 +105,12 @@ def _section(breakdown: pd.DataFrame, timeline: pd.DataFrame | None, section: st
 @st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
 def section_charts(_viewer: User, scope: tuple, period_id: int, section: str, url: str) -> list[ChartSpec]:
     """One section's charts in one scope, ready to draw; the timeline is read only for "Over time"."""
-    shown = figures(_viewer, scope, period_id, url)
+    breakdown, _ = _breakdown(_viewer, scope, period_id, url)
     timeline = None
     if section == "time":
         chosen = next(p for p in reference.strike_periods() if p.id == period_id)
         timeline = queries.dashboard_timeline(_viewer, chosen)
-    return _section(shown.breakdown, timeline, section)
+    return _section(breakdown, timeline, section)
 
 
 def draw_charts(drawn: list[ChartSpec]) -> None:
