@@ -131,7 +131,16 @@ def test_pages_follow_the_role(team, role, pages):
     user = team[role]
     assert {
         page
-        for page in ("file_request", "my_requests", "review_queue", "request_detail", "dashboard", "admin", "inbox")
+        for page in (
+            "file_request",
+            "my_requests",
+            "review_queue",
+            "request_detail",
+            "dashboard",
+            "requests_list",
+            "admin",
+            "inbox",
+        )
         if may_open(user, page)
     } == pages
     assert not may_open(None, "inbox") and not may_open(user, "no_such_page")
