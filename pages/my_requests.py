@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
 from ui.text import one_line, status_word, when
@@ -47,25 +46,8 @@ labels = {
     row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {status_word(row.request.status)}"
     for row in rows
 }
-selected = st.session_state.get(OPEN_KEY)
-options = list(labels)
-if selected is not None and selected not in labels:
-    options.append(selected)
-st.session_state[OPEN_KEY] = selected  # nothing is opened until the person picks a request
-st.selectbox(
-    "Open a request",
-    options=options,
-    format_func=lambda rid: labels.get(rid, f"Request {rid}"),
-    placeholder="Choose a request",
-    key=OPEN_KEY,
-)
-
-if selected is not None:
-    try:
-        record = queries.request_record(user, selected)
-    except NotFound:
-        st.error("Request not found.")
-        st.stop()
+record = components.open_request(user, labels, OPEN_KEY)
+if record is not None:
     request = record.request
     st.divider()
     st.header(f"Request {request.id}")

@@ -8,7 +8,6 @@ import streamlit as st
 from core import queries
 from core.access import reviewer_tier
 from core.enums import ELIGIBLE_CATEGORIES, Category, Role
-from core.errors import NotFound
 from ui import actions, components
 from ui.session import require_page
 from ui.text import one_line
@@ -77,29 +76,8 @@ columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
 components.list_table(rows, key="queue_table", columns=columns, on_pick=pick)
 
 labels = {row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {row.trust_name}" for row in rows}
-selected = st.session_state.get(OPEN_KEY)
-options = list(labels)
-try:
-    selected = int(selected) if selected is not None else None
-except (TypeError, ValueError):
-    selected = None
-if selected is not None and selected not in labels:
-    options.append(selected)  # it may have just left the queue: still show its fresh state
-st.session_state[OPEN_KEY] = selected
-st.selectbox(
-    "Open a request",
-    options=options,
-    format_func=lambda rid: labels.get(rid, f"Request {rid}"),
-    placeholder="Choose a request",
-    key=OPEN_KEY,
-)
-
-if selected is not None:
-    try:
-        record = queries.request_record(user, selected)
-    except NotFound:
-        st.error("Request not found.")
-        st.stop()
+record = components.open_request(user, labels, OPEN_KEY)
+if record is not None:
     request = record.request
     st.divider()
     st.header(f"Request {request.id}")

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import pyarrow as pa
 import streamlit as st
 
+from core import queries
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
-from core.models import AuditEvent, DerogationRequest
+from core.errors import NotFound
+from core.models import AuditEvent, DerogationRequest, User
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
 from ui.text import at_tier, html_text, md_escape, role_word, status_word, tier_word, time_left, when, when_short
@@ -293,3 +295,31 @@ def list_table(
     """Requests as a table; clicking a row picks it."""
     frame, ids = table_frame(rows, columns)
     show_table(frame, ids, key=key, on_pick=on_pick)
+
+
+def open_request(user: User, labels: dict[int, str], key: str) -> queries.RequestRecord | None:
+    """The "Open a request" picker under a list, and the picked request's record (None until one is
+    picked). A request that has just left the list stays open, so its fresh state is still shown."""
+    selected = st.session_state.get(key)
+    try:
+        selected = int(selected) if selected is not None else None
+    except (TypeError, ValueError):
+        selected = None
+    options = list(labels)
+    if selected is not None and selected not in labels:
+        options.append(selected)
+    st.session_state[key] = selected  # nothing is opened until the person picks a request
+    st.selectbox(
+        "Open a request",
+        options=options,
+        format_func=lambda rid: labels.get(rid, f"Request {rid}"),
+        placeholder="Choose a request",
+        key=key,
+    )
+    if selected is None:
+        return None
+    try:
+        return queries.request_record(user, selected)
+    except NotFound:
+        st.error("Request not found.")
+        st.stop()
