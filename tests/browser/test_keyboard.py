@@ -27,12 +27,14 @@ def focused(page: Page) -> str:
 
 def tab_to(page: Page, name: str | re.Pattern) -> None:
     """Press Tab until the element named `name` has the focus, as a keyboard user moves through a page."""
+    trail: list[str] = []
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         current = focused(page)
         if name.search(current) if isinstance(name, re.Pattern) else current == name:
             return
-    raise AssertionError(f"Tab never reached {name!r} (last focus: {focused(page)!r})")
+        trail.append(current)
+    raise AssertionError(f"Tab never reached {name!r}; the focus went through {trail[:40]!r}")
 
 
 def type_into(page: Page, name: str, text: str) -> None:
@@ -55,6 +57,15 @@ def test_the_form_can_be_filled_and_submitted_with_the_keyboard_only(people, app
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="File a request")).to_be_visible()
     settle(page)
+    # Streamlit loads each kind of widget's code on first use; on a busy machine the radio buttons can
+    # appear seconds after the page's text (seen in CI), so wait for them as a person would.
+    for widget in (
+        page.get_by_role("radio", name="Major incident", exact=True),
+        page.get_by_label("What will happen to which patients if nothing changes", exact=True),
+        page.get_by_label("Doctors on duty now", exact=True),
+        page.get_by_role("button", name="Submit request"),
+    ):
+        expect(widget).to_be_visible()
 
     values = RequestValues(service="Obstetrics", site="Saint Mary's Hospital")
     tab_to(page, re.compile(r"^Major incident$"))  # the first category; arrows move through the others
