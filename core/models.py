@@ -221,3 +221,20 @@ class TierReminder(SQLModel, table=True):
     tier_entered_at: datetime
     sent_at: datetime
     recipients: int = 0
+
+
+class RequestTally(SQLModel, table=True):
+    """How many submitted requests there are of each kind per strike period and region, kept in the
+    transaction of every state change (core/tally.py), so the dashboard sums a few hundred rows
+    instead of scanning a period's thousands of requests."""
+
+    __tablename__ = "request_tally"
+    strike_period_id: int = Field(foreign_key="strike_period.id", primary_key=True)
+    region_code: str = Field(foreign_key="region.code", primary_key=True, max_length=8)
+    category: str = Field(primary_key=True, max_length=40)
+    status: str = Field(primary_key=True, max_length=24)
+    current_tier: str = Field(default="", primary_key=True, max_length=32)  # "" at no tier: NULL is no key
+    mass_casualty: bool = Field(default=False, primary_key=True)
+    requests: int = 0
+    doctors_requested: int = 0
+    approved_doctors: int = 0  # the sum of the requests' approved_doctors, whatever their status

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core import audit, notify
+from core import audit, notify, tally
 from core.access import is_requester_of, load_visible, reviewer_tier
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
@@ -86,6 +86,7 @@ def _apply(
     if request.version != expected_version:
         raise StaleVersion()
     from_status, from_tier = request.status, request.current_tier
+    counted_before = tally.entry(request)
     result = session.execute(
         update(Req)
         .where(Req.id == request.id, Req.version == expected_version)
@@ -108,6 +109,7 @@ def _apply(
         details=details or {},
         at=now,
     )
+    tally.move(session, counted_before, tally.entry(request))  # after the chain head's lock: writers in one order
     notify.on_transition(session, request, action, actor, now)
     return request
 

@@ -11,15 +11,17 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_
 from sqlmodel import Session, col, select
 
+from core import tally
 from core.access import visible_filter
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Status
-from core.models import DerogationRequest, StrikePeriod, User
+from core.models import DerogationRequest, RequestTally, StrikePeriod, User
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, list_rows
 from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
+Tally = RequestTally
 
 ATTENTION_LIMIT = 50
 # The outcome of a submitted request as the national figures count it (DESIGN rule 8: a request
@@ -66,31 +68,57 @@ BREAKDOWN_COLUMNS = [
 ]
 
 
+# Statuses whose outcome or breach depends on the clock (core.timing): always counted from the requests.
+TIMED_VALUES = [Status.IN_REVIEW.value, Status.MORE_INFO.value, Status.EXPIRED.value]
+
+
 def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None = None) -> pd.DataFrame:
-    """One GROUP BY over the period's requests in the user's scope; every headline figure and most
-    charts are sums over this small table (at most a few hundred rows, whatever the volume)."""
+    """The period's requests in the user's scope, grouped; every headline figure and most charts are
+    sums over this small table (at most a few hundred rows, whatever the volume). Closed requests come
+    from the running tally (core/tally.py) where the scope allows; the clock-dependent ones, and every
+    request of a scope the tally cannot answer, are grouped from the requests themselves."""
     now = now or utcnow()
+    tally_scope = tally.scope_filter(user)
     with read_session() as session:
-        targets = tier_targets(session)
-        breached = case((breached_sql(targets, now), 1), else_=0)
-        outcome = outcome_sql(now)
-        approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
-        mass = case((col(Req.mass_casualty), 1), else_=0)
-        keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
-        rows = session.exec(
-            select(
-                *keys,
-                func.count(),
-                func.coalesce(func.sum(Req.doctors_requested), 0),
-                func.sum(approved_doctors),
-            )
-            .where(_period_scope(user, period_id))
-            .group_by(*keys)
-        ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=BREAKDOWN_COLUMNS)
+        rows = _grouped_requests(session, user, period_id, now, timed_only=tally_scope is not None)
+        if tally_scope is not None and period_id is not None:
+            rows += _grouped_tally(session, tally_scope, period_id)
+    frame = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
     for name in ("breached", "mass_casualty", "requests", "doctors_requested", "doctors_approved"):
         frame[name] = frame[name].fillna(0).astype(int)
     return frame
+
+
+def _grouped_requests(session: Session, user: User, period_id: int | None, now: datetime, timed_only: bool) -> list:
+    targets = tier_targets(session)
+    breached = case((breached_sql(targets, now), 1), else_=0)
+    outcome = outcome_sql(now)
+    approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
+    mass = case((col(Req.mass_casualty), 1), else_=0)
+    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
+    where = _period_scope(user, period_id)
+    if timed_only:
+        where = and_(where, col(Req.status).in_(TIMED_VALUES))
+    query = select(
+        *keys, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors)
+    ).where(where)
+    return [tuple(r) for r in session.exec(query.group_by(*keys)).all()]
+
+
+def _grouped_tally(session: Session, scope: ColumnElement[bool], period_id: int) -> list:
+    """Closed requests from the tally: their outcome is their status, and nothing closed is breached."""
+    approved_doctors = case((Tally.status == Status.APPROVED.value, Tally.approved_doctors), else_=0)
+    mass = case((col(Tally.mass_casualty), 1), else_=0)
+    keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass)
+    query = (
+        select(*keys, func.sum(Tally.requests), func.sum(Tally.doctors_requested), func.sum(approved_doctors))
+        .where(scope, Tally.strike_period_id == period_id, col(Tally.status).not_in(TIMED_VALUES), Tally.requests > 0)
+        .group_by(*keys)
+    )
+    return [
+        (region, category, status, tier or None, status, 0, flag, requests, asked, approved)
+        for region, category, status, tier, flag, requests, asked, approved in session.exec(query).all()
+    ]
 
 
 @dataclass(frozen=True)

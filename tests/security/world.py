@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import audit, workflow
+from core import audit, tally, workflow
 from core.db import read_session
 from core.enums import Action, Role, Status, Tier
 from core.models import AuditChainHead, AuditEvent, Comment, DerogationRequest, StrikePeriod, User
@@ -67,7 +67,8 @@ def fingerprint() -> dict[str, object]:
 
 
 def assert_consistent() -> None:
-    """No request without its audit rows, no audit row without its change, and the chain intact."""
+    """No request without its audit rows, no audit row without its change, the chain intact, and the
+    dashboard's tally equal to a fresh count."""
     with read_session() as session:
         versions = dict(session.exec(select(DerogationRequest.id, DerogationRequest.version)).all())
         changes = dict(
@@ -94,3 +95,4 @@ def assert_consistent() -> None:
         head = session.get(AuditChainHead, 1)
         newest = session.exec(select(func.max(AuditEvent.id))).one()
         assert head.last_event_id == newest
+        assert tally.differences(session) == {}  # the dashboard's running counts moved with every change

@@ -1,0 +1,113 @@
+"""The dashboard's running tally (core/tally.py) moves with every kind of state change, on both
+databases, and the dashboard's figures read from it equal the figures counted from the requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+from alembic import command
+from sqlalchemy import update
+
+from core import queries, tally, workflow
+from core.clock import utcnow
+from core.db import alembic_config, read_session, write_session
+from core.enums import Action, Role, Tier
+from core.models import DerogationRequest, RequestTally
+from core.queries.dashboard import BREAKDOWN_COLUMNS, _grouped_requests
+from tests.conftest import TRUST_OTHER_REGION, valid_form
+from tests.test_queries import REASON, approve, escalate, file
+
+
+def assert_tally_right() -> None:
+    with read_session() as session:
+        assert tally.differences(session) == {}
+
+
+def test_every_kind_of_change_moves_the_request_in_the_tally(team, staff, period):
+    london = staff.team(trust=TRUST_OTHER_REGION, region="Y56")
+    requester = team[Role.REQUESTER]
+    approved = approve(team, file(team, period))
+    assert_tally_right()
+    workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.")
+    assert_tally_right()
+
+    declined = escalate(team, file(team, period, mass_casualty=True), Tier.BMA)
+    decision = workflow.BmaDecision(approve=False, rationale="Cover exists.")
+    workflow.bma_decide(team[Role.BMA], declined.id, declined.version, decision)
+    assert_tally_right()
+
+    returned = workflow.review(
+        team[Role.CLINICAL_DIRECTOR], (r := file(team, period)).id, r.version, Action.RETURN_FOR_INFO, REASON
+    )
+    assert_tally_right()
+    bigger = valid_form(period, trust=requester.trust_code, doctors_requested=4, minimum_safe_doctors=9)
+    workflow.answer_more_info(requester, returned.id, returned.version, bigger, "Two more doctors are off sick.")
+    assert_tally_right()
+
+    for action in (Action.RESOLVE_LOCALLY, Action.DECLINE_CRITERIA):
+        r = file(london, period)
+        workflow.review(london[Role.CLINICAL_DIRECTOR], r.id, r.version, action, REASON)
+        assert_tally_right()
+    withdrawn = file(team, period)
+    workflow.withdraw(requester, withdrawn.id, withdrawn.version, "Cover found.")
+    assert_tally_right()
+
+    open_at_end = escalate(team, file(team, period), Tier.REGIONAL_MD)
+    assert workflow.expire_ended_periods(now=period.ends_at + timedelta(minutes=1)) >= 1
+    with read_session() as session:
+        assert session.get(DerogationRequest, open_at_end.id).status == "expired"
+        assert tally.differences(session) == {}
+        assert sum(row.requests for row in session.exec(RequestTally.__table__.select()).all()) == 7
+
+
+def test_a_drifted_tally_is_found_and_rebuilt(team, period):
+    file(team, period)
+    with write_session() as session:
+        session.execute(update(RequestTally).values(requests=RequestTally.requests + 1))
+    with read_session() as session:
+        assert tally.differences(session)
+    with write_session() as session:
+        tally.rebuild(session)
+    assert_tally_right()
+
+
+def _by_keys(frame: pd.DataFrame) -> list[dict]:
+    keys = BREAKDOWN_COLUMNS[:7]
+    grouped = frame.fillna({"current_tier": ""}).groupby(keys, as_index=False)[BREAKDOWN_COLUMNS[7:]].sum()
+    return grouped.sort_values(keys).to_dict("records")
+
+
+def test_figures_from_the_tally_equal_figures_counted_from_the_requests(team, staff, period):
+    london = staff.team(trust=TRUST_OTHER_REGION, region="Y56")
+    approve(team, file(team, period))
+    approve(london, file(london, period, mass_casualty=True))
+    r = file(team, period)
+    workflow.withdraw(team[Role.REQUESTER], r.id, r.version, "Cover found.")
+    late = escalate(london, file(london, period), Tier.NATIONAL_MDT)
+    with write_session() as session:
+        session.execute(
+            update(DerogationRequest)
+            .where(DerogationRequest.id == late.id)
+            .values(decision_needed_by=utcnow() - timedelta(minutes=1), tier_entered_at=utcnow() - timedelta(days=1))
+        )
+    now = utcnow()
+    for viewer in (team[Role.NATIONAL_MDT], team[Role.REGIONAL_MD], london[Role.REGIONAL_MD]):
+        from_tally = queries.dashboard_breakdown(viewer, period.id, now)
+        with read_session() as session:
+            counted = pd.DataFrame(
+                _grouped_requests(session, viewer, period.id, now, timed_only=False), columns=BREAKDOWN_COLUMNS
+            )
+        assert _by_keys(from_tally) == _by_keys(counted.astype({c: int for c in BREAKDOWN_COLUMNS[5:]}))
+        assert len(from_tally) > 0
+
+
+def test_the_migration_counts_the_requests_already_there(team, period, db):
+    approve(team, file(team, period))
+    file(team, period, mass_casualty=True)
+    config = alembic_config(db)
+    command.downgrade(config, "0004")  # as a database was before the tally existed
+    command.upgrade(config, "head")
+    assert_tally_right()
+    with read_session() as session:
+        assert sum(row.requests for row in session.exec(RequestTally.__table__.select()).all()) == 2
