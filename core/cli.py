@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, backup, mailer, workflow
+from core import audit, backup, mailer, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
@@ -121,6 +121,25 @@ def _verify_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _check_tally(args: argparse.Namespace) -> int:
+    """The dashboard's running counts against a fresh count (they differ only if rows were changed
+    outside the application, e.g. by hand in SQL or a partial restore)."""
+    with read_session() as session:
+        wrong = tally.differences(session)
+    if not wrong:
+        print("Dashboard tally matches the requests.")
+        return 0
+    for key, (kept, fresh) in sorted(wrong.items(), key=str):
+        print(f"{key}: tally {kept}, requests {fresh}")
+    if not args.repair:
+        print(f"{len(wrong)} count(s) differ; run `check-tally --repair` to count afresh.")
+        return 1
+    with write_session() as session:
+        tally.rebuild(session)
+    print(f"{len(wrong)} count(s) differed; counted afresh.")
+    return 0
+
+
 def _export_audit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     partial = out.with_name(out.name + ".partial")
@@ -196,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify-audit", help="check the audit history's hash chain")
     verify.add_argument("--anchor", action="append", default=[], help="a hash printed by an earlier check")
     verify.set_defaults(func=_verify_audit)
+    check = sub.add_parser("check-tally", help="check the dashboard's running counts against the requests")
+    check.add_argument("--repair", action="store_true", help="count afresh where they differ")
+    check.set_defaults(func=_check_tally)
     export = sub.add_parser("export-audit", help="write the audit history of a request or strike period as CSV")
     which = export.add_mutually_exclusive_group(required=True)
     which.add_argument("--request", type=int, help="request id")

@@ -10,6 +10,7 @@ from alembic import command
 from sqlalchemy import update
 
 from core import queries, tally, workflow
+from core.cli import main
 from core.clock import utcnow
 from core.db import alembic_config, read_session, write_session
 from core.enums import Action, Role, Tier
@@ -61,15 +62,16 @@ def test_every_kind_of_change_moves_the_request_in_the_tally(team, staff, period
         assert sum(row.requests for row in session.exec(RequestTally.__table__.select()).all()) == 7
 
 
-def test_a_drifted_tally_is_found_and_rebuilt(team, period):
+def test_a_tally_changed_by_hand_is_found_and_counted_afresh_by_the_cli(team, period, capsys):
     file(team, period)
+    assert main(["check-tally"]) == 0
     with write_session() as session:
         session.execute(update(RequestTally).values(requests=RequestTally.requests + 1))
-    with read_session() as session:
-        assert tally.differences(session)
-    with write_session() as session:
-        tally.rebuild(session)
+    assert main(["check-tally"]) == 1
+    assert "1 count(s) differ" in capsys.readouterr().out
+    assert main(["check-tally", "--repair"]) == 0
     assert_tally_right()
+    assert main(["check-tally"]) == 0
 
 
 def _by_keys(frame: pd.DataFrame) -> list[dict]:
