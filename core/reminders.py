@@ -18,7 +18,7 @@ from core.clock import format_duration, utcnow
 from core.db import read_session, write_session
 from core.enums import Status, Tier
 from core.models import DerogationRequest, StrikePeriod, TierReminder
-from core.timing import breached_sql, tier_targets
+from core.timing import breached_sql, minutes_at_tier, target_minutes, tier_targets
 
 Req = DerogationRequest
 BATCH = 200  # visits per run; the next run picks up the rest
@@ -88,10 +88,12 @@ def send_due_reminders(now: datetime | None = None) -> int:
             people = notify.reviewers_at(session, [tier], request)
             if not _record_once(session, request, len({p.id for p in people}), now):
                 continue
-            waited = format_duration((now - entered).total_seconds() / 60)
+            # Still in review at this visit (checked above): the same figures the pages show.
+            waited = format_duration(minutes_at_tier(request, now))
+            target = format_duration(target_minutes(request, targets))
             headline = (
                 f"{'MASS CASUALTY: ' if request.mass_casualty else ''}REMINDER: waiting {waited} for your review, "
-                f"past the {tier.label} target of {format_duration(targets[tier])}"
+                f"past the {tier.label} target of {target}"
             )
             notify.tell(session, request, people, headline, notify.REMINDER, now)
             sent += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
@@ -32,26 +33,50 @@ def tier_targets(session: Session) -> dict[Tier, int]:
     return targets
 
 
-def minutes_at_tier(request: DerogationRequest, now: datetime | None = None) -> float | None:
-    if request.status != Status.IN_REVIEW or request.tier_entered_at is None:
+class Timed(Protocol):
+    """What the timing rules read: a whole DerogationRequest, or a list's plain row of it."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def current_tier(self) -> str | None: ...
+    @property
+    def tier_entered_at(self) -> datetime | None: ...
+    @property
+    def decision_needed_by(self) -> datetime | None: ...
+
+
+def _waiting_at_tier(request: Timed) -> bool:
+    return request.status == Status.IN_REVIEW and request.tier_entered_at is not None
+
+
+def minutes_at_tier(request: Timed, now: datetime | None = None) -> float | None:
+    if not _waiting_at_tier(request):
         return None
     return ((now or utcnow()) - request.tier_entered_at).total_seconds() / 60
 
 
-def is_breached(request: DerogationRequest, targets: dict[Tier, int], now: datetime | None = None) -> bool:
-    minutes = minutes_at_tier(request, now)
-    return minutes is not None and minutes > targets[Tier(request.current_tier)]
+def target_minutes(request: Timed, targets: dict[Tier, int]) -> int | None:
+    """The response target of the tier the request is waiting at; None while it waits at no tier."""
+    if not _waiting_at_tier(request) or not request.current_tier:
+        return None
+    return targets[Tier(request.current_tier)]
 
 
-def minutes_to_decision(request: DerogationRequest, now: datetime | None = None) -> float | None:
+def is_breached(request: Timed, targets: dict[Tier, int], now: datetime | None = None) -> bool:
+    minutes, target = minutes_at_tier(request, now), target_minutes(request, targets)
+    return minutes is not None and target is not None and minutes > target
+
+
+def minutes_to_decision(request: Timed, now: datetime | None = None) -> float | None:
     if request.decision_needed_by is None:
         return None
     return (request.decision_needed_by - (now or utcnow())).total_seconds() / 60
 
 
-def not_decided_in_time(request: DerogationRequest, now: datetime | None = None) -> bool:
+def not_decided_in_time(request: Timed, now: datetime | None = None) -> bool:
     """Still undecided when its decision-needed-by passed: an outcome of its own in the figures."""
-    if request.decision_needed_by is None or request.status == Status.DRAFT:
+    if request.decision_needed_by is None:
         return False
     if request.status in OPEN_STATUSES or request.status == Status.EXPIRED:
         return request.decision_needed_by < (now or utcnow())

@@ -12,9 +12,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from core import timing
 from core.enums import OPEN_STATUSES, Action, Status, Tier
 from core.models import AuditEvent, DerogationRequest, Region, Trust
-from core.timing import tier_targets
 
 Req = DerogationRequest
 
@@ -111,7 +111,7 @@ def list_rows(
 ) -> list[ListRow]:
     """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
     read in full, to stand in the row for its plain listed values (one request's record)."""
-    targets = targets or tier_targets(session)
+    targets = targets or timing.tier_targets(session)
     width = len(LIST_COLUMNS)
     rows = []
     for values in session.connection().execute(listed(where, order, limit)):
@@ -148,13 +148,6 @@ def _list_row(
     now: datetime,
     targets: dict[Tier, int],
 ) -> ListRow:
-    in_review = request.status == Status.IN_REVIEW and request.tier_entered_at is not None
-    at_tier = (now - request.tier_entered_at).total_seconds() / 60 if in_review else None
-    target = targets[Tier(request.current_tier)] if in_review and request.current_tier else None
-    to_decision = (
-        (request.decision_needed_by - now).total_seconds() / 60 if request.decision_needed_by is not None else None
-    )
-    undecided = request.status in {*OPEN_VALUES, Status.EXPIRED.value}
     return ListRow(
         request=request,
         trust_name=trust_name or request.trust_code,
@@ -162,11 +155,11 @@ def _list_row(
         latest_action=_action_label(action) if action else "",
         latest_at=action_at,
         latest_by=actor_name or "",
-        minutes_at_tier=at_tier,
-        target_minutes=target,
-        breached=at_tier is not None and target is not None and at_tier > target,
-        minutes_to_decision=to_decision,
-        not_decided_in_time=undecided and to_decision is not None and to_decision < 0,
+        minutes_at_tier=timing.minutes_at_tier(request, now),
+        target_minutes=timing.target_minutes(request, targets),
+        breached=timing.is_breached(request, targets, now),
+        minutes_to_decision=timing.minutes_to_decision(request, now),
+        not_decided_in_time=timing.not_decided_in_time(request, now),
     )
 
 

@@ -29,6 +29,7 @@ def test_time_at_tier_restarts_at_each_tier_and_breaches_follow_the_target(team,
     request = file_request(team, fixed_period, now=T0)
     targets = timing.DEFAULT_TARGETS
     assert timing.minutes_at_tier(request, T0 + timedelta(minutes=45)) == 45
+    assert timing.target_minutes(request, targets) == 60  # the clinical director's
     assert not timing.is_breached(request, targets, T0 + timedelta(minutes=60))
     assert timing.is_breached(request, targets, T0 + timedelta(minutes=61))
 
@@ -61,6 +62,7 @@ def test_a_request_waiting_for_the_trust_is_not_at_a_tier(team, fixed_period):
     )
     later = T0 + timedelta(hours=5)
     assert timing.minutes_at_tier(request, later) is None
+    assert timing.target_minutes(request, timing.DEFAULT_TARGETS) is None
     assert not timing.is_breached(request, timing.DEFAULT_TARGETS, later)
     assert _ids_where(timing.breached_sql(timing.DEFAULT_TARGETS, later)) == set()
 
