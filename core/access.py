@@ -8,7 +8,7 @@ import re
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
 
-from core.enums import Role, Status, Tier
+from core.enums import OPEN_STATUSES, Role, Status, Tier
 from core.errors import NotFound
 from core.models import DerogationRequest, User
 
@@ -86,6 +86,43 @@ def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
 
 def is_requester_of(user: User, request: DerogationRequest) -> bool:
     return user.active and Role(user.role) is Role.REQUESTER and user.trust_code == request.trust_code
+
+
+# What a person may do to one request now. The workflow refuses anything else, and the pages offer
+# only these, so both ask here.
+WITHDRAWABLE = frozenset({Status.DRAFT, *OPEN_STATUSES})
+# Refused by a reviewer or the BMA, or approved then revoked: harm that followed is recorded against it.
+REFUSED = frozenset({Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED})
+EDITABLE = frozenset({Status.DRAFT, Status.MORE_INFO})
+
+
+def waits_for(user: User, request: DerogationRequest) -> bool:
+    """The request is waiting for a decision at the tier `user` reviews at (queue_filter, for one request)."""
+    tier = reviewer_tier(user)
+    return tier is not None and request.status == Status.IN_REVIEW and request.current_tier == tier.value
+
+
+def may_edit(user: User, request: DerogationRequest) -> bool:
+    """The trust changes the form of its draft, or of a request a reviewer returned with a question."""
+    return is_requester_of(user, request) and request.status in EDITABLE
+
+
+def may_withdraw(user: User, request: DerogationRequest) -> bool:
+    """The trust withdraws its request until it is decided."""
+    return is_requester_of(user, request) and request.status in WITHDRAWABLE
+
+
+def may_record_harm(user: User, request: DerogationRequest) -> bool:
+    return is_requester_of(user, request) and request.status in REFUSED
+
+
+def is_bma(user: User) -> bool:
+    return user.active and Role(user.role) is Role.BMA
+
+
+def may_revoke(user: User, request: DerogationRequest) -> bool:
+    """The BMA withdraws an approval when new information comes to light."""
+    return is_bma(user) and request.status == Status.APPROVED
 
 
 # Which roles may open which page; app.py builds the navigation from this and each page asks it again.

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit, notify, tally
-from core.access import is_requester_of, load_visible, reviewer_tier
+from core.access import is_bma, is_requester_of, load_visible, may_record_harm, may_revoke, may_withdraw, reviewer_tier
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
@@ -254,7 +254,7 @@ def withdraw(
         actor = _active_actor(session, actor)
         request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
-        if request.status not in OPEN_STATUSES and request.status != Status.DRAFT:
+        if not may_withdraw(actor, request):
             raise NotAllowed(f"This request is closed ({Status(request.status).label}); it cannot be withdrawn.")
         changes = {"status": Status.WITHDRAWN.value, "current_tier": None, "closed_at": now}
         return _apply(session, request, version, actor, Action.WITHDRAW, changes, rationale=rationale, now=now)
@@ -270,7 +270,7 @@ def record_harm(
         actor = _active_actor(session, actor)
         request = _load_current(session, actor, request_id, version)
         _require_requester(actor, request)
-        if request.status not in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED):
+        if not may_record_harm(actor, request):
             raise NotAllowed("Harm or near misses are recorded against declined or revoked requests.")
         stamped = f"{request.harm_report}\n\n" if request.harm_report else ""
         changes = {"harm_report": f"{stamped}[{format_london(now)}] {report}"}
@@ -474,9 +474,9 @@ def revoke(actor: User, request_id: int, version: int, reason: str, now: datetim
     with write_session() as session:
         actor = _active_actor(session, actor)
         request = _load_current(session, actor, request_id, version)
-        if Role(actor.role) is not Role.BMA:
+        if not is_bma(actor):
             raise PermissionDenied("Only the BMA can revoke an approval.")
-        if request.status != Status.APPROVED:
+        if not may_revoke(actor, request):
             raise NotAllowed("Only an approved request can be revoked.")
         changes = {"status": Status.REVOKED.value, "revoked_at": now, "revoke_reason": reason}
         return _apply(session, request, version, actor, Action.REVOKE, changes, rationale=reason, now=now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries, workflow
+from core.access import may_edit
 from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
@@ -141,7 +142,7 @@ if loaded is None or loaded["id"] != target or request_form.key("site") not in s
     st.session_state[LOADED] = loaded
 
 answering = record is not None and record.request.status == Status.MORE_INFO
-if record is not None and record.request.status not in (Status.DRAFT, Status.MORE_INFO):
+if record is not None and not may_edit(user, record.request):
     request_form.error_summary(ERRORS)  # e.g. somebody else answered first: say so once
     clear_errors(ERRORS)
     st.info(

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from core import workflow
-from core.access import is_requester_of, reviewer_tier
+from core.access import is_requester_of, may_record_harm, may_revoke, may_withdraw, reviewer_tier, waits_for
 from core.clock import to_london
-from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
+from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Grade, Status, Tier
 from core.models import DerogationRequest, User
 from ui.feedback import attempt, errors_of, field_error, flash, form_error
 
@@ -69,8 +69,7 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
     errors_key = f"review_errors_{request.id}"
     if tier is None:
         return
-    waiting_here = request.status == Status.IN_REVIEW and request.current_tier == tier.value
-    if not waiting_here:
+    if not waits_for(user, request):
         _leftover(errors_key)
         return
     st.subheader("Your decision")
@@ -206,7 +205,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
 def revoke_panel(user: User, request: DerogationRequest) -> None:
     """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
     errors_key, reason_key = f"revoke_errors_{request.id}", f"revoke_reason_{request.id}"
-    if Role(user.role) is not Role.BMA or request.status != Status.APPROVED:
+    if not may_revoke(user, request):
         _leftover(errors_key)
         return
 
@@ -249,11 +248,11 @@ def requester_panel(user: User, request: DerogationRequest) -> None:
         st.page_link(
             "pages/file_request.py", label="Continue this draft", icon=":material/edit:", query_params={"id": str(rid)}
         )
-    if request.status in OPEN_STATUSES or request.status == Status.DRAFT:
+    if may_withdraw(user, request):
         _withdraw(user, request)
     else:
         _leftover(f"withdraw_errors_{rid}")
-    if request.status in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED):
+    if may_record_harm(user, request):
         _harm(user, request)
 
 
