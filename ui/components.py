@@ -14,7 +14,7 @@ from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
-from ui.text import at_tier, html_text, md_escape, role_word, status_word, tier_word, time_left, when, when_short
+from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, when, when_short
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
@@ -38,6 +38,23 @@ def fact_lines(pairs: list[tuple[str, str]]) -> None:
         f"<dt>{html_text(label)}</dt><dd>{html_text(value) if value else '—'}</dd>" for label, value in pairs
     )
     st.html(f'<dl class="facts">{items}</dl>')
+
+
+def fact_table(caption: str, columns: list[str], rows: list[tuple[str, ...]]) -> None:
+    """A small table of our labels (first column) and values exactly as typed, as HTML: a screen reader
+    reads it as a table (a canvas grid has no text), every value is escaped (html_text), and it is not
+    markdown (st.table's cells are), which would turn a typed web or e-mail address into a link."""
+    head = "".join(f'<th scope="col">{html_text(name)}</th>' for name in columns)
+    body = "".join(
+        f'<tr><th scope="row">{html_text(label)}</th>'
+        + "".join(f"<td>{html_text(value) if value else '—'}</td>" for value in values)
+        + "</tr>"
+        for label, *values in rows
+    )
+    st.html(
+        f'<table class="facts"><caption>{html_text(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def waiting_at(request: DerogationRequest) -> str:
@@ -166,11 +183,7 @@ def decision(request: DerogationRequest) -> None:
         ("Scope (ward, service, shifts)", request.approved_scope or "As asked", f"{request.service} {request.ward}"),
         ("Confirmation reference", request.confirmation_ref or "", ""),
     ]
-    # st.table, not st.dataframe: a canvas grid has no text for screen readers. Its cells are markdown,
-    # so every value is escaped and shows exactly as typed.
-    columns = ["What", "Approved by the BMA", "Asked for"]
-    table = pa.table({name: [md_escape(row[i]) for row in rows] for i, name in enumerate(columns)})
-    st.table(table, hide_index=True, alt="What the BMA approved, beside what was asked for")
+    fact_table("What the BMA approved, beside what was asked for", ["What", "Approved by the BMA", "Asked for"], rows)
     st.caption("Doctors can check the confirmation reference on the public 'Check a recall' page before they return.")
 
 

@@ -32,6 +32,12 @@ span[role="spinbutton"] {display:inline-block; min-width:24px; min-height:24px; 
 dl.facts {display:grid; grid-template-columns:minmax(9rem, 14rem) 1fr; gap:0.3rem 1rem; margin:0 0 1rem 0; color:#212B32;}
 dl.facts dt {font-weight:600;}
 dl.facts dd {margin:0; white-space:pre-wrap; overflow-wrap:anywhere;}
+/* A small table of labels and typed values (ui/components.fact_table). */
+table.facts {border-collapse:collapse; margin:0 0 1rem 0; color:#212B32;}
+table.facts caption {text-align:left; font-weight:600; padding-bottom:0.4rem;}
+table.facts th, table.facts td {text-align:left; vertical-align:top; padding:0.4rem 1rem 0.4rem 0;
+  border-bottom:1px solid #D8DDE0; white-space:pre-wrap; overflow-wrap:anywhere;}
+table.facts thead th {border-bottom:2px solid #425563;}
 @media (max-width: 640px) {dl.facts {grid-template-columns:1fr; gap:0 1rem;} dl.facts dd {margin-bottom:0.4rem;}}
 a:focus, button:focus-visible, input:focus-visible, textarea:focus-visible {
   outline:3px solid #FFEB3B !important; box-shadow:0 4px 0 #212B32 !important;

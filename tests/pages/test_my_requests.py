@@ -3,14 +3,22 @@ BMA's approval beside what was asked."""
 
 from __future__ import annotations
 
-import html
-
 from core import workflow
 from core.db import read_session
 from core.enums import Action, Role, Status, Tier
 from core.models import DerogationRequest
 from tests.conftest import valid_form
-from tests.pages.conftest import REASON, click, errors, escalate_to, file_request, open_page, other_trust_team, shown
+from tests.pages.conftest import (
+    REASON,
+    click,
+    errors,
+    escalate_to,
+    file_request,
+    html_rows,
+    open_page,
+    other_trust_team,
+    shown,
+)
 
 PAGE = "pages/my_requests.py"
 
@@ -105,10 +113,8 @@ def test_after_approval_the_trust_sees_exactly_what_was_approved_beside_what_was
     at = open_page(people[Role.REQUESTER], PAGE)
     at.selectbox(key="my_open").set_value(approved.id).run()
     assert "Approved by the BMA. You may now contact the resident doctors in scope" in shown(at)
-    (table,) = [t.value for t in at.table if "Approved by the BMA" in t.value.columns]
-    cell = html.unescape  # table cells are escaped markdown
-    what = table.columns[0]
-    rows = {cell(row[what]): (cell(row["Approved by the BMA"]), cell(row["Asked for"])) for _, row in table.iterrows()}
+    (table,) = [str(h.proto.body) for h in at.html if "What the BMA approved" in str(h.proto.body)]
+    rows = {label: (approved, asked) for label, approved, asked in html_rows(table)[1:]}
     assert rows["Resident doctors"] == ("2", "3")
     assert rows["Grades"] == ("ST3+", "FY2, ST3+")
     assert rows["Scope (ward, service, shifts)"][0] == "Majors only"
