@@ -445,7 +445,7 @@ def bma_decide(
     rationale = _rationale(decision.rationale)
     with write_session() as session:
         actor = _active_actor(session, actor)
-        if Role(actor.role) is not Role.BMA:
+        if not is_bma(actor):
             load_visible(session, actor, request_id)  # out of scope still reads as not found
             raise PermissionDenied("Only the BMA approves or declines a derogation.")
         request = _reviewable(session, actor, request_id, version, now)
