@@ -195,6 +195,8 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
             key=keys["scope"],
             max_chars=2000,
             on_change="ignore",
+            help="Shown to anyone who checks the confirmation reference on the public 'Check a recall' page: "
+            "no patient or staff names.",
         )
         field_error(errors_key, "approved_scope")
     st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=RATIONALE_MAX, on_change="ignore")
