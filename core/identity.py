@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from core.db import write_session
 from core.errors import AuthFailed
 from core.inputs import EMAIL_RE, unstorable
 from core.models import User
-from core.users import normalise_email
+from core.users import normalise_email, record_sign_in
 
 NO_EMAIL = (
     "Your organisation's sign-in did not tell us your e-mail address, so we cannot find your account. "
@@ -70,3 +71,11 @@ def user_for_identity(session: Session, claims: Mapping[str, object], settings: 
     if user is None or not user.active:
         raise AuthFailed(NOT_REGISTERED.format(email=email))
     return user
+
+
+def sign_in(claims: Mapping[str, object]) -> User:
+    """Our account for the provider's identity (user_for_identity), with the sign-in in the audit history."""
+    with write_session() as session:
+        user = user_for_identity(session, claims)
+        record_sign_in(session, user, "identity provider")
+        return user

@@ -133,6 +133,11 @@ def _locked_throttle(session: Session, email: str) -> LoginThrottle:
     return session.get(LoginThrottle, email, with_for_update=True, populate_existing=True)
 
 
+def record_sign_in(session: Session, user: User, method: str, now: datetime | None = None) -> None:
+    """Who signed in, when and how, in the audit history (inside the caller's transaction)."""
+    audit.append(session, action="signed_in", actor=user, details={"method": method}, at=now or utcnow())
+
+
 def authenticate(email: str, password: str, now: datetime | None = None) -> User:
     """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists."""
     now = now or utcnow()
@@ -157,12 +162,21 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             if throttle.failed_count:
                 throttle.failed_count, throttle.locked_until = 0, None
                 session.add(throttle)
+            record_sign_in(session, user, "password", now)
             return user
         throttle.failed_count += 1
         throttle.last_failed_at = now
         if throttle.failed_count >= settings.max_failed_logins:
             throttle.locked_until = now + timedelta(minutes=settings.lockout_minutes)
             throttle.failed_count = 0
+            # Who was being guessed at, and until when: for whoever looks into it (SECURITY.md).
+            audit.append(
+                session,
+                action="sign_in_locked",
+                actor=None,
+                details={"email": email, "locked_until": throttle.locked_until.isoformat()},
+                at=now,
+            )
         session.add(throttle)
         failure = GENERIC_FAILURE
     raise AuthFailed(failure)

@@ -9,7 +9,6 @@ import streamlit as st
 from core import identity
 from core.access import may_open
 from core.clock import utcnow
-from core.db import read_session
 from core.errors import AuthFailed
 from core.models import User
 from core.queries import fresh_user
@@ -58,8 +57,7 @@ def _from_provider() -> User | None:
     if claims is None:
         return None
     try:
-        with read_session() as session:
-            user = identity.user_for_identity(session, claims)
+        user = identity.sign_in(claims)
     except AuthFailed as refusal:
         st.session_state[PROVIDER_REFUSAL_KEY] = str(refusal)
         return None

@@ -9,13 +9,16 @@ import sys
 from datetime import timedelta
 
 import pytest
+from sqlmodel import col, select
 
+from core import audit, identity
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import read_session, write_session
 from core.enums import Role
 from core.errors import AuthFailed
 from core.identity import NO_EMAIL, UNVERIFIED, WRONG_DOMAIN, IdentitySettings, user_for_identity
+from core.models import AuditEvent
 from core.users import GENERIC_FAILURE, authenticate, idle_expired, unlock, update_user
 from tests.conftest import TEST_PASSWORD, TRUST_A
 
@@ -38,6 +41,32 @@ def refusal(email: str, password: str, now=None) -> str:
 
 def test_right_password_signs_in(account):
     assert authenticate(account.email.upper() + "  ", TEST_PASSWORD).id == account.id
+
+
+def sign_in_events() -> list[tuple[str, int | None, dict]]:
+    with read_session() as session:
+        rows = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action).in_(["signed_in", "sign_in_locked"]))
+            .order_by(AuditEvent.id)
+        ).all()
+        return [(row.action, row.actor_id, row.details) for row in rows]
+
+
+def test_sign_ins_and_lockouts_are_in_the_audit_history_and_failures_are_counted_only(account):
+    authenticate(account.email, TEST_PASSWORD)
+    assert sign_in_events() == [("signed_in", account.id, {"method": "password"})]
+    now = utcnow()
+    for _ in range(MAX_FAILURES - 1):
+        refusal("Nobody@NHS.net", "wrong-password", now)
+    assert len(sign_in_events()) == 1  # a failure alone is a count in login_throttle, not a history row
+    refusal("nobody@nhs.net", "wrong-password", now)
+    locked = sign_in_events()[-1]
+    assert locked[:2] == ("sign_in_locked", None) and locked[2]["email"] == "nobody@nhs.net"
+    identity.sign_in({"email": account.email, "email_verified": True})
+    assert sign_in_events()[-1] == ("signed_in", account.id, {"method": "identity provider"})
+    with read_session() as session:
+        assert audit.verify_chain(session).ok
 
 
 def test_one_message_whether_or_not_the_account_exists(account, staff):
