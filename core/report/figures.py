@@ -1,5 +1,5 @@
-"""The post-strike report: what happened in one strike period, in the reader's scope (England for the
-national MDT, their own region for a regional medical director).
+"""The post-strike report's figures: what happened in one strike period, in the reader's scope
+(England for the national MDT, their own region for a regional medical director).
 
 Everything is aggregated in SQL. Time at each tier is worked out from the audit history: each visit
 of a request to a tier starts with the row that put it there (submit, escalate, answer) and ends with
@@ -9,13 +9,9 @@ The headline figures are the dashboard's own (core.queries), so the report and t
 
 from __future__ import annotations
 
-import base64
-import csv
-import html
-import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
@@ -23,12 +19,11 @@ from sqlmodel import Session, col, select
 
 from core import queries
 from core.access import may_open, visible_filter
-from core.clock import format_duration, format_london, utcnow
+from core.clock import format_london, utcnow
 from core.db import read_session
 from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Role, Status, Tier
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
-from core.spreadsheet import defuse
 from core.timing import breached_sql, tier_targets
 
 Req = DerogationRequest
@@ -95,9 +90,6 @@ class Report:
     @property
     def is_final(self) -> bool:
         return self.generated_at >= self.period.ends_at
-
-
-# ---------------------------------------------------------------- figures
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -352,198 +344,3 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
         timeline=queries.dashboard_timeline(user, period),
         **report_parts,
     )
-
-
-# ---------------------------------------------------------------- downloads
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, float):
-        return round(value, 1)
-    return defuse(value) if isinstance(value, str) else value
-
-
-HEADLINE_LABELS = {
-    "requests": "Requests",
-    "approved": "Approved (still valid)",
-    "revoked": "Approval revoked",
-    "declined_by_bma": "Declined by the BMA",
-    "not_eligible": "Declined: does not meet the criteria",
-    "resolved_locally": "Resolved locally",
-    "withdrawn": "Withdrawn",
-    "expired": "Expired",
-    "pending": "Pending",
-    "not_decided_in_time": "Not decided in time",
-    "doctors_requested": "Doctors requested",
-    "doctors_approved": "Doctors approved (still valid)",
-    "mass_casualty": "Mass-casualty events",
-}
-APPROVAL_LABELS = {
-    "requests": "Requests",
-    "reached_bma": "Reached the BMA",
-    "approved": "Approvals given",
-    "revoked": "Approvals revoked",
-    "declined_by_bma": "Declined by the BMA",
-    "doctors_requested": "Doctors requested (all requests)",
-    "doctors_requested_at_bma": "Doctors requested (requests that reached the BMA)",
-    "doctors_approved": "Doctors approved (approvals given)",
-    "doctors_recalled": "Doctors recalled (approvals still valid)",
-    "decision_median_minutes": "Submission to BMA decision, median (minutes)",
-    "decision_p90_minutes": "Submission to BMA decision, 90th percentile (minutes)",
-}
-
-
-def tier_times_frame(report: Report) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Tier": t.tier,
-                "Visits": t.visits,
-                "Median (minutes)": t.median_minutes,
-                "90th percentile (minutes)": t.p90_minutes,
-                "Target (minutes)": t.target_minutes,
-                "Breaches": t.breaches,
-                "Waiting now": t.waiting_now,
-            }
-            for t in report.tier_times
-        ]
-    )
-
-
-def summary_rows(report: Report) -> list[tuple[str, object]]:
-    """The headline figures as (label, value), in the order they are published."""
-    rows: list[tuple[str, object]] = [
-        (label, getattr(report.headline, name)) for name, label in HEADLINE_LABELS.items()
-    ]
-    rows.append(("Requests breaching a tier target at least once", report.breached_requests))
-    rows.append(("Decided by the BMA after the decision-needed-by time", report.decided_late))
-    return rows
-
-
-def _rounded(value: object) -> object:
-    return round(value, 1) if isinstance(value, float) else value
-
-
-def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
-    """(title, table, how many leading columns name the row) for every table of the report."""
-    approvals = pd.DataFrame(
-        [(APPROVAL_LABELS[f.name], _rounded(getattr(report.approvals, f.name))) for f in fields(Approvals)],
-        columns=["Measure", "Value"],
-        dtype=object,  # counts stay whole numbers beside the minutes
-    )
-    return [
-        ("Summary", pd.DataFrame(summary_rows(report), columns=["Measure", "Value"]), 1),
-        ("Approvals and doctors", approvals, 1),
-        ("Requests by region", report.by_region, 1),
-        ("Requests by category", report.by_category, 1),
-        ("Requests by trust", report.by_trust, 3),
-        ("Outcomes at each tier", report.tier_outcomes, 1),
-        ("Time at each tier", tier_times_frame(report), 1),
-        ("Mass-casualty events", report.mass_casualty, 1),
-    ]
-
-
-def _blank(value: object) -> object:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-
-
-def to_csv(report: Report) -> bytes:
-    """Every table of the report in one long CSV (period, scope, table, row, measure, value), UTF-8 with a
-    byte-order mark so spreadsheets read it correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["period", "scope", "table", "row", "measure", "value"])
-    for title, frame, keys in tables(report):
-        label_columns, measures = list(frame.columns[:keys]), list(frame.columns[keys:])
-        for record in frame.to_dict("records"):
-            row = " | ".join(str(record[c]) for c in label_columns)
-            for measure in measures:
-                values = (report.period.name, report.scope, title, row, measure, _blank(record[measure]))
-                writer.writerow([_cell(v) for v in values])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-PRINT_CSS = """
-body{font-family:Arial,Helvetica,sans-serif;color:#212B32;margin:2rem;max-width:60rem}
-h1{color:#003087;font-size:1.8rem;margin-bottom:.2rem}h2{color:#005EB8;font-size:1.3rem;margin-top:2rem;
-border-bottom:2px solid #005EB8;padding-bottom:.2rem}p.meta{color:#4C6272;margin-top:0}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem 0;font-size:.9rem}
-th,td{border:1px solid #D8DDE0;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#F0F4F5}td.n{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1rem 0;page-break-inside:avoid}figcaption{font-weight:bold;margin-bottom:.3rem}
-figure img{max-width:100%;height:auto}.note{background:#FFF9C4;border-left:6px solid #FFB81C;padding:.5rem}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:auto}
-tr{page-break-inside:avoid}}
-"""
-
-
-def _format(value: object, column: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, float) and "minutes" in column.lower():
-        return f"{format_duration(value)} ({value:,.0f} min)"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _html_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "<p>None in this period.</p>"
-    head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for record in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, record, strict=True):
-            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            cells.append(f"<td{' class=n' if numeric else ''}>{html.escape(_format(value, str(column)))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def to_html(report: Report, charts: list[tuple[str, str | None]]) -> str:
-    """A self-contained, printable summary. `charts` are (title, SVG text) pairs rendered from the
-    dashboard's Altair charts; each is embedded as an image, so nothing is fetched and no script runs."""
-    period = report.period
-    figures = []
-    missing = False
-    for title, svg in charts:
-        if svg is None:
-            missing = True
-            continue
-        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-        figures.append(
-            f"<figure><figcaption>{html.escape(title)}</figcaption>"
-            f"<img alt='{html.escape(title, quote=True)} (chart; the same figures are in the tables)' "
-            f"src='data:image/svg+xml;base64,{data}'></figure>"
-        )
-    note = (
-        "<p class='note'>Some charts could not be drawn on this server; every figure is in the tables.</p>"
-        if missing
-        else ""
-    )
-    status = (
-        "Final: the strike period has ended."
-        if report.is_final
-        else "Provisional: the strike period has not ended yet; open requests may still change."
-    )
-    sections = "".join(f"<h2>{html.escape(title)}</h2>{_html_table(frame)}" for title, frame, _ in tables(report))
-    return (
-        "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
-        f"<title>Post-strike report: {html.escape(period.name)}</title><style>{PRINT_CSS}</style></head><body>"
-        f"<h1>Post-strike report: {html.escape(period.name)}</h1>"
-        f"<p class='meta'>{html.escape(report.scope)} · strike period {html.escape(format_london(period.starts_at))} "
-        f"to {html.escape(format_london(period.ends_at))} · generated {html.escape(format_london(report.generated_at))}"
-        f"</p><p>{html.escape(status)} Times at each tier are measured from the audit history; "
-        "the median and 90th percentile are over finished visits of a request to a tier.</p>"
-        f"{note}<h2>Charts</h2>{''.join(figures) or '<p>No charts for this period.</p>'}{sections}"
-        "</body></html>"
-    )
-
-
-def filename(report: Report, extension: str) -> str:
-    stamp = report.period.starts_at.astimezone(UTC).strftime("%Y-%m-%d")
-    scope = "england" if report.scope == "England" else report.scope.lower().replace(" ", "-")
-    return f"post-strike-report-{stamp}-{scope}.{extension}"

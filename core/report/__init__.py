@@ -1,0 +1,24 @@
+"""The post-strike report of one strike period: its figures (figures.py), the same figures as titled
+tables (tables.py), and the files it is downloaded as (downloads.py: CSV; printable.py: HTML).
+Import from here: `from core import report` then `report.build(...)`."""
+
+from core.report.downloads import filename, to_csv
+from core.report.figures import Approvals, Report, TierTime, build, percentile, scope_label, tier_visits
+from core.report.printable import to_html
+from core.report.tables import summary_rows, tables, tier_times_frame
+
+__all__ = [
+    "Approvals",
+    "Report",
+    "TierTime",
+    "build",
+    "filename",
+    "percentile",
+    "scope_label",
+    "summary_rows",
+    "tables",
+    "tier_times_frame",
+    "tier_visits",
+    "to_csv",
+    "to_html",
+]

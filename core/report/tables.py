@@ -1,0 +1,89 @@
+"""The post-strike report as titled tables, in the order it is published: the page, the CSV and the
+printable summary all show these, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pandas as pd
+
+from core.report.figures import Approvals, Report
+
+HEADLINE_LABELS = {
+    "requests": "Requests",
+    "approved": "Approved (still valid)",
+    "revoked": "Approval revoked",
+    "declined_by_bma": "Declined by the BMA",
+    "not_eligible": "Declined: does not meet the criteria",
+    "resolved_locally": "Resolved locally",
+    "withdrawn": "Withdrawn",
+    "expired": "Expired",
+    "pending": "Pending",
+    "not_decided_in_time": "Not decided in time",
+    "doctors_requested": "Doctors requested",
+    "doctors_approved": "Doctors approved (still valid)",
+    "mass_casualty": "Mass-casualty events",
+}
+APPROVAL_LABELS = {
+    "requests": "Requests",
+    "reached_bma": "Reached the BMA",
+    "approved": "Approvals given",
+    "revoked": "Approvals revoked",
+    "declined_by_bma": "Declined by the BMA",
+    "doctors_requested": "Doctors requested (all requests)",
+    "doctors_requested_at_bma": "Doctors requested (requests that reached the BMA)",
+    "doctors_approved": "Doctors approved (approvals given)",
+    "doctors_recalled": "Doctors recalled (approvals still valid)",
+    "decision_median_minutes": "Submission to BMA decision, median (minutes)",
+    "decision_p90_minutes": "Submission to BMA decision, 90th percentile (minutes)",
+}
+
+
+def tier_times_frame(report: Report) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Tier": t.tier,
+                "Visits": t.visits,
+                "Median (minutes)": t.median_minutes,
+                "90th percentile (minutes)": t.p90_minutes,
+                "Target (minutes)": t.target_minutes,
+                "Breaches": t.breaches,
+                "Waiting now": t.waiting_now,
+            }
+            for t in report.tier_times
+        ]
+    )
+
+
+def summary_rows(report: Report) -> list[tuple[str, object]]:
+    """The headline figures as (label, value), in the order they are published."""
+    rows: list[tuple[str, object]] = [
+        (label, getattr(report.headline, name)) for name, label in HEADLINE_LABELS.items()
+    ]
+    rows.append(("Requests breaching a tier target at least once", report.breached_requests))
+    rows.append(("Decided by the BMA after the decision-needed-by time", report.decided_late))
+    return rows
+
+
+def _rounded(value: object) -> object:
+    return round(value, 1) if isinstance(value, float) else value
+
+
+def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
+    """(title, table, how many leading columns name the row) for every table of the report."""
+    approvals = pd.DataFrame(
+        [(APPROVAL_LABELS[f.name], _rounded(getattr(report.approvals, f.name))) for f in fields(Approvals)],
+        columns=["Measure", "Value"],
+        dtype=object,  # counts stay whole numbers beside the minutes
+    )
+    return [
+        ("Summary", pd.DataFrame(summary_rows(report), columns=["Measure", "Value"]), 1),
+        ("Approvals and doctors", approvals, 1),
+        ("Requests by region", report.by_region, 1),
+        ("Requests by category", report.by_category, 1),
+        ("Requests by trust", report.by_trust, 3),
+        ("Outcomes at each tier", report.tier_outcomes, 1),
+        ("Time at each tier", tier_times_frame(report), 1),
+        ("Mass-casualty events", report.mass_casualty, 1),
+    ]
