@@ -38,6 +38,14 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     return false()  # administrators manage the system, not requests
 
 
+def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
+    """The submitted requests of one strike period that `user` may see: what the live dashboard and the
+    post-strike report count. No period, no requests."""
+    if period_id is None:
+        return false()
+    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
+
+
 def _as_id(value: object) -> int | None:
     """An id as code passes it (an integer, numpy's too) or a deep link carries it (decimal text);
     anything else is no id: int() alone would turn True, 1.0 or b"1" into request 1."""

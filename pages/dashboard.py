@@ -31,12 +31,11 @@ period_id = st.selectbox(
     index=list(by_id).index(default.id),
     key="dash_period",
 )
-national = user.region_code is None
 st.caption(
     (
         "National picture: every region of England."
-        if national
-        else f"{reference.region_names()[user.region_code]} region only."
+        if queries.figures_region(user) is None
+        else f"{queries.figures_scope_label(user, reference.region_names())} only."
     )
     + f" Updates itself every {REFRESH[:-1]} seconds. Times are UK time."
 )

@@ -33,8 +33,11 @@ from core.queries.lists import (
 )
 from core.queries.public_check import Verification, normalise_reference, verify_reference
 from core.queries.reference import (
+    ENGLAND,
     category_label,
     default_period,
+    figures_region,
+    figures_scope_label,
     fresh_user,
     period_label,
     periods_at,
@@ -53,6 +56,7 @@ from core.queries.rows import LIST_LIMIT, ListRow
 __all__ = [
     "ATTENTION_LIMIT",
     "BREAKDOWN_COLUMNS",
+    "ENGLAND",
     "LIST_LIMIT",
     "OUTCOME_LABELS",
     "REQUEST_EXPORT_FIELDS",
@@ -72,6 +76,8 @@ __all__ = [
     "dashboard_timeline",
     "default_period",
     "draft_for_edit",
+    "figures_region",
+    "figures_scope_label",
     "fresh_user",
     "headline",
     "normalise_reference",

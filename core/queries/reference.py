@@ -1,7 +1,9 @@
-"""Reference data, strike periods, response targets and the facts the header shows on every page."""
+"""Reference data, strike periods, response targets, the facts the header shows on every page, and what
+part of England a viewer's figures cover."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -12,6 +14,8 @@ from core.enums import Category, Role, Tier
 from core.models import Region, StrikePeriod, Trust, User
 from core.timing import tier_targets
 from core.workflow import current_period, next_period
+
+ENGLAND = "England"  # the national MDT's figures, in words
 
 
 def trust_of(code: str | None) -> Trust | None:
@@ -107,12 +111,31 @@ def scope_label(session: Session, user: User) -> str:
         return f"{trust.name} ({trust.ods_code})" if trust else user.trust_code
     if user.region_code and role is Role.REGIONAL_MD:
         region = session.get(Region, user.region_code)
-        return f"{region.name} region" if region else user.region_code
+        return region_label(region.name) if region else user.region_code
     if role is Role.BMA:
         return "Requests escalated to the BMA"
     if role is Role.ADMIN:
         return "System administration"
     return "England (national)"
+
+
+def region_label(name: str) -> str:
+    return f"{name} region"
+
+
+def figures_region(user: User) -> str | None:
+    """The region a viewer's figures (live dashboard, post-strike report) cover, as core.access.visible_filter
+    decides: a regional medical director's own; None for the national MDT, whose figures are England's."""
+    return user.region_code if Role(user.role) is Role.REGIONAL_MD else None
+
+
+def figures_scope_label(user: User, region_names: Mapping[str, str] | None = None) -> str:
+    """What part of England the viewer's figures cover, in words: "England" or "North West region".
+    `region_names` (code -> name) saves a read when the caller has them to hand."""
+    code = figures_region(user)
+    if code is None:
+        return ENGLAND
+    return region_label(region_names.get(code, code) if region_names is not None else region_name(code))
 
 
 def category_label(value: str | None) -> str:

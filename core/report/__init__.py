@@ -3,7 +3,7 @@ tables (tables.py), and the files it is downloaded as (downloads.py: CSV; printa
 Import from here: `from core import report` then `report.build(...)`."""
 
 from core.report.downloads import filename, to_csv
-from core.report.figures import Approvals, Report, TierTime, build, percentile, scope_label, tier_visits
+from core.report.figures import Approvals, Report, TierTime, build, percentile, tier_visits
 from core.report.printable import to_html
 from core.report.tables import summary_rows, tables, tier_times_frame
 
@@ -14,7 +14,6 @@ __all__ = [
     "build",
     "filename",
     "percentile",
-    "scope_label",
     "summary_rows",
     "tables",
     "tier_times_frame",

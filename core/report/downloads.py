@@ -8,6 +8,7 @@ from datetime import UTC
 
 import pandas as pd
 
+from core import queries
 from core.report.figures import Report
 from core.report.tables import tables
 from core.spreadsheet import defuse
@@ -41,5 +42,5 @@ def to_csv(report: Report) -> bytes:
 
 def filename(report: Report, extension: str) -> str:
     stamp = report.period.starts_at.astimezone(UTC).strftime("%Y-%m-%d")
-    scope = "england" if report.scope == "England" else report.scope.lower().replace(" ", "-")
+    scope = "england" if report.scope == queries.ENGLAND else report.scope.lower().replace(" ", "-")
     return f"post-strike-report-{stamp}-{scope}.{extension}"

@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
 from sqlmodel import Session, col, select
 
 from core import queries
-from core.access import may_open, visible_filter
+from core.access import may_open, period_filter
 from core.clock import format_london, utcnow
 from core.db import read_session
-from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Role, Status, Tier
+from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Status, Tier
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.timing import breached_sql, tier_targets
@@ -108,10 +108,6 @@ def _minutes_between(session: Session, start: ColumnElement, end: ColumnElement)
         return extract("epoch", end - start) / 60.0
     # julianday is a double: round away its sub-millisecond noise so 35 minutes reads as 35.0.
     return func.round((func.julianday(end) - func.julianday(start)) * 1440.0, 4)
-
-
-def _scope(user: User, period_id: int) -> ColumnElement[bool]:
-    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
 
 
 def _by_groups(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
@@ -296,12 +292,6 @@ def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) 
     )
 
 
-def scope_label(user: User) -> str:
-    if Role(user.role) is Role.REGIONAL_MD:
-        return f"{queries.region_name(user.region_code)} region"
-    return "England"
-
-
 def build(user: User, period_id: object, now: datetime | None = None) -> Report:
     """The report for one strike period in the user's scope (national MDT and regional MDs only)."""
     if not may_open(user, "report"):
@@ -314,7 +304,7 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
             period = None
         if period is None:
             raise NotFound("strike period")
-        scope = _scope(user, period.id)
+        scope = period_filter(user, period.id)
         groups = _by_groups(session, scope, now)
         by_region, by_trust, by_category = _group_tables(session, groups)
         times, breached_requests = _tier_times(session, scope, now)
@@ -331,7 +321,7 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
     breakdown = queries.dashboard_breakdown(user, period.id, now)
     return Report(
         period=period,
-        scope=scope_label(user),
+        scope=queries.figures_scope_label(user),
         generated_at=now,
         headline=queries.headline(breakdown),
         by_region=by_region,
