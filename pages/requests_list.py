@@ -10,8 +10,8 @@ import re
 import streamlit as st
 
 from core import queries
-from core.enums import ELIGIBLE_CATEGORIES, Category
 from ui import components, reference
+from ui.filters import category, filter_row, outcome, region
 from ui.session import require_page
 
 user = require_page("requests_list")
@@ -47,34 +47,7 @@ st.caption(
 )
 st.page_link("pages/dashboard.py", label="Back to the live dashboard", icon=":material/monitoring:")
 
-columns = st.columns(3)
-region = None
-if national:
-    region = columns[0].selectbox(
-        "Region",
-        options=list(region_names),
-        format_func=region_names.get,
-        index=None,
-        placeholder="All regions",
-        key="list_region",
-    )
-category = columns[1].selectbox(
-    "Category",
-    options=[c.value for c in ELIGIBLE_CATEGORIES],
-    format_func=lambda v: Category(v).label,
-    index=None,
-    placeholder="All categories",
-    key="list_category",
-)
-outcome = columns[2].selectbox(
-    "Outcome",
-    options=list(queries.OUTCOME_LABELS),
-    format_func=queries.OUTCOME_LABELS.get,
-    index=None,
-    placeholder="All outcomes",
-    key="list_outcome",
-)
-filters = queries.ListFilters(region=region, category=category, outcome=outcome)
+filters = queries.ListFilters(**filter_row("list", [region(region_names if national else None), category(), outcome()]))
 rows, total = queries.period_requests(user, chosen.id, filters, limit=SHOWN)
 more = f"; showing the newest {len(rows)}: download the CSV for all" if total > len(rows) else ""
 st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")

@@ -7,8 +7,9 @@ import streamlit as st
 
 from core import queries
 from core.access import reviewer_tier
-from core.enums import ELIGIBLE_CATEGORIES, Category, Role
+from core.enums import Role
 from ui import actions, components
+from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
 from ui.text import one_line
 
@@ -23,37 +24,17 @@ st.caption(
 )
 
 regions, trusts = queries.queue_choices(user)
-filters = st.columns(3)
-region = trust = None
-if Role(user.role) in (Role.NATIONAL_MDT, Role.BMA):
-    region = filters[0].selectbox(
-        "Region",
-        options=[code for code, _ in regions],
-        format_func=dict(regions).get,
-        index=None,
-        placeholder="All regions",
-        key="queue_region",
-    )
-if Role(user.role) in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA):
-    trust_names = dict(trusts)
-    trust = filters[1].selectbox(
-        "Trust",
-        options=[code for code, _ in trusts],
-        format_func=lambda code: f"{trust_names.get(code, code)} ({code})",
-        index=None,
-        placeholder="All trusts",
-        key="queue_trust",
-    )
-category = filters[2].selectbox(
-    "Category",
-    options=[c.value for c in ELIGIBLE_CATEGORIES],
-    format_func=lambda value: Category(value).label,
-    index=None,
-    placeholder="All categories",
-    key="queue_category",
+role = Role(user.role)
+picked = filter_row(
+    "queue",
+    [
+        region(dict(regions) if role in (Role.NATIONAL_MDT, Role.BMA) else None),
+        trust(dict(trusts) if role in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA) else None),
+        category(),
+    ],
 )
 
-rows, total = queries.queue(user, queries.QueueFilters(region=region, trust=trust, category=category))
+rows, total = queries.queue(user, queries.QueueFilters(**picked))
 if not rows:
     st.success("Nothing is waiting at your tier.")
 else:
