@@ -40,9 +40,9 @@ period_id = st.selectbox(
 )
 chosen = by_id[period_id]
 region_names = reference.region_names()
-national = user.region_code is None
+national = queries.figures_region(user) is None
 st.caption(
-    ("Every region of England." if national else f"{region_names[user.region_code]} region only.")
+    ("Every region of England." if national else f"{queries.figures_scope_label(user, region_names)} only.")
     + " Times are UK time."
 )
 st.page_link("pages/dashboard.py", label="Back to the live dashboard", icon=":material/monitoring:")
