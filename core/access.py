@@ -5,12 +5,12 @@ from __future__ import annotations
 import operator
 import re
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, select
 
 from core.enums import OPEN_STATUSES, Role, Status, Tier
 from core.errors import NotFound
-from core.models import DerogationRequest, User
+from core.models import DerogationRequest, RequestTally, User
 
 Req = DerogationRequest
 # Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
@@ -44,6 +44,20 @@ def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
     if period_id is None:
         return false()
     return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
+
+
+def tally_filter(user: User) -> ColumnElement[bool] | None:
+    """visible_filter on the dashboard's running tally (core/tally.py), which holds whole regions: only a
+    scope made of whole regions (the national MDT's England, a regional medical director's region) can
+    be read from it; None for every other scope, which needs the requests themselves."""
+    if not user.active:
+        return false()
+    role = Role(user.role)
+    if role is Role.NATIONAL_MDT:
+        return true()
+    if role is Role.REGIONAL_MD:
+        return RequestTally.region_code == user.region_code
+    return None
 
 
 def _as_id(value: object) -> int | None:

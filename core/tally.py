@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, false, func, insert, true
+from sqlalchemy import delete, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from core.enums import Role, Status
-from core.models import DerogationRequest, RequestTally, User
+from core.enums import Status
+from core.models import DerogationRequest, RequestTally
 
 KEY = ("strike_period_id", "region_code", "category", "status", "current_tier", "mass_casualty")
 SUMS = ("requests", "doctors_requested", "approved_doctors")
@@ -70,20 +70,6 @@ def _add(session: Session, counted: Entry, sign: int) -> None:
         index_elements=list(KEY), set_={name: table.c[name] + statement.excluded[name] for name in SUMS}
     )
     session.execute(statement)
-
-
-def scope_filter(user: User) -> ColumnElement[bool] | None:
-    """core.access.visible_filter, for the tally: it holds whole regions, so only scopes made of whole
-    regions (the national MDT's England, a regional medical director's region) can be read from it;
-    None for every other scope, which needs the requests themselves."""
-    if not user.active:
-        return false()
-    role = Role(user.role)
-    if role is Role.NATIONAL_MDT:
-        return true()
-    if role is Role.REGIONAL_MD:
-        return RequestTally.region_code == user.region_code
-    return None
 
 
 def _fresh_count() -> tuple:

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlmodel import Session, col, select
 
-from core import tally
-from core.access import visible_filter
+from core.access import period_filter, tally_filter
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Status
@@ -48,12 +47,6 @@ def outcome_sql(now: datetime) -> ColumnElement[str]:
     )
 
 
-def _period_scope(user: User, period_id: int | None) -> ColumnElement[bool]:
-    if period_id is None:
-        return false()
-    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
-
-
 BREAKDOWN_COLUMNS = [
     "region_code",
     "category",
@@ -81,7 +74,7 @@ def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None 
     from the running tally (core/tally.py) where the scope allows; the clock-dependent ones, and every
     request of a scope the tally cannot answer, are grouped from the requests themselves."""
     now = now or utcnow()
-    tally_scope = tally.scope_filter(user)
+    tally_scope = tally_filter(user)
     with read_session() as session:
         rows = _grouped_requests(session, user, period_id, now, timed_only=tally_scope is not None)
         if tally_scope is not None and period_id is not None:
@@ -107,7 +100,7 @@ def _grouped_requests(session: Session, user: User, period_id: int | None, now: 
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
     mass = case((col(Req.mass_casualty), 1), else_=0)
     keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
-    where = _period_scope(user, period_id)
+    where = period_filter(user, period_id)
     if timed_only:
         where = and_(where, col(Req.status).in_(TIMED_VALUES))
     query = select(
@@ -205,7 +198,7 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
     if period is None:
         return pd.DataFrame(columns=columns)
     hourly = period.ends_at - period.starts_at <= timedelta(days=7)
-    scope = _period_scope(user, period.id)
+    scope = period_filter(user, period.id)
     with read_session() as session:
         submitted = _bucket(session, col(Req.submitted_at), hourly)
         decided = _bucket(session, col(Req.decided_at), hourly)
@@ -237,7 +230,7 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
         # The status test stands on its own so the database reads only open requests (an index on status).
         near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
         where = and_(
-            col(Req.status).in_(OPEN_VALUES), _period_scope(user, period_id), or_(breached_sql(targets, now), near)
+            col(Req.status).in_(OPEN_VALUES), period_filter(user, period_id), or_(breached_sql(targets, now), near)
         )
         order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
         return list_rows(session, where, order, ATTENTION_LIMIT, now, targets)
@@ -253,7 +246,7 @@ class ListFilters:
 
 
 def list_condition(user: User, period_id: int | None, filters: ListFilters, now: datetime) -> ColumnElement[bool]:
-    parts = [_period_scope(user, period_id)]
+    parts = [period_filter(user, period_id)]
     if filters.region:
         parts.append(Req.region_code == filters.region)
     if filters.category:
