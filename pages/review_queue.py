@@ -7,7 +7,6 @@ import streamlit as st
 
 from core import queries
 from core.access import reviewer_tier
-from core.enums import Role
 from ui import actions, components
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
@@ -24,15 +23,7 @@ st.caption(
 )
 
 regions, trusts = queries.queue_choices(user)
-role = Role(user.role)
-picked = filter_row(
-    "queue",
-    [
-        region(dict(regions) if role in (Role.NATIONAL_MDT, Role.BMA) else None),
-        trust(dict(trusts) if role in (Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA) else None),
-        category(),
-    ],
-)
+picked = filter_row("queue", [region(regions), trust(trusts), category()])
 
 rows, total = queries.queue(user, queries.QueueFilters(**picked))
 if not rows:

@@ -237,3 +237,13 @@ def test_accounts_change_through_admin_only(team, db):
     assert (changed.role, changed.active) == (Role.TRUST_MD, False)
     found, total = admin.list_accounts(team[Role.ADMIN], cd.email.upper())
     assert [u.id for u in found] == [cd.id] and total == 1
+
+
+def test_queue_filters_are_offered_where_the_scope_spans_more_than_one(team, london, period):
+    file(team, period)
+    escalate(london, file(london, period), Tier.NATIONAL_MDT)
+    assert queries.queue_choices(team[Role.CLINICAL_DIRECTOR]) == (None, None)  # one trust
+    assert queries.queue_choices(team[Role.REGIONAL_MD]) == (None, {})  # one region, nothing waiting there
+    regions, trusts = queries.queue_choices(team[Role.NATIONAL_MDT])
+    assert list(regions) == ["Y56"] and list(trusts) == [TRUST_OTHER_REGION]
+    assert queries.queue_choices(team[Role.REQUESTER]) == (None, None)  # reviews nothing

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
 from core.clock import utcnow
 from core.db import read_session
-from core.enums import Action, Status
+from core.enums import Action, Role, Status
 from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.queries.rows import (
     CLOSED_VALUES,
@@ -97,11 +97,18 @@ def queue(
         return list_page(session, where, order, limit, now, targets)
 
 
-def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(region code, name) and (trust code, name) that have something in the user's queue, for filters."""
+# The queue filters a reviewer is offered: those their scope spans more than one of.
+REGION_FILTER_ROLES = frozenset({Role.NATIONAL_MDT, Role.BMA})
+TRUST_FILTER_ROLES = frozenset({Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA})
+
+
+def queue_choices(user: User) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """Region code -> name and trust code -> name that have something in the user's queue, for its
+    filters, in name order; None for a filter the user's scope does not span (a trust's reviewers
+    have one trust, a region's one region)."""
     tier = reviewer_tier(user)
     if tier is None:
-        return [], []
+        return None, None
     pairs = (
         select(Req.region_code, Region.name, Req.trust_code, Trust.name)
         .select_from(Req)
@@ -114,9 +121,10 @@ def queue_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[str, st
         found = session.connection().execute(pairs).all()  # one row per trust with something waiting
     regions = {code: name or code for code, name, _, _ in found}
     trusts = {code: name or code for _, _, code, name in found}
+    role = Role(user.role)
     return (
-        sorted(regions.items(), key=lambda x: x[1]),
-        sorted(trusts.items(), key=lambda x: x[1]),
+        dict(sorted(regions.items(), key=lambda x: x[1])) if role in REGION_FILTER_ROLES else None,
+        dict(sorted(trusts.items(), key=lambda x: x[1])) if role in TRUST_FILTER_ROLES else None,
     )
 
 
