@@ -21,7 +21,10 @@ from core.errors import AuthFailed, NotFound, ValidationFailed
 from core.inputs import EMAIL_RE, unstorable
 from core.models import LoginThrottle, Region, Trust, User
 
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
+# (64 MiB, 4 lanes): each sign-in holds this much memory while it runs, and a shift change brings many
+# sign-ins at once to one app process. Older hashes are upgraded at the next sign-in (authenticate).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_PASSWORD_LENGTH = 10
 # Same message whether the e-mail is unknown or the password wrong: it must not reveal who has an account.
 GENERIC_FAILURE = "The e-mail address or password is not right. Check them and try again."
@@ -162,6 +165,9 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             if throttle.failed_count:
                 throttle.failed_count, throttle.locked_until = 0, None
                 session.add(throttle)
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)  # the right password is in hand only now
+                session.add(user)
             record_sign_in(session, user, "password", now)
             return user
         throttle.failed_count += 1

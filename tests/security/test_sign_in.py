@@ -9,6 +9,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import col, select
 
 from core import audit, identity
@@ -18,8 +19,8 @@ from core.db import read_session, write_session
 from core.enums import Role
 from core.errors import AuthFailed
 from core.identity import NO_EMAIL, UNVERIFIED, WRONG_DOMAIN, IdentitySettings, user_for_identity
-from core.models import AuditEvent
-from core.users import GENERIC_FAILURE, authenticate, idle_expired, unlock, update_user
+from core.models import AuditEvent, User
+from core.users import GENERIC_FAILURE, authenticate, idle_expired, unlock, update_user, verify_password
 from tests.conftest import TEST_PASSWORD, TRUST_A
 
 MAX_FAILURES = 3
@@ -41,6 +42,17 @@ def refusal(email: str, password: str, now=None) -> str:
 
 def test_right_password_signs_in(account):
     assert authenticate(account.email.upper() + "  ", TEST_PASSWORD).id == account.id
+
+
+def test_a_hash_with_older_parameters_is_upgraded_at_the_next_sign_in(account):
+    older = PasswordHasher().hash(TEST_PASSWORD)  # argon2-cffi's default: 64 MiB, 4 lanes
+    with write_session() as session:
+        session.get(User, account.id).password_hash = older
+    assert authenticate(account.email, TEST_PASSWORD).id == account.id
+    with read_session() as session:
+        upgraded = session.get(User, account.id).password_hash
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and verify_password(upgraded, TEST_PASSWORD)
+    assert authenticate(account.email, TEST_PASSWORD).id == account.id
 
 
 def sign_in_events() -> list[tuple[str, int | None, dict]]:
