@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -22,16 +23,18 @@ from core.inputs import EMAIL_RE, unstorable
 from core.models import LoginThrottle, Region, Trust, User
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
-# (64 MiB, 4 lanes): each sign-in holds this much memory while it runs, and a shift change brings many
-# sign-ins at once to one app process. Older hashes are upgraded at the next sign-in (authenticate).
+# (64 MiB, 4 lanes). Older hashes are upgraded at the next sign-in (authenticate).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Every hash runs on this one thread. Each Streamlit session runs on a thread of its own, and the C
+# allocator keeps a freed 19 MiB block in the arena of the thread that used it, so hashing on session
+# threads grew the process by 19 MiB a signed-in person. One thread: one block, reused, however many
+# sign in at once (a shift change's burst queues, ~30 ms each).
+_hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hashing")
 MIN_PASSWORD_LENGTH = 10
 # Same message whether the e-mail is unknown or the password wrong: it must not reveal who has an account.
 GENERIC_FAILURE = "The e-mail address or password is not right. Check them and try again."
 # A hash that no password matches, for accounts that cannot sign in with a password.
 UNUSABLE_PASSWORD = "!unusable"
-# Verified when the e-mail is unknown so that a miss costs the same time as a hit.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def _is_id(value: object) -> bool:
@@ -40,14 +43,22 @@ def _is_id(value: object) -> bool:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.submit(lambda: _hasher.hash(password)).result()
+
+
+# Verified when the e-mail is unknown so that a miss costs the same time as a hit.
+_DUMMY_HASH = hash_password("not-a-real-password")
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hashing.submit(lambda: _hasher.verify(password_hash, password)).result()
     except (VerificationError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate matches no password
         return False
+
+
+def _needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
 
 
 def normalise_email(email: str) -> str:
@@ -165,8 +176,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             if throttle.failed_count:
                 throttle.failed_count, throttle.locked_until = 0, None
                 session.add(throttle)
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)  # the right password is in hand only now
+            if _needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)  # the right password is in hand only now
                 session.add(user)
             record_sign_in(session, user, "password", now)
             return user

@@ -4,6 +4,7 @@ unlock by an administrator, closed accounts refused, idle sessions ended."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -198,3 +199,12 @@ def test_scope_follows_the_role(db):
         )
     assert (national.trust_code, national.region_code) == (None, None)
     assert (regional.trust_code, regional.region_code) == (None, "Y62")
+
+
+def test_passwords_checked_from_many_sessions_at_once_get_their_own_answers():
+    # Every hash runs on one worker thread (memory: one argon2 block, however many sign in at once).
+    hashed = users.hash_password("the-right-password")
+    guesses = ["the-right-password" if i % 2 else f"wrong-{i}" for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as sessions:
+        answers = list(sessions.map(lambda guess: users.verify_password(hashed, guess), guesses))
+    assert answers == [guess == "the-right-password" for guess in guesses]
