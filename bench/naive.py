@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 from sqlmodel import select
 
 from core.db import get_engine, read_session
@@ -45,4 +46,4 @@ def naive_breakdown(period_id: int, now: datetime) -> pd.DataFrame:
 
 
 def naive_headline(period_id: int, now: datetime) -> Headline:
-    return headline(naive_breakdown(period_id, now))
+    return headline(pa.Table.from_pandas(naive_breakdown(period_id, now), preserve_index=False))

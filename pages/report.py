@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import queries, report
@@ -20,9 +21,9 @@ from ui.text import duration
 user = require_page("report")
 
 
-def _totals(breakdown: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+def _totals(breakdown: pa.Table, column: str, names: dict[str, str]) -> pd.DataFrame:
     """Every request of the period (open or closed) per region or category: `label`, `requests`."""
-    grouped = breakdown.groupby(column, as_index=False)["requests"].sum()
+    grouped = breakdown.to_pandas().groupby(column, as_index=False)["requests"].sum()
     grouped["label"] = grouped[column].map(lambda v: names.get(v, v))
     return grouped.sort_values(["requests", "label"], ascending=[False, True])[["label", "requests"]]
 
@@ -36,8 +37,8 @@ def report_charts(built: report.Report) -> list[tuple[str, alt.TopLevelMixin, st
     region_names = {r.code: r.name for r in queries.regions()}
     regions = _totals(built.breakdown, "region_code", region_names)
     categories = _totals(built.breakdown, "category", charts.SHORT_CATEGORY)
-    outcome_frame = charts.shape_outcomes(built.breakdown)
-    doctors = charts.shape_doctors(built.breakdown)
+    outcome_frame = charts.shape_outcomes(built.breakdown).to_pandas()
+    doctors = charts.shape_doctors(built.breakdown).to_pandas()
     times = pd.DataFrame(
         {
             "tier": [t.tier for t in built.tier_times],

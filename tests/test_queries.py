@@ -105,7 +105,7 @@ def test_dashboard_breakdown_and_headline_are_sql_aggregates_in_scope(team, lond
     regional = queries.headline(queries.dashboard_breakdown(team[Role.REGIONAL_MD], period.id))
     assert regional.requests == 3 and regional.pending == 0
     nobody = queries.dashboard_breakdown(team[Role.REQUESTER], None)
-    assert nobody.empty
+    assert nobody.num_rows == 0
 
 
 def test_dashboard_timeline_buckets_by_hour_on_either_database(team, period):

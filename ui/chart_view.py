@@ -15,6 +15,7 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
@@ -31,19 +32,19 @@ class ChartSpec:
 
 
 @cache
-def _template(builder: Builder, columns: tuple[tuple[str, str], ...]) -> tuple[dict[str, Any], str]:
+def _template(builder: Builder, schema: pa.Schema) -> tuple[dict[str, Any], str]:
     """The builder's spec without figures, and the name of the dataset it reads. Depends on code only
-    (the builder and the frame's columns), so one per process is right whatever the data."""
-    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns})
-    spec = builder(empty).to_dict()  # validated against the Vega-Lite schema, once
+    (the builder and the figures' columns), so one per process is right whatever the data."""
+    spec = builder(schema.empty_table().to_pandas()).to_dict()  # validated against the Vega-Lite schema, once
     (dataset,) = spec.pop("datasets")
     return spec, dataset
 
 
-def chart_spec(builder: Builder, frame: pd.DataFrame, words: str) -> ChartSpec:
-    """`builder(frame)` as a Vega-Lite spec, built from the builder's template."""
-    template, dataset = _template(builder, tuple((str(c), str(t)) for c, t in frame.dtypes.items()))
-    spec = {**template, "datasets": {dataset: convert_anything_to_arrow_bytes(frame)}}
+def chart_spec(builder: Builder, figures: pa.Table | pd.DataFrame, words: str) -> ChartSpec:
+    """`builder(figures)` as a Vega-Lite spec, built from the builder's template."""
+    table = figures if isinstance(figures, pa.Table) else pa.Table.from_pandas(figures, preserve_index=False)
+    template, dataset = _template(builder, table.schema)
+    spec = {**template, "datasets": {dataset: convert_anything_to_arrow_bytes(table)}}
     return ChartSpec(builder.__name__, spec, words)
 
 

@@ -2,13 +2,15 @@
 post-strike report draw the same charts. Each builder takes a DataFrame with the columns named in
 its docstring and uses it only as the chart's data (any reshaping is a Vega-Lite transform), so the
 dashboard can build a chart's spec once and give it new figures on every refresh (ui/chart_view.py);
-`shape_*` helpers turn core.queries.dashboard_breakdown and the timeline into those tables.
+`shape_*` helpers turn core.queries.dashboard_breakdown into those tables as Arrow (what the live
+dashboard ships; `.to_pandas()` to give one to a builder) and the timeline into a DataFrame.
 Colours are the NHS palette; every figure is also labelled in words."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 
 from core.enums import TIER_ORDER, Category, Tier
 from core.queries import OUTCOME_LABELS
@@ -51,11 +53,11 @@ SHORT_CATEGORY = {
 # per-call overhead, and beat iterating its rows (pandas builds an object per row).
 
 
-def _sums(breakdown: pd.DataFrame, keys: tuple[str, ...], *, open_only: bool = False) -> dict[tuple, int]:
-    statuses = breakdown["status"].tolist()
-    columns = [breakdown[k].tolist() for k in keys]
+def _sums(breakdown: pa.Table, keys: tuple[str, ...], *, open_only: bool = False) -> dict[tuple, int]:
+    statuses = breakdown["status"].to_pylist()
+    columns = [breakdown[k].to_pylist() for k in keys]
     totals: dict[tuple, int] = {}
-    for i, n in enumerate(breakdown["requests"].tolist()):
+    for i, n in enumerate(breakdown["requests"].to_pylist()):
         if open_only and statuses[i] not in ("in_review", "more_info"):
             continue
         key = tuple(column[i] for column in columns)
@@ -63,54 +65,65 @@ def _sums(breakdown: pd.DataFrame, keys: tuple[str, ...], *, open_only: bool = F
     return totals
 
 
-def shape_open_by(breakdown: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+def _table(**columns: tuple[pa.DataType, list]) -> pa.Table:
+    """A chart's figures as Arrow, the form Streamlit ships chart data in (typed, so an empty table
+    still has its columns' types)."""
+    return pa.table(
+        [pa.array(values, type=kind) for kind, values in columns.values()],
+        schema=pa.schema([(name, kind) for name, (kind, _) in columns.items()]),
+    )
+
+
+def shape_open_by(breakdown: pa.Table, column: str, names: dict[str, str]) -> pa.Table:
     """Open requests per region or category: columns `label`, `requests`."""
-    totals = _sums(breakdown, (column,), open_only=True)
-    rows = [(names.get(value, value), n) for (value,), n in sorted(totals.items())]
-    return pd.DataFrame(rows, columns=["label", "requests"])
+    totals = sorted(_sums(breakdown, (column,), open_only=True).items())
+    return _table(
+        label=(pa.string(), [names.get(value, value) for (value,), _ in totals]),
+        requests=(pa.int64(), [n for _, n in totals]),
+    )
 
 
-def shape_region_category(breakdown: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+def shape_region_category(breakdown: pa.Table, region_names: dict[str, str]) -> pa.Table:
     """Open requests per region and category: columns `region`, `category`, `requests`."""
-    totals = _sums(breakdown, ("region_code", "category"), open_only=True)
-    rows = [
-        (region_names.get(region, region), SHORT_CATEGORY.get(category, category), n)
-        for (region, category), n in sorted(totals.items())
-    ]
-    return pd.DataFrame(rows, columns=["region", "category", "requests"])
+    totals = sorted(_sums(breakdown, ("region_code", "category"), open_only=True).items())
+    return _table(
+        region=(pa.string(), [region_names.get(region, region) for (region, _), _ in totals]),
+        category=(pa.string(), [SHORT_CATEGORY.get(category, category) for (_, category), _ in totals]),
+        requests=(pa.int64(), [n for _, n in totals]),
+    )
 
 
-def shape_by_tier(breakdown: pd.DataFrame) -> pd.DataFrame:
+def shape_by_tier(breakdown: pa.Table) -> pa.Table:
     """Requests in review per tier, and how many of them are breached: `tier`, `requests`, `breached`."""
     waiting = dict.fromkeys(TIER_ORDER, 0)
     breached = dict.fromkeys(TIER_ORDER, 0)
     tiers = set(Tier)
     for status, tier, n, late in zip(
-        *(breakdown[c].tolist() for c in ("status", "current_tier", "requests", "breached")), strict=True
+        *(breakdown[c].to_pylist() for c in ("status", "current_tier", "requests", "breached")), strict=True
     ):
         if status == "in_review" and tier in tiers:
             waiting[Tier(tier)] += n
             breached[Tier(tier)] += n * late
-    return pd.DataFrame(
-        [(tier.label, waiting[tier], breached[tier]) for tier in TIER_ORDER], columns=["tier", "requests", "breached"]
+    return _table(
+        tier=(pa.string(), [tier.label for tier in TIER_ORDER]),
+        requests=(pa.int64(), [waiting[tier] for tier in TIER_ORDER]),
+        breached=(pa.int64(), [breached[tier] for tier in TIER_ORDER]),
     )
 
 
-def shape_outcomes(breakdown: pd.DataFrame) -> pd.DataFrame:
+def shape_outcomes(breakdown: pa.Table) -> pa.Table:
     """Requests per outcome, in words: `outcome`, `requests`."""
-    totals = _sums(breakdown, ("outcome",))
-    rows = [(OUTCOME_LABELS.get(value, value), n) for (value,), n in sorted(totals.items())]
-    return pd.DataFrame(rows, columns=["outcome", "requests"])
-
-
-def shape_doctors(breakdown: pd.DataFrame) -> pd.DataFrame:
-    """Resident doctors asked for and approved: `measure`, `doctors`."""
-    return pd.DataFrame(
-        {
-            "measure": ["Asked for", "Approved by the BMA"],
-            "doctors": [int(breakdown["doctors_requested"].sum()), int(breakdown["doctors_approved"].sum())],
-        }
+    totals = sorted(_sums(breakdown, ("outcome",)).items())
+    return _table(
+        outcome=(pa.string(), [OUTCOME_LABELS.get(value, value) for (value,), _ in totals]),
+        requests=(pa.int64(), [n for _, n in totals]),
     )
+
+
+def shape_doctors(breakdown: pa.Table) -> pa.Table:
+    """Resident doctors asked for and approved: `measure`, `doctors`."""
+    asked, approved = (sum(breakdown[c].to_pylist()) for c in ("doctors_requested", "doctors_approved"))
+    return _table(measure=(pa.string(), ["Asked for", "Approved by the BMA"]), doctors=(pa.int64(), [asked, approved]))
 
 
 def shape_timeline(timeline: pd.DataFrame) -> pd.DataFrame:

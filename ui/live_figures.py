@@ -48,7 +48,7 @@ def scope_key(viewer: User) -> tuple:
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def _breakdown(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pd.DataFrame, datetime]:
+def _breakdown(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, datetime]:
     """The period's aggregates in one scope, and when they were counted. The GROUP BY scan runs once per
     scope, not once per viewer per refresh."""
     now = utcnow()
@@ -59,14 +59,15 @@ def _breakdown(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[p
 def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
     """The headline figures (kept apart from the breakdown, so a refresh reads back only these)."""
     breakdown, counted_at = _breakdown(_viewer, scope, period_id, url)
-    return Figures(queries.headline(breakdown), counted_at, breakdown.empty)
+    return Figures(queries.headline(breakdown), counted_at, breakdown.num_rows == 0)
 
 
-def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
-    return "; ".join(f"{row[label]} {row[value]}" for row in frame.to_dict("records")) or "none"
+def _words(figures: pa.Table, label: str = "label", value: str = "requests") -> str:
+    pairs = zip(figures[label].to_pylist(), figures[value].to_pylist(), strict=True)
+    return "; ".join(f"{name} {figure}" for name, figure in pairs) or "none"
 
 
-def _section(breakdown: pd.DataFrame, timeline: pd.DataFrame | None, section: str) -> list[ChartSpec]:
+def _section(breakdown: pa.Table, timeline: pd.DataFrame | None, section: str) -> list[ChartSpec]:
     if section == "where":
         names = reference.region_names()
         regions = charts.shape_open_by(breakdown, "region_code", names)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
 from sqlmodel import Session, col, select
 
@@ -84,7 +85,7 @@ class Report:
     mass_casualty: pd.DataFrame
     breached_requests: int  # requests breaching a tier target at least once
     decided_late: int  # decided by the BMA after the decision-needed-by time
-    breakdown: pd.DataFrame = field(repr=False)  # the dashboard's breakdown, for its charts
+    breakdown: pa.Table = field(repr=False)  # the dashboard's breakdown, for its charts
     timeline: pd.DataFrame = field(repr=False)
 
     @property

@@ -95,7 +95,7 @@ def test_figures_from_the_tally_equal_figures_counted_from_the_requests(team, st
         )
     now = utcnow()
     for viewer in (team[Role.NATIONAL_MDT], team[Role.REGIONAL_MD], london[Role.REGIONAL_MD]):
-        from_tally = queries.dashboard_breakdown(viewer, period.id, now)
+        from_tally = queries.dashboard_breakdown(viewer, period.id, now).to_pandas()
         with read_session() as session:
             counted = pd.DataFrame(
                 _grouped_requests(session, viewer, period.id, now, timed_only=False), columns=BREAKDOWN_COLUMNS
