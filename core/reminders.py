@@ -1,12 +1,10 @@
 """Response-target reminders: when a request passes its tier's target, that tier's reviewers in scope
 are reminded once. One `tier_reminder` row per visit (request, tier, tier_entered_at), inserted with
 ON CONFLICT DO NOTHING, makes the job idempotent however often and from however many processes it runs
-(the mail worker's loop, and the app's pages through `maybe_send_reminders`)."""
+(the mail worker's loop, and the app's pages through `core.upkeep`)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 
 from sqlalchemy import exists
@@ -22,9 +20,6 @@ from core.timing import breached_sql, minutes_at_tier, target_minutes, tier_targ
 
 Req = DerogationRequest
 BATCH = 200  # visits per run; the next run picks up the rest
-APP_MIN_INTERVAL_SECONDS = 60.0
-_last_app_run = 0.0
-_app_lock = threading.Lock()
 
 
 def _reminded():  # noqa: ANN202  (an EXISTS clause)
@@ -98,13 +93,3 @@ def send_due_reminders(now: datetime | None = None) -> int:
             notify.tell(session, request, people, headline, notify.REMINDER, now)
             sent += 1
     return sent
-
-
-def maybe_send_reminders(now: datetime | None = None) -> int:
-    """For pages: run the job at most once a minute per process, so a page view stays cheap."""
-    global _last_app_run
-    with _app_lock:
-        if time.monotonic() - _last_app_run < APP_MIN_INTERVAL_SECONDS and _last_app_run:
-            return 0
-        _last_app_run = time.monotonic()
-    return send_due_reminders(now)

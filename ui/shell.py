@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from core import reminders, workflow
+from core import upkeep
 from core.access import may_open
 from core.config import database_url
 from core.db import DatabaseBusy, migrate
@@ -33,12 +33,6 @@ def _migrated(url: str) -> bool:
     """Bring the schema up to date once per process and database."""
     migrate(url)
     return True
-
-
-@st.cache_data(ttl=60, show_spinner=False)
-def _expired(url: str) -> int:
-    """Close requests whose strike period has ended, at most once a minute per process."""
-    return workflow.expire_ended_periods()
 
 
 def sign_in_page() -> None:
@@ -116,10 +110,10 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
         initial_sidebar_state="collapsed",
     )
     _migrated(database_url())
-    with contextlib.suppress(DatabaseBusy):  # expiry must never block a page; the next minute tries again
-        _expired(database_url())
-    with contextlib.suppress(DatabaseBusy):  # response-target reminders: at most once a minute per process
-        reminders.maybe_send_reminders()
+    with contextlib.suppress(DatabaseBusy):  # upkeep must never block a page; the next minute tries again
+        upkeep.expire_if_due()
+    with contextlib.suppress(DatabaseBusy):
+        upkeep.remind_if_due()
     try:
         user = refresh_session()
         page = navigation(user, pages, home)

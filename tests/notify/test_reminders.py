@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import mailer, notify, reminders, workflow
+from core import mailer, notify, reminders, upkeep, workflow
 from core.clock import utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Role, Tier
@@ -146,13 +146,13 @@ def test_two_runs_at_once_send_one_reminder(team, period) -> None:
 
 
 def test_app_entry_point_runs_at_most_once_a_minute(team, period, monkeypatch) -> None:
-    monkeypatch.setattr(reminders, "_last_app_run", 0.0)
+    monkeypatch.setattr(upkeep, "_reminders", upkeep.OncePer(60))
     t0 = utcnow()
     _submitted(team, period, t0)
     late = t0 + CD_TARGET + timedelta(minutes=1)
-    assert reminders.maybe_send_reminders(late) == 1
+    assert upkeep.remind_if_due(late) == 1
     _submitted(team, period, t0)
-    assert reminders.maybe_send_reminders(late) == 0  # throttled: the next page view after a minute sends it
+    assert upkeep.remind_if_due(late) == 0  # throttled: the next page view after a minute sends it
     with read_session() as session:
         assert session.exec(select(func.count()).select_from(TierReminder)).one() == 1
 
