@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, case, false
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -84,12 +84,14 @@ def not_decided_in_time(request: Timed, now: datetime | None = None) -> bool:
 
 
 def breached_sql(targets: dict[Tier, int], now: datetime) -> ColumnElement[bool]:
-    """SQL: in review and longer at its tier than the tier's target."""
-    conditions = [
-        and_(Req.current_tier == tier.value, col(Req.tier_entered_at) < now - timedelta(minutes=minutes))
-        for tier, minutes in targets.items()
-    ]
-    return and_(Req.status == Status.IN_REVIEW.value, or_(*conditions) if conditions else false())
+    """SQL: in review and longer at its tier than the tier's target (entered before the tier's cutoff;
+    a tier with no target has no cutoff, and NULL compares false)."""
+    if not targets:
+        return false()
+    cutoff = case(
+        {tier.value: now - timedelta(minutes=minutes) for tier, minutes in targets.items()}, value=Req.current_tier
+    )
+    return and_(Req.status == Status.IN_REVIEW.value, col(Req.tier_entered_at) < cutoff)
 
 
 def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:
