@@ -15,7 +15,6 @@ import pyarrow as pa
 import streamlit as st
 
 from core import queries
-from core.clock import utcnow
 from core.models import User
 from ui import charts, components, reference
 from ui.chart_view import ChartSpec, chart_spec, show
@@ -48,17 +47,19 @@ def scope_key(viewer: User) -> tuple:
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def _breakdown(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, datetime]:
-    """The period's aggregates in one scope, and when they were counted. The GROUP BY scan runs once per
-    scope, not once per viewer per refresh."""
-    now = utcnow()
-    return queries.dashboard_breakdown(_viewer, period_id, now), now
+def _counted(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, pa.Table, list[int], datetime]:
+    """The period's aggregates in one scope, what needs attention (as a table, and its requests' ids) and
+    when they were counted, in one read (core.queries.live_figures). It runs once per scope, not once per
+    viewer per refresh."""
+    counted = queries.live_figures(_viewer, period_id)
+    attention, ids = components.table_frame(counted.attention, ATTENTION_COLUMNS)
+    return counted.breakdown, attention, ids, counted.counted_at
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
 def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
     """The headline figures (kept apart from the breakdown, so a refresh reads back only these)."""
-    breakdown, counted_at = _breakdown(_viewer, scope, period_id, url)
+    breakdown, _, _, counted_at = _counted(_viewer, scope, period_id, url)
     return Figures(queries.headline(breakdown), counted_at, breakdown.num_rows == 0)
 
 
@@ -106,7 +107,7 @@ def _section(breakdown: pa.Table, timeline: pd.DataFrame | None, section: str) -
 @st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
 def section_charts(_viewer: User, scope: tuple, period_id: int, section: str, url: str) -> list[ChartSpec]:
     """One section's charts in one scope, ready to draw; the timeline is read only for "Over time"."""
-    breakdown, _ = _breakdown(_viewer, scope, period_id, url)
+    breakdown = _counted(_viewer, scope, period_id, url)[0]
     timeline = None
     if section == "time":
         chosen = next(p for p in reference.strike_periods() if p.id == period_id)
@@ -147,7 +148,7 @@ ATTENTION_COLUMNS = (
 )
 
 
-@st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
 def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, list[int]]:
-    """Breached and near-deadline requests as a table, shared per scope like the figures."""
-    return components.table_frame(queries.attention(_viewer, period_id), ATTENTION_COLUMNS)
+    """Breached and near-deadline requests as a table, and their ids, counted with the figures."""
+    _, attention, ids, _ = _counted(_viewer, scope, period_id, url)
+    return attention, ids

@@ -75,12 +75,37 @@ def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None 
     sums over this small table (at most a few hundred rows, whatever the volume). Closed requests come
     from the running tally (core/tally.py) where the scope allows; the clock-dependent ones, and every
     request of a scope the tally cannot answer, are grouped from the requests themselves."""
-    now = now or utcnow()
-    tally_scope = tally_filter(user)
     with read_session() as session:
-        rows = _grouped_requests(session, user, period_id, now, timed_only=tally_scope is not None)
-        if tally_scope is not None and period_id is not None:
-            rows += _grouped_tally(session, tally_scope, period_id)
+        return _breakdown(session, user, period_id, now or utcnow(), tier_targets(session))
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """What the live dashboard shows of one scope, counted at one moment in one read."""
+
+    breakdown: pa.Table
+    attention: list[ListRow]
+    counted_at: datetime
+
+
+def live_figures(user: User, period_id: int | None, now: datetime | None = None) -> LiveFigures:
+    """dashboard_breakdown and attention together: one read, one reading of the targets and one "now",
+    so the headline and what needs attention agree."""
+    now = now or utcnow()
+    with read_session() as session:
+        targets = tier_targets(session)
+        return LiveFigures(
+            _breakdown(session, user, period_id, now, targets),
+            _attention(session, user, period_id, now, targets),
+            now,
+        )
+
+
+def _breakdown(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> pa.Table:
+    tally_scope = tally_filter(user)
+    rows = _grouped_requests(session, user, period_id, now, targets, timed_only=tally_scope is not None)
+    if tally_scope is not None and period_id is not None:
+        rows += _grouped_tally(session, tally_scope, period_id)
     return _frame(rows)
 
 
@@ -97,8 +122,9 @@ def _frame(rows: list[tuple]) -> pa.Table:
     )
 
 
-def _grouped_requests(session: Session, user: User, period_id: int | None, now: datetime, timed_only: bool) -> list:
-    targets = tier_targets(session)
+def _grouped_requests(
+    session: Session, user: User, period_id: int | None, now: datetime, targets: dict, *, timed_only: bool
+) -> list:
     breached = case((breached_sql(targets, now), 1), else_=0)
     outcome = outcome_sql(now)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
@@ -228,16 +254,18 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
 def attention(user: User, period_id: int | None, now: datetime | None = None) -> list[ListRow]:
     """Open requests that need attention now: breached at their tier, or close to (or past) their
     decision-needed-by time; soonest deadline first."""
-    now = now or utcnow()
     with read_session() as session:
-        targets = tier_targets(session)
-        # The status test stands on its own so the database reads only open requests (an index on status).
-        near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
-        where = and_(
-            col(Req.status).in_(OPEN_VALUES), period_filter(user, period_id), or_(breached_sql(targets, now), near)
-        )
-        order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
-        return list_rows(session, where, order, ATTENTION_LIMIT, now, targets)
+        return _attention(session, user, period_id, now or utcnow(), tier_targets(session))
+
+
+def _attention(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> list[ListRow]:
+    # The status test stands on its own so the database reads only open requests (an index on status).
+    near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
+    where = and_(
+        col(Req.status).in_(OPEN_VALUES), period_filter(user, period_id), or_(breached_sql(targets, now), near)
+    )
+    order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
+    return list_rows(session, where, order, ATTENTION_LIMIT, now, targets)
 
 
 @dataclass(frozen=True)
