@@ -265,7 +265,7 @@ def _attention(session: Session, user: User, period_id: int | None, now: datetim
         col(Req.status).in_(OPEN_VALUES), period_filter(user, period_id), or_(breached_sql(targets, now), near)
     )
     order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
-    return list_rows(session, where, order, ATTENTION_LIMIT, now, targets)
+    return list_rows(session, where, order, ATTENTION_LIMIT, now, targets, latest=False)  # its table shows no history
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, null
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
@@ -66,16 +66,18 @@ _NEWEST = aliased(AuditEvent, name="newest")
 _LATEST_ID = select(func.max(_NEWEST.id)).where(_NEWEST.request_id == Req.id).correlate(Req).scalar_subquery()
 
 
-def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: int) -> Select:
+def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: int, *, latest: bool = True) -> Select:
     """SELECT of one page of requests for a list: the LIST_COLUMNS, then each request's newest audit row
-    (action, when, who) and its trust's and region's names. The page's ids are chosen first (often
-    from an index alone), so only those rows are read and joined. Read it with list_rows()."""
+    (action, when, who; NULLs when `latest` is False, for a list that does not show it) and its
+    trust's and region's names. The page's ids are chosen first (often from an index alone), so only
+    those rows are read and joined. Read it with list_rows()."""
     page = select(Req.id).where(where).order_by(*order).limit(limit)
+    newest = (AuditEvent.action, AuditEvent.at, AuditEvent.actor_name) if latest else (null(), null(), null())
+    query = select(*LIST_COLUMNS, *newest, Trust.name, Region.name).select_from(Req)
+    if latest:
+        query = query.outerjoin(AuditEvent, col(AuditEvent.id) == _LATEST_ID)
     return (
-        select(*LIST_COLUMNS, AuditEvent.action, AuditEvent.at, AuditEvent.actor_name, Trust.name, Region.name)
-        .select_from(Req)
-        .outerjoin(AuditEvent, col(AuditEvent.id) == _LATEST_ID)
-        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        query.outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
         .outerjoin(Region, col(Region.code) == Req.region_code)
         .where(col(Req.id).in_(page))
         .order_by(*order)
@@ -108,13 +110,14 @@ def list_rows(
     targets: dict[Tier, int] | None = None,
     *,
     whole: DerogationRequest | None = None,
+    latest: bool = True,
 ) -> list[ListRow]:
     """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
     read in full, to stand in the row for its plain listed values (one request's record)."""
     targets = targets or timing.tier_targets(session)
     width = len(LIST_COLUMNS)
     rows = []
-    for values in session.connection().execute(listed(where, order, limit)):
+    for values in session.connection().execute(listed(where, order, limit, latest=latest)):
         listed_request = Listed(*values[:width])
         action, action_at, actor_name, trust_name, region_name = values[width:]
         request = whole if whole is not None and whole.id == listed_request.id else listed_request
