@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from core.access import period_filter, tally_filter
@@ -103,10 +103,10 @@ def live_figures(user: User, period_id: int | None, now: datetime | None = None)
 
 def _breakdown(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> pa.Table:
     tally_scope = tally_filter(user)
-    rows = _grouped_requests(session, user, period_id, now, targets, timed_only=tally_scope is not None)
+    counted = _requests_grouped(user, period_id, now, targets, timed_only=tally_scope is not None)
     if tally_scope is not None and period_id is not None:
-        rows += _grouped_tally(session, tally_scope, period_id)
-    return _frame(rows)
+        counted = union_all(counted, _tally_grouped(tally_scope, period_id))  # one statement, one round trip
+    return _frame([tuple(row) for row in session.execute(counted)])
 
 
 def _frame(rows: list[tuple]) -> pa.Table:
@@ -122,9 +122,9 @@ def _frame(rows: list[tuple]) -> pa.Table:
     )
 
 
-def _grouped_requests(
-    session: Session, user: User, period_id: int | None, now: datetime, targets: dict, *, timed_only: bool
-) -> list:
+def _requests_grouped(user: User, period_id: int | None, now: datetime, targets: dict, *, timed_only: bool) -> Select:
+    """The period's requests grouped as BREAKDOWN_COLUMNS (`timed_only`: those whose outcome depends
+    on the clock)."""
     breached = case((breached_sql(targets, now), 1), else_=0)
     outcome = outcome_sql(now)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
@@ -133,26 +133,32 @@ def _grouped_requests(
     where = period_filter(user, period_id)
     if timed_only:
         where = and_(where, col(Req.status).in_(TIMED_VALUES))
-    query = select(
-        *keys, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors)
-    ).where(where)
-    return [tuple(r) for r in session.exec(query.group_by(*keys)).all()]
+    sums = (func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
+    return select(*keys, *sums).where(where).group_by(*keys)
 
 
-def _grouped_tally(session: Session, scope: ColumnElement[bool], period_id: int) -> list:
-    """Closed requests from the tally: their outcome is their status, and nothing closed is breached."""
+def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
+    """Closed requests from the tally, as BREAKDOWN_COLUMNS: their outcome is their status, and nothing
+    closed is breached."""
     approved_doctors = case((Tally.status == Status.APPROVED.value, Tally.approved_doctors), else_=0)
     mass = case((col(Tally.mass_casualty), 1), else_=0)
     keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass)
-    query = (
-        select(*keys, func.sum(Tally.requests), func.sum(Tally.doctors_requested), func.sum(approved_doctors))
+    return (
+        select(
+            Tally.region_code,
+            Tally.category,
+            Tally.status,
+            func.nullif(Tally.current_tier, ""),
+            Tally.status.label("outcome"),
+            literal(0),
+            mass,
+            func.sum(Tally.requests),
+            func.sum(Tally.doctors_requested),
+            func.sum(approved_doctors),
+        )
         .where(scope, Tally.strike_period_id == period_id, col(Tally.status).not_in(TIMED_VALUES), Tally.requests > 0)
         .group_by(*keys)
     )
-    return [
-        (region, category, status, tier or None, status, 0, flag, requests, asked, approved)
-        for region, category, status, tier, flag, requests, asked, approved in session.exec(query).all()
-    ]
 
 
 @dataclass(frozen=True)

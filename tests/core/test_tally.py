@@ -15,7 +15,7 @@ from core.clock import utcnow
 from core.db import alembic_config, read_session, write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, RequestTally
-from core.queries.dashboard import BREAKDOWN_COLUMNS, _grouped_requests
+from core.queries.dashboard import BREAKDOWN_COLUMNS, _requests_grouped
 from core.timing import tier_targets
 from tests.conftest import TRUST_OTHER_REGION, valid_form
 from tests.test_queries import REASON, approve, escalate, file
@@ -99,7 +99,9 @@ def test_figures_from_the_tally_equal_figures_counted_from_the_requests(team, st
         from_tally = queries.dashboard_breakdown(viewer, period.id, now).to_pandas()
         with read_session() as session:
             counted = pd.DataFrame(
-                _grouped_requests(session, viewer, period.id, now, tier_targets(session), timed_only=False),
+                session.execute(
+                    _requests_grouped(viewer, period.id, now, tier_targets(session), timed_only=False)
+                ).all(),
                 columns=BREAKDOWN_COLUMNS,
             )
         assert _by_keys(from_tally) == _by_keys(counted.astype({c: int for c in BREAKDOWN_COLUMNS[5:]}))
