@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, case, false
+from sqlalchemy import ColumnElement, and_, bindparam, case, false
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -14,6 +14,7 @@ from core.errors import ValidationFailed
 from core.models import DerogationRequest, TierTarget
 
 Req = DerogationRequest
+MOMENT = DerogationRequest.__table__.c.tier_entered_at.type  # how a moment is stored, for bound parameters
 # Defaults in minutes, chosen for a strike where requests are filed as the risk appears (README).
 DEFAULT_TARGETS: dict[Tier, int] = {
     Tier.CLINICAL_DIRECTOR: 60,
@@ -83,15 +84,26 @@ def not_decided_in_time(request: Timed, now: datetime | None = None) -> bool:
     return False
 
 
-def breached_sql(targets: dict[Tier, int], now: datetime) -> ColumnElement[bool]:
+def breached_sql(targets: dict[Tier, int], now: datetime | None) -> ColumnElement[bool]:
     """SQL: in review and longer at its tier than the tier's target (entered before the tier's cutoff;
-    a tier with no target has no cutoff, and NULL compares false)."""
+    a tier with no target has no cutoff, and NULL compares false). With `now` None, each tier's cutoff
+    is a bound parameter (values: breach_cutoffs), so a statement can be built once and run any time."""
     if not targets:
         return false()
-    cutoff = case(
-        {tier.value: now - timedelta(minutes=minutes) for tier, minutes in targets.items()}, value=Req.current_tier
-    )
-    return and_(Req.status == Status.IN_REVIEW.value, col(Req.tier_entered_at) < cutoff)
+    cutoffs = {
+        tier.value: now - timedelta(minutes=minutes) if now is not None else bindparam(_cutoff_name(tier), type_=MOMENT)
+        for tier, minutes in targets.items()
+    }
+    return and_(Req.status == Status.IN_REVIEW.value, col(Req.tier_entered_at) < case(cutoffs, value=Req.current_tier))
+
+
+def breach_cutoffs(targets: dict[Tier, int], now: datetime) -> dict[str, datetime]:
+    """The values of breached_sql(targets, None)'s parameters at `now`."""
+    return {_cutoff_name(tier): now - timedelta(minutes=minutes) for tier, minutes in targets.items()}
+
+
+def _cutoff_name(tier: Tier) -> str:
+    return f"breach_cutoff_{tier.value}"
 
 
 def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:

@@ -133,6 +133,27 @@ def test_attention_lists_breached_and_near_deadline_only(team, period):
     assert [r.request.id for r in rows] == [breached.id]
 
 
+def test_the_dashboards_statements_built_once_answer_for_the_moment_they_run(team, period):
+    # The live figures' SQL is built once per scope with "now" as parameters: the same statement, run
+    # later, must see what has changed with the clock alone.
+    waiting = file(team, period)
+    with write_session() as session:
+        session.execute(
+            update(DerogationRequest)
+            .where(DerogationRequest.id == waiting.id)
+            .values(decision_needed_by=utcnow() + timedelta(hours=12))
+        )
+    national, now = team[Role.NATIONAL_MDT], utcnow()
+    early = queries.live_figures(national, period.id, now)
+    assert queries.headline(early.breakdown).breached_now == 0 and early.attention == []
+    later = queries.live_figures(national, period.id, now + timedelta(hours=11))  # past the 1-hour target
+    figures = queries.headline(later.breakdown)
+    assert (figures.breached_now, figures.pending, figures.not_decided_in_time) == (1, 1, 0)
+    assert [row.request.id for row in later.attention] == [waiting.id] and later.attention[0].breached
+    latest = queries.headline(queries.live_figures(national, period.id, now + timedelta(hours=13)).breakdown)
+    assert (latest.pending, latest.not_decided_in_time) == (0, 1)
+
+
 def test_csv_downloads_hold_the_filtered_rows_and_defuse_formulas(team, london, period):
     mine = file(team, period, service='=HYPERLINK("http://evil")')
     file(london, period)

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, union_all
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from core.access import period_filter, tally_filter
 from core.clock import utcnow
 from core.db import read_session
-from core.enums import Status
+from core.enums import Status, Tier
 from core.models import DerogationRequest, RequestTally, StrikePeriod, User
-from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, list_rows
-from core.timing import NEAR_DEADLINE, breached_sql, not_decided_in_time_sql, tier_targets
+from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
+from core.timing import MOMENT, NEAR_DEADLINE, breach_cutoffs, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
 Tally = RequestTally
@@ -39,7 +40,7 @@ OUTCOME_LABELS = {
 }
 
 
-def outcome_sql(now: datetime) -> ColumnElement[str]:
+def outcome_sql(now: datetime | BindParameter) -> ColumnElement[str]:
     """Each submitted request's outcome for the published figures, as one SQL CASE."""
     return case(
         (not_decided_in_time_sql(now), literal("not_decided_in_time")),
@@ -101,12 +102,62 @@ def live_figures(user: User, period_id: int | None, now: datetime | None = None)
         )
 
 
-def _breakdown(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> pa.Table:
-    tally_scope = tally_filter(user)
-    counted = _requests_grouped(user, period_id, now, targets, timed_only=tally_scope is not None)
+# The dashboard's statements are built once per scope, period and targets, with the moments that depend
+# on "now" as bound parameters (_moments): building SQL expressions costs more than running them.
+NOW = bindparam("now", type_=MOMENT)
+NEAR_BY = bindparam("near_by", type_=MOMENT)
+
+
+def _moments(targets: dict[Tier, int], now: datetime) -> dict[str, datetime]:
+    return {"now": now, "near_by": now + NEAR_DEADLINE, **breach_cutoffs(targets, now)}
+
+
+def _scope(user: User) -> tuple:
+    """What core.access's filters read of a user: the key of the statements built for them."""
+    return (user.role, user.trust_code, user.region_code, bool(user.active))
+
+
+def _viewer(scope: tuple) -> User:
+    role, trust_code, region_code, active = scope
+    return User(
+        email="",
+        full_name="",
+        password_hash="",
+        role=role,
+        trust_code=trust_code,
+        region_code=region_code,
+        active=active,
+    )
+
+
+@lru_cache(maxsize=256)
+def _breakdown_statement(scope: tuple, period_id: int | None, targets: tuple) -> Select:
+    viewer = _viewer(scope)
+    tally_scope = tally_filter(viewer)
+    counted = _requests_grouped(viewer, period_id, NOW, dict(targets), timed_only=tally_scope is not None)
     if tally_scope is not None and period_id is not None:
         counted = union_all(counted, _tally_grouped(tally_scope, period_id))  # one statement, one round trip
-    return _frame([tuple(row) for row in session.execute(counted)])
+    return counted
+
+
+@lru_cache(maxsize=256)
+def _attention_statement(scope: tuple, period_id: int | None, targets: tuple) -> Select:
+    # The status test stands on its own so the database reads only open requests (an index on status).
+    near = col(Req.decision_needed_by) < NEAR_BY
+    breached = breached_sql(dict(targets), None)
+    where = and_(col(Req.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), or_(breached, near))
+    order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
+    return listed(where, order, ATTENTION_LIMIT, latest=False)  # its table shows no history
+
+
+def _breakdown(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> pa.Table:
+    statement = _breakdown_statement(_scope(user), period_id, tuple(targets.items()))
+    return _frame([tuple(row) for row in session.execute(statement, _moments(targets, now))])
+
+
+def _attention(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> list[ListRow]:
+    statement = _attention_statement(_scope(user), period_id, tuple(targets.items()))
+    return read_rows(session, statement, _moments(targets, now), now, targets)
 
 
 def _frame(rows: list[tuple]) -> pa.Table:
@@ -125,7 +176,7 @@ def _frame(rows: list[tuple]) -> pa.Table:
 def _requests_grouped(user: User, period_id: int | None, now: datetime, targets: dict, *, timed_only: bool) -> Select:
     """The period's requests grouped as BREAKDOWN_COLUMNS (`timed_only`: those whose outcome depends
     on the clock)."""
-    breached = case((breached_sql(targets, now), 1), else_=0)
+    breached = case((breached_sql(targets, None if isinstance(now, BindParameter) else now), 1), else_=0)
     outcome = outcome_sql(now)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
     mass = case((col(Req.mass_casualty), 1), else_=0)
@@ -262,16 +313,6 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
     decision-needed-by time; soonest deadline first."""
     with read_session() as session:
         return _attention(session, user, period_id, now or utcnow(), tier_targets(session))
-
-
-def _attention(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> list[ListRow]:
-    # The status test stands on its own so the database reads only open requests (an index on status).
-    near = col(Req.decision_needed_by) < now + NEAR_DEADLINE
-    where = and_(
-        col(Req.status).in_(OPEN_VALUES), period_filter(user, period_id), or_(breached_sql(targets, now), near)
-    )
-    order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
-    return list_rows(session, where, order, ATTENTION_LIMIT, now, targets, latest=False)  # its table shows no history
 
 
 @dataclass(frozen=True)

@@ -115,9 +115,22 @@ def list_rows(
     """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
     read in full, to stand in the row for its plain listed values (one request's record)."""
     targets = targets or timing.tier_targets(session)
+    return read_rows(session, listed(where, order, limit, latest=latest), {}, now, targets, whole=whole)
+
+
+def read_rows(
+    session: Session,
+    statement: Select,
+    params: dict,
+    now: datetime,
+    targets: dict[Tier, int],
+    *,
+    whole: DerogationRequest | None = None,
+) -> list[ListRow]:
+    """The list rows of a listed() statement (built once and run with `params`, or built afresh)."""
     width = len(LIST_COLUMNS)
     rows = []
-    for values in session.connection().execute(listed(where, order, limit, latest=latest)):
+    for values in session.connection().execute(statement, params):
         listed_request = Listed(*values[:width])
         action, action_at, actor_name, trust_name, region_name = values[width:]
         request = whole if whole is not None and whole.id == listed_request.id else listed_request
