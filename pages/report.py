@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from core import queries, report
@@ -21,13 +20,6 @@ from ui.text import duration
 user = require_page("report")
 
 
-def _totals(breakdown: pa.Table, column: str, names: dict[str, str]) -> pd.DataFrame:
-    """Every request of the period (open or closed) per region or category: `label`, `requests`."""
-    grouped = breakdown.to_pandas().groupby(column, as_index=False)["requests"].sum()
-    grouped["label"] = grouped[column].map(lambda v: names.get(v, v))
-    return grouped.sort_values(["requests", "label"], ascending=[False, True])[["label", "requests"]]
-
-
 def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
     return "; ".join(f"{row[label]}: {row[value]}" for row in frame.to_dict("records")) or "none"
 
@@ -35,8 +27,8 @@ def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -
 def report_charts(built: report.Report) -> list[tuple[str, alt.TopLevelMixin, str]]:
     """(title, chart, the same figures in words) for the page and the printed summary alike."""
     region_names = {r.code: r.name for r in queries.regions()}
-    regions = _totals(built.breakdown, "region_code", region_names)
-    categories = _totals(built.breakdown, "category", charts.SHORT_CATEGORY)
+    regions = charts.shape_totals(built.breakdown, "region_code", region_names).to_pandas()
+    categories = charts.shape_totals(built.breakdown, "category", charts.SHORT_CATEGORY).to_pandas()
     outcome_frame = charts.shape_outcomes(built.breakdown).to_pandas()
     doctors = charts.shape_doctors(built.breakdown).to_pandas()
     times = pd.DataFrame(

@@ -83,6 +83,15 @@ def shape_open_by(breakdown: pa.Table, column: str, names: dict[str, str]) -> pa
     )
 
 
+def shape_totals(breakdown: pa.Table, column: str, names: dict[str, str]) -> pa.Table:
+    """Every request (open or closed) per region or category, most first: columns `label`, `requests`."""
+    totals = sorted(
+        ((names.get(value, value), n) for (value,), n in _sums(breakdown, (column,)).items()),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    return _table(label=(pa.string(), [label for label, _ in totals]), requests=(pa.int64(), [n for _, n in totals]))
+
+
 def shape_region_category(breakdown: pa.Table, region_names: dict[str, str]) -> pa.Table:
     """Open requests per region and category: columns `region`, `category`, `requests`."""
     totals = sorted(_sums(breakdown, ("region_code", "category"), open_only=True).items())
