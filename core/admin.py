@@ -79,12 +79,16 @@ def reset_password(actor: User, user_id: int, password: str) -> None:
     """A new temporary password, e.g. for someone who forgot theirs; their failed sign-ins are cleared too."""
     with write_session() as session:
         admin = _admin(session, actor)
+        target = session.get(User, user_id) if users.is_row_id(user_id) else None
+        if target is not None:
+            # The throttle row before the audit chain's head, the order a sign-in takes them in
+            # (PostgreSQL would otherwise find the two deadlocked).
+            throttle = session.get(LoginThrottle, target.email, with_for_update=True)
+            if throttle is not None:
+                throttle.failed_count, throttle.locked_until = 0, None
+                session.add(throttle)
+                session.flush()
         users.set_password(session, user_id, password, by=admin)
-        target = session.get(User, user_id)
-        throttle = session.get(LoginThrottle, target.email)
-        if throttle is not None:
-            throttle.failed_count, throttle.locked_until = 0, None
-            session.add(throttle)
 
 
 def locked_emails(actor: User, emails: list[str], now: datetime | None = None) -> set[str]:

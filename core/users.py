@@ -37,7 +37,7 @@ GENERIC_FAILURE = "The e-mail address or password is not right. Check them and t
 UNUSABLE_PASSWORD = "!unusable"
 
 
-def _is_id(value: object) -> bool:
+def is_row_id(value: object) -> bool:
     """A number that can be a row id (a larger one is an error on PostgreSQL, not a miss)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
@@ -222,7 +222,7 @@ def update_user(
     region_code: str | None = None,
     active: bool | None = None,
 ) -> User:
-    user = session.get(User, user_id) if _is_id(user_id) else None
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound("user")
     new_role = Role(role) if role is not None else Role(user.role)
@@ -247,7 +247,7 @@ def set_password(session: Session, user_id: int, password: str, by: User | None)
         raise ValidationFailed(
             {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."}
         )
-    user = session.get(User, user_id) if _is_id(user_id) else None
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound("user")
     user.password_hash = hash_password(password)
