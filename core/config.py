@@ -26,6 +26,7 @@ class SecuritySettings:
     max_failed_logins: int = 5
     lockout_minutes: int = 15
     idle_timeout_minutes: int = 30
+    sign_in_floor_ms: int = 250
 
 
 def security_settings() -> SecuritySettings:
@@ -33,4 +34,5 @@ def security_settings() -> SecuritySettings:
         max_failed_logins=int(os.environ.get("DEROG_MAX_FAILED_LOGINS", 5)),
         lockout_minutes=int(os.environ.get("DEROG_LOCKOUT_MINUTES", 15)),
         idle_timeout_minutes=int(os.environ.get("DEROG_IDLE_TIMEOUT_MINUTES", 30)),
+        sign_in_floor_ms=int(os.environ.get("DEROG_SIGN_IN_FLOOR_MS", 250)),
     )

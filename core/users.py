@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -153,7 +154,20 @@ def record_sign_in(session: Session, user: User, method: str, now: datetime | No
 
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> User:
-    """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists."""
+    """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists.
+    Every answer takes at least DEROG_SIGN_IN_FLOOR_MS: a password check costs what its hash's
+    parameters say (an account not signed in since the hashes were strengthened takes several times
+    the dummy check an unknown address gets), and the time of an answer must not tell who has an
+    account. The wait is after the transaction, holding no lock."""
+    started = time.monotonic()
+    try:
+        return _authenticate(email, password, now)
+    finally:
+        floor = security_settings().sign_in_floor_ms / 1000
+        time.sleep(max(0.0, started + floor - time.monotonic()))
+
+
+def _authenticate(email: str, password: str, now: datetime | None) -> User:
     now = now or utcnow()
     settings = security_settings()
     email = normalise_email(email)[:254]

@@ -20,6 +20,9 @@ from core.models import StrikePeriod, User
 from core.reference import load_reference_data
 from core.users import create_user
 
+# Sign-in answers wait for a floor (core.users.authenticate); tests/security/test_sign_in.py checks it,
+# every other test signs in at once (app servers the browser tests start inherit this too).
+os.environ.setdefault("DEROG_SIGN_IN_FLOOR_MS", "0")
 PG_ADMIN_URL = os.environ.get("DEROG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "Test-password-123"
 TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RM3", "RJ1"  # Manchester, Northern Care Alliance (both Y62), Guy's (Y56)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,23 @@ def test_sign_ins_and_lockouts_are_in_the_audit_history_and_failures_are_counted
     assert sign_in_events()[-1] == ("signed_in", account.id, {"method": "identity provider"})
     with read_session() as session:
         assert audit.verify_chain(session).ok
+
+
+def test_every_answer_takes_the_floor_whoever_the_address_belongs_to(account, staff, monkeypatch):
+    # Without it a wrong password took 17 ms for an unknown address, ~90 ms for an account whose hash
+    # predates the stronger-and-cheaper parameters, and 0.01 ms for an account with no password.
+    monkeypatch.setenv("DEROG_SIGN_IN_FLOOR_MS", "300")
+    older = staff.make(Role.TRUST_MD, trust=TRUST_A, password=TEST_PASSWORD)
+    with write_session() as session:
+        session.get(User, older.id).password_hash = PasswordHasher().hash(TEST_PASSWORD)
+    no_password = staff.make(Role.TRUST_MD, trust=TRUST_A)  # signs in through the identity provider only
+    for email in ("nobody@nhs.net", older.email, no_password.email, account.email):
+        started = time.monotonic()
+        assert refusal(email, "wrong-password-x") == GENERIC_FAILURE
+        assert time.monotonic() - started >= 0.3, email
+    started = time.monotonic()
+    assert authenticate(account.email, TEST_PASSWORD).id == account.id
+    assert time.monotonic() - started >= 0.3
 
 
 def test_one_message_whether_or_not_the_account_exists(account, staff):
