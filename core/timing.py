@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, false
+from sqlalchemy import ColumnElement, and_, bindparam, case, false, literal
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -90,8 +90,11 @@ def breached_sql(targets: dict[Tier, int], now: datetime | None) -> ColumnElemen
     is a bound parameter (values: breach_cutoffs), so a statement can be built once and run any time."""
     if not targets:
         return false()
+    # Typed as the column is (UTC, aware), as a comparison with the column itself would be.
     cutoffs = {
-        tier.value: now - timedelta(minutes=minutes) if now is not None else bindparam(_cutoff_name(tier), type_=MOMENT)
+        tier.value: literal(now - timedelta(minutes=minutes), MOMENT)
+        if now is not None
+        else bindparam(_cutoff_name(tier), type_=MOMENT)
         for tier, minutes in targets.items()
     }
     return and_(Req.status == Status.IN_REVIEW.value, col(Req.tier_entered_at) < case(cutoffs, value=Req.current_tier))

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from core import audit, timing, workflow
+from core.clock import to_london
 from core.db import read_session, write_session
 from core.enums import Action, Role, Status, Tier
 from core.errors import ValidationFailed
@@ -169,3 +170,16 @@ def test_expiry_run_by_several_app_processes_at_once_expires_each_request_once(t
         assert [r.action for r in audit_rows(request.id)].count(Action.EXPIRE) == 1
     with read_session() as session:
         assert audit.verify_chain(session).ok
+
+
+def test_the_sql_breach_filter_reads_a_uk_time_as_the_moment_it_is(team, db):
+    # The cutoffs are typed as the column is, so "now" written in UK time is the same moment as in UTC
+    # (in summer the two differ by an hour: a 30-minute wait must not read as 90).
+    summer = T0.replace(month=7)
+    request = file_request(team, add_period(summer - timedelta(hours=12), summer + timedelta(days=3)), now=summer)
+    now = summer + timedelta(minutes=30)
+    for written in (now, to_london(now)):
+        assert _ids_where(timing.breached_sql(timing.DEFAULT_TARGETS, written)) == set()
+    later = summer + timedelta(minutes=61)
+    for written in (later, to_london(later)):
+        assert _ids_where(timing.breached_sql(timing.DEFAULT_TARGETS, written)) == {request.id}
