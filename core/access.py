@@ -17,6 +17,12 @@ Req = DerogationRequest
 MAX_ID = 2**31 - 1
 
 
+def scope_key(user: User) -> tuple:
+    """Everything of a user that the filters below read: two users with the same key see the same
+    requests, so what is built or counted for one scope can be shared by everyone in it."""
+    return (user.role, user.trust_code, user.region_code, bool(user.active))
+
+
 def visible_filter(user: User) -> ColumnElement[bool]:
     """SQL condition for the requests `user` may see. Every list and load goes through it."""
     if not user.active:

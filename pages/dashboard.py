@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
+from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
 from ui import components, live_figures, reference
@@ -86,11 +87,11 @@ def live() -> None:
     goto = st.session_state.pop(GOTO_KEY, None)
     if goto is not None:
         st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
-    scope = live_figures.scope_key(user)
-    shown = live_figures.figures(user, scope, period_id, database_url())
+    scope = scope_key(user)
+    shown = live_figures.counted(user, scope, period_id, database_url())
     headline_figures(shown.headline)
     st.caption(f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}.")
-    attention, attention_ids = live_figures.attention_table(user, scope, period_id, database_url())
+    attention, attention_ids = shown.attention, shown.attention_ids
     st.header("Needs attention now")
     if attention_ids:
         st.caption(
@@ -112,7 +113,7 @@ def live() -> None:
         required=True,
         key="dash_section",
     )
-    drawn = live_figures.section_charts(user, scope, period_id, section, database_url())
+    drawn = live_figures.section_charts(user, shown, scope, period_id, shown.counted_at, section, database_url())
     if drawn:
         live_figures.draw_charts(drawn)
     else:

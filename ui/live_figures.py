@@ -2,7 +2,7 @@
 charts once per scope and refresh, and drawn one section of charts at a time, two charts to a row.
 
 Everything here is cached for FIGURES_TTL seconds per scope (core.access.visible_filter depends only
-on scope_key): a dashboard shows the figures "as at" the time they were counted, and everyone with
+on core.access.scope_key): a dashboard shows the figures "as at" the time they were counted, and everyone with
 the same scope shares one count instead of each viewer's refresh running the GROUP BY scans again."""
 
 from __future__ import annotations
@@ -33,34 +33,28 @@ FULL_WIDTH = {"region_category_heatmap", "over_time", "recalled_over_time"}
 
 
 @dataclass(frozen=True)
-class Figures:
-    """The headline of the breakdown, worked out once per scope and refresh."""
+class Counted:
+    """What the live part of the dashboard shows of one scope, counted at one moment."""
 
     headline: queries.Headline
     counted_at: datetime
-    empty: bool
+    breakdown: pa.Table
+    attention: pa.Table  # what needs attention, as the table shows it
+    attention_ids: list[int]
 
-
-def scope_key(viewer: User) -> tuple:
-    """What the viewer's scope depends on (core.access.visible_filter): the cache key of their figures."""
-    return (viewer.role, viewer.trust_code, viewer.region_code, viewer.active)
-
-
-@st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def _counted(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, pa.Table, list[int], datetime]:
-    """The period's aggregates in one scope, what needs attention (as a table, and its requests' ids) and
-    when they were counted, in one read (core.queries.live_figures). It runs once per scope, not once per
-    viewer per refresh."""
-    counted = queries.live_figures(_viewer, period_id)
-    attention, ids = components.table_frame(counted.attention, ATTENTION_COLUMNS)
-    return counted.breakdown, attention, ids, counted.counted_at
+    @property
+    def empty(self) -> bool:
+        return self.breakdown.num_rows == 0
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=64, show_spinner=False)
-def figures(_viewer: User, scope: tuple, period_id: int, url: str) -> Figures:
-    """The headline figures (kept apart from the breakdown, so a refresh reads back only these)."""
-    breakdown, _, _, counted_at = _counted(_viewer, scope, period_id, url)
-    return Figures(queries.headline(breakdown), counted_at, breakdown.num_rows == 0)
+def counted(_viewer: User, scope: tuple, period_id: int, url: str) -> Counted:
+    """The period's figures in one scope and what needs attention, in one read at one moment
+    (core.queries.live_figures), so the headline, the table and the charts agree. It runs once per
+    scope, not once per viewer per refresh."""
+    live = queries.live_figures(_viewer, period_id)
+    attention, ids = components.table_frame(live.attention, ATTENTION_COLUMNS)
+    return Counted(queries.headline(live.breakdown), live.counted_at, live.breakdown, attention, ids)
 
 
 def _words(figures: pa.Table, label: str = "label", value: str = "requests") -> str:
@@ -105,9 +99,12 @@ def _section(breakdown: pa.Table, timeline: pd.DataFrame | None, section: str) -
 
 
 @st.cache_data(ttl=FIGURES_TTL, max_entries=256, show_spinner=False)
-def section_charts(_viewer: User, scope: tuple, period_id: int, section: str, url: str) -> list[ChartSpec]:
-    """One section's charts in one scope, ready to draw; the timeline is read only for "Over time"."""
-    breakdown = _counted(_viewer, scope, period_id, url)[0]
+def section_charts(
+    _viewer: User, _shown: Counted, scope: tuple, period_id: int, counted_at: datetime, section: str, url: str
+) -> list[ChartSpec]:
+    """One section's charts of the figures shown (`_shown`, keyed by when they were counted), ready to
+    draw; the timeline is read only for "Over time"."""
+    breakdown = _shown.breakdown
     timeline = None
     if section == "time":
         chosen = next(p for p in reference.strike_periods() if p.id == period_id)
@@ -146,9 +143,3 @@ ATTENTION_COLUMNS = (
     "Decision needed by",
     "Time left",
 )
-
-
-def attention_table(_viewer: User, scope: tuple, period_id: int, url: str) -> tuple[pa.Table, list[int]]:
-    """Breached and near-deadline requests as a table, and their ids, counted with the figures."""
-    _, attention, ids, _ = _counted(_viewer, scope, period_id, url)
-    return attention, ids

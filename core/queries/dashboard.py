@@ -13,7 +13,7 @@ import pyarrow as pa
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
-from core.access import period_filter, tally_filter
+from core.access import period_filter, scope_key, tally_filter
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Status, Tier
@@ -112,12 +112,8 @@ def _moments(targets: dict[Tier, int], now: datetime) -> dict[str, datetime]:
     return {"now": now, "near_by": now + NEAR_DEADLINE, **breach_cutoffs(targets, now)}
 
 
-def _scope(user: User) -> tuple:
-    """What core.access's filters read of a user: the key of the statements built for them."""
-    return (user.role, user.trust_code, user.region_code, bool(user.active))
-
-
 def _viewer(scope: tuple) -> User:
+    """A stand-in with only what core.access.scope_key holds, to build a scope's statements."""
     role, trust_code, region_code, active = scope
     return User(
         email="",
@@ -151,12 +147,12 @@ def _attention_statement(scope: tuple, period_id: int | None, targets: tuple) ->
 
 
 def _breakdown(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> pa.Table:
-    statement = _breakdown_statement(_scope(user), period_id, tuple(targets.items()))
+    statement = _breakdown_statement(scope_key(user), period_id, tuple(targets.items()))
     return _frame([tuple(row) for row in session.execute(statement, _moments(targets, now))])
 
 
 def _attention(session: Session, user: User, period_id: int | None, now: datetime, targets: dict) -> list[ListRow]:
-    statement = _attention_statement(_scope(user), period_id, tuple(targets.items()))
+    statement = _attention_statement(scope_key(user), period_id, tuple(targets.items()))
     return read_rows(session, statement, _moments(targets, now), now, targets)
 
 
