@@ -124,7 +124,8 @@ def _verify_audit(args: argparse.Namespace) -> int:
 def _check_tally(args: argparse.Namespace) -> int:
     """The dashboard's running counts against a fresh count (they differ only if rows were changed
     outside the application, e.g. by hand in SQL or a partial restore)."""
-    with read_session() as session:
+    with write_session() as session:  # writers wait the moment it takes to count, so both sides agree
+        tally.hold_writers(session)
         wrong = tally.differences(session)
     if not wrong:
         print("Dashboard tally matches the requests.")

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core.enums import Status
-from core.models import DerogationRequest, RequestTally
+from core.models import AuditChainHead, DerogationRequest, RequestTally
 
 KEY = ("strike_period_id", "region_code", "category", "status", "current_tier", "mass_casualty")
 SUMS = ("requests", "doctors_requested", "approved_doctors")
@@ -92,15 +92,24 @@ def _fresh_count() -> tuple:
     return keys, sums, where
 
 
+def hold_writers(session: Session) -> None:
+    """Lock the audit chain's head, which every state change takes before it moves a request in the
+    tally: until this transaction ends, no count changes under a recount (PostgreSQL; SQLite's write
+    transactions are serial anyway)."""
+    session.exec(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).one()
+
+
 def rebuild(session: Session) -> None:
-    """Count every request afresh (after a bulk load that bypassed the workflow)."""
+    """Count every request afresh (after a bulk load that bypassed the workflow, or a repair)."""
+    hold_writers(session)
     keys, sums, where = _fresh_count()
     session.execute(delete(RequestTally))
     session.execute(insert(RequestTally).from_select([*KEY, *SUMS], select(*keys, *sums).where(*where).group_by(*keys)))
 
 
 def differences(session: Session) -> dict[tuple, tuple[tuple, tuple]]:
-    """Where the tally and a fresh count disagree: key -> (tally's sums, fresh sums). Empty when right."""
+    """Where the tally and a fresh count disagree: key -> (tally's sums, fresh sums). Empty when right.
+    On a database in use, call it after hold_writers: its two reads must see the same moment."""
     keys, sums, where = _fresh_count()
     fresh = {tuple(r[:6]): tuple(r[6:]) for r in session.exec(select(*keys, *sums).where(*where).group_by(*keys))}
     tally = {

@@ -29,7 +29,7 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Every hash runs on this one thread. Each Streamlit session runs on a thread of its own, and the C
 # allocator keeps a freed 19 MiB block in the arena of the thread that used it, so hashing on session
 # threads grew the process by 19 MiB a signed-in person. One thread: one block, reused, however many
-# sign in at once (a shift change's burst queues, ~30 ms each).
+# sign in at once (a shift change's burst queues, ~20 ms each).
 _hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hashing")
 MIN_PASSWORD_LENGTH = 10
 # Same message whether the e-mail is unknown or the password wrong: it must not reveal who has an account.
