@@ -114,7 +114,7 @@ def differences(session: Session) -> dict[tuple, tuple[tuple, tuple]]:
     fresh = {tuple(r[:6]): tuple(r[6:]) for r in session.exec(select(*keys, *sums).where(*where).group_by(*keys))}
     tally = {
         tuple(getattr(row, name) for name in KEY): tuple(getattr(row, name) for name in SUMS)
-        for row in session.exec(select(RequestTally).where(RequestTally.requests != 0)).all()
+        for row in session.exec(select(RequestTally)).all()  # an emptied row must hold zeros too
     }
     zero = (0, 0, 0)
     return {

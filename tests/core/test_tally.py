@@ -73,6 +73,12 @@ def test_a_tally_changed_by_hand_is_found_and_counted_afresh_by_the_cli(team, pe
     assert main(["check-tally", "--repair"]) == 0
     assert_tally_right()
     assert main(["check-tally"]) == 0
+    withdrawn = file(team, period, mass_casualty=True)  # the only request of its row...
+    workflow.withdraw(team[Role.REQUESTER], withdrawn.id, withdrawn.version, "Cover found.")  # ...left at 0
+    with write_session() as session:
+        emptied = RequestTally.requests == 0
+        session.execute(update(RequestTally).where(emptied).values(doctors_requested=5))
+    assert main(["check-tally"]) == 1  # doctors on a row that counts no request are wrong too
 
 
 def _by_keys(frame: pd.DataFrame) -> list[dict]:
