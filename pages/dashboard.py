@@ -12,6 +12,7 @@ from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
 from ui import components, live_figures, reference
+from ui.filters import period_picker
 from ui.session import require_page
 
 user = require_page("dashboard")
@@ -19,19 +20,7 @@ REFRESH = "10s"
 GOTO_KEY = "dash_goto"
 
 st.title("Live dashboard")
-periods = reference.strike_periods()
-if not periods:
-    st.info("No strike periods yet. An administrator adds them on the Administration page.")
-    st.stop()
-by_id = {p.id: p for p in periods}
-default = queries.default_period(periods)
-period_id = st.selectbox(
-    "Strike period",
-    options=list(by_id),
-    format_func=lambda pid: queries.period_label(by_id[pid]),
-    index=list(by_id).index(default.id),
-    key="dash_period",
-)
+period_id = period_picker("dash_period").id
 st.caption(
     (
         "National picture: every region of England."

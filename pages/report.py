@@ -14,6 +14,7 @@ from core.clock import format_london
 from core.db import DatabaseBusy
 from core.errors import NotFound
 from ui import charts
+from ui.filters import period_picker
 from ui.session import require_page
 from ui.text import duration
 
@@ -65,19 +66,7 @@ def printable(built: report.Report) -> str:
 
 
 st.title("Post-strike report")
-periods = queries.strike_periods()
-if not periods:
-    st.info("No strike periods have been set up yet. An administrator adds them.")
-    st.stop()
-labels = {p.id: f"{p.name} ({format_london(p.starts_at)} to {format_london(p.ends_at)})" for p in periods}
-default = queries.default_period(periods)
-period_id = st.selectbox(
-    "Strike period",
-    list(labels),
-    index=list(labels).index(default.id) if default else 0,
-    format_func=labels.__getitem__,
-    key="report_period",
-)
+period_id = period_picker("report_period").id
 
 try:
     built = report.build(user, period_id)

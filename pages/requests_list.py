@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import queries
 from ui import components, reference
-from ui.filters import category, filter_row, outcome, region
+from ui.filters import category, filter_row, outcome, period_picker, region
 from ui.session import require_page
 
 user = require_page("requests_list")
@@ -23,22 +23,7 @@ if goto is not None:
     st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
 
 st.title("Requests list")
-periods = reference.strike_periods()
-if not periods:
-    st.info("No strike periods yet. An administrator adds them on the Administration page.")
-    st.stop()
-by_id = {p.id: p for p in periods}
-linked = st.query_params.get("period")
-default = by_id.get(int(linked)) if linked and re.fullmatch(r"[0-9]{1,9}", linked) else None
-default = default or queries.default_period(periods)
-period_id = st.selectbox(
-    "Strike period",
-    options=list(by_id),
-    format_func=lambda pid: queries.period_label(by_id[pid]),
-    index=list(by_id).index(default.id),
-    key="list_period",
-)
-chosen = by_id[period_id]
+chosen = period_picker("list_period", st.query_params.get("period"))
 region_names = reference.region_names()
 national = queries.figures_region(user) is None
 st.caption(

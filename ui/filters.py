@@ -1,8 +1,10 @@
-"""The row of optional filters (region, trust, category, outcome) above a list of requests: one
-select box per column, empty meaning all. The requests list and the review queues draw it here."""
+"""The strike period a page of figures shows, and the row of optional filters (region, trust,
+category, outcome) above a list of requests: one select box per column, empty meaning all. The
+dashboard, the requests list, the report and the review queues draw them here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -10,6 +12,28 @@ import streamlit as st
 
 from core import queries
 from core.enums import ELIGIBLE_CATEGORIES
+from core.models import StrikePeriod
+from ui import reference
+
+
+def period_picker(key: str, linked: str | None = None) -> StrikePeriod:
+    """The strike period chosen: at first the one `linked` names (a ?period= id), else the one in
+    progress or the latest. With none set up yet it says so and stops the page."""
+    periods = reference.strike_periods()
+    if not periods:
+        st.info("No strike periods yet. An administrator adds them on the Administration page.")
+        st.stop()
+    by_id = {p.id: p for p in periods}
+    default = by_id.get(int(linked)) if linked and re.fullmatch(r"[0-9]{1,9}", linked) else None
+    default = default or queries.default_period(periods)
+    period_id = st.selectbox(
+        "Strike period",
+        options=list(by_id),
+        format_func=lambda pid: queries.period_label(by_id[pid]),
+        index=list(by_id).index(default.id),
+        key=key,
+    )
+    return by_id[period_id]
 
 
 @dataclass(frozen=True)
