@@ -130,7 +130,7 @@ def _viewer(scope: tuple) -> User:
 def _breakdown_statement(scope: tuple, period_id: int | None, targets: tuple) -> Select:
     viewer = _viewer(scope)
     tally_scope = tally_filter(viewer)
-    counted = _requests_grouped(viewer, period_id, NOW, dict(targets), timed_only=tally_scope is not None)
+    counted = _requests_grouped(viewer, period_id, dict(targets), timed_only=tally_scope is not None)
     if tally_scope is not None and period_id is not None:
         counted = union_all(counted, _tally_grouped(tally_scope, period_id))  # one statement, one round trip
     return counted
@@ -169,11 +169,11 @@ def _frame(rows: list[tuple]) -> pa.Table:
     )
 
 
-def _requests_grouped(user: User, period_id: int | None, now: datetime, targets: dict, *, timed_only: bool) -> Select:
+def _requests_grouped(user: User, period_id: int | None, targets: dict, *, timed_only: bool) -> Select:
     """The period's requests grouped as BREAKDOWN_COLUMNS (`timed_only`: those whose outcome depends
-    on the clock)."""
-    breached = case((breached_sql(targets, None if isinstance(now, BindParameter) else now), 1), else_=0)
-    outcome = outcome_sql(now)
+    on the clock), with the moments as bound parameters: run it with _moments(targets, now)."""
+    breached = case((breached_sql(targets, None), 1), else_=0)
+    outcome = outcome_sql(NOW)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
     mass = case((col(Req.mass_casualty), 1), else_=0)
     keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)

@@ -110,12 +110,11 @@ def list_rows(
     targets: dict[Tier, int] | None = None,
     *,
     whole: DerogationRequest | None = None,
-    latest: bool = True,
 ) -> list[ListRow]:
     """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
     read in full, to stand in the row for its plain listed values (one request's record)."""
     targets = targets or timing.tier_targets(session)
-    return read_rows(session, listed(where, order, limit, latest=latest), {}, now, targets, whole=whole)
+    return read_rows(session, listed(where, order, limit), {}, now, targets, whole=whole)
 
 
 def read_rows(

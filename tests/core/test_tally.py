@@ -15,7 +15,7 @@ from core.clock import utcnow
 from core.db import alembic_config, read_session, write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, RequestTally
-from core.queries.dashboard import BREAKDOWN_COLUMNS, _requests_grouped
+from core.queries.dashboard import BREAKDOWN_COLUMNS, _moments, _requests_grouped
 from core.timing import tier_targets
 from tests.conftest import TRUST_OTHER_REGION, valid_form
 from tests.test_queries import REASON, approve, escalate, file
@@ -106,7 +106,8 @@ def test_figures_from_the_tally_equal_figures_counted_from_the_requests(team, st
         with read_session() as session:
             counted = pd.DataFrame(
                 session.execute(
-                    _requests_grouped(viewer, period.id, now, tier_targets(session), timed_only=False)
+                    _requests_grouped(viewer, period.id, targets := tier_targets(session), timed_only=False),
+                    _moments(targets, now),
                 ).all(),
                 columns=BREAKDOWN_COLUMNS,
             )
