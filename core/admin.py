@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, or_, select
 
-from core import audit, users
+from core import audit, sessions, users
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Role, Tier
@@ -68,6 +68,24 @@ def change_account(
         return users.update_user(
             session, user_id, by=admin, role=role, trust_code=trust_code, region_code=region_code, active=active
         )
+
+
+def end_sessions(actor: User, user_id: int) -> int:
+    """Sign an account out of every browser now (a lost phone, a shared computer left signed in)."""
+    with write_session() as session:
+        admin = _admin(session, actor)
+        if not users.is_row_id(user_id) or session.get(User, user_id) is None:
+            raise NotFound("account")
+        ended = sessions.end_all(session, user_id, sessions.EndReason.ENDED_BY_ADMIN)
+        audit.append(session, action="sessions_ended", actor=admin, details={"user_id": user_id, "sessions": ended})
+        return ended
+
+
+def signed_in_browsers(actor: User, user_id: int) -> int:
+    """How many browsers are signed in as this account now. Administrators only."""
+    with read_session() as session:
+        _admin(session, actor)
+    return sessions.live_count(user_id)
 
 
 def unlock_account(actor: User, email: str) -> None:

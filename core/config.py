@@ -27,6 +27,8 @@ class SecuritySettings:
     lockout_minutes: int = 15
     idle_timeout_minutes: int = 30
     sign_in_floor_ms: int = 250
+    session_max_hours: float = 12.0  # a shift: signed out after this long, however active
+    secure_cookies: bool = True  # the session cookie only over HTTPS (off for the local demo)
 
 
 def security_settings() -> SecuritySettings:
@@ -35,4 +37,6 @@ def security_settings() -> SecuritySettings:
         lockout_minutes=int(os.environ.get("DEROG_LOCKOUT_MINUTES", 15)),
         idle_timeout_minutes=int(os.environ.get("DEROG_IDLE_TIMEOUT_MINUTES", 30)),
         sign_in_floor_ms=int(os.environ.get("DEROG_SIGN_IN_FLOOR_MS", 250)),
+        session_max_hours=float(os.environ.get("DEROG_SESSION_MAX_HOURS", 12)),
+        secure_cookies=os.environ.get("DEROG_SECURE_COOKIES", "1").strip().lower() not in ("0", "false", "no", "off"),
     )

@@ -18,7 +18,7 @@ from core.db import write_session
 from core.errors import AuthFailed
 from core.inputs import EMAIL_RE, unstorable
 from core.models import User
-from core.users import normalise_email, record_sign_in
+from core.users import SignedIn, normalise_email, record_sign_in
 
 NO_EMAIL = (
     "Your organisation's sign-in did not tell us your e-mail address, so we cannot find your account. "
@@ -73,9 +73,8 @@ def user_for_identity(session: Session, claims: Mapping[str, object], settings: 
     return user
 
 
-def sign_in(claims: Mapping[str, object]) -> User:
-    """Our account for the provider's identity (user_for_identity), with the sign-in in the audit history."""
+def sign_in(claims: Mapping[str, object]) -> SignedIn:
+    """Our account for the provider's identity (user_for_identity): a session opened, the sign-in audited."""
     with write_session() as session:
         user = user_for_identity(session, claims)
-        record_sign_in(session, user, "identity provider")
-        return user
+        return record_sign_in(session, user, "identity provider")

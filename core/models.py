@@ -46,6 +46,23 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class UserSession(SQLModel, table=True):
+    """A signed-in browser (core/sessions.py). Only hashes of its secrets are stored: the session id the
+    browser holds in an HttpOnly cookie, and the one-time ticket that hands that cookie over."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)  # set when the ticket is redeemed
+    ticket_hash: str | None = Field(default=None, max_length=64, unique=True)  # cleared when it is redeemed
+    method: str = Field(max_length=32)  # "password" or "identity provider"
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime  # the absolute lifetime (a shift), whatever the activity
+    revoked_at: datetime | None = None
+    ended_reason: str | None = Field(default=None, max_length=40)
+
+
 class LoginThrottle(SQLModel, table=True):
     """Failed sign-ins per typed e-mail, whether or not the account exists (so a lockout reveals nothing)."""
 

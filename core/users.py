@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from core import audit
+from core import audit, sessions
 from core.access import MAX_ID
 from core.clock import utcnow
 from core.config import security_settings
@@ -148,13 +149,26 @@ def _locked_throttle(session: Session, email: str) -> LoginThrottle:
     return session.get(LoginThrottle, email, with_for_update=True, populate_existing=True)
 
 
-def record_sign_in(session: Session, user: User, method: str, now: datetime | None = None) -> None:
-    """Who signed in, when and how, in the audit history (inside the caller's transaction)."""
-    audit.append(session, action="signed_in", actor=user, details={"method": method}, at=now or utcnow())
+@dataclass(frozen=True)
+class SignedIn:
+    """A successful sign-in: the account, and the one-time ticket the browser redeems for its session
+    cookie (core/sessions.py)."""
+
+    user: User
+    ticket: str
 
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> User:
-    """Return the active user, or raise AuthFailed with a message that reveals nothing about who exists.
+def record_sign_in(session: Session, user: User, method: str, now: datetime | None = None) -> SignedIn:
+    """Open a session and note who signed in, when and how, in the audit history (the caller's transaction)."""
+    now = now or utcnow()
+    ticket = sessions.begin(session, user, method, now)
+    audit.append(session, action="signed_in", actor=user, details={"method": method}, at=now)
+    return SignedIn(user=user, ticket=ticket)
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> SignedIn:
+    """Sign in with a password and open a session, or raise AuthFailed with a message that reveals nothing
+    about who exists.
     Every answer takes at least DEROG_SIGN_IN_FLOOR_MS: a password check costs what its hash's
     parameters say (an account not signed in since the hashes were strengthened takes several times
     the dummy check an unknown address gets), and the time of an answer must not tell who has an
@@ -167,7 +181,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         time.sleep(max(0.0, started + floor - time.monotonic()))
 
 
-def _authenticate(email: str, password: str, now: datetime | None) -> User:
+def _authenticate(email: str, password: str, now: datetime | None) -> SignedIn:
     now = now or utcnow()
     settings = security_settings()
     email = normalise_email(email)[:254]
@@ -193,8 +207,7 @@ def _authenticate(email: str, password: str, now: datetime | None) -> User:
             if _needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)  # the right password is in hand only now
                 session.add(user)
-            record_sign_in(session, user, "password", now)
-            return user
+            return record_sign_in(session, user, "password", now)
         throttle.failed_count += 1
         throttle.last_failed_at = now
         if throttle.failed_count >= settings.max_failed_logins:
@@ -250,9 +263,12 @@ def update_user(
         user.active = active
     session.add(user)
     after = {"role": user.role, "trust_code": user.trust_code, "region_code": user.region_code, "active": user.active}
-    audit.append(
-        session, action="user_updated", actor=by, details={"user_id": user.id, "before": before, "after": after}
-    )
+    details: dict[str, object] = {"user_id": user.id, "before": before, "after": after}
+    if after != before:
+        # New powers (or none) start with a new sign-in: no browser keeps acting with the old ones.
+        reason = sessions.EndReason.ACCOUNT_CLOSED if not user.active else sessions.EndReason.ACCOUNT_CHANGED
+        details["sessions_ended"] = sessions.end_all(session, user.id, reason)
+    audit.append(session, action="user_updated", actor=by, details=details)
     return user
 
 
@@ -266,9 +282,5 @@ def set_password(session: Session, user_id: int, password: str, by: User | None)
         raise NotFound("user")
     user.password_hash = hash_password(password)
     session.add(user)
-    audit.append(session, action="password_set", actor=by, details={"user_id": user.id})
-
-
-def idle_expired(last_seen: datetime, now: datetime | None = None) -> bool:
-    """A signed-in session ends after the configured idle time."""
-    return (now or utcnow()) - last_seen > timedelta(minutes=security_settings().idle_timeout_minutes)
+    ended = sessions.end_all(session, user.id, sessions.EndReason.PASSWORD_CHANGED)
+    audit.append(session, action="password_set", actor=by, details={"user_id": user.id, "sessions_ended": ended})

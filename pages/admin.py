@@ -13,7 +13,7 @@ from core.clock import format_duration, to_london, utcnow
 from core.enums import REGION_ROLES, TIER_ORDER, TRUST_ROLES, Role
 from core.timing import DEFAULT_TARGETS
 from ui import reference
-from ui.feedback import attempt, field_error, flash, form_error, succeeded
+from ui.feedback import act_as, field_error, flash, form_error, succeeded
 from ui.session import require_page
 from ui.text import md_escape, when
 
@@ -89,10 +89,9 @@ with accounts_tab:
     def create() -> None:
         state = st.session_state
         role = state.get("adm_new_role") or Role.REQUESTER.value
-        created = attempt(
+        created = act_as(
             CREATE_ERRORS,
             admin.create_account,
-            user,
             email=state.get("adm_new_email", ""),
             full_name=state.get("adm_new_name", ""),
             role=role,
@@ -156,10 +155,9 @@ with accounts_tab:
 
             def change() -> None:
                 state = st.session_state
-                changed = attempt(
+                changed = act_as(
                     CHANGE_ERRORS,
                     admin.change_account,
-                    user,
                     chosen.id,
                     role=state.get("adm_edit_role"),
                     trust_code=state.get("adm_edit_trust"),
@@ -173,7 +171,7 @@ with accounts_tab:
                     )
 
             def unlock() -> None:
-                attempt(CHANGE_ERRORS, admin.unlock_account, user, chosen.email)
+                act_as(CHANGE_ERRORS, admin.unlock_account, chosen.email)
                 if succeeded(CHANGE_ERRORS):
                     flash("Sign-in unlocked.")
 
@@ -187,8 +185,17 @@ with accounts_tab:
             if chosen.email in locked:
                 right.button("Unlock sign-in", key="adm_unlock", on_click=unlock)
 
+            def end_sessions() -> None:
+                ended = act_as(CHANGE_ERRORS, admin.end_sessions, chosen.id)
+                if ended is not None:
+                    flash(f"Signed out of {ended} browser{'s' if ended != 1 else ''}. They must sign in again.")
+
+            browsers = admin.signed_in_browsers(user, chosen.id)
+            st.caption(f"Signed in now in {browsers} browser{'s' if browsers != 1 else ''}.")
+            st.button("End this person's sessions (sign them out everywhere)", key="adm_end_sessions", on_click=end_sessions)
+
             def reset() -> None:
-                attempt(RESET_ERRORS, admin.reset_password, user, chosen.id, st.session_state.get("adm_reset", ""))
+                act_as(RESET_ERRORS, admin.reset_password, chosen.id, st.session_state.get("adm_reset", ""))
                 if succeeded(RESET_ERRORS):
                     st.session_state["adm_reset"] = ""
                     flash("New temporary password set. Give it to the person by phone, not by e-mail.")
@@ -240,10 +247,9 @@ with periods_tab:
 
     def save_period() -> None:
         state = st.session_state
-        saved = attempt(
+        saved = act_as(
             PERIOD_ERRORS,
             admin.save_period,
-            user,
             period_id=editing,
             name=state.get("adm_period_name", ""),
             starts_at=state.get("adm_period_start"),
@@ -280,7 +286,7 @@ with targets_tab:
 
     def save_targets() -> None:
         values = {tier: st.session_state.get(f"adm_target_{tier.value}") for tier in TIER_ORDER}
-        attempt(TARGET_ERRORS, admin.save_targets, user, values)
+        act_as(TARGET_ERRORS, admin.save_targets, values)
         if succeeded(TARGET_ERRORS):
             flash("Response targets saved.")
 

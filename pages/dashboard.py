@@ -13,7 +13,7 @@ from core.clock import to_london
 from core.config import database_url
 from ui import components, live_figures, reference
 from ui.filters import period_picker
-from ui.session import require_page
+from ui.session import live_session, require_page
 
 user = require_page("dashboard")
 REFRESH = "10s"
@@ -73,13 +73,23 @@ def _goto(request_id: int) -> None:
 
 @st.fragment(run_every=REFRESH)
 def live() -> None:
+    # Every refresh asks the session again (a refresh is not activity: an open dashboard does not keep
+    # its session alive). Ended, or the account closed or changed: the whole page reruns to sign-in.
+    checked = live_session(activity=False)
+    if checked is None or scope_key(checked.user) != scope_key(user):
+        st.rerun(scope="app")
+    viewer = checked.user
     goto = st.session_state.pop(GOTO_KEY, None)
     if goto is not None:
         st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
-    scope = scope_key(user)
-    shown = live_figures.counted(user, scope, period_id, database_url())
+    scope = scope_key(viewer)
+    shown = live_figures.counted(viewer, scope, period_id, database_url())
     headline_figures(shown.headline)
-    st.caption(f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}.")
+    st.caption(
+        f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}. "
+        f"If you do nothing, you will be signed out at {to_london(checked.signs_out_at).strftime('%H:%M')} "
+        "(the updates do not keep you signed in)."
+    )
     attention, attention_ids = shown.attention, shown.attention_ids
     st.header("Needs attention now")
     if attention_ids:
@@ -102,7 +112,7 @@ def live() -> None:
         required=True,
         key="dash_section",
     )
-    drawn = live_figures.section_charts(user, shown, scope, period_id, shown.counted_at, section, database_url())
+    drawn = live_figures.section_charts(viewer, shown, scope, period_id, shown.counted_at, section, database_url())
     if drawn:
         live_figures.draw_charts(drawn)
     else:

@@ -11,7 +11,7 @@ from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
 from ui import request_form
-from ui.feedback import FORM_ERROR, attempt, clear_errors, errors_of, field_error, flash
+from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
 from ui.text import when
 
@@ -32,7 +32,7 @@ def _save() -> int | None:
     loaded = st.session_state[LOADED]
     form = request_form.read(user.trust_code or "")
     request_id = None if loaded["id"] == "new" else int(loaded["id"])
-    saved = attempt(ERRORS, workflow.save_draft, user, form, request_id, loaded["version"])
+    saved = act_as(ERRORS, workflow.save_draft, form, request_id, loaded["version"])
     if saved is None:
         return None
     st.session_state[LOADED] = {"id": str(saved.id), "version": saved.version, "status": saved.status}
@@ -51,7 +51,7 @@ def on_submit() -> None:
     if request_id is None:
         return
     version = st.session_state[LOADED]["version"]
-    submitted = attempt(ERRORS, workflow.submit, user, request_id, version)
+    submitted = act_as(ERRORS, workflow.submit, request_id, version)
     if submitted is None:
         errors = errors_of(ERRORS)
         if FORM_ERROR not in errors:  # say the draft is safe, unless core already said why it was refused
@@ -67,7 +67,7 @@ def on_answer() -> None:
     loaded = st.session_state[LOADED]
     form = request_form.read(user.trust_code or "")
     answer = st.session_state.get("rf_answer", "")
-    answered = attempt(ERRORS, workflow.answer_more_info, user, int(loaded["id"]), loaded["version"], form, answer)
+    answered = act_as(ERRORS, workflow.answer_more_info, int(loaded["id"]), loaded["version"], form, answer)
     if answered is not None:
         _finish(answered.id, "answered", False)
 

@@ -9,7 +9,7 @@ import streamlit as st
 from core import notify
 from core.db import DatabaseBusy
 from core.enums import Action
-from core.models import User
+from ui.feedback import act_as, form_error
 from ui.session import require_page
 from ui.text import status_word, when
 
@@ -26,23 +26,16 @@ def kind_word(kind: str) -> str:
         return kind.replace("_", " ").capitalize()
 
 
-def mark(reader: User, ids: list[int]) -> None:
-    try:
-        notify.mark_read(reader, ids)
-    except DatabaseBusy as exc:
-        st.session_state["inbox_error"] = str(exc)
+def mark(ids: list[int]) -> None:
+    act_as("inbox_errors", notify.mark_read, ids)
 
 
-def mark_all(reader: User) -> None:
-    try:
-        notify.mark_all_read(reader)
-    except DatabaseBusy as exc:
-        st.session_state["inbox_error"] = str(exc)
+def mark_all() -> None:
+    act_as("inbox_errors", notify.mark_all_read)
 
 
 st.title("Inbox")
-if error := st.session_state.pop("inbox_error", None):
-    st.error(error)
+form_error("inbox_errors")
 
 unread_only = st.toggle("Show unread only", key="inbox_unread_only")
 try:
@@ -54,7 +47,7 @@ except DatabaseBusy as exc:
 
 left, right = st.columns([3, 1], vertical_alignment="center")
 left.markdown(f"**{unread} unread**" if unread else "Nothing unread.")
-right.button("Mark all as read", key="inbox_mark_all", on_click=mark_all, args=(user,), disabled=not unread)
+right.button("Mark all as read", key="inbox_mark_all", on_click=mark_all, disabled=not unread)
 
 if not items:
     st.info("No notifications yet. You are told here when a request needs you or something happens to yours.")
@@ -79,4 +72,4 @@ for item in items:
             # e.g. the BMA alerted to a mass-casualty request that has not reached it yet
             cols[0].caption(f"Request {item.request_id} opens here once it is within your scope.")
         if not item.read:
-            cols[2].button("Mark as read", key=f"inbox_read_{item.id}", on_click=mark, args=(user, [item.id]))
+            cols[2].button("Mark as read", key=f"inbox_read_{item.id}", on_click=mark, args=([item.id],))

@@ -15,7 +15,7 @@ from core.db import DatabaseBusy
 from core.errors import NotFound
 from ui import charts
 from ui.filters import period_picker
-from ui.session import require_page
+from ui.session import guarded_download, require_page
 from ui.text import duration
 
 user = require_page("report")
@@ -103,7 +103,7 @@ for start in range(0, len(figures), 5):
 left, right = st.columns(2)
 left.download_button(
     "Download the figures (CSV)",
-    data=lambda: report.to_csv(built),
+    data=guarded_download(lambda actor: report.to_csv(report.build(actor, period_id))),
     file_name=report.filename(built, "csv"),
     mime="text/csv",
     key="report_csv",
@@ -112,7 +112,7 @@ left.download_button(
 )
 right.download_button(
     "Download a printable summary (HTML)",
-    data=lambda: printable(built),
+    data=guarded_download(lambda actor: printable(report.build(actor, period_id))),
     file_name=report.filename(built, "html"),
     mime="text/html",
     key="report_html",

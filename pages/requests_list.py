@@ -12,7 +12,7 @@ import streamlit as st
 from core import queries
 from ui import components, reference
 from ui.filters import category, filter_row, outcome, period_picker, region
-from ui.session import require_page
+from ui.session import guarded_download, require_page
 
 user = require_page("requests_list")
 SHOWN = 50  # newest rows on screen; the CSV holds every row
@@ -47,7 +47,7 @@ slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
 left, right = st.columns(2)
 left.download_button(
     "Download this list (CSV)",
-    data=lambda: queries.requests_csv(user, chosen.id, filters),
+    data=guarded_download(lambda actor: queries.requests_csv(actor, chosen.id, filters)),
     file_name=f"derogations-{slug}.csv",
     mime="text/csv",
     on_click="ignore",
@@ -56,7 +56,7 @@ left.download_button(
 )
 right.download_button(
     "Download the audit history of this list (CSV)",
-    data=lambda: queries.audit_csv(user, chosen.id, filters),
+    data=guarded_download(lambda actor: queries.audit_csv(actor, chosen.id, filters)),
     file_name=f"derogations-audit-{slug}.csv",
     mime="text/csv",
     on_click="ignore",

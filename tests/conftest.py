@@ -7,11 +7,13 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
+from core import sessions
 from core.clock import utcnow
 from core.db import dispose_engines, migrate, write_session
 from core.enums import Grade, Mitigation, Role
@@ -211,3 +213,40 @@ def valid_form(period: StrikePeriod, trust: str = TRUST_A, **overrides) -> Reque
 def find_user(email: str) -> User:
     with write_session() as session:
         return session.exec(select(User).where(User.email == email)).one()
+
+
+# ---------------------------------------------------------------- AppTest's stand-in for a browser
+
+# AppTest has no browser: it sends no cookies and follows no redirects. This plays the browser's part
+# for pages run in AppTest: the session cookie is kept in the tab's session state, and the redirects a
+# page makes to the session routes (server/routes.py) are followed the way those routes act.
+TEST_COOKIE_KEY = "_test_session_cookie"
+
+
+@pytest.fixture(autouse=True)
+def apptest_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from ui import browser
+
+    def go_to(address: str) -> None:
+        parts = urlsplit(address)
+        query = parse_qs(parts.query)
+        if parts.path == "/session/start":
+            token = sessions.redeem(query.get("ticket", [""])[0])
+            if token is not None:
+                st.session_state[TEST_COOKIE_KEY] = token
+        elif parts.path == "/session/end":
+            sessions.sign_out(st.session_state.pop(TEST_COOKIE_KEY, None))
+
+    monkeypatch.setattr(browser, "session_token", lambda: st.session_state.get(TEST_COOKIE_KEY))
+    monkeypatch.setattr(browser, "go_to", go_to)
+
+
+def session_cookie(user: User, method: str = "password") -> str:
+    """A live session for `user`, opened and handed over as a real sign-in does: the cookie's value."""
+    with write_session() as session:
+        ticket = sessions.begin(session, user, method)
+    token = sessions.redeem(ticket)
+    assert token is not None
+    return token

@@ -15,7 +15,7 @@ from core.access import is_requester_of, may_record_harm, may_revoke, may_withdr
 from core.clock import to_london
 from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Grade, Status, Tier
 from core.models import DerogationRequest, User
-from ui.feedback import attempt, errors_of, field_error, flash, form_error
+from ui.feedback import act_as, errors_of, field_error, flash, form_error
 
 RATIONALE_MAX = 4000
 
@@ -86,10 +86,9 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
         if not choice:
             st.session_state[errors_key] = {"action": "Choose what you decide."}
             return
-        done = attempt(
+        done = act_as(
             errors_key,
             workflow.review,
-            user,
             request.id,
             _seen(request.id, request.version),
             choice,
@@ -145,7 +144,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
             approved_window_end=state.get(keys["end"]),
             approved_scope=state.get(keys["scope"], ""),
         )
-        done = attempt(errors_key, workflow.bma_decide, user, rid, _seen(rid, request.version), decision)
+        done = act_as(errors_key, workflow.bma_decide, rid, _seen(rid, request.version), decision)
         if done is not None:
             if done.status == Status.APPROVED:
                 flash(
@@ -212,10 +211,9 @@ def revoke_panel(user: User, request: DerogationRequest) -> None:
         return
 
     def revoke() -> None:
-        done = attempt(
+        done = act_as(
             errors_key,
             workflow.revoke,
-            user,
             request.id,
             _seen(request.id, request.version),
             st.session_state.get(reason_key, ""),
@@ -262,10 +260,9 @@ def _withdraw(user: User, request: DerogationRequest) -> None:
     errors_key, reason_key = f"withdraw_errors_{request.id}", f"withdraw_reason_{request.id}"
 
     def withdraw() -> None:
-        done = attempt(
+        done = act_as(
             errors_key,
             workflow.withdraw,
-            user,
             request.id,
             _seen(request.id, request.version),
             st.session_state.get(reason_key, ""),
@@ -288,10 +285,9 @@ def _harm(user: User, request: DerogationRequest) -> None:
     errors_key, report_key = f"harm_errors_{request.id}", f"harm_report_{request.id}"
 
     def record() -> None:
-        done = attempt(
+        done = act_as(
             errors_key,
             workflow.record_harm,
-            user,
             request.id,
             _seen(request.id, request.version),
             st.session_state.get(report_key, ""),
@@ -320,7 +316,7 @@ def comment_box(user: User, request: DerogationRequest) -> None:
     errors_key, body_key = f"comment_errors_{request.id}", f"comment_body_{request.id}"
 
     def add() -> None:
-        done = attempt(errors_key, workflow.add_comment, user, request.id, st.session_state.get(body_key, ""))
+        done = act_as(errors_key, workflow.add_comment, request.id, st.session_state.get(body_key, ""))
         if done is not None:
             flash("Comment added.")
             _forget(body_key)

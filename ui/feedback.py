@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.db import DatabaseBusy
 from core.errors import DerogationError, StaleVersion, ValidationFailed
+from ui.session import live_session
 from ui.text import md_escape
 
 FLASH_KEY = "_flash"
@@ -44,6 +45,17 @@ def attempt(errors_key: str, action: Callable[..., Any], *args: Any, **kwargs: A
         return None
     st.session_state.pop(errors_key, None)
     return result
+
+
+def act_as(errors_key: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """attempt() as the person this browser is signed in as at this moment (checked now, not when the
+    page was drawn): `action(user, *args)`. With no live session it does nothing; the run that follows
+    shows the sign-in form and why."""
+    live = live_session()
+    if live is None:
+        st.session_state[errors_key] = {FORM_ERROR: "Nothing was saved: you are no longer signed in."}
+        return None
+    return attempt(errors_key, action, live.user, *args, **kwargs)
 
 
 def succeeded(errors_key: str) -> bool:

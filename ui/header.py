@@ -9,7 +9,7 @@ from core.clock import format_london
 from core.enums import Role
 from core.models import StrikePeriod, User
 from ui import reference
-from ui.session import sign_out
+from ui.session import sign_out, sign_out_everywhere
 
 # Static styling only (no user text ever goes into HTML). NHS identity colours:
 # blue #005EB8, dark blue #003087, text #212B32, secondary text #4C6272, warm yellow #FFEB3B focus.
@@ -71,6 +71,10 @@ def draw_header(user: User | None) -> None:
             unread = notify.unread_for(user)  # the user's own: always read afresh
             inbox = f"Inbox: {unread} unread" if unread else "Inbox: nothing unread"
             st.page_link("pages/inbox.py", label=inbox, icon=":material/notifications:")
-            st.button("Sign out", key="sign_out", on_click=sign_out, args=("You have signed out.",))
+            sign_out_here, account = st.columns(2)
+            sign_out_here.button("Sign out", key="sign_out", on_click=sign_out)
+            with account.popover("Account", icon=":material/account_circle:"):
+                st.caption("Signed in on another computer or phone and not sure you signed out there?")
+                st.button("Sign out everywhere", key="sign_out_everywhere", on_click=sign_out_everywhere)
     # Periods come from a few seconds' shared copy; whether one is on now is decided from the clock.
     _strike_line(*queries.periods_at(reference.strike_periods()))

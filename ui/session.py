@@ -1,33 +1,55 @@
-"""The signed-in user, kept in st.session_state (see README: a browser reload signs out)."""
+"""Who this browser is signed in as, asked of the server-side session (core/sessions.py) at every entry
+point: a full page run (ui/shell.py), every widget callback (ui/feedback.act_as), every download
+(guarded_download) and every live refresh (live_session(activity=False)). Nothing here trusts a user
+object kept from an earlier run. The entry points are listed in SECURITY.md."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
+from collections.abc import Callable
+from urllib.parse import quote
 
 import streamlit as st
 
-from core import identity
+from core import identity, sessions
 from core.access import may_open
-from core.clock import utcnow
-from core.errors import AuthFailed
+from core.errors import AuthFailed, PermissionDenied
 from core.models import User
-from core.queries import fresh_user
-from core.users import idle_expired
-from ui import identity_provider
+from core.sessions import LiveSession, SessionEnded
+from ui import browser
 
-USER_KEY = "user"
-LAST_SEEN_KEY = "last_seen"
 NOTICE_KEY = "_signed_out_notice"
 PROVIDER_REFUSAL_KEY = "_provider_refusal"
+_ENDED_TOKEN_KEY = "_ended_session_noticed"
+# Set by a sign-out: the run that follows must not sign the person straight back in with the identity
+# provider's cookie, which the browser drops only when it reaches the sign-out route.
+SIGNING_OUT_KEY = "_signing_out"
+START_ROUTE = "/session/start"
+END_ROUTE = "/session/end"
+# Claims from the identity provider open a session only this soon after the provider signed the person
+# in: an older identity cookie (left after "sign out everywhere" or an administrator ending sessions)
+# must not silently open a new session. The person clicks "Sign in with your organisation account".
+PROVIDER_FRESH_SECONDS = 300
 
 
-def current_user() -> User | None:
-    return st.session_state.get(USER_KEY)
+def live_session(*, activity: bool = True) -> LiveSession | None:
+    """This browser's session, checked now; None when it has ended (the reason kept for the sign-in page)."""
+    token = browser.session_token()
+    try:
+        return sessions.check(token, activity=activity)
+    except SessionEnded as ended:
+        # Say why once: this tab keeps sending the ended session's cookie until it is reloaded.
+        if str(ended) and st.session_state.get(_ENDED_TOKEN_KEY) != token:
+            st.session_state[NOTICE_KEY] = str(ended)
+            st.session_state[_ENDED_TOKEN_KEY] = token
+        return None
 
 
 def require_page(page: str) -> User:
-    """Stop the page with a clear message unless the signed-in user's role may open it (core decides)."""
-    user = current_user()
+    """The page's own check of the session (it may run without app.py: a process's first run, AppTest),
+    then whether the role may open it (core decides); otherwise stop with a clear message."""
+    live = live_session(activity=False)  # app.py's run has already counted this as activity
+    user = live.user if live else None
     if user is None:
         st.warning("Please sign in.")
         st.stop()
@@ -37,49 +59,59 @@ def require_page(page: str) -> User:
     return user
 
 
-def sign_in(user: User, now: datetime | None = None) -> None:
-    st.session_state.clear()
-    st.session_state[USER_KEY] = user
-    st.session_state[LAST_SEEN_KEY] = now or utcnow()
+def _safe_next(address: str) -> str:
+    return address if address.startswith("/") and not address.startswith(("//", "/\\", "/session/")) else "/"
 
 
-def sign_out(notice: str = "") -> None:
-    """Forget everything this browser session held; the next run shows the sign-in form."""
-    st.session_state.clear()
-    if notice:
-        st.session_state[NOTICE_KEY] = notice
-    identity_provider.end()
+def hand_over(ticket: str) -> None:
+    """Send the browser to redeem its sign-in ticket for the session cookie, then back to where it was
+    going (a deep link opened while signed out opens after sign-in)."""
+    address = browser.current_address()
+    going_to = "/" if address.startswith("/sign-in") else _safe_next(address)
+    browser.go_to(f"{START_ROUTE}?ticket={quote(ticket)}&next={quote(going_to, safe='')}")
 
 
-def _from_provider() -> User | None:
-    """Someone signed in with the organisation's identity provider: our own account decides the role."""
-    claims = identity_provider.claims()
-    if claims is None:
-        return None
+def sign_out() -> None:
+    """End this browser's session (every tab of it), then let the server clear the cookie (and the
+    identity provider's cookie, if the person came that way)."""
+    sessions.sign_out(browser.session_token())
+    st.session_state[NOTICE_KEY] = sessions.ENDED_MESSAGES[sessions.EndReason.SIGNED_OUT]
+    st.session_state[SIGNING_OUT_KEY] = True
+    browser.go_to(END_ROUTE)
+
+
+def sign_out_everywhere() -> None:
+    """End every session of this account, in every browser, then sign this one out."""
+    with contextlib.suppress(SessionEnded):  # already signed out here: nothing more to end from this browser
+        sessions.sign_out_everywhere(browser.session_token())
+    st.session_state[NOTICE_KEY] = sessions.ENDED_MESSAGES[sessions.EndReason.SIGNED_OUT_EVERYWHERE]
+    st.session_state[SIGNING_OUT_KEY] = True
+    browser.go_to(END_ROUTE)
+
+
+def from_provider(claims: dict[str, object]) -> bool:
+    """Open a session for someone the identity provider has just signed in; True if the browser is on
+    its way to the session cookie. A refusal is kept for the sign-in page."""
     try:
-        user = identity.sign_in(claims)
+        signed_in = identity.sign_in(claims)
     except AuthFailed as refusal:
         st.session_state[PROVIDER_REFUSAL_KEY] = str(refusal)
-        return None
-    sign_in(user)
-    return user
+        return False
+    hand_over(signed_in.ticket)
+    return True
 
 
-def refresh_session(now: datetime | None = None) -> User | None:
-    """Once per page run: end an idle session, re-read the account (a closed account or a new role
-    takes effect at once), and note the activity."""
-    user = current_user() or _from_provider()
-    if user is None:
-        return None
-    now = now or utcnow()
-    last_seen = st.session_state.get(LAST_SEEN_KEY)
-    if last_seen is not None and idle_expired(last_seen, now):
-        sign_out("You were signed out because you were inactive. Sign in again to carry on.")
-        return None
-    fresh = fresh_user(user.id)
-    if fresh is None or not fresh.active:
-        sign_out("Your account is no longer active. Ask an administrator if you think this is wrong.")
-        return None
-    st.session_state[USER_KEY] = fresh
-    st.session_state[LAST_SEEN_KEY] = now
-    return fresh
+def guarded_download(produce: Callable[[User], str | bytes]) -> Callable[[], str | bytes]:
+    """A download's data, made when it is clicked for the account as it is then. Streamlit runs it on a
+    worker thread with no page context, so the session id is taken now and checked at the click: an
+    ended session, a closed account or a changed role gets no file."""
+    token = browser.session_token()
+
+    def data() -> str | bytes:
+        try:
+            live = sessions.check(token)
+        except SessionEnded as ended:
+            raise PermissionDenied(str(ended) or "Sign in to download.") from None
+        return produce(live.user)
+
+    return data

@@ -6,6 +6,7 @@ wrappers) would be rebuilt each time, and AppTest compiles the entry script on e
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Mapping, Sequence
 
 import streamlit as st
@@ -18,14 +19,27 @@ from core.db import DatabaseBusy, migrate
 from core.enums import Role
 from core.errors import AuthFailed
 from core.models import User
+from core.sessions import ENDED_MESSAGES, EndReason
 from core.users import authenticate
 from ui import identity_provider
 from ui.feedback import show_flash
 from ui.header import draw_header
-from ui.session import NOTICE_KEY, PROVIDER_REFUSAL_KEY, refresh_session, sign_in
+from ui.session import (
+    NOTICE_KEY,
+    PROVIDER_FRESH_SECONDS,
+    PROVIDER_REFUSAL_KEY,
+    SIGNING_OUT_KEY,
+    from_provider,
+    hand_over,
+    live_session,
+)
 
 # (page key in core.access.PAGE_ROLES, file, title, icon, url path)
 PageEntry = tuple[str, str, str, str, str]
+# The session routes (server/routes.py) send the browser to /sign-in?ended=<reason> after a sign-out or
+# a sign-in link that no longer works; the page says why in our words, never the parameter's.
+ENDED_PARAM = "ended"
+TICKET_REFUSED = "That sign-in did not complete (it may have taken too long). Please sign in again."
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,9 +49,26 @@ def _migrated(url: str) -> bool:
     return True
 
 
+def _notice_from_address() -> str | None:
+    reason = st.query_params.get(ENDED_PARAM)
+    if reason is None:
+        return None
+    del st.query_params[ENDED_PARAM]
+    try:
+        return ENDED_MESSAGES[EndReason(reason)]
+    except ValueError:
+        return TICKET_REFUSED
+
+
+def signing_in() -> None:
+    """The browser is on its way to the session cookie: say so, and draw nothing else."""
+    st.info("Signing you in…", icon=":material/login:")
+    st.stop()
+
+
 def sign_in_page() -> None:
     st.title("Sign in")
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    notice = st.session_state.pop(NOTICE_KEY, None) or _notice_from_address()
     if notice:
         st.info(notice)
     refusal = st.session_state.pop(PROVIDER_REFUSAL_KEY, None)
@@ -60,12 +91,12 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = authenticate(email, password)
+            signed_in = authenticate(email, password)
         except (AuthFailed, DatabaseBusy) as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        sign_in(user)
-        st.rerun()
+        hand_over(signed_in.ticket)
+        signing_in()
     st.page_link(
         "pages/verify.py",
         label="A doctor checking a recall? Check a confirmation reference",
@@ -101,6 +132,24 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
     return st.navigation([*entries, verify], position="top")
 
 
+def _fresh_from_provider(claims: Mapping[str, object]) -> bool:
+    issued = claims.get("iat")
+    return isinstance(issued, int | float) and time.time() - issued <= PROVIDER_FRESH_SECONDS
+
+
+def signed_in_user() -> User | None:
+    """Check this browser's session (the account read afresh); someone the identity provider has just
+    signed in gets a session of their own. The result is what the pages of this run act for."""
+    live = live_session()
+    user = live.user if live else None
+    signing_out = st.session_state.pop(SIGNING_OUT_KEY, False)
+    if user is None and not signing_out and ENDED_PARAM not in st.query_params:  # never straight back in
+        claims = identity_provider.claims()
+        if claims is not None and _fresh_from_provider(claims) and from_provider(claims):
+            signing_in()
+    return user
+
+
 def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     """One run of the app: upkeep, who is signed in, navigation, header, then the page."""
     st.set_page_config(
@@ -115,7 +164,7 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     with contextlib.suppress(DatabaseBusy):
         upkeep.remind_if_due()
     try:
-        user = refresh_session()
+        user = signed_in_user()
         page = navigation(user, pages, home)
         draw_header(user)
         show_flash()

@@ -34,7 +34,7 @@ def test_a_password_reset_is_audited_and_unlocks(staff, team):
         admin.reset_password(team[Role.ADMIN], person.id, "short")
     admin.reset_password(team[Role.ADMIN], person.id, "A-brand-new-password")
     assert admin.locked_emails(team[Role.ADMIN], [person.email]) == set()
-    assert authenticate(person.email, "A-brand-new-password").id == person.id
+    assert authenticate(person.email, "A-brand-new-password").user.id == person.id
     with read_session() as session:
         row = session.exec(select(AuditEvent).where(AuditEvent.action == "password_set")).one()
-    assert row.actor_id == team[Role.ADMIN].id and row.details == {"user_id": person.id}
+    assert row.actor_id == team[Role.ADMIN].id and row.details == {"user_id": person.id, "sessions_ended": 0}

@@ -15,6 +15,7 @@ from core.enums import Action, Role
 from core.models import StrikePeriod
 from core.users import update_user
 from tests.conftest import TRUST_B, Staff, valid_form
+from tests.pages.conftest import sign_in_as
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30
@@ -42,7 +43,7 @@ def period_sqlite(sqlite_db) -> StrikePeriod:
 
 def _open_inbox(user) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["user"] = user
+    sign_in_as(at, user)
     at.run()
     at.switch_page("pages/inbox.py")
     at.run()
@@ -78,12 +79,12 @@ def test_opening_the_request_reads_its_notifications(people) -> None:
     tmd, national = team[Role.TRUST_MD], team[Role.NATIONAL_MDT]
     assert notify.unread_for(tmd) == 1
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["user"] = national  # someone else opening it reads nothing of the trust MD's
+    sign_in_as(at, national)  # someone else opening it reads nothing of the trust MD's
     at.query_params["id"] = str(request.id)
     at.switch_page("pages/request_detail.py").run()
     assert notify.unread_for(tmd) == 1
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["user"] = tmd
+    sign_in_as(at, tmd)
     at.query_params["id"] = str(request.id)
     at.switch_page("pages/request_detail.py").run()
     assert not at.exception and at.title[0].value == f"Request {request.id}"

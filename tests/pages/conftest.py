@@ -15,7 +15,7 @@ from core.config import PROJECT_ROOT
 from core.db import write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, StrikePeriod, User
-from tests.conftest import TRUST_OTHER_REGION, Staff, valid_form
+from tests.conftest import TEST_COOKIE_KEY, TRUST_OTHER_REGION, Staff, session_cookie, valid_form
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30
@@ -45,11 +45,18 @@ def people(staff: Staff) -> dict[Role, User]:
     return staff.team()
 
 
+def sign_in_as(at: AppTest, user: User) -> str:
+    """This AppTest 'browser' holds a live session cookie for `user` (as after a real sign-in)."""
+    token = session_cookie(user)
+    at.session_state[TEST_COOKIE_KEY] = token
+    return token
+
+
 def open_page(user: User | None, page: str | None = None, **query: str) -> AppTest:
     """Run the app signed in as `user` and switch to `page` (with query parameters)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if user is not None:
-        at.session_state["user"] = user
+        sign_in_as(at, user)
     at.run()
     if page is not None:
         at.switch_page(page)

@@ -48,7 +48,7 @@ def test_create_an_account_with_messages_next_to_the_fields(people):
     click(at, "adm_create")
     created = account("new.director@mft.nhs.uk")
     assert created is not None and created.role == Role.CLINICAL_DIRECTOR and created.trust_code == "R0A"
-    assert authenticate("new.director@mft.nhs.uk", TEST_PASSWORD).id == created.id
+    assert authenticate("new.director@mft.nhs.uk", TEST_PASSWORD).user.id == created.id
     assert "user_created" in audit_actions()
 
 
@@ -91,7 +91,7 @@ def test_a_locked_account_is_unlocked(staff, monkeypatch):
     assert at.dataframe[0].value["Sign-in locked"].tolist() == ["LOCKED"]
     at.selectbox(key="adm_pick").set_value(victim.id).run()
     click(at, "adm_unlock")
-    assert authenticate(victim.email, TEST_PASSWORD).id == victim.id
+    assert authenticate(victim.email, TEST_PASSWORD).user.id == victim.id
     assert "user_unlocked" in audit_actions()
 
 
@@ -141,7 +141,7 @@ def test_reset_a_forgotten_password_clears_the_lockout(people):
     assert any("at least 10 characters" in m for m in errors(at))
     at.text_input(key="adm_reset").input("A-new-temporary-password")
     click(at, "adm_reset_save")
-    assert authenticate(cd.email, "A-new-temporary-password").id == cd.id
+    assert authenticate(cd.email, "A-new-temporary-password").user.id == cd.id
     assert "password_set" in audit_actions()
 
 

@@ -4,13 +4,17 @@ provider would send; everything after it (our account lookup, roles, sign-out) i
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import sessions
 from core.db import write_session
 from core.enums import Role
 from core.users import update_user
-from tests.pages.conftest import APP, TIMEOUT
+from tests.conftest import TEST_COOKIE_KEY
+from tests.pages.conftest import APP, TIMEOUT, shown
 
 
 @pytest.fixture
@@ -41,21 +45,40 @@ def test_sign_in_page_offers_the_organisation_account(sqlite_db, provider) -> No
     assert at.title[0].value == "Sign in"
 
 
-def test_a_known_address_signs_in_with_our_role_and_sign_out_ends_the_provider_session(people, provider) -> None:
+def claims_for(email: str, *, verified: bool = True, age_seconds: float = 5) -> dict:
+    """What st.user holds after the provider's redirect: the ID token's claims, `iat` when it was issued."""
+    return {"is_logged_in": True, "email": email, "email_verified": verified, "iat": int(time.time() - age_seconds)}
+
+
+def test_a_known_address_gets_our_own_session_with_our_role(people, provider) -> None:
     director = people[Role.CLINICAL_DIRECTOR]
-    provider["claims"] = {"is_logged_in": True, "email": director.email.upper(), "email_verified": True}
+    provider["claims"] = claims_for(director.email.upper())
     at = run()
-    assert at.session_state["user"].id == director.id
+    assert "Signing you in…" in shown(at)
+    token = at.session_state[TEST_COOKIE_KEY]
+    assert sessions.check(token).user.id == director.id
+    at.run()
     assert any("Review queue" in t.value for t in at.title)
-    at.button(key="sign_out").click().run()
-    assert provider["ended"] == 1
-    assert "user" not in at.session_state and at.title[0].value == "Sign in"
+    at.button(key="sign_out").click().run()  # the session route then signs out of the provider too
+    assert at.title[0].value == "Sign in"
+    with pytest.raises(sessions.SessionEnded):
+        sessions.check(token)
+
+
+def test_an_old_provider_sign_in_does_not_open_a_session_by_itself(people, provider) -> None:
+    """After 'sign out everywhere' or an administrator ending sessions, the provider's cookie may still be
+    there: the person must choose to sign in again."""
+    director = people[Role.CLINICAL_DIRECTOR]
+    provider["claims"] = claims_for(director.email, age_seconds=3600)
+    at = run()
+    assert TEST_COOKIE_KEY not in at.session_state and at.title[0].value == "Sign in"
+    assert any(b.label == "Sign in with your organisation account" for b in at.button)
 
 
 def test_an_unknown_or_closed_account_is_refused_with_a_way_out(people, provider) -> None:
-    provider["claims"] = {"is_logged_in": True, "email": "nobody@nhs.net", "email_verified": True}
+    provider["claims"] = claims_for("nobody@nhs.net")
     at = run()
-    assert "user" not in at.session_state
+    assert TEST_COOKIE_KEY not in at.session_state
     assert any("has no active account" in e.value for e in at.error)
     assert any(b.label == "Sign out of your organisation account" for b in at.button)
 
@@ -69,14 +92,14 @@ def test_an_unknown_or_closed_account_is_refused_with_a_way_out(people, provider
             trust_code=director.trust_code,
             active=False,
         )
-    provider["claims"] = {"is_logged_in": True, "email": director.email, "email_verified": True}
+    provider["claims"] = claims_for(director.email)
     at = run()
-    assert "user" not in at.session_state
+    assert TEST_COOKIE_KEY not in at.session_state
 
 
 def test_unverified_address_is_refused(people, provider) -> None:
     director = people[Role.CLINICAL_DIRECTOR]
-    provider["claims"] = {"is_logged_in": True, "email": director.email, "email_verified": False}
+    provider["claims"] = claims_for(director.email, verified=False)
     at = run()
-    assert "user" not in at.session_state
+    assert TEST_COOKIE_KEY not in at.session_state
     assert any("not verified" in e.value for e in at.error)

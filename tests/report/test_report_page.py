@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import PROJECT_ROOT
 from core.enums import Role
 from tests.conftest import Staff
+from tests.pages.conftest import sign_in_as
 from tests.report.test_report import History
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -21,7 +22,7 @@ def history(sqlite_db) -> History:
 
 def _open_report(user) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["user"] = user
+    sign_in_as(at, user)
     at.run()
     at.switch_page("pages/report.py")
     at.run()

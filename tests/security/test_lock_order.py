@@ -49,4 +49,4 @@ def test_a_sign_in_and_an_administrators_password_reset_at_once_both_finish(db, 
     for thread in threads:
         thread.join(30)
     assert not failures, failures
-    assert users.authenticate(person.email, "A-new-password-456").id == person.id
+    assert users.authenticate(person.email, "A-new-password-456").user.id == person.id

@@ -1,0 +1,222 @@
+"""Server-side sessions: who a browser is signed in as, for how long, and the moment that ends.
+
+A sign-in (password or identity provider) creates a `user_session` row and a one-time ticket. The
+browser redeems the ticket at a small HTTP route (server/routes.py), which sets the session id in an
+HttpOnly cookie; every later page run, callback, download and live refresh hands that id to `check`,
+which reads the row and the account afresh. Only SHA-256 hashes of the ticket and the session id are
+stored: a copy of the table signs nobody in. Rules: docs/sessions.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.clock import utcnow
+from core.config import security_settings
+from core.db import read_session, write_session
+from core.errors import DerogationError
+from core.models import User, UserSession
+
+COOKIE_NAME = "derog_session"
+# A ticket travels in one redirect right after sign-in; a minute is ample, and it works once.
+TICKET_LIFETIME = timedelta(seconds=60)
+# Activity is written at most this often: a click is not a write, and idle time is still exact to it.
+TOUCH_EVERY = timedelta(seconds=15)
+# Ended and expired rows are kept this long (who was signed in when), then removed by upkeep.
+KEEP_ENDED = timedelta(days=30)
+_SECRET_BYTES = 32  # 256 bits
+_MAX_SECRET_LENGTH = 100  # a longer cookie or ticket is not one of ours: no need to hash it
+
+
+class EndReason(StrEnum):
+    SIGNED_OUT = "signed_out"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    ENDED_BY_ADMIN = "ended_by_admin"
+    PASSWORD_CHANGED = "password_changed"
+    ACCOUNT_CHANGED = "account_changed"
+    ACCOUNT_CLOSED = "account_closed"
+    IDLE = "idle"
+    EXPIRED = "expired"
+
+
+ENDED_MESSAGES = {
+    EndReason.SIGNED_OUT: "You have signed out.",
+    EndReason.SIGNED_OUT_EVERYWHERE: "You signed out on every device. Sign in again to carry on.",
+    EndReason.ENDED_BY_ADMIN: "An administrator ended your session. Sign in again to carry on.",
+    EndReason.PASSWORD_CHANGED: "Your password was changed, so you were signed out. Sign in with the new password.",
+    EndReason.ACCOUNT_CHANGED: "An administrator changed your role or scope. Sign in again to carry on with it.",
+    EndReason.ACCOUNT_CLOSED: "Your account is no longer active. Ask an administrator if you think this is wrong.",
+    EndReason.IDLE: "You were signed out because you were inactive. Sign in again to carry on.",
+    EndReason.EXPIRED: "You were signed out because your session reached its time limit. Sign in again to carry on.",
+}
+
+
+class SessionEnded(DerogationError):
+    """No live session: `str(exc)` says why ('' when there never was one in this browser)."""
+
+    def __init__(self, reason: EndReason | None = None) -> None:
+        self.reason = reason
+        super().__init__(ENDED_MESSAGES[reason] if reason else "")
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A checked session: the account as it is now, and when the session will end if nothing happens."""
+
+    user: User
+    session_id: int
+    signs_out_at: datetime  # the idle deadline or the absolute expiry, whichever comes first
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=security_settings().idle_timeout_minutes)
+
+
+def begin(session: Session, user: User, method: str, now: datetime | None = None) -> str:
+    """Open a session for `user` inside the caller's sign-in transaction; return its one-time ticket."""
+    now = now or utcnow()
+    ticket = secrets.token_urlsafe(_SECRET_BYTES)
+    session.add(
+        UserSession(
+            user_id=user.id,
+            ticket_hash=digest(ticket),
+            method=method,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=security_settings().session_max_hours),
+        )
+    )
+    return ticket
+
+
+def redeem(ticket: str, now: datetime | None = None) -> str | None:
+    """Swap a fresh ticket for the session id the cookie will hold (once); None if it is not valid."""
+    if not isinstance(ticket, str) or not ticket or len(ticket) > _MAX_SECRET_LENGTH:
+        return None
+    now = now or utcnow()
+    token = secrets.token_urlsafe(_SECRET_BYTES)
+    with write_session() as session:
+        # One UPDATE: of two requests racing with the same ticket, exactly one matches the row.
+        redeemed = session.execute(
+            update(UserSession)
+            .where(
+                col(UserSession.ticket_hash) == digest(ticket),
+                col(UserSession.revoked_at).is_(None),
+                col(UserSession.created_at) > now - TICKET_LIFETIME,
+            )
+            .values(ticket_hash=None, token_hash=digest(token), last_seen_at=now)
+        )
+        return token if redeemed.rowcount == 1 else None
+
+
+def check(token: str | None, *, activity: bool = True, now: datetime | None = None) -> LiveSession:
+    """The live session a browser's cookie names, with its account read afresh; SessionEnded if none.
+
+    `activity`: a person did something (a click, a page). An automatic refresh passes False, so an open
+    dashboard does not keep its session alive."""
+    if not isinstance(token, str) or not token or len(token) > _MAX_SECRET_LENGTH:
+        raise SessionEnded()
+    now = now or utcnow()
+    with read_session() as session:
+        found = session.exec(
+            select(UserSession, User)
+            .join(User, col(User.id) == UserSession.user_id)
+            .where(col(UserSession.token_hash) == digest(token))
+        ).first()
+    if found is None:
+        raise SessionEnded()
+    row, user = found
+    if row.revoked_at is not None:
+        raise SessionEnded(EndReason(row.ended_reason) if row.ended_reason else EndReason.SIGNED_OUT)
+    if not user.active:
+        raise SessionEnded(EndReason.ACCOUNT_CLOSED)
+    if now >= row.expires_at:
+        raise SessionEnded(EndReason.EXPIRED)
+    if now - row.last_seen_at > _idle_limit():
+        raise SessionEnded(EndReason.IDLE)
+    last_seen = row.last_seen_at
+    if activity and now - last_seen >= TOUCH_EVERY:
+        with write_session() as session:
+            session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
+        last_seen = now
+    return LiveSession(user=user, session_id=row.id, signs_out_at=min(last_seen + _idle_limit(), row.expires_at))
+
+
+def end_all(session: Session, user_id: int, reason: EndReason, now: datetime | None = None) -> int:
+    """End every live session of an account inside the caller's transaction; how many were live."""
+    ended = session.execute(
+        update(UserSession)
+        .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow(), ended_reason=reason.value)
+    )
+    return ended.rowcount
+
+
+def sign_out(token: str | None, now: datetime | None = None) -> None:
+    """End this browser's session (every tab of it); recorded in the audit history. Idempotent."""
+    if not isinstance(token, str) or not token or len(token) > _MAX_SECRET_LENGTH:
+        return
+    now = now or utcnow()
+    with write_session() as session:
+        row = session.exec(
+            select(UserSession).where(col(UserSession.token_hash) == digest(token)).with_for_update()
+        ).first()
+        if row is None or row.revoked_at is not None:
+            return
+        row.revoked_at, row.ended_reason = now, EndReason.SIGNED_OUT.value
+        session.add(row)
+        user = session.get(User, row.user_id)
+        audit.append(session, action="signed_out", actor=user, details={"session_id": row.id}, at=now)
+
+
+def sign_out_everywhere(token: str | None, now: datetime | None = None) -> int:
+    """End every session of the account this browser is signed in as (every browser, every device)."""
+    live = check(token, now=now)
+    now = now or utcnow()
+    with write_session() as session:
+        ended = end_all(session, live.user.id, EndReason.SIGNED_OUT_EVERYWHERE, now)
+        audit.append(
+            session, action="sessions_ended", actor=live.user, details={"user_id": live.user.id, "sessions": ended}, at=now
+        )
+    return ended
+
+
+def live_count(user_id: int, now: datetime | None = None) -> int:
+    """How many browsers are signed in as this account now (shown to administrators)."""
+    now = now or utcnow()
+    with read_session() as session:
+        rows = session.exec(
+            select(UserSession.last_seen_at).where(
+                col(UserSession.user_id) == user_id,
+                col(UserSession.revoked_at).is_(None),
+                col(UserSession.token_hash).is_not(None),
+                col(UserSession.expires_at) > now,
+            )
+        ).all()
+    return sum(1 for last_seen in rows if now - last_seen <= _idle_limit())
+
+
+def purge(now: datetime | None = None) -> int:
+    """Remove sessions that ended (or could no longer be used) more than KEEP_ENDED ago."""
+    cutoff = (now or utcnow()) - KEEP_ENDED
+    with write_session() as session:
+        removed = session.execute(
+            delete(UserSession).where(
+                (col(UserSession.expires_at) < cutoff)
+                | (col(UserSession.revoked_at) < cutoff)
+                | (col(UserSession.last_seen_at) < cutoff)
+            )
+        )
+        return removed.rowcount

@@ -1,0 +1,1 @@
+"""The app's own HTTP routes, served beside Streamlit's by st.App (serve.py)."""

@@ -1,0 +1,109 @@
+"""The session store (core/sessions.py) on SQLite and PostgreSQL: tickets, hashes, expiry, revocation,
+and one account signed in from several browsers at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from core import sessions
+from core.clock import utcnow
+from core.db import read_session, write_session
+from core.enums import Role
+from core.models import UserSession
+from core.sessions import EndReason, SessionEnded
+from core.users import authenticate
+from tests.conftest import TEST_PASSWORD, TRUST_A, session_cookie
+
+
+@pytest.fixture
+def person(staff):
+    return staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A, password=TEST_PASSWORD)
+
+
+def reason_of(token: str, **kwargs) -> EndReason | None:
+    with pytest.raises(SessionEnded) as ended:
+        sessions.check(token, **kwargs)
+    return ended.value.reason
+
+
+def test_a_ticket_is_redeemed_once_for_a_session_id_and_only_hashes_are_stored(person):
+    signed_in = authenticate(person.email, TEST_PASSWORD)
+    token = sessions.redeem(signed_in.ticket)
+    assert token is not None and len(token) >= 43  # 256 random bits, URL-safe
+    assert sessions.redeem(signed_in.ticket) is None  # used
+    assert sessions.check(token).user.id == person.id
+    with read_session() as session:
+        dump = " ".join(str(v) for row in session.execute(text("select * from user_session")).all() for v in row)
+    assert token not in dump and signed_in.ticket not in dump
+    assert sessions.digest(token) in dump
+
+
+def test_a_ticket_not_redeemed_within_a_minute_is_refused(person):
+    ticket = authenticate(person.email, TEST_PASSWORD).ticket
+    assert sessions.redeem(ticket, now=utcnow() + timedelta(seconds=61)) is None
+    assert sessions.redeem(ticket) is not None
+
+
+@pytest.mark.parametrize("bogus", [None, "", 42, True, "x" * 101, "not-a-session", "\x00"])
+def test_anything_but_a_live_session_id_is_no_session(db, bogus):
+    assert reason_of(bogus) is None
+    assert sessions.redeem(bogus) is None
+
+
+def test_idle_limit_and_absolute_lifetime(person, monkeypatch):
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "10")
+    monkeypatch.setenv("DEROG_SESSION_MAX_HOURS", "1")
+    token = session_cookie(person)
+    now = utcnow()
+    assert sessions.check(token, activity=False, now=now + timedelta(minutes=9, seconds=50)).user.id == person.id
+    assert reason_of(token, now=now + timedelta(minutes=10, seconds=5)) is EndReason.IDLE
+    # Kept active, it still ends at its absolute lifetime.
+    for minutes in range(5, 60, 5):
+        sessions.check(token, now=now + timedelta(minutes=minutes))
+    assert reason_of(token, now=now + timedelta(minutes=61)) is EndReason.EXPIRED
+    live = sessions.check(token, activity=False, now=now + timedelta(minutes=56))
+    assert live.signs_out_at <= now + timedelta(hours=1, seconds=1)  # the sooner of the two deadlines
+
+
+def test_sign_out_revokes_one_browser_and_end_all_every_browser(person):
+    laptop, phone, tablet = (session_cookie(person) for _ in range(3))
+    sessions.sign_out(laptop)
+    assert reason_of(laptop) is EndReason.SIGNED_OUT
+    assert sessions.check(phone).user.id == person.id
+    sessions.sign_out(laptop)  # twice: nothing more happens
+    assert sessions.sign_out_everywhere(phone) == 2
+    assert reason_of(tablet) is EndReason.SIGNED_OUT_EVERYWHERE
+    with pytest.raises(SessionEnded):
+        sessions.sign_out_everywhere(phone)
+
+
+def test_concurrent_sign_ins_of_one_account_each_get_their_own_session(person):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tickets = list(pool.map(lambda _: authenticate(person.email, TEST_PASSWORD).ticket, range(4)))
+        tokens = list(pool.map(sessions.redeem, tickets))
+    assert None not in tokens and len(set(tokens)) == 4
+    assert all(sessions.check(token).user.id == person.id for token in tokens)
+    assert sessions.live_count(person.id) == 4
+
+
+def test_two_requests_racing_with_one_ticket_get_one_session(person):
+    ticket = authenticate(person.email, TEST_PASSWORD).ticket
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tokens = list(pool.map(sessions.redeem, [ticket, ticket]))
+    assert sorted(token is None for token in tokens) == [False, True]
+
+
+def test_old_sessions_are_purged(person):
+    token = session_cookie(person)
+    session_cookie(person)
+    with write_session() as session:
+        row = session.exec(select(UserSession).where(UserSession.token_hash == sessions.digest(token))).one()
+        row.expires_at = utcnow() - timedelta(days=31)
+        session.add(row)
+    assert sessions.purge() == 1
+    assert sessions.live_count(person.id) == 1

@@ -1,0 +1,80 @@
+"""The session routes (server/routes.py) over HTTP: the cookie they set and clear, and where they send
+the browser."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from core import sessions
+from core.db import write_session
+from core.enums import Role
+from server.routes import ROUTES, safe_next
+from tests.conftest import TRUST_A, session_cookie
+
+
+@pytest.fixture
+def client(db) -> TestClient:
+    return TestClient(Starlette(routes=ROUTES), base_url="https://derogations.test", follow_redirects=False)
+
+
+@pytest.fixture
+def person(staff):
+    return staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A)
+
+
+def ticket_for(user) -> str:  # noqa: ANN001
+    with write_session() as session:
+        return sessions.begin(session, user, "password")
+
+
+def test_a_ticket_becomes_an_httponly_lax_secure_cookie_and_goes_on_to_the_deep_link(client, person):
+    answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/request?id=7"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/request?id=7"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{sessions.COOKIE_NAME}=")
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=lax", "path=/", "secure"} <= flags
+    assert not any(flag.startswith(("max-age", "expires")) for flag in flags)  # gone when the browser closes
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert sessions.check(token).user.id == person.id
+
+
+def test_the_demo_can_serve_the_cookie_over_plain_http(client, person, monkeypatch):
+    monkeypatch.setenv("DEROG_SECURE_COOKIES", "0")
+    answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
+    assert "secure" not in answer.headers["set-cookie"].lower()
+
+
+def test_a_used_or_unknown_ticket_sets_no_cookie(client, person):
+    ticket = ticket_for(person)
+    client.get("/session/start", params={"ticket": ticket})
+    for bad in (ticket, "made-up", ""):
+        answer = client.get("/session/start", params={"ticket": bad, "next": "/queue"})
+        assert answer.headers["location"] == "/sign-in?ended=ticket" and "set-cookie" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "queue", "/session/end",
+     "/ok\r\nSet-Cookie: x=1", None],
+)
+def test_the_next_address_is_always_a_page_of_this_server(address):
+    assert safe_next(address) == "/"
+
+
+def test_sign_out_revokes_the_session_and_clears_the_cookie(client, person):
+    token = session_cookie(person)
+    client.cookies.set(sessions.COOKIE_NAME, token)
+    answer = client.get("/session/end")
+    assert answer.headers["location"] == "/sign-in?ended=signed_out"
+    assert f'{sessions.COOKIE_NAME}=""' in answer.headers["set-cookie"] and "Max-Age=0" in answer.headers["set-cookie"]
+    with pytest.raises(sessions.SessionEnded):
+        sessions.check(token)
+
+
+def test_sign_out_of_a_provider_sign_in_goes_through_streamlits_sign_out(client, person):
+    client.cookies.set(sessions.COOKIE_NAME, session_cookie(person, method="identity provider"))
+    client.cookies.set("_streamlit_user", "signed-value")
+    assert client.get("/session/end").headers["location"] == "/auth/logout"

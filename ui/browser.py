@@ -1,0 +1,36 @@
+"""What this page knows of the browser it is drawn in: the session cookie it sent, the address it
+shows, and how to send it to another address. One small adapter, so the rest of the app never reads
+st.context or builds a ForwardMsg itself, and AppTest (which has no cookies and no real browser) can
+stand in for it (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from core.sessions import COOKIE_NAME
+
+
+def session_token() -> str | None:
+    """The session id from this browser's HttpOnly cookie, as sent when the page was opened."""
+    return st.context.cookies.get(COOKIE_NAME)
+
+
+def current_address() -> str:
+    """The path and query string the browser shows now (e.g. /request?id=42), for coming back to it."""
+    parts = urlsplit(st.context.url or "/")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def go_to(address: str) -> None:
+    """Send the browser to another address of this server, as a full page load (how st.login and
+    st.logout leave a page): the only way a script run can reach an HTTP route that sets a cookie."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    message = ForwardMsg()
+    message.auth_redirect.url = address
+    ctx.enqueue(message)
