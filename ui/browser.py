@@ -5,7 +5,7 @@ stand in for it (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -21,8 +21,9 @@ def session_token() -> str | None:
 
 def current_address() -> str:
     """The path and query string the browser shows now (e.g. /request?id=42), for coming back to it."""
-    parts = urlsplit(st.context.url or "/")
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    path = urlsplit(st.context.url or "/").path or "/"
+    query = urlencode(st.query_params.to_dict())  # the page's own query, as the script sees it now
+    return path + (f"?{query}" if query else "")
 
 
 def go_to(address: str) -> None:

@@ -16,6 +16,7 @@ from core.access import may_open
 from core.errors import AuthFailed, PermissionDenied
 from core.models import User
 from core.sessions import LiveSession, SessionEnded
+from core.users import SignedIn
 from ui import browser
 
 NOTICE_KEY = "_signed_out_notice"
@@ -63,11 +64,14 @@ def _safe_next(address: str) -> str:
     return address if address.startswith("/") and not address.startswith(("//", "/\\", "/session/")) else "/"
 
 
-def hand_over(ticket: str) -> None:
+def hand_over(ticket: str, home_path: str) -> None:
     """Send the browser to redeem its sign-in ticket for the session cookie, then back to where it was
-    going (a deep link opened while signed out opens after sign-in)."""
-    address = browser.current_address()
-    going_to = "/" if address.startswith("/sign-in") else _safe_next(address)
+    going (a deep link opened while signed out opens after sign-in). The person's home page is served
+    at '/' once they are signed in (st.navigation's default page), so a link to it goes there."""
+    going_to = _safe_next(browser.current_address())
+    path, _, query = going_to.partition("?")
+    if path in ("/sign-in", f"/{home_path}"):
+        going_to = "/" + (f"?{query}" if query and path != "/sign-in" else "")
     browser.go_to(f"{START_ROUTE}?ticket={quote(ticket)}&next={quote(going_to, safe='')}")
 
 
@@ -89,16 +93,14 @@ def sign_out_everywhere() -> None:
     browser.go_to(END_ROUTE)
 
 
-def from_provider(claims: dict[str, object]) -> bool:
-    """Open a session for someone the identity provider has just signed in; True if the browser is on
-    its way to the session cookie. A refusal is kept for the sign-in page."""
+def from_provider(claims: dict[str, object]) -> SignedIn | None:
+    """Open a session for someone the identity provider has just signed in (the caller hands it over).
+    A refusal is kept for the sign-in page."""
     try:
-        signed_in = identity.sign_in(claims)
+        return identity.sign_in(claims)
     except AuthFailed as refusal:
         st.session_state[PROVIDER_REFUSAL_KEY] = str(refusal)
-        return False
-    hand_over(signed_in.ticket)
-    return True
+        return None
 
 
 def guarded_download(produce: Callable[[User], str | bytes]) -> Callable[[], str | bytes]:

@@ -66,6 +66,17 @@ def signing_in() -> None:
     st.stop()
 
 
+# What app.py declares (its pages and each role's home), kept by run() for the sign-in page, which
+# Streamlit calls without arguments.
+_site: dict[str, object] = {}
+
+
+def _home_path(user: User) -> str:
+    """The url path of the page the person lands on (st.navigation serves it at '/')."""
+    landing = _site["home"][Role(user.role)]
+    return next(url for key, _, _, _, url in _site["pages"] if key == landing)
+
+
 def sign_in_page() -> None:
     st.title("Sign in")
     notice = st.session_state.pop(NOTICE_KEY, None) or _notice_from_address()
@@ -95,7 +106,7 @@ def sign_in_page() -> None:
         except (AuthFailed, DatabaseBusy) as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        hand_over(signed_in.ticket)
+        hand_over(signed_in.ticket, _home_path(signed_in.user))
         signing_in()
     st.page_link(
         "pages/verify.py",
@@ -145,13 +156,16 @@ def signed_in_user() -> User | None:
     signing_out = st.session_state.pop(SIGNING_OUT_KEY, False)
     if user is None and not signing_out and ENDED_PARAM not in st.query_params:  # never straight back in
         claims = identity_provider.claims()
-        if claims is not None and _fresh_from_provider(claims) and from_provider(claims):
+        signed_in = from_provider(claims) if claims is not None and _fresh_from_provider(claims) else None
+        if signed_in is not None:
+            hand_over(signed_in.ticket, _home_path(signed_in.user))
             signing_in()
     return user
 
 
 def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     """One run of the app: upkeep, who is signed in, navigation, header, then the page."""
+    _site.update(pages=tuple(pages), home=dict(home))
     st.set_page_config(
         page_title="Derogations during strike action",
         page_icon=":material/local_hospital:",

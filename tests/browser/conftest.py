@@ -1,4 +1,4 @@
-"""Browser tests: the real app (`streamlit run app.py`) on a fresh SQLite file, driven by Debian's Chromium.
+"""Browser tests: the real app (`streamlit run serve.py`) on a fresh SQLite file, driven by Debian's Chromium.
 
 Two app servers per run: one with a strike period in progress (the journeys), one with none (the
 "outside a strike period" refusal). Each person works in a browser context of their own. Each test
@@ -55,7 +55,7 @@ def _start(folder: Path, strike: str) -> AppServer:
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"streamlit-{folder.name}.log"  # kept after the run, for a person to read
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]  # fmt: skip
     with log.open("w") as out:

@@ -1,0 +1,138 @@
+"""Server-side sessions in a real browser: signed in across reloads, tabs and e-mail links; every power
+gone the moment the session or the account ends (core/sessions.py, server/routes.py, SECURITY.md)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from core import sessions
+from core.db import get_engine, read_session, write_session
+from core.enums import Role
+from core.models import AuditEvent, DerogationRequest, User, UserSession
+from core.users import create_user, update_user
+from tests.browser.setup_db import PASSWORD, SEEDED, TRUST, Account
+from tests.browser.steps import choose, settle, sign_in
+
+pytestmark = pytest.mark.browser
+_numbers = itertools.count(1)
+AT_CLINICAL_DIRECTOR = SEEDED.index("at_clinical_director") + 1  # the request's id
+
+
+def new_account(server, role: Role, **scope: str) -> Account:  # noqa: ANN001
+    """A person of our own for this test, so closing their account touches nobody else's test."""
+    number = next(_numbers)
+    account = Account(f"{role.value}_{number}", f"session.{role.value}.{number}@test.nhs.uk", f"Session Tester {number}",
+                      role, scope.get("trust_code"), scope.get("region_code"))  # fmt: skip
+    with write_session(get_engine(server.database_url)) as session:
+        create_user(session, email=account.email, full_name=account.full_name, role=role, password=PASSWORD,
+                    trust_code=account.trust_code, region_code=account.region_code)  # fmt: skip
+    return account
+
+
+def close_account(server, account: Account) -> None:  # noqa: ANN001
+    with write_session(get_engine(server.database_url)) as session:
+        user = session.exec(select(User).where(User.email == account.email)).one()
+        admin = session.exec(select(User).where(User.role == Role.ADMIN.value)).first()
+        update_user(session, user.id, by=admin, role=user.role, trust_code=user.trust_code,
+                    region_code=user.region_code, active=False)  # fmt: skip
+
+
+def expect_signed_out(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
+
+
+def open_page(people, server, account: Account, path: str = "") -> Page:  # noqa: ANN001
+    people.pages[account.key] = page = people.browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    return sign_in(page, server.url, account, path)
+
+
+def test_the_cookie_is_httponly_lax_and_secure_and_a_reload_stays_signed_in(people, app_server) -> None:
+    page = people.open("regional_md", app_server.url)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == sessions.COOKIE_NAME]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/" and cookie["secure"]
+    assert cookie["expires"] == -1  # gone when the browser closes
+    assert page.evaluate("document.cookie").find(sessions.COOKIE_NAME) == -1  # no script can read it
+    page.reload()
+    expect(page.get_by_text("Signed in as Dr Sam Wright")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_have_count(0)
+
+
+def test_an_email_link_in_a_new_tab_opens_the_request_signed_in(people, app_server) -> None:
+    page = people.open("clinical_director", app_server.url)
+    link = page.context.new_page()  # a new tab of the same browser, as when a notification's link is clicked
+    people.pages["clinical_director_link"] = link
+    link.goto(f"{app_server.url}/request?id={AT_CLINICAL_DIRECTOR}")
+    expect(link.get_by_role("heading", name=f"Request {AT_CLINICAL_DIRECTOR}")).to_be_visible()
+    expect(link.get_by_text("Signed in as Dr Tom Evans")).to_be_visible()
+
+
+def test_a_deep_link_opened_signed_out_opens_after_sign_in(people, app_server) -> None:
+    page = people.open("clinical_director", app_server.url, f"request?id={AT_CLINICAL_DIRECTOR}")
+    expect(page.get_by_role("heading", name=f"Request {AT_CLINICAL_DIRECTOR}")).to_be_visible()
+
+
+def test_signing_out_in_one_tab_signs_the_other_out_at_its_next_refresh(people, app_server) -> None:
+    account = new_account(app_server, Role.NATIONAL_MDT)
+    dashboard = open_page(people, app_server, account, "live-dashboard")
+    expect(dashboard.get_by_role("heading", name="Live dashboard")).to_be_visible()
+    other = dashboard.context.new_page()
+    people.pages[f"{account.key}_other"] = other
+    other.goto(f"{app_server.url}/requests-list")
+    expect(other.get_by_text(f"Signed in as {account.full_name}")).to_be_visible()
+    settle(other)
+    other.get_by_role("button", name="Sign out").click()
+    expect(other.get_by_text("You have signed out.")).to_be_visible()
+    assert sessions.COOKIE_NAME not in {c["name"] for c in other.context.cookies()}
+    expect_signed_out(dashboard)  # the dashboard's own refresh, within about 10 seconds
+
+
+def test_a_closed_accounts_open_dashboard_shows_no_figures_within_one_refresh(people, app_server) -> None:
+    account = new_account(app_server, Role.NATIONAL_MDT)
+    dashboard = open_page(people, app_server, account, "live-dashboard")
+    expect(dashboard.locator("[data-testid='stMetric']").first).to_be_visible()
+    close_account(app_server, account)
+    expect_signed_out(dashboard)
+    expect(dashboard.get_by_text("no longer active")).to_be_visible()
+
+
+def test_a_decision_after_the_session_went_idle_saves_nothing(people, app_server) -> None:
+    account = new_account(app_server, Role.CLINICAL_DIRECTOR, trust_code=TRUST)
+    page = open_page(people, app_server, account, f"queue?id={AT_CLINICAL_DIRECTOR}")
+    choose(page, "Escalate to the Trust medical director")
+    page.get_by_label("Your reasons (required, shown to everyone who can see this request)", exact=True).fill(
+        "Escalating: no registrar cover overnight."
+    )
+    engine = get_engine(app_server.database_url)
+    with write_session(engine) as session:  # an hour passes with nobody at the keyboard
+        user = session.exec(select(User).where(User.email == account.email)).one()
+        for row in session.exec(select(UserSession).where(UserSession.user_id == user.id)).all():
+            row.last_seen_at -= timedelta(hours=1)
+            session.add(row)
+    page.get_by_role("button", name="Record my decision").click()
+    expect_signed_out(page)
+    expect(page.get_by_text("inactive")).to_be_visible()
+    with read_session(engine) as session:
+        assert session.get(DerogationRequest, AT_CLINICAL_DIRECTOR).current_tier == "clinical_director"
+        by_them = session.exec(select(AuditEvent.action).where(AuditEvent.actor_id == user.id)).all()
+    assert set(by_them) == {"signed_in"}  # nothing was done in their name
+
+
+def test_a_download_clicked_after_the_account_is_closed_gives_no_file(people, app_server) -> None:
+    account = new_account(app_server, Role.NATIONAL_MDT)
+    page = open_page(people, app_server, account, "requests-list")
+    button = page.get_by_role("button", name="Download this list (CSV)")
+    with page.expect_download() as first:
+        button.click()
+    assert first.value.path().stat().st_size > 0
+    close_account(app_server, account)
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    button.click()
+    page.wait_for_timeout(3_000)  # a refused download never arrives: give it time to, then check it did not
+    assert downloads == []
