@@ -11,8 +11,8 @@ from core import audit, sessions, users
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Role, Tier
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.inputs import unstorable
+from core.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
+from core.inputs import DB_INT_MAX, unstorable, whole, yes_no
 from core.models import LoginThrottle, StrikePeriod, User
 from core.timing import set_target
 
@@ -32,6 +32,7 @@ def _admin(session: Session, actor: User) -> User:
 
 def list_accounts(actor: User, search: str = "", limit: int = USER_LIST_LIMIT) -> tuple[list[User], int]:
     """Accounts matching `search` (name or e-mail), and how many match in all. Administrators only."""
+    limit = whole(limit, "number of accounts to list", low=1, high=10_000)
     where = col(User.id).is_not(None)
     text = search.strip().lower()
     with read_session() as session:
@@ -61,6 +62,7 @@ def change_account(
     region_code: str | None,
     active: bool,
 ) -> User:
+    user_id, active = whole(user_id, "account id"), yes_no(active, "account's active setting")
     with write_session() as session:
         admin = _admin(session, actor)
         if user_id == admin.id and (not active or Role(role) is not Role.ADMIN):
@@ -72,6 +74,7 @@ def change_account(
 
 def end_sessions(actor: User, user_id: int) -> int:
     """Sign an account out of every browser now (a lost phone, a shared computer left signed in)."""
+    user_id = whole(user_id, "account id")
     with write_session() as session:
         admin = _admin(session, actor)
         if not users.is_row_id(user_id) or session.get(User, user_id) is None:
@@ -83,6 +86,7 @@ def end_sessions(actor: User, user_id: int) -> int:
 
 def signed_in_browsers(actor: User, user_id: int) -> int:
     """How many browsers are signed in as this account now. Administrators only."""
+    user_id = whole(user_id, "account id", low=1, high=DB_INT_MAX)
     with read_session() as session:
         _admin(session, actor)
     return sessions.live_count(user_id)
@@ -95,6 +99,7 @@ def unlock_account(actor: User, email: str) -> None:
 
 def reset_password(actor: User, user_id: int, password: str) -> None:
     """A new temporary password, e.g. for someone who forgot theirs; their failed sign-ins are cleared too."""
+    user_id = whole(user_id, "account id")
     with write_session() as session:
         admin = _admin(session, actor)
         target = session.get(User, user_id) if users.is_row_id(user_id) else None
@@ -138,6 +143,9 @@ def save_period(
     now: datetime | None = None,
 ) -> StrikePeriod:
     """Create or change a strike period (times typed in London); periods may not overlap."""
+    period_id = whole(period_id, "strike period id", optional=True)
+    if period_id is not None and not 0 < period_id <= DB_INT_MAX:
+        raise NotFound("strike period")
     now = now or utcnow()
     errors: dict[str, str] = {}
     name = (name or "").strip()
@@ -204,6 +212,8 @@ def save_period(
 
 def save_targets(actor: User, minutes: dict[Tier, int], now: datetime | None = None) -> None:
     """Set every tier's response target at once; all or nothing."""
+    if not isinstance(minutes, dict) or not all(isinstance(tier, Tier) for tier in minutes):
+        raise BadArgument("set of response targets")
     errors: dict[str, str] = {}
     for tier, value in minutes.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 24 * 60:

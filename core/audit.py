@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from core.access import MAX_ID, load_visible
 from core.clock import utcnow
 from core.errors import NotFound
+from core.inputs import whole
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
 from core.spreadsheet import defuse
 
@@ -197,10 +198,7 @@ def write_csv(
 
 
 def _request_id(value: object) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    number = whole(value, "request id")  # int() would read True, 1.9 or "1" as request 1
     if not 0 < number <= MAX_ID:
         raise NotFound()
     return number
@@ -244,10 +242,7 @@ def export_period(session: Session, out: TextIO, period_id: object) -> ExportSum
     """The unbroken stretch of the chain from the first to the last row about the period's requests,
     so every link can be checked. Rows in between about other things (users, other periods' drafts)
     are included and flagged "no": this export is for the command line, not for a page."""
-    try:
-        number = int(period_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = 0
+    number = whole(period_id, "strike period id")
     period = session.get(StrikePeriod, number) if 0 < number <= MAX_ID else None
     if period is None:
         raise NotFound("strike period")

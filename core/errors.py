@@ -37,3 +37,13 @@ class ValidationFailed(DerogationError):
 
 class AuthFailed(DerogationError):
     pass
+
+
+class BadArgument(DerogationError):
+    """A command was called with a value of the wrong type (an id, version or count that is not a whole
+    number, a yes/no that is not a bool): a page's fault or tampering, never what a person typed. Refused
+    before any SQL, so neither database ever sees it."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"This page sent a {what} that is not valid. Nothing was changed: reload the page and try again.")

@@ -15,6 +15,8 @@ from core.access import visible_filter
 from core.clock import utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Role, Status, Tier
+from core.errors import BadArgument
+from core.inputs import DB_INT_MAX, whole, yes_no
 from core.models import AuditEvent, DerogationRequest, EmailOutbox, Notification, Trust, User
 
 REMINDER = "reminder"  # Notification.kind of a response-target reminder (core/reminders.py)
@@ -182,6 +184,7 @@ class InboxItem:
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_LIMIT) -> list[InboxItem]:
     """The user's own notifications, newest first, with each request's current status if still visible."""
+    unread_only, limit = yes_no(unread_only, "unread-only setting"), whole(limit, "inbox size", low=1, high=10_000)
     with read_session() as session:
         query = (
             select(Notification, DerogationRequest.status)
@@ -212,6 +215,10 @@ def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_LIMIT) ->
 
 def mark_read(user: User, notification_ids: list[int], now: datetime | None = None) -> int:
     """Mark the user's own notifications read (anyone else's ids are ignored); returns how many changed."""
+    if not isinstance(notification_ids, (list, tuple, set, frozenset)):
+        raise BadArgument("list of notifications")
+    checked = {whole(number, "notification id") for number in notification_ids}
+    notification_ids = [number for number in checked if 0 < number <= DB_INT_MAX]  # no other can be anyone's
     if not notification_ids:
         return 0
     with write_session() as session:
@@ -230,6 +237,9 @@ def mark_read(user: User, notification_ids: list[int], now: datetime | None = No
 def mark_request_read(user: User, request_id: int, now: datetime | None = None) -> int:
     """Opening a request reads its notifications. The write happens only when some are unread, so an
     ordinary page view never takes the write lock."""
+    request_id = whole(request_id, "request id")
+    if not 0 < request_id <= DB_INT_MAX:
+        return 0  # no such request, so no notification about it
     unread = (
         Notification.user_id == user.id,
         Notification.request_id == request_id,

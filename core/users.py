@@ -21,7 +21,7 @@ from core.config import security_settings
 from core.db import write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
-from core.inputs import EMAIL_RE, unstorable
+from core.inputs import EMAIL_RE, unstorable, whole, yes_no
 from core.models import LoginThrottle, Region, Trust, User
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
@@ -249,6 +249,7 @@ def update_user(
     region_code: str | None = None,
     active: bool | None = None,
 ) -> User:
+    user_id, active = whole(user_id, "account id"), yes_no(active, "account's active setting", optional=True)
     user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound("user")
@@ -273,6 +274,7 @@ def update_user(
 
 
 def set_password(session: Session, user_id: int, password: str, by: User | None) -> None:
+    user_id = whole(user_id, "account id")
     if len(password) < MIN_PASSWORD_LENGTH or unstorable(password):
         raise ValidationFailed(
             {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."}

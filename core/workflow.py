@@ -17,7 +17,7 @@ from core.db import read_session, write_session
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
 from core.errors import NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
-from core.inputs import UNSTORABLE_MESSAGE, plausible_time, unstorable
+from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, unstorable, whole, yes_no
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Trust, User
 
 Req = DerogationRequest
@@ -147,6 +147,7 @@ def save_draft(
     now: datetime | None = None,
 ) -> DerogationRequest:
     """Create or update a draft. Drafts can be saved at any time, incomplete."""
+    request_id, version = request_at(request_id, version, new=True)
     now = now or utcnow()
     with write_session() as session:
         actor = _active_actor(session, actor)
@@ -181,6 +182,7 @@ def save_draft(
 
 def submit(actor: User, request_id: int, version: int, now: datetime | None = None) -> DerogationRequest:
     """Send a complete draft to the clinical director, only while strike action is in progress."""
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     with write_session() as session:
         actor = _active_actor(session, actor)
@@ -224,6 +226,7 @@ def answer_more_info(
     now: datetime | None = None,
 ) -> DerogationRequest:
     """The trust answers a 'more information' return; the request goes back to the tier that asked."""
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     answer = _rationale(answer, "answer")
     with write_session() as session:
@@ -248,6 +251,7 @@ def answer_more_info(
 def withdraw(
     actor: User, request_id: int, version: int, rationale: str, now: datetime | None = None
 ) -> DerogationRequest:
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     rationale = _rationale(rationale)
     with write_session() as session:
@@ -264,6 +268,7 @@ def record_harm(
     actor: User, request_id: int, version: int, report: str, now: datetime | None = None
 ) -> DerogationRequest:
     """After a decline (or revocation), the trust records any harm or near miss that followed."""
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     report = _rationale(report, "harm_report")
     with write_session() as session:
@@ -351,6 +356,7 @@ def review(
     now: datetime | None = None,
 ) -> DerogationRequest:
     """A tier below the BMA escalates, resolves locally, returns for more information, or declines."""
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     try:
         action = Action(action)
@@ -441,6 +447,8 @@ def new_confirmation_ref() -> str:
 def bma_decide(
     actor: User, request_id: int, version: int, decision: BmaDecision, now: datetime | None = None
 ) -> DerogationRequest:
+    request_id, version = request_at(request_id, version)
+    yes_no(decision.approve, "decision (approve or decline)")
     now = now or utcnow()
     rationale = _rationale(decision.rationale)
     with write_session() as session:
@@ -469,6 +477,7 @@ def bma_decide(
 
 def revoke(actor: User, request_id: int, version: int, reason: str, now: datetime | None = None) -> DerogationRequest:
     """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
+    request_id, version = request_at(request_id, version)
     now = now or utcnow()
     reason = _rationale(reason)
     with write_session() as session:
@@ -486,6 +495,7 @@ def revoke(actor: User, request_id: int, version: int, reason: str, now: datetim
 
 
 def add_comment(actor: User, request_id: int, body: str, now: datetime | None = None) -> Comment:
+    request_id = whole(request_id, "request id")
     now = now or utcnow()
     body = _rationale(body, "comment")
     with write_session() as session:
