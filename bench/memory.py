@@ -1,4 +1,4 @@
-"""Memory of one app process serving the largest database: `streamlit run app.py` on it, several
+"""Memory of one app process serving the largest database: `streamlit run serve.py` on it, several
 people signed in through Debian's Chromium on the heaviest pages (the dashboard refreshing itself),
 then the process's resident memory read from /proc/<pid>/status (VmRSS now, VmHWM its peak).
 
@@ -48,7 +48,7 @@ def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = os.environ | {"DATABASE_URL": url}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

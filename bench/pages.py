@@ -29,12 +29,14 @@ from streamlit.testing.v1 import AppTest
 
 from bench.naive import naive_headline
 from bench.seed_bulk import BENCH_TRUST, seed_bulk
+from core import sessions
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
-from core.db import dispose_engines, read_session
+from core.db import dispose_engines, read_session, write_session
 from core.enums import Role, Status
 from core.models import DerogationRequest, StrikePeriod, Trust, User
 from core.queries import dashboard_breakdown, headline
+from ui import browser
 
 APP = str(PROJECT_ROOT / "app.py")
 EMPTY = str(PROJECT_ROOT / "bench" / "empty_page.py")
@@ -123,9 +125,24 @@ def cases() -> list[PageCase]:
     ]  # fmt: skip
 
 
+# AppTest sends no cookies: each benchmark viewer keeps its session id in its tab's state, read in
+# place of the browser's cookie (ui/browser.py), and the session is opened as a real sign-in opens it.
+_COOKIE_KEY = "_bench_session_cookie"
+browser.session_token = lambda: st.session_state.get(_COOKIE_KEY)
+
+
+def signed_in_cookie(person: User) -> str:
+    with write_session() as session:
+        ticket = sessions.begin(session, person, "password")
+    token = sessions.redeem(ticket)
+    if token is None:
+        raise RuntimeError("could not open a session for the benchmark")
+    return token
+
+
 def app_for(case: PageCase) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["user"] = case.who()
+    at.session_state[_COOKIE_KEY] = signed_in_cookie(case.who())
     at.run()
     at.switch_page(case.page)
     for name, value in case.query.items():

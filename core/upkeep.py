@@ -8,7 +8,7 @@ import threading
 import time
 from datetime import datetime
 
-from core import reminders, workflow
+from core import reminders, sessions, workflow
 
 INTERVAL_SECONDS = 60.0
 
@@ -31,6 +31,7 @@ class OncePer:
 
 
 _expiry = OncePer(INTERVAL_SECONDS)
+_session_purge = OncePer(3600.0)
 _reminders = OncePer(INTERVAL_SECONDS)
 
 
@@ -42,3 +43,8 @@ def expire_if_due(now: datetime | None = None) -> int:
 def remind_if_due(now: datetime | None = None) -> int:
     """Send the response-target reminders that are due, if this process has not in the last minute."""
     return reminders.send_due_reminders(now) if _reminders.due() else 0
+
+
+def purge_sessions_if_due(now: datetime | None = None) -> int:
+    """Remove sessions that ended long ago (core.sessions.KEEP_ENDED), at most once an hour per process."""
+    return sessions.purge(now) if _session_purge.due() else 0

@@ -6,7 +6,8 @@ object kept from an earlier run. The entry points are listed in SECURITY.md."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import streamlit as st
@@ -22,6 +23,7 @@ from ui import browser
 NOTICE_KEY = "_signed_out_notice"
 PROVIDER_REFUSAL_KEY = "_provider_refusal"
 _ENDED_TOKEN_KEY = "_ended_session_noticed"
+_this_run = threading.local()  # each session's script runs on a thread of its own
 # Set by a sign-out: the run that follows must not sign the person straight back in with the identity
 # provider's cookie, which the browser drops only when it reaches the sign-out route.
 SIGNING_OUT_KEY = "_signing_out"
@@ -46,11 +48,25 @@ def live_session(*, activity: bool = True) -> LiveSession | None:
         return None
 
 
+@contextlib.contextmanager
+def drawing_for(user: User | None) -> Iterator[None]:
+    """While the shell runs a page, the account it has just checked in this same run (and thread):
+    require_page need not ask the database again. Gone when the page's run ends."""
+    _this_run.user = user
+    try:
+        yield
+    finally:
+        _this_run.user = None
+
+
 def require_page(page: str) -> User:
-    """The page's own check of the session (it may run without app.py: a process's first run, AppTest),
-    then whether the role may open it (core decides); otherwise stop with a clear message."""
-    live = live_session(activity=False)  # app.py's run has already counted this as activity
-    user = live.user if live else None
+    """The account checked in this run, or the page's own check when it runs without app.py (a
+    process's first run, AppTest); then whether the role may open it (core decides); otherwise stop
+    with a clear message."""
+    user = getattr(_this_run, "user", None)
+    if user is None:
+        live = live_session(activity=False)  # app.py's run, if any, has already counted the activity
+        user = live.user if live else None
     if user is None:
         st.warning("Please sign in.")
         st.stop()

@@ -29,6 +29,7 @@ from ui.session import (
     PROVIDER_FRESH_SECONDS,
     PROVIDER_REFUSAL_KEY,
     SIGNING_OUT_KEY,
+    drawing_for,
     from_provider,
     hand_over,
     live_session,
@@ -177,6 +178,8 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
         upkeep.expire_if_due()
     with contextlib.suppress(DatabaseBusy):
         upkeep.remind_if_due()
+    with contextlib.suppress(DatabaseBusy):
+        upkeep.purge_sessions_if_due()
     try:
         user = signed_in_user()
         page = navigation(user, pages, home)
@@ -185,7 +188,8 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
         if user is None and page.url_path not in ("sign-in", "check"):
             sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
         else:
-            page.run()
+            with drawing_for(user):
+                page.run()
     except DatabaseBusy as busy:
         # Reading failed (database locked or unreachable): say so plainly; typed input stays in the widgets.
         st.error(str(busy), icon=":material/hourglass_top:")
