@@ -69,6 +69,20 @@ def test_change_role_and_scope_then_deactivate(people):
     assert audit_actions().count("user_updated") == 2
 
 
+def test_an_administrator_ends_a_persons_sessions_from_the_accounts_tab(people):
+    cd = people[Role.CLINICAL_DIRECTOR]
+    theirs = open_page(cd)  # their browser, signed in
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.text_input(key="adm_search").input(cd.email).run()
+    at.selectbox(key="adm_pick").set_value(cd.id).run()
+    assert "Signed in now in 1 browser." in shown(at)
+    click(at, "adm_end_sessions")
+    assert "Signed out of 1 browser." in shown(at)
+    assert "sessions_ended" in audit_actions()
+    theirs.run()
+    assert theirs.title[0].value == "Sign in"
+
+
 def test_an_administrator_cannot_lock_themselves_out(people):
     admin = people[Role.ADMIN]
     at = open_page(admin, PAGE)
