@@ -66,7 +66,7 @@ def tally_filter(user: User) -> ColumnElement[bool] | None:
     return None
 
 
-def _as_id(value: object) -> int | None:
+def request_id_from(value: object) -> int | None:
     """An id as code passes it (an integer, numpy's too) or a deep link carries it (decimal text);
     anything else is no id: int() alone would turn True, 1.0 or b"1" into request 1."""
     if isinstance(value, str):
@@ -85,7 +85,7 @@ def _as_id(value: object) -> int | None:
 
 def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:
     """The request if `user` may see it; otherwise NotFound, exactly as for an id that does not exist."""
-    request_id = _as_id(request_id)
+    request_id = request_id_from(request_id)
     if request_id is None:
         raise NotFound()
     query = select(Req).where(Req.id == request_id, visible_filter(user))

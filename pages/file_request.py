@@ -10,7 +10,7 @@ from core.access import may_edit
 from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
-from ui import request_form
+from ui import components, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
 from ui.text import when
@@ -128,7 +128,7 @@ if target != "new":
     try:
         record = queries.request_record(user, target)
     except NotFound:
-        st.error("Request not found. It may have been removed, or it belongs to another trust.")
+        components.request_not_found()
         st.stop()
 if loaded is None or loaded["id"] != target or request_form.key("site") not in st.session_state:
     # First visit, another request, or the widgets were dropped when the user went to another page.

@@ -16,7 +16,6 @@ from ui.session import require_page
 from ui.text import when
 
 user = require_page("request_detail")
-NOT_FOUND = "Request not found. Check the number: you can only open requests within your own scope."
 
 
 def open_number() -> None:
@@ -36,7 +35,7 @@ try:
     record = queries.request_record(user, request_id)
 except NotFound:
     st.title("Request not found")
-    st.error(NOT_FOUND)
+    components.request_not_found()
     st.stop()
 
 request = record.request

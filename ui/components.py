@@ -9,6 +9,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import queries
+from core.access import request_id_from
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
 from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
@@ -310,14 +311,23 @@ def list_table(
     show_table(frame, ids, key=key, on_pick=on_pick)
 
 
+# Every page that reads ?id= says this, in the same way, for any value that is not a request the person
+# may open: not a number, negative, unknown, or outside their scope (nothing tells them which).
+REQUEST_NOT_FOUND = "Request not found. Check the number: you can only open requests within your own scope."
+
+
+def request_not_found() -> None:
+    st.error(REQUEST_NOT_FOUND, icon=":material/search_off:")
+
+
 def open_request(user: User, labels: dict[int, str], key: str) -> queries.RequestRecord | None:
     """The "Open a request" picker under a list, and the picked request's record (None until one is
-    picked). A request that has just left the list stays open, so its fresh state is still shown."""
-    selected = st.session_state.get(key)
-    try:
-        selected = int(selected) if selected is not None else None
-    except (TypeError, ValueError):
-        selected = None
+    picked). A request that has just left the list stays open, so its fresh state is still shown. A
+    deep link to something that is not an open-able request says so above the list, which stays."""
+    raw = st.session_state.get(key)
+    selected = raw if isinstance(raw, int) else request_id_from(raw)
+    if raw is not None and selected is None:
+        request_not_found()
     options = list(labels)
     if selected is not None and selected not in labels:
         options.append(selected)
@@ -334,5 +344,5 @@ def open_request(user: User, labels: dict[int, str], key: str) -> queries.Reques
     try:
         return queries.request_record(user, selected)
     except NotFound:
-        st.error("Request not found.")
-        st.stop()
+        request_not_found()
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from core import workflow
@@ -21,6 +22,7 @@ from tests.pages.conftest import (
     other_trust_team,
     shown,
 )
+from ui.components import REQUEST_NOT_FOUND
 
 PAGE = "pages/review_queue.py"
 
@@ -169,5 +171,16 @@ def test_the_bma_declines(people, strike):
 def test_a_deep_link_to_a_request_outside_the_scope_reads_as_not_found(people, staff, strike):
     elsewhere = file_request(other_trust_team(staff), strike, trust="RJ1")
     at = open_page(people[Role.CLINICAL_DIRECTOR], PAGE, id=str(elsewhere.id))
-    assert "Request not found." in errors(at)
+    assert errors(at) == [REQUEST_NOT_FOUND]
     assert "RJ1" not in shown(at)
+
+
+@pytest.mark.parametrize("bad", ["abc", "-1", "0", "1.5", "99999999999999999999", "1 OR 1=1", "999999"])
+def test_every_bad_id_in_a_link_gets_the_one_message_and_the_queue_stays(people, strike, bad):
+    waiting = file_request(people, strike)
+    at = open_page(people[Role.CLINICAL_DIRECTOR], PAGE, id=bad)
+    assert errors(at) == [REQUEST_NOT_FOUND]
+    assert queue_ids(at) == [waiting.id]
+    for page in ("pages/request_detail.py", "pages/file_request.py"):
+        who = people[Role.REQUESTER] if page.endswith("file_request.py") else people[Role.CLINICAL_DIRECTOR]
+        assert errors(open_page(who, page, id=bad)) == [REQUEST_NOT_FOUND]
