@@ -210,10 +210,12 @@ def _check_times(form: RequestForm, period: StrikePeriod | None, now: datetime, 
     if end <= start:
         errors["window_end"] = "The recall must end after it starts."
     elif period is not None and (start < period.starts_at or end > period.ends_at):
-        errors["window_start"] = (
-            f"The recall window must be inside the strike period ({format_london(period.starts_at)} "
-            f"to {format_london(period.ends_at)})."
-        )
+        # Under the time that is outside: the start, the end, or both.
+        outside = f"({format_london(period.starts_at)} to {format_london(period.ends_at)})"
+        if start < period.starts_at:
+            errors["window_start"] = f"The recall must start inside the strike period {outside}."
+        if end > period.ends_at:
+            errors["window_end"] = f"The recall must end inside the strike period {outside}."
     elif end <= now:
         errors["window_end"] = "The recall window has already ended."
     if needed_by <= now:

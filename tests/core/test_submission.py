@@ -70,15 +70,19 @@ def test_drafts_can_be_saved_at_any_time_even_incomplete(team):
 
 
 @pytest.mark.parametrize(
-    ("start", "end"),
+    ("start", "end", "wrong"),
     [
-        (timedelta(hours=-13), timedelta(hours=2)),  # starts before the strike
-        (timedelta(hours=2), timedelta(days=3, hours=1)),  # ends after the strike
+        (timedelta(hours=-13), timedelta(hours=2), {"window_start"}),  # starts before the strike
+        (timedelta(hours=2), timedelta(days=3, hours=1), {"window_end"}),  # ends after the strike
+        (timedelta(hours=-13), timedelta(days=3, hours=1), {"window_start", "window_end"}),  # both
     ],
 )
-def test_recall_window_must_sit_inside_the_strike_period(team, fixed_period, start, end):
+def test_recall_window_must_sit_inside_the_strike_period_and_says_which_end_is_outside(
+    team, fixed_period, start, end, wrong
+):
     draft = _draft(team, timed_form(fixed_period, T0, window_start=T0 + start, window_end=T0 + end))
-    assert "inside the strike period" in _submit_errors(team, draft)["window_start"]
+    errors = _submit_errors(team, draft)
+    assert {name for name, message in errors.items() if "inside the strike period" in message} == wrong
 
 
 def test_recall_window_must_end_after_it_starts(team, fixed_period):
