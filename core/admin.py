@@ -47,7 +47,8 @@ def list_accounts(actor: User, search: str = "", limit: int = USER_LIST_LIMIT) -
     return found, total
 
 
-def create_account(actor: User, *, password: str, **fields: object) -> User:
+def create_account(actor: User, *, password: str | None, **fields: object) -> User:
+    """A new account; `password` None for one that signs in only through the identity provider."""
     with write_session() as session:
         admin = _admin(session, actor)
         return users.create_user(session, password=password, created_by=admin, **fields)

@@ -95,14 +95,18 @@ with accounts_tab:
             email=state.get("adm_new_email", ""),
             full_name=state.get("adm_new_name", ""),
             role=role,
-            password=state.get("adm_new_password", ""),
+            password=None if state.get("adm_new_provider_only") else state.get("adm_new_password", ""),
             trust_code=state.get("adm_new_trust"),
             region_code=state.get("adm_new_region"),
             job_title=state.get("adm_new_job", ""),
             phone=state.get("adm_new_phone", ""),
         )
         if created is not None:
-            flash("Account created. Give the person their temporary password by phone, not by e-mail.")
+            flash(
+                "Account created. They sign in with their organisation account."
+                if state.get("adm_new_provider_only")
+                else "Account created. Give the person their temporary password by phone, not by e-mail."
+            )
             for name in ("adm_new_email", "adm_new_name", "adm_new_password", "adm_new_job", "adm_new_phone"):
                 state.pop(name, None)
 
@@ -114,8 +118,15 @@ with accounts_tab:
             field_error(CREATE_ERRORS, "full_name")
             st.text_input("E-mail address", key="adm_new_email", max_chars=254)
             field_error(CREATE_ERRORS, "email")
-            st.text_input("Temporary password (10 characters or more)", key="adm_new_password", type="password")
-            field_error(CREATE_ERRORS, "password")
+            provider_only = st.checkbox(
+                "Signs in only with their organisation account (no password)",
+                key="adm_new_provider_only",
+                help="For services that sign in through the identity provider (docs/identity.md). "
+                "An administrator can set a password later.",
+            )
+            if not provider_only:
+                st.text_input("Temporary password (10 characters or more)", key="adm_new_password", type="password")
+                field_error(CREATE_ERRORS, "password")
         with right:
             st.text_input("Job title", key="adm_new_job", max_chars=120)
             st.text_input("Phone", key="adm_new_phone", max_chars=40)

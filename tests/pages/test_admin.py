@@ -7,13 +7,13 @@ from datetime import datetime
 import pytest
 from sqlmodel import select
 
-from core import admin
+from core import admin, identity
 from core.clock import to_london
 from core.db import read_session
 from core.enums import Role, Tier
 from core.errors import AuthFailed
 from core.models import AuditEvent, StrikePeriod, TierTarget, User
-from core.users import authenticate
+from core.users import UNUSABLE_PASSWORD, authenticate
 from tests.conftest import TEST_PASSWORD
 from tests.pages.conftest import click, errors, open_page, shown
 
@@ -50,6 +50,23 @@ def test_create_an_account_with_messages_next_to_the_fields(people):
     assert created is not None and created.role == Role.CLINICAL_DIRECTOR and created.trust_code == "R0A"
     assert authenticate("new.director@mft.nhs.uk", TEST_PASSWORD).user.id == created.id
     assert "user_created" in audit_actions()
+
+
+def test_create_an_account_that_signs_in_only_through_the_identity_provider(people):
+    at = open_page(people[Role.ADMIN], PAGE)
+    at.selectbox(key="adm_new_role").set_value(Role.NATIONAL_MDT.value).run()
+    at.checkbox(key="adm_new_provider_only").check().run()
+    assert "adm_new_password" not in [t.key for t in at.text_input]
+    at.text_input(key="adm_new_name").input("Dr Provider Only")
+    at.text_input(key="adm_new_email").input("provider.only@nhs.net")
+    click(at, "adm_create")
+    created = account("provider.only@nhs.net")
+    assert created is not None and created.password_hash == UNUSABLE_PASSWORD
+    assert "They sign in with their organisation account." in shown(at)
+    with pytest.raises(AuthFailed):  # no password opens it, not even the marker itself
+        authenticate("provider.only@nhs.net", UNUSABLE_PASSWORD)
+    claims = {"email": "provider.only@nhs.net", "email_verified": True}
+    assert identity.sign_in(claims).user.id == created.id
 
 
 def test_change_role_and_scope_then_deactivate(people):
