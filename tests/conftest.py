@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
@@ -25,6 +26,26 @@ from core.users import create_user
 # Sign-in answers wait for a floor (core.users.authenticate); tests/security/test_sign_in.py checks it,
 # every other test signs in at once (app servers the browser tests start inherit this too).
 os.environ.setdefault("DEROG_SIGN_IN_FLOOR_MS", "0")
+# Property-based tests (hypothesis). "ci", the default: the same examples every run (derandomized, no example
+# database), so a run passes or fails for the code, not for the draw. "explore": fresh randomness and five
+# times the examples, to find new cases (`./scripts/test --hypothesis-profile=explore tests/security`); pin
+# whatever it finds with @example so that ci replays it for good.
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", derandomize=False, max_examples=500, deadline=None, print_blob=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("hypothesis_profile", None):  # --hypothesis-profile NAME chooses another
+        settings.load_profile("ci")
+
+
+def examples(count: int) -> int:
+    """A test's number of examples under "ci", scaled by the profile in use (explore: five times as many)."""
+    return max(1, count * settings.default.max_examples // 100)
+
+
 PG_ADMIN_URL = os.environ.get("DEROG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "Test-password-123"
 TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RM3", "RJ1"  # Manchester, Northern Care Alliance (both Y62), Guy's (Y56)

@@ -22,7 +22,7 @@ from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
 from core.users import GENERIC_FAILURE, authenticate, create_user, update_user
-from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
+from tests.conftest import TRUST_A, TRUST_OTHER_REGION, examples, valid_form
 from tests.security.strategies import datetimes, form_overrides, numbers, sentences, texts
 from tests.security.world import STATES, assert_consistent, fingerprint, make_request
 
@@ -31,7 +31,7 @@ PERIOD = StrikePeriod(id=1, name="Strike", starts_at=NOW - timedelta(hours=12), 
 FREE_TEXT = [f.name for f in fields(RequestForm) if f.type == "str" and f.name not in ("trust_code", "category")]
 # Shared across examples on purpose: the invariants are about the whole database, which keeps growing.
 DB_SETTINGS = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -46,7 +46,7 @@ def assert_refusal_is_clear(exc: DerogationError) -> None:
 # ---------------------------------------------------------------- the form, without a database
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(overrides=form_overrides(NOW), in_period=st.booleans())
 def test_form_checks_answer_every_input_with_messages(overrides, in_period):
     form = valid_form(PERIOD, **overrides)
@@ -282,6 +282,35 @@ def test_every_action_succeeds_as_specified_or_refuses_cleanly(pool, data):
     assert_consistent()
 
 
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(version=numbers, action=st.sampled_from(["edit_draft", "submit", "withdraw"]))
+@example(version=True, action="submit")  # drawn by a fresh clone's run: it reached PostgreSQL as `version = true`
+@example(version=True, action="edit_draft")
+@example(version=1.0, action="withdraw")
+def test_a_version_is_the_whole_number_read_or_refused_cleanly(team, period, version, action):
+    """A draft at version 1, acted on with any version: done only for the int 1, refused cleanly otherwise
+    (test_every_action_... draws its examples with st.data(), which @example cannot pin; this pins them)."""
+    requester = team[Role.REQUESTER]
+    draft = workflow.save_draft(requester, valid_form(period))
+    assert draft.version == 1
+    calls = {
+        "edit_draft": lambda: workflow.save_draft(requester, valid_form(period, ward="Resus"), draft.id, version),
+        "submit": lambda: workflow.submit(requester, draft.id, version),
+        "withdraw": lambda: workflow.withdraw(requester, draft.id, version, "No longer needed."),
+    }
+    snapshot = fingerprint()
+    try:
+        done = calls[action]()
+    except DerogationError as exc:
+        assert_refusal_is_clear(exc)
+        assert fingerprint() == snapshot
+        assert not (type(version) is int and version == 1), f"refused the right version: {exc}"
+    else:
+        assert type(version) is int and version == 1
+        assert done.version == 2
+    assert_consistent()
+
+
 # ---------------------------------------------------------------- accounts and sign-in
 
 
@@ -306,7 +335,7 @@ def test_account_fields_are_stored_or_refused(db, name, email, job, phone):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )  # argon2 is slow by design
 @given(email=texts, password=texts)
 def test_sign_in_with_anything_is_refused_with_the_generic_message(db, email, password):
@@ -421,7 +450,7 @@ def test_unstorable_text_is_refused_everywhere_with_a_message(team, period, bad)
     assert_consistent()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=texts, search=texts)
 @example(name="July \ud800 strike", search="\x00")
 @example(name="July \x00 strike", search="\udfff")
