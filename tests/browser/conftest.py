@@ -40,19 +40,19 @@ class AppServer:
     process: subprocess.Popen
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _start(folder: Path, strike: str) -> AppServer:
+def start_server(folder: Path, strike: str, extra_env: dict[str, str] | None = None, port: int | None = None) -> AppServer:
     database_url = f"sqlite:///{folder / 'app.db'}"
-    env = os.environ | {"DATABASE_URL": database_url}
+    env = os.environ | {"DATABASE_URL": database_url} | (extra_env or {})
     subprocess.run(
         [sys.executable, "-m", "tests.browser.setup_db", database_url, strike], cwd=ROOT, env=env, check=True
     )
-    port = _free_port()
+    port = port or free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"streamlit-{folder.name}.log"  # kept after the run, for a person to read
     command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
@@ -86,7 +86,7 @@ def _ready(url: str) -> None:
             raise RuntimeError("app.py did not run cleanly in the readiness probe")
 
 
-def _stop(server: AppServer) -> None:
+def stop_server(server: AppServer) -> None:
     server.process.terminate()
     try:
         server.process.wait(timeout=10)
@@ -105,25 +105,25 @@ def _fresh_artifacts() -> None:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app with a strike period in progress and one account per role (tests/browser/setup_db.py)."""
-    server = _start(tmp_path_factory.mktemp("app"), "in-progress")
+    server = start_server(tmp_path_factory.mktemp("app"), "in-progress")
     yield server
-    _stop(server)
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")
 def closed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app with no strike period in progress (one ended, one upcoming)."""
-    server = _start(tmp_path_factory.mktemp("closed"), "none")
+    server = start_server(tmp_path_factory.mktemp("closed"), "none")
     yield server
-    _stop(server)
+    stop_server(server)
 
 
 @pytest.fixture
 def cold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """A freshly started (and probed) app nobody has visited yet."""
-    server = _start(tmp_path_factory.mktemp("cold"), "in-progress")
+    server = start_server(tmp_path_factory.mktemp("cold"), "in-progress")
     yield server
-    _stop(server)
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")
