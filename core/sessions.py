@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.clock import utcnow
 from core.config import security_settings
-from core.db import read_session, write_session
+from core.db import DatabaseBusy, read_session, write_session
 from core.errors import DerogationError
 from core.models import User, UserSession
 
@@ -148,9 +148,12 @@ def check(token: str | None, *, activity: bool = True, now: datetime | None = No
         raise SessionEnded(EndReason.IDLE)
     last_seen = row.last_seen_at
     if activity and now - last_seen >= TOUCH_EVERY:
-        with write_session() as session:
-            session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
-        last_seen = now
+        try:
+            with write_session() as session:
+                session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
+            last_seen = now
+        except DatabaseBusy:
+            pass  # a busy database must not refuse the person: the next click notes the activity
     return LiveSession(user=user, session_id=row.id, signs_out_at=min(last_seen + _idle_limit(), row.expires_at))
 
 

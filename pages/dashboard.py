@@ -11,6 +11,7 @@ from core import queries
 from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
+from core.db import DatabaseBusy
 from ui import components, live_figures, reference
 from ui.filters import period_picker
 from ui.session import live_session, require_page
@@ -75,7 +76,11 @@ def _goto(request_id: int) -> None:
 def live() -> None:
     # Every refresh asks the session again (a refresh is not activity: an open dashboard does not keep
     # its session alive). Ended, or the account closed or changed: the whole page reruns to sign-in.
-    checked = live_session(activity=False)
+    try:
+        checked = live_session(activity=False)
+    except DatabaseBusy as busy:
+        st.error(str(busy), icon=":material/hourglass_top:")  # the next refresh tries again
+        return
     if checked is None or scope_key(checked.user) != scope_key(user):
         st.rerun(scope="app")
     viewer = checked.user

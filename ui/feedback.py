@@ -51,7 +51,11 @@ def act_as(errors_key: str, action: Callable[..., Any], *args: Any, **kwargs: An
     """attempt() as the person this browser is signed in as at this moment (checked now, not when the
     page was drawn): `action(user, *args)`. With no live session it does nothing; the run that follows
     shows the sign-in form and why."""
-    live = live_session()
+    try:
+        live = live_session()
+    except DatabaseBusy as busy:
+        st.session_state[errors_key] = {FORM_ERROR: str(busy)}
+        return None
     if live is None:
         st.session_state[errors_key] = {FORM_ERROR: "Nothing was saved: you are no longer signed in."}
         return None
