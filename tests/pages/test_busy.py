@@ -52,4 +52,4 @@ def test_a_locked_database_when_a_button_is_clicked_says_try_again(
         holder.rollback()
         holder.close()
     at.run()
-    assert not at.error and at.title[0].value == f"Request {request.id}"
+    assert at.title[0].value == f"Request {request.id}"  # the page is back; the message stays by the button
