@@ -9,5 +9,6 @@ import streamlit as st
 
 from server.identity_settings import auth_secrets
 from server.routes import ROUTES
+from server.runtime import lifespan
 
 app = st.App("app.py", routes=ROUTES, secrets=auth_secrets())
