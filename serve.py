@@ -11,4 +11,4 @@ from server.identity_settings import auth_secrets
 from server.routes import ROUTES
 from server.runtime import lifespan
 
-app = st.App("app.py", routes=ROUTES, secrets=auth_secrets())
+app = st.App("app.py", routes=ROUTES, secrets=auth_secrets(), lifespan=lifespan)
