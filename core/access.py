@@ -153,6 +153,49 @@ def may_revoke(user: User, request: DerogationRequest) -> bool:
     return is_bma(user) and request.status == Status.APPROVED
 
 
+def may_record_bypass(user: User, request: DerogationRequest) -> bool:
+    """The trust records the recall it made at once under the failsafe bypass (rule 5): a submitted
+    mass-casualty request still on its route, once. The trust's requesters record it, as they record
+    harm: the spec gives the trust's side of a request to them, and keeps the tiers (the trust's medical
+    director among them) reviewing it with four eyes."""
+    return (
+        is_requester_of(user, request)
+        and bool(request.mass_casualty)
+        and request.status in OPEN_STATUSES
+        and request.bypass_recorded_at is None
+    )
+
+
+def stand_down_needed(request: DerogationRequest) -> bool:
+    """Doctors recalled under the bypass must be stood down: the route ended without an approval that
+    covers them (a decline, a revocation, anything but approval, or an approval of fewer doctors or grades),
+    and the trust has not yet recorded standing them down."""
+    if request.bypass_recorded_at is None or request.bypass_stood_down_at is not None:
+        return False
+    status = Status(request.status)
+    if status in OPEN_STATUSES or status is Status.DRAFT:
+        return False
+    if status is Status.APPROVED:
+        covered_grades = set(request.bypass_grades or []) <= set(request.approved_grades or [])
+        return (request.approved_doctors or 0) < (request.bypass_doctors or 0) or not covered_grades
+    return True
+
+
+def may_stand_down(user: User, request: DerogationRequest) -> bool:
+    return is_requester_of(user, request) and stand_down_needed(request)
+
+
+def may_review_bypass(user: User, request: DerogationRequest) -> bool:
+    """The national MDT reviews every bypass afterwards: once the request's route has ended."""
+    return (
+        user.active
+        and Role(user.role) is Role.NATIONAL_MDT
+        and request.bypass_recorded_at is not None
+        and request.bypass_review is None
+        and request.status not in OPEN_STATUSES
+    )
+
+
 # Which roles may open which page; app.py builds the navigation from this and each page asks it again.
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "file_request": frozenset({Role.REQUESTER}),

@@ -208,6 +208,9 @@ class Action(StrEnum):
     EXPIRE = "expire"
     RECORD_HARM = "record_harm"
     COMMENT = "comment"
+    RECORD_BYPASS = "record_bypass"  # the trust recalled doctors under the failsafe bypass (rule 5)
+    STAND_DOWN = "stand_down"  # ... and stood them down after a decline or a narrower approval
+    REVIEW_BYPASS = "review_bypass"  # the national MDT's review of a bypass, afterwards
 
     @property
     def label(self) -> str:
@@ -230,8 +233,114 @@ ACTION_LABELS = {
     Action.EXPIRE: "Expired",
     Action.RECORD_HARM: "Harm or near miss recorded",
     Action.COMMENT: "Comment",
+    Action.RECORD_BYPASS: "Doctors recalled under the failsafe bypass",
+    Action.STAND_DOWN: "Doctors recalled under the failsafe bypass stood down",
+    Action.REVIEW_BYPASS: "Failsafe bypass reviewed",
 }
 
 # What a reviewer at a tier below the BMA may do.
 TIER_ACTIONS = (Action.ESCALATE, Action.RESOLVE_LOCALLY, Action.RETURN_FOR_INFO, Action.DECLINE_CRITERIA)
 BMA_ACTIONS = (Action.APPROVE, Action.DECLINE)
+
+
+class Reason(StrEnum):
+    """Why a request was declined, returned for more information or revoked (DESIGN rule 9): a fixed list,
+    so the figures can say why requests fail. Always given with a written rationale."""
+
+    NOT_ELIGIBLE = "not_eligible"
+    NON_URGENT_WORK_RUNNING = "non_urgent_work_running"
+    INCENTIVES_NOT_OFFERED = "incentives_not_offered"
+    COVER_NOT_TRIED = "cover_not_tried"
+    NO_URGENT_NEED = "no_urgent_need"
+    EVIDENCE_MISSING = "evidence_missing"
+    FACTS_CHANGED = "facts_changed"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return REASON_LABELS[self]
+
+
+REASON_LABELS = {
+    Reason.NOT_ELIGIBLE: "Not an eligible category (routine elective work)",
+    Reason.NON_URGENT_WORK_RUNNING: "Non-urgent work still running that could release staff",
+    Reason.INCENTIVES_NOT_OFFERED: "Incentives or enhanced rates not offered to non-striking doctors",
+    Reason.COVER_NOT_TRIED: "Consultants, SAS doctors or redeployment not tried",
+    Reason.NO_URGENT_NEED: "No urgent clinical need shown",
+    Reason.EVIDENCE_MISSING: "Evidence missing or unclear",
+    Reason.FACTS_CHANGED: "The request's facts changed or were wrong",
+    Reason.OTHER: "Other (see the rationale)",
+}
+# The actions that carry reasons, and the reasons each offers: whether facts changed or were wrong is a
+# question once a request was approved (a revocation); every other reason fits all four.
+REASONS_FOR: dict[Action, tuple[Reason, ...]] = {
+    Action.RETURN_FOR_INFO: tuple(r for r in Reason if r is not Reason.FACTS_CHANGED),
+    Action.DECLINE_CRITERIA: tuple(r for r in Reason if r is not Reason.FACTS_CHANGED),
+    Action.DECLINE: tuple(r for r in Reason if r is not Reason.FACTS_CHANGED),
+    Action.REVOKE: tuple(Reason),
+}
+REASONED_ACTIONS: tuple[Action, ...] = tuple(REASONS_FOR)
+# How the figures name each reasoned action.
+REASONED_ACTION_LABELS = {
+    Action.RETURN_FOR_INFO: "Returned for more information",
+    Action.DECLINE_CRITERIA: "Declined by a tier (criteria)",
+    Action.DECLINE: "Declined by the BMA",
+    Action.REVOKE: "Approval revoked by the BMA",
+}
+DECLINE_ACTIONS = (Action.DECLINE_CRITERIA, Action.DECLINE)
+
+
+class BypassState(StrEnum):
+    """Where a request stands with the failsafe bypass: none recorded, recorded and waiting for the national
+    MDT's review, or reviewed (the finding)."""
+
+    NONE = ""
+    REVIEW_DUE = "review_due"
+    JUSTIFIED = "justified"
+    NOT_JUSTIFIED = "not_justified"
+
+    @property
+    def label(self) -> str:
+        return BYPASS_STATE_LABELS[self]
+
+
+BYPASS_STATE_LABELS = {
+    BypassState.NONE: "No bypass",
+    BypassState.REVIEW_DUE: "Bypass review due",
+    BypassState.JUSTIFIED: "Bypass reviewed: justified",
+    BypassState.NOT_JUSTIFIED: "Bypass reviewed: not justified",
+}
+BYPASS_FINDINGS = (BypassState.JUSTIFIED, BypassState.NOT_JUSTIFIED)
+
+
+class BypassReviewReason(StrEnum):
+    """What the national MDT's review of a failsafe bypass found (one or more, with a written rationale)."""
+
+    EVENT_CONFIRMED = "event_confirmed"
+    NO_EXTERNAL_EVENT = "no_external_event"
+    RECALL_PROPORTIONATE = "recall_proportionate"
+    RECALL_EXCESSIVE = "recall_excessive"
+    OTHER_COVER_AVAILABLE = "other_cover_available"
+    ESCALATED_IN_PARALLEL = "escalated_in_parallel"
+    NOT_ESCALATED_PROMPTLY = "not_escalated_promptly"
+    STOOD_DOWN_PROMPTLY = "stood_down_promptly"
+    NOT_STOOD_DOWN_PROMPTLY = "not_stood_down_promptly"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return BYPASS_REVIEW_REASON_LABELS[self]
+
+
+BYPASS_REVIEW_REASON_LABELS = {
+    BypassReviewReason.EVENT_CONFIRMED: "A massive, externally declared event was confirmed",
+    BypassReviewReason.NO_EXTERNAL_EVENT: "No externally declared event",
+    BypassReviewReason.RECALL_PROPORTIONATE: "The number and grades recalled were proportionate",
+    BypassReviewReason.RECALL_EXCESSIVE: "More doctors or grades were recalled than the event needed",
+    BypassReviewReason.OTHER_COVER_AVAILABLE: "Other cover was available (consultants, SAS, mutual aid)",
+    BypassReviewReason.ESCALATED_IN_PARALLEL: "Escalated to NHS England and the BMA at the same time",
+    BypassReviewReason.NOT_ESCALATED_PROMPTLY: "Not escalated promptly",
+    BypassReviewReason.STOOD_DOWN_PROMPTLY: "Doctors stood down promptly when required",
+    BypassReviewReason.NOT_STOOD_DOWN_PROMPTLY: "Doctors not stood down promptly when required",
+    BypassReviewReason.OTHER: "Other (see the rationale)",
+}

@@ -157,6 +157,18 @@ class DerogationRequest(SQLModel, table=True):
     revoke_reason: str = Field(default="", max_length=4000)
     harm_report: str = Field(default="", max_length=8000)
 
+    # The failsafe bypass (rule 5): the recall the trust made at once in a mass-casualty event, standing the
+    # doctors down if the BMA then declines (or approves fewer), and the national MDT's review afterwards.
+    bypass_recalled_at: datetime | None = None  # when the doctors were recalled
+    bypass_doctors: int | None = None
+    bypass_grades: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    bypass_declared_by: str = Field(default="", max_length=300)  # who declared the external event
+    bypass_recorded_at: datetime | None = Field(default=None, index=True)  # who recorded it: the audit row
+    bypass_stood_down_at: datetime | None = None
+    bypass_review: str | None = Field(default=None, max_length=24)  # core.enums.BypassState finding
+    bypass_review_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    bypass_reviewed_at: datetime | None = None
+
 
 class AuditEvent(SQLModel, table=True):
     """Append-only; each row chains the previous row's hash (tamper evidence)."""
@@ -252,6 +264,39 @@ class RequestTally(SQLModel, table=True):
     status: str = Field(primary_key=True, max_length=24)
     current_tier: str = Field(default="", primary_key=True, max_length=32)  # "" at no tier: NULL is no key
     mass_casualty: bool = Field(default=False, primary_key=True)
+    bypass: str = Field(default="", primary_key=True, max_length=24)  # core.enums.BypassState
     requests: int = 0
     doctors_requested: int = 0
     approved_doctors: int = 0  # the sum of the requests' approved_doctors, whatever their status
+    bypass_doctors: int = 0  # doctors recalled under the failsafe bypass
+
+
+class RequestReason(SQLModel, table=True):
+    """One reason given with one decline, return for more information or revocation (DESIGN rule 9),
+    beside the audit row that records the action (whose details hold the same reasons, hashed)."""
+
+    __tablename__ = "request_reason"
+    __table_args__ = (Index("ix_request_reason_reason", "reason", "request_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="derogation_request.id", index=True)
+    audit_event_id: int = Field(foreign_key="audit_event.id")
+    action: str = Field(max_length=32)
+    by_tier: str = Field(max_length=32)  # the tier that acted (core.enums.Tier; "bma" for the BMA)
+    reason: str = Field(max_length=40)  # core.enums.Reason
+    doctors_requested: int = 0  # what the request asked for when the reason was given
+    at: datetime
+
+
+class ReasonTally(SQLModel, table=True):
+    """How many times each reason was given, per strike period, region, action and tier, with the doctors
+    those requests asked for: kept in the transaction of the action (core/tally.py), like RequestTally.
+    Actions are history, so these counts only grow."""
+
+    __tablename__ = "reason_tally"
+    strike_period_id: int = Field(foreign_key="strike_period.id", primary_key=True)
+    region_code: str = Field(foreign_key="region.code", primary_key=True, max_length=8)
+    action: str = Field(primary_key=True, max_length=32)
+    by_tier: str = Field(primary_key=True, max_length=32)
+    reason: str = Field(primary_key=True, max_length=40)
+    times: int = 0
+    doctors_requested: int = 0

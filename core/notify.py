@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, true, update
 from sqlmodel import Session, col, select
 
-from core.access import visible_filter
-from core.clock import utcnow
+from core.access import stand_down_needed, visible_filter
+from core.clock import format_london, utcnow
 from core.db import read_session, write_session
-from core.enums import Action, Role, Status, Tier
+from core.enums import Action, BypassReviewReason, BypassState, Reason, Role, Status, Tier
 from core.errors import BadArgument
 from core.inputs import DB_INT_MAX, whole, yes_no
 from core.models import AuditEvent, DerogationRequest, EmailOutbox, Notification, Trust, User
@@ -30,6 +30,10 @@ TO_REQUESTERS = {
     Action.EXPIRE: "Expired: the strike period ended",
 }
 TO_NEXT_TIER = {Action.SUBMIT, Action.RESUBMIT, Action.ESCALATE}
+STAND_DOWN_NOW = (
+    "You recalled doctors under the failsafe bypass: stand down those this decision does not cover now, "
+    "and record it on the request."
+)
 INBOX_LIMIT = 200
 # The path of the request page in app.py's navigation (st.Page(..., url_path="request")).
 REQUEST_PATH = "request"
@@ -87,8 +91,56 @@ def _mass(request: DerogationRequest) -> str:
     return "MASS CASUALTY: " if request.mass_casualty else ""
 
 
+def reason_words(reasons: list[str]) -> str:
+    """The reasons given, in words, for a message: "Reasons: A; B." (empty when none)."""
+    labels = [Reason(r).label if r in set(Reason) else r for r in reasons]
+    return f"Reasons: {'; '.join(labels)}." if labels else ""
+
+
+def bypass_words(request: DerogationRequest) -> str:
+    """What the trust recalled under the failsafe bypass, in words."""
+    grades = ", ".join(request.bypass_grades or [])
+    return (
+        f"{request.bypass_doctors} resident doctor{'s' if request.bypass_doctors != 1 else ''} ({grades}) recalled at "
+        f"{format_london(request.bypass_recalled_at)} under the failsafe bypass; the external event was declared by "
+        f"{request.bypass_declared_by}."
+    )
+
+
+def _trust_and_bma(session: Session, request: DerogationRequest) -> list[User]:
+    """Who hears the national MDT's finding on a bypass: the trust's requesters and medical directors, and the BMA."""
+    return (
+        requesters_of(session, request)
+        + _with_role(session, Role.TRUST_MD, User.trust_code == request.trust_code)
+        + _with_role(session, Role.BMA, true())
+    )
+
+
+def message_detail(request: DerogationRequest, action: Action, reasons: list[str]) -> str:
+    """What a notification says after its headline: the reasons given, the bypass and what it now needs."""
+    parts = [reason_words(reasons)]
+    if action is Action.RECORD_BYPASS:
+        parts.append(bypass_words(request) + " The request continues on its route and still needs the BMA's decision.")
+    elif action is Action.REVIEW_BYPASS:
+        findings = [BypassReviewReason(r).label for r in request.bypass_review_reasons or []]
+        parts.append(f"Findings: {'; '.join(findings)}.")
+    elif action in TO_REQUESTERS and action is not Action.RETURN_FOR_INFO and stand_down_needed(request):
+        parts.append(STAND_DOWN_NOW)
+    return " ".join(part for part in parts if part)
+
+
 def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
     """The people who must act or know next, and the headline to tell them."""
+    if action is Action.RECORD_BYPASS:
+        # Every tier and the BMA at once, and the trust's other requesters (rule 5).
+        people = reviewers_at(session, list(Tier), request) + requesters_of(session, request)
+        return people, "FAILSAFE BYPASS: the trust has recalled resident doctors at once (mass casualty)"
+    if action is Action.STAND_DOWN:
+        people = reviewers_at(session, list(Tier), request) + requesters_of(session, request)
+        return people, "Doctors recalled under the failsafe bypass have been stood down"
+    if action is Action.REVIEW_BYPASS:
+        finding = BypassState(request.bypass_review).label if request.bypass_review else "reviewed"
+        return _trust_and_bma(session, request), f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
     if action in (Action.SUBMIT, Action.RESUBMIT) and request.mass_casualty:
         # Declared at submission or in an answer: every tier hears at once either way (rule 5).
         return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"
@@ -110,11 +162,12 @@ def recipients(session: Session, request: DerogationRequest, action: Action) -> 
     return [], ""
 
 
-def _describe(session: Session, request: DerogationRequest, headline: str) -> str:
+def _describe(session: Session, request: DerogationRequest, headline: str, detail: str = "") -> str:
     trust = session.get(Trust, request.trust_code)
     where = ", ".join(part for part in (request.service, request.site) if part)
     text = f"Request {request.id} ({trust.name if trust else request.trust_code}): {headline}."
-    return f"{text} {where}." if where else text
+    text = f"{text} {where}." if where else text
+    return f"{text} {detail}" if detail else text
 
 
 def tell(
@@ -125,9 +178,11 @@ def tell(
     kind: str,
     now: datetime,
     actor: User | None = None,
+    detail: str = "",
 ) -> int:
-    """Inbox row (and outbox e-mail when SMTP is set) for each person once, never the actor; returns how many."""
-    message = _describe(session, request, headline)
+    """Inbox row (and outbox e-mail when SMTP is set) for each person once, never the actor; returns how many.
+    `detail` follows the headline in the message (never in an e-mail's subject, which stays short)."""
+    message = _describe(session, request, headline, detail)
     seen: set[int] = set()
     for person in people:
         if person.id in seen or (actor is not None and person.id == actor.id):
@@ -152,12 +207,18 @@ def tell(
 
 
 def on_transition(
-    session: Session, request: DerogationRequest, action: Action, actor: User | None, now: datetime
+    session: Session,
+    request: DerogationRequest,
+    action: Action,
+    actor: User | None,
+    now: datetime,
+    reasons: list[str] | None = None,
 ) -> None:
-    """Called by the workflow inside the transaction that changed `request`."""
+    """Called by the workflow inside the transaction that changed `request`; `reasons`: those just given."""
     people, headline = recipients(session, request, action)
     if people:
-        tell(session, request, people, headline, action.value, now, actor)
+        detail = message_detail(request, action, reasons or [])
+        tell(session, request, people, headline, action.value, now, actor, detail)
 
 
 def unread_count(session: Session, user: User) -> int:

@@ -21,6 +21,7 @@ from core.enums import (
     Grade,
     Mitigation,
     Priority,
+    Reason,
     Role,
     Tier,
 )
@@ -86,6 +87,34 @@ RATIONALES = {
     Action.APPROVE: "Patient safety risk evidenced and mitigations exhausted. Approved as set out.",
     Action.DECLINE: "Consultant cover has not been shown to be exhausted.",
 }
+
+
+# The reasons the demo's reviewers give, most likely first (since late 2025 the BMA declines where non-urgent
+# work was still running or non-striking doctors were not offered incentives).
+SEED_REASONS = {
+    Action.RETURN_FOR_INFO: (Reason.EVIDENCE_MISSING, Reason.COVER_NOT_TRIED, Reason.INCENTIVES_NOT_OFFERED),
+    Action.DECLINE_CRITERIA: (Reason.NOT_ELIGIBLE, Reason.NO_URGENT_NEED, Reason.NON_URGENT_WORK_RUNNING),
+    Action.DECLINE: (
+        Reason.NON_URGENT_WORK_RUNNING,
+        Reason.INCENTIVES_NOT_OFFERED,
+        Reason.COVER_NOT_TRIED,
+        Reason.EVIDENCE_MISSING,
+        Reason.OTHER,
+    ),
+    Action.REVOKE: (Reason.FACTS_CHANGED,),
+}
+
+
+def seed_reasons(action: Action, request_id: int) -> list[str]:
+    """One or two reasons for a demo decline, return or revocation (drawn from their own generator, so the
+    rest of the demo data does not depend on them)."""
+    choices = SEED_REASONS.get(action, ())
+    if not choices:
+        return []
+    rng = random.Random(request_id * 31 + len(action.value))
+    first = choices[min(int(rng.expovariate(1.0)), len(choices) - 1)]
+    second = rng.choice(choices) if rng.random() < 0.35 else first
+    return [r.value for r in choices if r in (first, second)]
 
 
 def london(year: int, month: int, day: int, hour: int) -> datetime:
@@ -240,7 +269,11 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
             if roll < 0.3 and when < request.window_end:
                 decision = _approval(request, rng)
             else:
-                decision = workflow.BmaDecision(approve=False, rationale=RATIONALES[Action.DECLINE])
+                decision = workflow.BmaDecision(
+                    approve=False,
+                    rationale=RATIONALES[Action.DECLINE],
+                    reasons=seed_reasons(Action.DECLINE, request.id),
+                )
             request = workflow.bma_decide(actor, request.id, version, decision, now=when)
             if decision.approve and rng.random() < 0.08 and when + timedelta(hours=2) < now:
                 workflow.revoke(
@@ -249,6 +282,7 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
                     request.version,
                     "New information: consultant cover found.",
                     now=when + timedelta(hours=2),
+                    reasons=seed_reasons(Action.REVOKE, request.id),
                 )
             return
         if rng.random() < 0.05:
@@ -258,7 +292,9 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
             [Action.ESCALATE, Action.RESOLVE_LOCALLY, Action.RETURN_FOR_INFO, Action.DECLINE_CRITERIA],
             weights=[82, 8, 5, 5],
         )[0]
-        request = workflow.review(actor, request.id, version, action, RATIONALES[action], now=when)
+        request = workflow.review(
+            actor, request.id, version, action, RATIONALES[action], now=when, reasons=seed_reasons(action, request.id)
+        )
         version = request.version
         if action is Action.RETURN_FOR_INFO:
             when += timedelta(minutes=rng.randint(10, 60))
@@ -342,17 +378,26 @@ def _play(request: DerogationRequest, steps: tuple[Action, ...], people: dict[Ro
             request = workflow.withdraw(people[Role.REQUESTER], request.id, request.version, "Cover found.", now=when)
         elif action is Action.REVOKE:
             reason = "New information: consultant cover found."
-            request = workflow.revoke(people[Role.BMA], request.id, request.version, reason, now=when)
+            request = workflow.revoke(
+                people[Role.BMA], request.id, request.version, reason, now=when, reasons=[Reason.FACTS_CHANGED.value]
+            )
         elif action in (Action.APPROVE, Action.DECLINE):
             decision = (
                 _approval(request, rng)
                 if action is Action.APPROVE
-                else workflow.BmaDecision(approve=False, rationale=RATIONALES[Action.DECLINE])
+                else workflow.BmaDecision(
+                    approve=False,
+                    rationale=RATIONALES[Action.DECLINE],
+                    reasons=[Reason.NON_URGENT_WORK_RUNNING.value, Reason.INCENTIVES_NOT_OFFERED.value],
+                )
             )
             request = workflow.bma_decide(people[Role.BMA], request.id, request.version, decision, now=when)
         else:
             actor = people[Role(request.current_tier)]
-            request = workflow.review(actor, request.id, request.version, action, RATIONALES[action], now=when)
+            reasons = seed_reasons(action, request.id)
+            request = workflow.review(
+                actor, request.id, request.version, action, RATIONALES[action], now=when, reasons=reasons
+            )
 
 
 def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng: random.Random) -> int:

@@ -1,26 +1,48 @@
 """Running counts of submitted requests, kept in the transaction of every state change.
 
-One row per strike period, region, category, status, tier and mass-casualty flag: how many requests,
-the doctors they ask for and the doctors approved. `core.workflow._apply` moves a request from its
+One row per strike period, region, category, status, tier, mass-casualty flag and failsafe-bypass state:
+how many requests, the doctors they ask for, the doctors approved and the doctors recalled under the
+bypass. `core.workflow._apply` moves a request from its
 old row to its new one in the same transaction as its audit row, so the counts are always exactly
 the requests' (tests/core/test_tally.py recounts after every kind of action, on SQLite and
 PostgreSQL). The dashboard sums these rows for closed requests and reads the open ones themselves,
 because whether an open request is breached or past its decision-needed-by time depends on the clock.
+
+The reasons given with declines, returns and revocations are counted the same way (ReasonTally, one row
+per period, region, action, tier and reason), by `count_reasons` in the action's transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import ColumnElement, case, delete, func, insert, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from core.enums import Status
-from core.models import AuditChainHead, DerogationRequest, RequestTally
+from core.enums import BypassState, Status
+from core.models import AuditChainHead, DerogationRequest, ReasonTally, RequestReason, RequestTally
 
-KEY = ("strike_period_id", "region_code", "category", "status", "current_tier", "mass_casualty")
-SUMS = ("requests", "doctors_requested", "approved_doctors")
+KEY = ("strike_period_id", "region_code", "category", "status", "current_tier", "mass_casualty", "bypass")
+SUMS = ("requests", "doctors_requested", "approved_doctors", "bypass_doctors")
+REASON_KEY = ("strike_period_id", "region_code", "action", "by_tier", "reason")
+REASON_SUMS = ("times", "doctors_requested")
+
+
+def bypass_state(request: DerogationRequest) -> BypassState:
+    """Whether the trust recalled doctors under the failsafe bypass, and what the national MDT found."""
+    if request.bypass_recorded_at is None:
+        return BypassState.NONE
+    return BypassState(request.bypass_review) if request.bypass_review else BypassState.REVIEW_DUE
+
+
+def bypass_state_sql(req: type[DerogationRequest] = DerogationRequest) -> ColumnElement[str]:
+    """bypass_state as one SQL CASE."""
+    return case(
+        (col(req.bypass_recorded_at).is_(None), literal(BypassState.NONE.value)),
+        (col(req.bypass_review).is_(None), literal(BypassState.REVIEW_DUE.value)),
+        else_=req.bypass_review,
+    )
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,7 @@ class Entry:
     key: tuple
     doctors_requested: int
     approved_doctors: int
+    bypass_doctors: int = 0
 
 
 def entry(request: DerogationRequest) -> Entry | None:
@@ -43,8 +66,10 @@ def entry(request: DerogationRequest) -> Entry | None:
         request.status,
         request.current_tier or "",
         bool(request.mass_casualty),
+        bypass_state(request).value,
     )
-    return Entry(key, request.doctors_requested or 0, request.approved_doctors or 0)
+    bypass = request.bypass_doctors or 0 if request.bypass_recorded_at is not None else 0
+    return Entry(key, request.doctors_requested or 0, request.approved_doctors or 0, bypass)
 
 
 def move(session: Session, before: Entry | None, after: Entry | None) -> None:
@@ -65,11 +90,36 @@ def _add(session: Session, counted: Entry, sign: int) -> None:
         requests=sign,
         doctors_requested=sign * counted.doctors_requested,
         approved_doctors=sign * counted.approved_doctors,
+        bypass_doctors=sign * counted.bypass_doctors,
     )
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY), set_={name: table.c[name] + statement.excluded[name] for name in SUMS}
     )
     session.execute(statement)
+
+
+def count_reasons(session: Session, request: DerogationRequest, given: list[RequestReason]) -> None:
+    """Count the reasons just given (inside the caller's transaction, after its audit row: writers take the
+    chain head first)."""
+    if request.strike_period_id is None:
+        return
+    table = ReasonTally.__table__
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for row in given:
+        statement = upsert(table).values(
+            strike_period_id=request.strike_period_id,
+            region_code=request.region_code,
+            action=row.action,
+            by_tier=row.by_tier,
+            reason=row.reason,
+            times=1,
+            doctors_requested=row.doctors_requested,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=list(REASON_KEY),
+            set_={name: table.c[name] + statement.excluded[name] for name in REASON_SUMS},
+        )
+        session.execute(statement)
 
 
 def _fresh_count() -> tuple:
@@ -82,11 +132,14 @@ def _fresh_count() -> tuple:
         req.status,
         func.coalesce(req.current_tier, ""),
         req.mass_casualty,
+        bypass_state_sql(req),
     )
+    bypass_doctors = case((col(req.bypass_recorded_at).is_not(None), func.coalesce(req.bypass_doctors, 0)), else_=0)
     sums = (
         func.count(),
         func.coalesce(func.sum(req.doctors_requested), 0),
         func.coalesce(func.sum(req.approved_doctors), 0),
+        func.coalesce(func.sum(bypass_doctors), 0),
     )
     where = (req.status != Status.DRAFT.value, col(req.strike_period_id).is_not(None))
     return keys, sums, where
@@ -105,18 +158,52 @@ def rebuild(session: Session) -> None:
     keys, sums, where = _fresh_count()
     session.execute(delete(RequestTally))
     session.execute(insert(RequestTally).from_select([*KEY, *SUMS], select(*keys, *sums).where(*where).group_by(*keys)))
+    keys, sums = _fresh_reasons()
+    session.execute(delete(ReasonTally))
+    session.execute(insert(ReasonTally).from_select([*REASON_KEY, *REASON_SUMS], _reasons_grouped(keys, sums)))
+
+
+def _fresh_reasons() -> tuple:
+    """Every reason given, counted afresh, grouped as the reason tally is."""
+    req, reason = DerogationRequest, RequestReason
+    keys = (req.strike_period_id, req.region_code, reason.action, reason.by_tier, reason.reason)
+    return keys, (func.count(), func.coalesce(func.sum(reason.doctors_requested), 0))
+
+
+def _reasons_grouped(keys: tuple, sums: tuple):
+    return (
+        select(*keys, *sums)
+        .select_from(RequestReason)
+        .join(DerogationRequest, col(DerogationRequest.id) == RequestReason.request_id)
+        .where(col(DerogationRequest.strike_period_id).is_not(None))
+        .group_by(*keys)
+    )
 
 
 def differences(session: Session) -> dict[tuple, tuple[tuple, tuple]]:
     """Where the tally and a fresh count disagree: key -> (tally's sums, fresh sums). Empty when right.
     On a database in use, call it after hold_writers: its two reads must see the same moment."""
     keys, sums, where = _fresh_count()
-    fresh = {tuple(r[:6]): tuple(r[6:]) for r in session.exec(select(*keys, *sums).where(*where).group_by(*keys))}
+    width = len(KEY)
+    fresh = {
+        tuple(r[:width]): tuple(r[width:]) for r in session.exec(select(*keys, *sums).where(*where).group_by(*keys))
+    }
     tally = {
         tuple(getattr(row, name) for name in KEY): tuple(getattr(row, name) for name in SUMS)
         for row in session.exec(select(RequestTally)).all()  # an emptied row must hold zeros too
     }
-    zero = (0, 0, 0)
+    found = _compare(tally, fresh, (0,) * len(SUMS))
+    keys, sums = _fresh_reasons()
+    width = len(REASON_KEY)
+    fresh = {("reason", *r[:width]): tuple(r[width:]) for r in session.exec(_reasons_grouped(keys, sums))}
+    tally = {
+        ("reason", *(getattr(row, name) for name in REASON_KEY)): tuple(getattr(row, name) for name in REASON_SUMS)
+        for row in session.exec(select(ReasonTally)).all()
+    }
+    return found | _compare(tally, fresh, (0,) * len(REASON_SUMS))
+
+
+def _compare(tally: dict, fresh: dict, zero: tuple) -> dict[tuple, tuple[tuple, tuple]]:
     return {
         key: (tally.get(key, zero), fresh.get(key, zero))
         for key in fresh.keys() | tally.keys()

@@ -5,20 +5,44 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit, notify, tally
-from core.access import is_bma, is_requester_of, load_visible, may_record_harm, may_revoke, may_withdraw, reviewer_tier
+from core.access import (
+    is_bma,
+    is_requester_of,
+    load_visible,
+    may_record_bypass,
+    may_record_harm,
+    may_review_bypass,
+    may_revoke,
+    may_stand_down,
+    may_withdraw,
+    reviewer_tier,
+)
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
-from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Grade, Role, Status, Tier
-from core.errors import NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
+from core.enums import (
+    BMA_ACTIONS,
+    BYPASS_FINDINGS,
+    OPEN_STATUSES,
+    REASONS_FOR,
+    TIER_ACTIONS,
+    Action,
+    BypassReviewReason,
+    BypassState,
+    Grade,
+    Role,
+    Status,
+    Tier,
+)
+from core.errors import BadArgument, NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, unstorable, whole, yes_no
-from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Trust, User
+from core.models import AuditEvent, Comment, DerogationRequest, RequestReason, StrikePeriod, Trust, User
 
 Req = DerogationRequest
 MAX_RATIONALE = 4000
@@ -70,6 +94,35 @@ def _rationale(text: str, field_name: str = "rationale") -> str:
     return text
 
 
+def _choices(values: object, allowed: tuple, field_name: str, what: str, empty: str) -> list[str]:
+    """One or more values from a fixed list, as a page passes them (a list of the enum's values), in the
+    list's order without repeats; ValidationFailed names the field otherwise."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        raise BadArgument(what)
+    if not all(isinstance(v, str) for v in values):
+        raise BadArgument(what)
+    chosen = set(values)
+    if not chosen:
+        raise ValidationFailed({field_name: empty})
+    if not chosen <= {a.value for a in allowed}:
+        raise ValidationFailed({field_name: "Choose from the reasons listed."})
+    return [a.value for a in allowed if a.value in chosen]
+
+
+def _reasons(action: Action, reasons: object) -> list[str]:
+    """The reasons a decline, return or revocation must give (DESIGN rule 9). Other actions record none:
+    reasons passed with them (a reviewer who ticked some, then chose to escalate) are not kept."""
+    if action not in REASONS_FOR:
+        return []
+    return _choices(
+        reasons,
+        REASONS_FOR[action],
+        "reasons",
+        "list of reasons",
+        "Choose at least one reason from the list, as well as writing your rationale.",
+    )
+
+
 def _apply(
     session: Session,
     request: DerogationRequest,
@@ -80,9 +133,11 @@ def _apply(
     *,
     rationale: str = "",
     details: dict | None = None,
+    reasons: list[str] | None = None,
     now: datetime,
 ) -> DerogationRequest:
-    """Write `changes` only if nobody changed the request since `expected_version`; add the audit row."""
+    """Write `changes` only if nobody changed the request since `expected_version`; add the audit row, and
+    a row for each reason given (DESIGN rule 9), counted in the same transaction."""
     if request.version != expected_version:
         raise StaleVersion()
     from_status, from_tier = request.status, request.current_tier
@@ -96,7 +151,10 @@ def _apply(
     if result.rowcount != 1:
         raise StaleVersion()
     session.refresh(request)
-    audit.append(
+    details = dict(details or {})
+    if reasons:
+        details["reasons"] = list(reasons)
+    event = audit.append(
         session,
         action=action.value,
         actor=actor,
@@ -106,11 +164,26 @@ def _apply(
         from_tier=from_tier,
         to_tier=request.current_tier,
         rationale=rationale,
-        details=details or {},
+        details=details,
         at=now,
     )
     tally.move(session, counted_before, tally.entry(request))  # after the chain head's lock: writers in one order
-    notify.on_transition(session, request, action, actor, now)
+    if reasons:
+        given = [
+            RequestReason(
+                request_id=request.id,
+                audit_event_id=event.id,
+                action=action.value,
+                by_tier=from_tier or Tier.BMA.value,  # a revocation comes from the BMA after the route
+                reason=reason,
+                doctors_requested=request.doctors_requested or 0,
+                at=now,
+            )
+            for reason in reasons
+        ]
+        session.add_all(given)
+        tally.count_reasons(session, request, given)
+    notify.on_transition(session, request, action, actor, now, reasons=reasons or [])
     return request
 
 
@@ -292,7 +365,8 @@ def record_harm(
 
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
     """Nobody reviews what they filed, and nobody acts at two tiers of one request (rule 6)."""
-    filing_actions = [a.value for a in (Action.CREATE, Action.UPDATE_DRAFT, Action.SUBMIT, Action.RESUBMIT)]
+    filing = (Action.CREATE, Action.UPDATE_DRAFT, Action.SUBMIT, Action.RESUBMIT, Action.RECORD_BYPASS, Action.STAND_DOWN)
+    filing_actions = [a.value for a in filing]
     filed = session.exec(
         select(AuditEvent.id).where(
             AuditEvent.request_id == request.id,
@@ -354,8 +428,11 @@ def review(
     action: Action | str,
     rationale: str,
     now: datetime | None = None,
+    *,
+    reasons: list[str] | tuple[str, ...] = (),
 ) -> DerogationRequest:
-    """A tier below the BMA escalates, resolves locally, returns for more information, or declines."""
+    """A tier below the BMA escalates, resolves locally, returns for more information, or declines; a
+    return or a decline gives one or more reasons from the fixed list (core.enums.Reason) as well."""
     request_id, version = request_at(request_id, version)
     now = now or utcnow()
     try:
@@ -373,6 +450,7 @@ def review(
                 if tier is Tier.BMA
                 else "Choose escalate, resolve locally, return for more information, or decline."
             )
+        reasons = _reasons(action, reasons)  # after the checks of who may act: a refusal says that first
         if action is Action.ESCALATE:
             changes = {"current_tier": tier.next.value, "tier_entered_at": now}
             if tier.next is Tier.BMA:
@@ -381,7 +459,7 @@ def review(
             changes = {"status": Status.MORE_INFO.value, "returned_from_tier": tier.value, "tier_entered_at": now}
         else:
             changes = {"status": CLOSING_STATUS[action].value, "current_tier": None, "closed_at": now}
-        return _apply(session, request, version, actor, action, changes, rationale=rationale, now=now)
+        return _apply(session, request, version, actor, action, changes, rationale=rationale, reasons=reasons, now=now)
 
 
 @dataclass
@@ -393,6 +471,7 @@ class BmaDecision:
     approved_window_start: datetime | None = None
     approved_window_end: datetime | None = None
     approved_scope: str = ""
+    reasons: list[str] = field(default_factory=list)  # a decline's reasons (core.enums.Reason); none to approve
 
 
 def _check_approval(decision: BmaDecision, request: DerogationRequest, now: datetime) -> dict:
@@ -457,6 +536,7 @@ def bma_decide(
             load_visible(session, actor, request_id)  # out of scope still reads as not found
             raise PermissionDenied("Only the BMA approves or declines a derogation.")
         request = _reviewable(session, actor, request_id, version, now)
+        reasons = _reasons(Action.APPROVE if decision.approve else Action.DECLINE, decision.reasons)
         if decision.approve:
             approved = _check_approval(decision, request, now)
             changes = approved | {
@@ -472,11 +552,22 @@ def bma_decide(
                 session, request, version, actor, Action.APPROVE, changes, rationale=rationale, details=details, now=now
             )
         changes = {"status": Status.DECLINED.value, "current_tier": None, "decided_at": now, "closed_at": now}
-        return _apply(session, request, version, actor, Action.DECLINE, changes, rationale=rationale, now=now)
+        return _apply(
+            session, request, version, actor, Action.DECLINE, changes, rationale=rationale, reasons=reasons, now=now
+        )
 
 
-def revoke(actor: User, request_id: int, version: int, reason: str, now: datetime | None = None) -> DerogationRequest:
-    """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
+def revoke(
+    actor: User,
+    request_id: int,
+    version: int,
+    reason: str,
+    now: datetime | None = None,
+    *,
+    reasons: list[str] | tuple[str, ...] = (),
+) -> DerogationRequest:
+    """The BMA withdraws an approval when new information comes to light, with a written reason and one or
+    more from the fixed list; the trust is told at once."""
     request_id, version = request_at(request_id, version)
     now = now or utcnow()
     reason = _rationale(reason)

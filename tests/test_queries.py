@@ -185,7 +185,7 @@ def test_the_public_check_finds_an_approval_loosely_typed_and_nothing_else(team,
     assert found is not None and found.valid and found.doctors == 2 and found.grades == ["ST3+"]
     assert queries.verify_reference("ABCD-EFGH") is None
     assert queries.verify_reference("' OR 1=1 --") is None
-    workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.")
+    workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.", reasons=["facts_changed"])
     revoked = queries.verify_reference(approved.confirmation_ref)
     assert revoked is not None and not revoked.valid and revoked.revoked_at is not None
 

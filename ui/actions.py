@@ -13,7 +13,7 @@ import streamlit as st
 from core import workflow
 from core.access import is_requester_of, may_record_harm, may_revoke, may_withdraw, reviewer_tier, waits_for
 from core.clock import to_london
-from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Grade, Status, Tier
+from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
 from core.models import DerogationRequest, User
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 
@@ -45,6 +45,28 @@ def _action_words(tier: Tier) -> dict[str, str]:
         Action.RETURN_FOR_INFO.value: "Return to the trust for more information",
         Action.DECLINE_CRITERIA.value: "Decline: does not meet the criteria",
     }
+
+
+def reason_picker(action: Action, key: str, errors_key: str, label: str = "Reasons (choose one or more)") -> None:
+    """The fixed list of reasons a decline, return or revocation gives (DESIGN rule 9), beside the rationale."""
+    st.multiselect(
+        label,
+        options=[r.value for r in REASONS_FOR[action]],
+        format_func=lambda value: Reason(value).label,
+        key=key,
+        placeholder="Choose the reasons",
+        help="Counted in the dashboard and the post-strike report, and shown to the trust with your rationale.",
+    )
+    field_error(errors_key, "reasons")
+
+
+def _chosen(key: str, action: object) -> list[str]:
+    """The reasons picked, for an action that takes them (none otherwise)."""
+    try:
+        takes = Action(action) in REASONS_FOR
+    except ValueError:
+        takes = False
+    return list(st.session_state.get(key) or []) if takes else []
 
 
 def _leftover(errors_key: str) -> None:
@@ -79,6 +101,7 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
         _bma_panel(user, request, errors_key)
         return
     action_key, rationale_key = f"review_action_{request.id}", f"review_rationale_{request.id}"
+    reasons_key = f"review_reasons_{request.id}"
     words = _action_words(tier)
 
     def act() -> None:
@@ -93,10 +116,11 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
             _seen(request.id, request.version),
             choice,
             st.session_state.get(rationale_key, ""),
+            reasons=_chosen(reasons_key, choice),
         )
         if done is not None:
             flash(f"Request {request.id}: {Action(choice).label.lower()}. The people who act next have been told.")
-            _forget(action_key, rationale_key)
+            _forget(action_key, rationale_key, reasons_key)
 
     st.radio(
         "What do you decide?",
@@ -106,6 +130,9 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
         index=None,
     )
     field_error(errors_key, "action")
+    choice = st.session_state.get(action_key)
+    if choice in {a.value for a in REASONS_FOR}:
+        reason_picker(Action(choice), reasons_key, errors_key)
     st.text_area(
         "Your reasons (required, shown to everyone who can see this request)",
         key=rationale_key,
@@ -121,7 +148,8 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
 
 def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
     rid = request.id
-    keys = {name: f"bma_{name}_{rid}" for name in ("choice", "doctors", "grades", "start", "end", "scope", "rationale")}
+    names = ("choice", "doctors", "grades", "start", "end", "scope", "rationale", "reasons")
+    keys = {name: f"bma_{name}_{rid}" for name in names}
     state = st.session_state
     # Start from what was asked; the BMA narrows it (never widens it: core refuses that).
     state.setdefault(keys["doctors"], request.doctors_requested)
@@ -143,6 +171,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
             approved_window_start=state.get(keys["start"]),
             approved_window_end=state.get(keys["end"]),
             approved_scope=state.get(keys["scope"], ""),
+            reasons=_chosen(keys["reasons"], choice),
         )
         done = act_as(errors_key, workflow.bma_decide, rid, _seen(rid, request.version), decision)
         if done is not None:
@@ -198,6 +227,8 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
             "no patient or staff names.",
         )
         field_error(errors_key, "approved_scope")
+    if state.get(keys["choice"]) == Action.DECLINE:
+        reason_picker(Action.DECLINE, keys["reasons"], errors_key)
     st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=RATIONALE_MAX, on_change="ignore")
     field_error(errors_key, "rationale")
     st.button("Record the BMA's decision", key=f"bma_go_{rid}", type="primary", on_click=decide)
@@ -206,6 +237,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
 def revoke_panel(user: User, request: DerogationRequest) -> None:
     """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
     errors_key, reason_key = f"revoke_errors_{request.id}", f"revoke_reason_{request.id}"
+    reasons_key = f"revoke_reasons_{request.id}"
     if not may_revoke(user, request):
         _leftover(errors_key)
         return
@@ -217,14 +249,16 @@ def revoke_panel(user: User, request: DerogationRequest) -> None:
             request.id,
             _seen(request.id, request.version),
             st.session_state.get(reason_key, ""),
+            reasons=_chosen(reasons_key, Action.REVOKE),
         )
         if done is not None:
             flash(f"Approval of request {request.id} revoked. The trust has been told to stop recalling doctors.")
-            _forget(reason_key)
+            _forget(reason_key, reasons_key)
 
     with st.expander("Revoke this approval", expanded=bool(errors_of(errors_key))):
         form_error(errors_key)
         _stale_note(errors_key)
+        reason_picker(Action.REVOKE, reasons_key, errors_key)
         st.text_area(
             "Why is the approval revoked? (required)", key=reason_key, max_chars=RATIONALE_MAX, on_change="ignore"
         )

@@ -123,7 +123,7 @@ def seed_requests(period: StrikePeriod) -> None:
             request = workflow.review(route[tier], request.id, request.version, Action.ESCALATE, "Risk confirmed.")
         if name == "more_info":
             workflow.review(route[Tier.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
-                            "Which consultants were asked, and when?")  # fmt: skip
+                            "Which consultants were asked, and when?", reasons=["evidence_missing"])  # fmt: skip
         elif name in ("approved", "declined"):
             decision = workflow.BmaDecision(
                 approve=name == "approved",

@@ -92,7 +92,12 @@ def test_junk_ids_read_as_not_found(world):
 def test_after_the_bma_decides_it_still_sees_the_request(world):
     a = world["a"]
     request = workflow.get_request(a[Role.BMA], world["ids"]["a_bma"])
-    workflow.bma_decide(a[Role.BMA], request.id, request.version, workflow.BmaDecision(False, "Not evidenced."))
+    workflow.bma_decide(
+        a[Role.BMA],
+        request.id,
+        request.version,
+        workflow.BmaDecision(False, "Not evidenced.", reasons=["evidence_missing"]),
+    )
     assert world["ids"]["a_bma"] in _visible(a[Role.BMA])
 
 

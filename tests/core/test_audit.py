@@ -28,7 +28,15 @@ def test_a_whole_history_is_one_row_per_state_change(team, fixed_period):
     r = workflow.save_draft(requester, timed_form(fixed_period, T0), now=_minute(0))
     r = workflow.save_draft(requester, timed_form(fixed_period, T0, ward="Ward 9"), r.id, r.version, now=_minute(1))
     r = workflow.submit(requester, r.id, r.version, now=_minute(2))
-    r = workflow.review(director, r.id, r.version, Action.RETURN_FOR_INFO, "Which consultants?", now=_minute(3))
+    r = workflow.review(
+        director,
+        r.id,
+        r.version,
+        Action.RETURN_FOR_INFO,
+        "Which consultants?",
+        now=_minute(3),
+        reasons=["evidence_missing"],
+    )
     r = workflow.answer_more_info(
         requester, r.id, r.version, RequestForm.from_request(r), "Dr A and Dr B asked.", now=_minute(4)
     )
@@ -37,7 +45,7 @@ def test_a_whole_history_is_one_row_per_state_change(team, fixed_period):
         r = workflow.review(team[role], r.id, r.version, Action.ESCALATE, f"Up from {role.label}.", now=_minute(minute))
         minute += 1
     r = workflow.bma_decide(bma, r.id, r.version, bma_approval(r), now=_minute(9))
-    r = workflow.revoke(bma, r.id, r.version, "New information.", now=_minute(10))
+    r = workflow.revoke(bma, r.id, r.version, "New information.", now=_minute(10), reasons=["facts_changed"])
 
     rows = audit_rows(r.id)
     IN, MORE, CD, TMD, RMD, NAT, BMA = (

@@ -25,7 +25,9 @@ from tests.core.conftest import (
 )
 
 OTHER_ROLES = (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT)
-DECLINE = workflow.BmaDecision(approve=False, rationale="Consultant cover has not been shown to be exhausted.")
+DECLINE = workflow.BmaDecision(
+    approve=False, rationale="Consultant cover has not been shown to be exhausted.", reasons=["evidence_missing"]
+)
 
 
 @pytest.fixture
@@ -149,7 +151,9 @@ def _approved(team, at_bma):
 def test_the_bma_revokes_an_approval_and_the_trust_is_told(team, staff, at_bma):
     approved = _approved(team, at_bma)
     other_bma = staff.make(Role.BMA)
-    revoked = workflow.revoke(other_bma, approved.id, approved.version, "New information: consultant cover found.")
+    revoked = workflow.revoke(
+        other_bma, approved.id, approved.version, "New information: consultant cover found.", reasons=["facts_changed"]
+    )
     assert (revoked.status, revoked.revoke_reason) == (Status.REVOKED, "New information: consultant cover found.")
     assert revoked.revoked_at is not None and revoked.confirmation_ref == approved.confirmation_ref
     last = audit_rows(at_bma.id)[-1]
@@ -161,23 +165,29 @@ def test_only_the_bma_revokes(team, at_bma):
     approved = _approved(team, at_bma)
     for role in OTHER_ROLES:
         with nothing_changes(approved.id), pytest.raises(PermissionDenied, match="Only the BMA can revoke"):
-            workflow.revoke(team[role], approved.id, approved.version, "Not theirs to revoke.")
+            workflow.revoke(
+                team[role], approved.id, approved.version, "Not theirs to revoke.", reasons=["facts_changed"]
+            )
     with nothing_changes(approved.id), pytest.raises(NotFound):
-        workflow.revoke(team[Role.ADMIN], approved.id, approved.version, "Not theirs to revoke.")
+        workflow.revoke(
+            team[Role.ADMIN], approved.id, approved.version, "Not theirs to revoke.", reasons=["facts_changed"]
+        )
 
 
 def test_only_an_approval_can_be_revoked(team, period, at_bma):
     with nothing_changes(at_bma.id), pytest.raises(NotAllowed, match="Only an approved request can be revoked."):
-        workflow.revoke(team[Role.BMA], at_bma.id, at_bma.version, "Too early.")
+        workflow.revoke(team[Role.BMA], at_bma.id, at_bma.version, "Too early.", reasons=["facts_changed"])
     declined = workflow.bma_decide(team[Role.BMA], at_bma.id, at_bma.version, DECLINE)
     with nothing_changes(at_bma.id), pytest.raises(NotAllowed, match="Only an approved request can be revoked."):
-        workflow.revoke(team[Role.BMA], declined.id, declined.version, "Already declined.")
+        workflow.revoke(team[Role.BMA], declined.id, declined.version, "Already declined.", reasons=["facts_changed"])
     approved = _approved(team, escalate_to(team, file_request(team, period), Tier.BMA))
-    revoked = workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.")
+    revoked = workflow.revoke(
+        team[Role.BMA], approved.id, approved.version, "New information.", reasons=["facts_changed"]
+    )
     with nothing_changes(approved.id), pytest.raises(NotAllowed):
-        workflow.revoke(team[Role.BMA], revoked.id, revoked.version, "Twice.")
+        workflow.revoke(team[Role.BMA], revoked.id, revoked.version, "Twice.", reasons=["facts_changed"])
     with nothing_changes(approved.id), pytest.raises(StaleVersion):
-        workflow.revoke(team[Role.BMA], approved.id, approved.version, "From an old copy.")
+        workflow.revoke(team[Role.BMA], approved.id, approved.version, "From an old copy.", reasons=["facts_changed"])
 
 
 # ---------------------------------------------------------------- harm after a decline
@@ -198,11 +208,18 @@ def test_harm_is_recorded_after_a_decline_and_kept_in_order(team, at_bma):
 def test_harm_can_follow_a_decline_at_any_tier_or_a_revocation(team, period):
     request = file_request(team, period)
     not_eligible = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.DECLINE_CRITERIA, REASON
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.DECLINE_CRITERIA,
+        REASON,
+        reasons=["evidence_missing"],
     )
     assert workflow.record_harm(team[Role.REQUESTER], request.id, not_eligible.version, "Harm noted.").harm_report
     approved = _approved(team, escalate_to(team, file_request(team, period), Tier.BMA))
-    revoked = workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.")
+    revoked = workflow.revoke(
+        team[Role.BMA], approved.id, approved.version, "New information.", reasons=["facts_changed"]
+    )
     assert workflow.record_harm(team[Role.REQUESTER], revoked.id, revoked.version, "Near miss.").harm_report
 
 

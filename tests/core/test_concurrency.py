@@ -95,7 +95,9 @@ def test_different_people_doing_different_things_to_one_request_at_once(team, st
     state_changes = [
         lambda: workflow.withdraw(team[Role.REQUESTER], request.id, version, "Cover found."),
         lambda: workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, version, Action.ESCALATE, REASON),
-        lambda: workflow.review(other_director, request.id, version, Action.RETURN_FOR_INFO, "Which wards?"),
+        lambda: workflow.review(
+            other_director, request.id, version, Action.RETURN_FOR_INFO, "Which wards?", reasons=["evidence_missing"]
+        ),
         lambda: workflow.review(other_director, request.id, version, Action.RESOLVE_LOCALLY, REASON),
     ] * 3
     comments = [

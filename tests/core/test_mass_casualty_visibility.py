@@ -16,7 +16,9 @@ def test_bma_can_read_a_mass_casualty_request_from_submission_but_not_act(team, 
     assert notifications_for(bma, request.id), "the BMA is alerted at once"
     assert workflow.get_request(bma, request.id).id == request.id
     with pytest.raises(NotAllowed):
-        workflow.bma_decide(bma, request.id, request.version, workflow.BmaDecision(False, REASON))
+        workflow.bma_decide(
+            bma, request.id, request.version, workflow.BmaDecision(False, REASON, reasons=["evidence_missing"])
+        )
 
 
 def test_bma_still_cannot_see_an_ordinary_request_before_escalation(team, period):
@@ -31,7 +33,9 @@ def test_bma_still_cannot_see_an_ordinary_request_before_escalation(team, period
 def test_mass_casualty_declared_in_an_answer_alerts_every_tier(team, period):
     request = file_request(team, period)
     request = workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
-    request = workflow.review(team[Role.TRUST_MD], request.id, request.version, Action.RETURN_FOR_INFO, REASON)
+    request = workflow.review(
+        team[Role.TRUST_MD], request.id, request.version, Action.RETURN_FOR_INFO, REASON, reasons=["evidence_missing"]
+    )
     form = RequestForm.from_request(request)
     form.mass_casualty = True
     workflow.answer_more_info(team[Role.REQUESTER], request.id, request.version, form, "Major incident declared.")

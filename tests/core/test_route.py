@@ -83,7 +83,9 @@ def test_national_mdt_cannot_act_until_the_three_tiers_below_have_escalated(team
         request = escalate_to(team, request, tier)
         for action in TIER_ACTIONS:
             with nothing_changes(request.id), pytest.raises(NotAllowed, match="not yours"):
-                workflow.review(team[Role.NATIONAL_MDT], request.id, request.version, action, REASON)
+                workflow.review(
+                    team[Role.NATIONAL_MDT], request.id, request.version, action, REASON, reasons=["evidence_missing"]
+                )
     request = escalate_to(team, request, Tier.NATIONAL_MDT)
     escalated = workflow.review(team[Role.NATIONAL_MDT], request.id, request.version, Action.ESCALATE, REASON)
     assert escalated.current_tier == Tier.BMA
@@ -94,14 +96,19 @@ def test_the_bma_cannot_see_a_request_before_it_is_escalated_to_it(team, period)
     with nothing_changes(request.id), pytest.raises(NotFound):
         workflow.review(team[Role.BMA], request.id, request.version, Action.ESCALATE, REASON)
     with nothing_changes(request.id), pytest.raises(NotFound):
-        workflow.bma_decide(team[Role.BMA], request.id, request.version, workflow.BmaDecision(False, REASON))
+        workflow.bma_decide(
+            team[Role.BMA],
+            request.id,
+            request.version,
+            workflow.BmaDecision(False, REASON, reasons=["evidence_missing"]),
+        )
 
 
 def test_the_bma_only_approves_or_declines(team, period):
     request = escalate_to(team, file_request(team, period), Tier.BMA)
     for action in TIER_ACTIONS:
         with nothing_changes(request.id), pytest.raises(NotAllowed, match="The BMA approves or declines"):
-            workflow.review(team[Role.BMA], request.id, request.version, action, REASON)
+            workflow.review(team[Role.BMA], request.id, request.version, action, REASON, reasons=["evidence_missing"])
 
 
 def test_requesters_do_not_review(team, period):
@@ -120,7 +127,9 @@ def test_only_the_four_tier_actions_exist_below_the_bma(team, period):
     request = file_request(team, period)
     for action in ["approve", "decline", "submit", "bogus", "", None]:
         with nothing_changes(request.id), pytest.raises(NotAllowed, match="Choose escalate, resolve locally"):
-            workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, action, REASON)
+            workflow.review(
+                team[Role.CLINICAL_DIRECTOR], request.id, request.version, action, REASON, reasons=["evidence_missing"]
+            )
 
 
 # ---------------------------------------------------------------- the four actions at each tier
@@ -137,7 +146,9 @@ def test_resolving_locally_or_declining_closes_the_request_at_any_tier(team, per
 
 def _close_at(team, period, tier, action, status):
     request = escalate_to(team, file_request(team, period), tier)
-    closed = workflow.review(team[Role(tier.value)], request.id, request.version, action, REASON)
+    closed = workflow.review(
+        team[Role(tier.value)], request.id, request.version, action, REASON, reasons=["evidence_missing"]
+    )
     assert (closed.status, closed.current_tier) == (status, None)
     assert closed.closed_at is not None and closed.version == request.version + 1
     last = audit_rows(request.id)[-1]
@@ -161,7 +172,14 @@ def test_more_information_goes_back_to_the_tier_that_asked(team, period):
 def _round_trip(team, period, tier):
     request = escalate_to(team, file_request(team, period), tier)
     reviewer = team[Role(tier.value)]
-    returned = workflow.review(reviewer, request.id, request.version, Action.RETURN_FOR_INFO, "Which consultants?")
+    returned = workflow.review(
+        reviewer,
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which consultants?",
+        reasons=["evidence_missing"],
+    )
     assert (returned.status, returned.returned_from_tier) == (Status.MORE_INFO, tier)
     for role in REVIEWER_ROLES:  # nobody reviews it while the trust is answering
         with nothing_changes(request.id), pytest.raises(NotAllowed):
@@ -187,7 +205,12 @@ def test_answering_needs_an_open_question_a_valid_form_and_an_answer(team, perio
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="Nobody has asked for more information"):
         _answer(team, request)
     returned = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which consultants?"
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which consultants?",
+        reasons=["evidence_missing"],
     )
     with nothing_changes(request.id), pytest.raises(ValidationFailed) as caught:
         _answer(team, returned, answer="  ")
@@ -209,7 +232,14 @@ def test_every_tier_action_needs_a_rationale(team, period):
     for action in TIER_ACTIONS:
         for text, message in BAD_RATIONALES:
             with nothing_changes(request.id), pytest.raises(ValidationFailed) as caught:
-                workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, action, text)
+                workflow.review(
+                    team[Role.CLINICAL_DIRECTOR],
+                    request.id,
+                    request.version,
+                    action,
+                    text,
+                    reasons=["evidence_missing"],
+                )
             assert caught.value.errors == {"rationale": message}, (action, text)
 
 
@@ -220,7 +250,10 @@ def test_every_other_action_needs_its_text_too(team, period):
             (lambda t=text: workflow.withdraw(team[Role.REQUESTER], request.id, request.version, t), "rationale"),
             (
                 lambda t=text: workflow.bma_decide(
-                    team[Role.BMA], request.id, request.version, workflow.BmaDecision(approve=False, rationale=t)
+                    team[Role.BMA],
+                    request.id,
+                    request.version,
+                    workflow.BmaDecision(approve=False, rationale=t, reasons=["evidence_missing"]),
                 ),
                 "rationale",
             ),
@@ -244,7 +277,12 @@ def test_the_trust_can_withdraw_while_open(team, period, where):
         request = file_request(team, period)
         if where == "more_info":
             request = workflow.review(
-                team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?"
+                team[Role.CLINICAL_DIRECTOR],
+                request.id,
+                request.version,
+                Action.RETURN_FOR_INFO,
+                "Which wards?",
+                reasons=["evidence_missing"],
             )
         elif where == "bma":
             request = escalate_to(team, request, Tier.BMA)
@@ -320,12 +358,16 @@ def test_nobody_acts_at_two_tiers_of_one_request(team, period):
 def test_four_eyes_counts_returns_for_information_as_acting(team, period):
     request = file_request(team, period)
     director = team[Role.CLINICAL_DIRECTOR]
-    request = workflow.review(director, request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?")
+    request = workflow.review(
+        director, request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?", reasons=["evidence_missing"]
+    )
     request = _answer(team, request)
     request = workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
     promoted = _change_role(director, team[Role.ADMIN], Role.TRUST_MD, trust_code="R0A")
     with nothing_changes(request.id), pytest.raises(PermissionDenied, match="already acted"):
-        workflow.review(promoted, request.id, request.version, Action.DECLINE_CRITERIA, REASON)
+        workflow.review(
+            promoted, request.id, request.version, Action.DECLINE_CRITERIA, REASON, reasons=["evidence_missing"]
+        )
 
 
 def test_the_actor_is_read_afresh_so_a_stale_sign_in_has_no_power(team, period):
@@ -375,7 +417,12 @@ def test_every_versioned_action_of_the_trust_refuses_an_old_copy(team, staff, pe
 
     request = file_request(team, period)
     returned = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?"
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which wards?",
+        reasons=["evidence_missing"],
     )
     _answer(team, returned)  # one requester answers; a colleague answers from the same old copy
     with nothing_changes(request.id), pytest.raises(StaleVersion):
@@ -384,7 +431,12 @@ def test_every_versioned_action_of_the_trust_refuses_an_old_copy(team, staff, pe
         )
 
     closed = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, returned.version + 1, Action.DECLINE_CRITERIA, REASON
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        returned.version + 1,
+        Action.DECLINE_CRITERIA,
+        REASON,
+        reasons=["evidence_missing"],
     )
     workflow.record_harm(requester, closed.id, closed.version, "Delayed review.")
     with nothing_changes(request.id), pytest.raises(StaleVersion):
@@ -459,7 +511,7 @@ def test_reviewers_cannot_act_once_the_strike_period_has_ended(team, period):
     """Between the end of the strike and the expiry job, an open request must not be escalated or approved."""
     request = escalate_to(team, file_request(team, period), Tier.BMA)
     after_end = period.ends_at + timedelta(minutes=5)
-    decision = workflow.BmaDecision(approve=False, rationale=REASON)
+    decision = workflow.BmaDecision(approve=False, rationale=REASON, reasons=["evidence_missing"])
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="strike period ended"):
         workflow.bma_decide(team[Role.BMA], request.id, request.version, decision, now=after_end)
 
@@ -467,7 +519,12 @@ def test_reviewers_cannot_act_once_the_strike_period_has_ended(team, period):
 def test_the_trust_cannot_answer_once_the_strike_period_has_ended(team, period):
     request = file_request(team, period)
     returned = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?"
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which wards?",
+        reasons=["evidence_missing"],
     )
     form = RequestForm.from_request(returned)
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="can no longer be answered"):

@@ -31,16 +31,21 @@ def test_every_kind_of_change_moves_the_request_in_the_tally(team, staff, period
     requester = team[Role.REQUESTER]
     approved = approve(team, file(team, period))
     assert_tally_right()
-    workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.")
+    workflow.revoke(team[Role.BMA], approved.id, approved.version, "New information.", reasons=["facts_changed"])
     assert_tally_right()
 
     declined = escalate(team, file(team, period, mass_casualty=True), Tier.BMA)
-    decision = workflow.BmaDecision(approve=False, rationale="Cover exists.")
+    decision = workflow.BmaDecision(approve=False, rationale="Cover exists.", reasons=["evidence_missing"])
     workflow.bma_decide(team[Role.BMA], declined.id, declined.version, decision)
     assert_tally_right()
 
     returned = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], (r := file(team, period)).id, r.version, Action.RETURN_FOR_INFO, REASON
+        team[Role.CLINICAL_DIRECTOR],
+        (r := file(team, period)).id,
+        r.version,
+        Action.RETURN_FOR_INFO,
+        REASON,
+        reasons=["evidence_missing"],
     )
     assert_tally_right()
     bigger = valid_form(period, trust=requester.trust_code, doctors_requested=4, minimum_safe_doctors=9)
@@ -49,7 +54,7 @@ def test_every_kind_of_change_moves_the_request_in_the_tally(team, staff, period
 
     for action in (Action.RESOLVE_LOCALLY, Action.DECLINE_CRITERIA):
         r = file(london, period)
-        workflow.review(london[Role.CLINICAL_DIRECTOR], r.id, r.version, action, REASON)
+        workflow.review(london[Role.CLINICAL_DIRECTOR], r.id, r.version, action, REASON, reasons=["evidence_missing"])
         assert_tally_right()
     withdrawn = file(team, period)
     workflow.withdraw(requester, withdrawn.id, withdrawn.version, "Cover found.")

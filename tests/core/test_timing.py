@@ -59,7 +59,13 @@ def test_the_sql_breach_filter_agrees_with_python(team, fixed_period):
 def test_a_request_waiting_for_the_trust_is_not_at_a_tier(team, fixed_period):
     request = file_request(team, fixed_period, now=T0)
     request = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which wards?", now=T0
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which wards?",
+        now=T0,
+        reasons=["evidence_missing"],
     )
     later = T0 + timedelta(hours=5)
     assert timing.minutes_at_tier(request, later) is None
@@ -86,7 +92,11 @@ def test_an_undecided_request_past_its_deadline_is_not_decided_in_time(team, fix
     open_one = file_request(team, fixed_period, now=T0)  # decision needed by T0 + 3h
     decided = escalate_to(team, file_request(team, fixed_period, now=T0), Tier.BMA, now=T0)
     decided = workflow.bma_decide(
-        team[Role.BMA], decided.id, decided.version, workflow.BmaDecision(False, REASON), now=T0 + timedelta(hours=1)
+        team[Role.BMA],
+        decided.id,
+        decided.version,
+        workflow.BmaDecision(False, REASON, reasons=["evidence_missing"]),
+        now=T0 + timedelta(hours=1),
     )
     before, after = T0 + timedelta(hours=2), T0 + timedelta(hours=4)
     assert not timing.not_decided_in_time(reload(open_one.id), before)
@@ -107,7 +117,13 @@ def test_open_requests_expire_with_their_own_period_only(team):
     in_review = file_request(team, first, now=T0 - timedelta(days=1))
     waiting = file_request(team, first, now=T0 - timedelta(days=1))
     waiting = workflow.review(
-        team[Role.CLINICAL_DIRECTOR], waiting.id, waiting.version, Action.RETURN_FOR_INFO, "Which wards?", now=T0
+        team[Role.CLINICAL_DIRECTOR],
+        waiting.id,
+        waiting.version,
+        Action.RETURN_FOR_INFO,
+        "Which wards?",
+        now=T0,
+        reasons=["evidence_missing"],
     )
     at_bma = escalate_to(team, file_request(team, first, now=T0 - timedelta(days=1)), Tier.BMA, now=T0)
     resolved = file_request(team, first, now=T0 - timedelta(days=1))

@@ -41,7 +41,9 @@ def test_mark_read_touches_only_the_readers_own_notifications(team, period) -> N
     requester, cd, tmd = team[Role.REQUESTER], team[Role.CLINICAL_DIRECTOR], team[Role.TRUST_MD]
     draft = workflow.save_draft(requester, valid_form(period))
     request = workflow.submit(requester, draft.id, draft.version)
-    request = workflow.review(cd, request.id, request.version, Action.RETURN_FOR_INFO, "Evidence please.")
+    request = workflow.review(
+        cd, request.id, request.version, Action.RETURN_FOR_INFO, "Evidence please.", reasons=["evidence_missing"]
+    )
     [cd_note] = notify.inbox(cd)
     [requester_note] = notify.inbox(requester)
 

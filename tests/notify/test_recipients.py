@@ -73,7 +73,12 @@ class World:
 
     def review(self, request: DerogationRequest, action: Action) -> DerogationRequest:
         return workflow.review(
-            self[ESCALATORS[Tier(request.current_tier)]], request.id, request.version, action, "Why."
+            self[ESCALATORS[Tier(request.current_tier)]],
+            request.id,
+            request.version,
+            action,
+            "Why.",
+            reasons=["evidence_missing"],
         )
 
     def decide(self, request: DerogationRequest, approve: bool) -> DerogationRequest:
@@ -84,6 +89,7 @@ class World:
             approved_grades=["ST3+"],
             approved_window_start=request.window_start,
             approved_window_end=request.window_end,
+            reasons=["evidence_missing"],
         )
         return workflow.bma_decide(self["bma"], request.id, request.version, decision)
 
@@ -120,7 +126,9 @@ def _harm(w: World) -> DerogationRequest:
 
 def _revoke(w: World) -> DerogationRequest:
     approved = w.decide(w.at(Tier.BMA), approve=True)
-    return workflow.revoke(w["bma"], approved.id, approved.version, "New information: cover found.")
+    return workflow.revoke(
+        w["bma"], approved.id, approved.version, "New information: cover found.", reasons=["facts_changed"]
+    )
 
 
 def _withdraw_at(tier: Tier, mass_casualty: bool = False) -> Callable[[World], DerogationRequest]:

@@ -73,7 +73,15 @@ def test_each_tier_visit_gets_its_own_reminder(team, period) -> None:
     assert reminders.send_due_reminders(t1 + TMD_TARGET + timedelta(minutes=1)) == 1
     # Returned for information and answered: back at the trust MD, a new visit with its own clock.
     t2 = t1 + timedelta(minutes=90)
-    request = workflow.review(team[Role.TRUST_MD], request.id, request.version, Action.RETURN_FOR_INFO, "Who?", now=t2)
+    request = workflow.review(
+        team[Role.TRUST_MD],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Who?",
+        now=t2,
+        reasons=["evidence_missing"],
+    )
     assert reminders.send_due_reminders(t2 + timedelta(hours=5)) == 0  # with the trust: no tier is waiting
     t3 = t2 + timedelta(minutes=10)
     request = workflow.answer_more_info(

@@ -58,7 +58,10 @@ def test_national_figures_count_every_region_and_each_outcome_once(people, staff
     workflow.withdraw(people[Role.REQUESTER], withdrawn.id, withdrawn.version, "Cover found.")
     declined = escalate_to(people, file_request(people, strike), Tier.BMA)
     workflow.bma_decide(
-        people[Role.BMA], declined.id, declined.version, workflow.BmaDecision(approve=False, rationale="No.")
+        people[Role.BMA],
+        declined.id,
+        declined.version,
+        workflow.BmaDecision(approve=False, rationale="No.", reasons=["evidence_missing"]),
     )
     late = file_request(people, strike)
     with write_session() as session:  # its decision-needed-by passed while it waited

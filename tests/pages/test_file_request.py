@@ -158,7 +158,12 @@ def test_another_trusts_draft_reads_as_not_found(people, staff, strike):
 def test_answering_a_question_sends_the_request_back_to_the_tier_that_asked(people, strike):
     request = file_request(people, strike)
     workflow.review(
-        people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which consultants?"
+        people[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which consultants?",
+        reasons=["evidence_missing"],
     )
     at = open_page(people[Role.REQUESTER], PAGE, id=str(request.id))
     assert any("Which consultants?" in t.value for t in at.text)

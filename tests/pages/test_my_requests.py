@@ -60,7 +60,12 @@ def test_the_list_shows_every_request_of_the_trust_in_words_and_no_other_trust(p
 def test_a_question_is_flagged_and_linked_to_the_form(people, strike):
     request = file_request(people, strike)
     workflow.review(
-        people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, "Which consultants?"
+        people[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        "Which consultants?",
+        reasons=["evidence_missing"],
     )
     at = open_page(people[Role.REQUESTER], PAGE)
     assert f"A reviewer is waiting for your answer on request {request.id}." in shown(at)
@@ -97,7 +102,10 @@ def test_withdrawing_after_somebody_acted_is_refused_as_stale(people, strike):
 def test_harm_is_recorded_after_a_decline(people, strike):
     request = escalate_to(people, file_request(people, strike), Tier.BMA)
     workflow.bma_decide(
-        people[Role.BMA], request.id, request.version, workflow.BmaDecision(approve=False, rationale="No.")
+        people[Role.BMA],
+        request.id,
+        request.version,
+        workflow.BmaDecision(approve=False, rationale="No.", reasons=["evidence_missing"]),
     )
     at = open_page(people[Role.REQUESTER], PAGE)
     at.selectbox(key="my_open").set_value(request.id).run()

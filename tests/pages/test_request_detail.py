@@ -115,7 +115,9 @@ def test_only_the_bma_is_offered_revocation(people, strike):
 def test_a_stale_revocation_is_refused(people, staff, strike):
     approved = approve(people, file_request(people, strike))
     at = open_page(people[Role.BMA], PAGE, id=str(approved.id))
-    workflow.revoke(staff.make(Role.BMA), approved.id, approved.version, "Revoked by a colleague.")
+    workflow.revoke(
+        staff.make(Role.BMA), approved.id, approved.version, "Revoked by a colleague.", reasons=["facts_changed"]
+    )
     at.text_area(key=f"revoke_reason_{approved.id}").input("Also revoking.")
     click(at, f"revoke_go_{approved.id}")
     assert any("changed since you opened it" in m for m in errors(at))

@@ -32,7 +32,7 @@ def test_a_valid_reference_shows_only_what_a_doctor_needs(people, strike):
 
 def test_a_revoked_approval_says_so(people, strike):
     approved = approve(people, file_request(people, strike))
-    workflow.revoke(people[Role.BMA], approved.id, approved.version, "New information.")
+    workflow.revoke(people[Role.BMA], approved.id, approved.version, "New information.", reasons=["facts_changed"])
     at = check(approved.confirmation_ref)
     assert any(m.startswith("**REVOKED.**") for m in [e.value for e in at.error])
     assert "No: revoked" in {t.value for t in at.text}

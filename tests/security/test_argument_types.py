@@ -98,7 +98,7 @@ def commands(team: dict[Role, User], period: StrikePeriod) -> list[Argument]:
         return workflow.withdraw(requester, request_id, version, GOOD)
 
     def revoke(request_id: object, version: object) -> object:
-        return workflow.revoke(bma, request_id, version, GOOD)
+        return workflow.revoke(bma, request_id, version, GOOD, reasons=["facts_changed"])
 
     def record_harm(request_id: object, version: object) -> object:
         return workflow.record_harm(requester, request_id, version, GOOD)

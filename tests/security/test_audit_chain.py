@@ -65,7 +65,13 @@ def history(team, staff, period) -> History:
         ).one()
     revoked_elsewhere = make_request(other, period, "approved", trust=TRUST_OTHER_REGION)
     requests.append(
-        workflow.revoke(other[Role.BMA], revoked_elsewhere.id, revoked_elsewhere.version, "New information.")
+        workflow.revoke(
+            other[Role.BMA],
+            revoked_elsewhere.id,
+            revoked_elsewhere.version,
+            "New information.",
+            reasons=["facts_changed"],
+        )
     )
     staff.make(Role.NATIONAL_MDT)  # an account change after the decisions: a row about no request
     workflow.add_comment(team[Role.REQUESTER], approved.id, "Doctors contacted.")

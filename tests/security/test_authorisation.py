@@ -99,10 +99,14 @@ def call(action: str, actor: User, request_id: object, version: int, period: Str
     elif action == "bma_decide":
         with read_session() as session:
             found = session.get(DerogationRequest, request_id)
-        decision = approval(found) if found else workflow.BmaDecision(approve=False, rationale=REASON)
+        decision = (
+            approval(found)
+            if found
+            else workflow.BmaDecision(approve=False, rationale=REASON, reasons=["evidence_missing"])
+        )
         workflow.bma_decide(actor, request_id, version, decision)
     elif action == "revoke":
-        workflow.revoke(actor, request_id, version, REASON)
+        workflow.revoke(actor, request_id, version, REASON, reasons=["facts_changed"])
     elif action == "record_harm":
         workflow.record_harm(actor, request_id, version, "A patient waited six hours for review.")
     else:

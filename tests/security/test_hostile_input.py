@@ -179,7 +179,9 @@ def make_call(pool: Pool, inputs: dict, action: str, actor: User, request_id: ob
     if action == "submit":
         return (lambda: workflow.submit(actor, request_id, version)), None
     if action == "review":
-        return (lambda: workflow.review(actor, request_id, version, inputs["choice"], text)), text
+        return (
+            lambda: workflow.review(actor, request_id, version, inputs["choice"], text, reasons=["evidence_missing"])
+        ), text
     if action == "bma_decide":
 
         def own(value: object, mine: object) -> object:
@@ -193,12 +195,13 @@ def make_call(pool: Pool, inputs: dict, action: str, actor: User, request_id: ob
             approved_window_start=own(inputs["start"], existing.window_start if existing else None),
             approved_window_end=own(inputs["end"], existing.window_end if existing else None),
             approved_scope=inputs["scope"],
+            reasons=["evidence_missing"],
         )
         return (lambda: workflow.bma_decide(actor, request_id, version, decision)), decision
     if action == "withdraw":
         return (lambda: workflow.withdraw(actor, request_id, version, text)), text
     if action == "revoke":
-        return (lambda: workflow.revoke(actor, request_id, version, text)), text
+        return (lambda: workflow.revoke(actor, request_id, version, text, reasons=["facts_changed"])), text
     if action == "harm":
         return (lambda: workflow.record_harm(actor, request_id, version, text)), text
     return (lambda: workflow.add_comment(actor, request_id, text)), text
@@ -368,7 +371,14 @@ def test_markup_and_long_text_round_trip_in_every_free_text_field(team, period):
     draft = workflow.save_draft(requester, form)
     request = workflow.submit(requester, draft.id, draft.version)
     reason = markup(4000)
-    request = workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, reason)
+    request = workflow.review(
+        team[Role.CLINICAL_DIRECTOR],
+        request.id,
+        request.version,
+        Action.RETURN_FOR_INFO,
+        reason,
+        reasons=["evidence_missing"],
+    )
     request = workflow.answer_more_info(
         requester, request.id, request.version, RequestForm.from_request(request), reason
     )
@@ -385,7 +395,7 @@ def test_markup_and_long_text_round_trip_in_every_free_text_field(team, period):
         approved_scope=markup(2000),
     )
     request = workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
-    request = workflow.revoke(team[Role.BMA], request.id, request.version, reason)
+    request = workflow.revoke(team[Role.BMA], request.id, request.version, reason, reasons=["facts_changed"])
     request = workflow.record_harm(requester, request.id, request.version, reason)
 
     with read_session() as session:

@@ -91,10 +91,22 @@ def hostile_requests(people, strike) -> dict[str, DerogationRequest]:
         return request
 
     asked = filed()
-    asked = workflow.review(people[Role.CLINICAL_DIRECTOR], asked.id, asked.version, Action.RETURN_FOR_INFO, reason)
+    asked = workflow.review(
+        people[Role.CLINICAL_DIRECTOR],
+        asked.id,
+        asked.version,
+        Action.RETURN_FOR_INFO,
+        reason,
+        reasons=["evidence_missing"],
+    )
     decided = filed()
     decided = workflow.review(
-        people[Role.CLINICAL_DIRECTOR], decided.id, decided.version, Action.RETURN_FOR_INFO, reason
+        people[Role.CLINICAL_DIRECTOR],
+        decided.id,
+        decided.version,
+        Action.RETURN_FOR_INFO,
+        reason,
+        reasons=["evidence_missing"],
     )
     decided = workflow.answer_more_info(
         requester, decided.id, decided.version, workflow.RequestForm.from_request(decided), hostile("answer")
@@ -115,7 +127,9 @@ def hostile_requests(people, strike) -> dict[str, DerogationRequest]:
 
     decided = workflow.bma_decide(people[Role.BMA], decided.id, decided.version, approval(decided))
     approved_ref = decided.confirmation_ref
-    revoked = workflow.revoke(people[Role.BMA], decided.id, decided.version, hostile("revoke"))
+    revoked = workflow.revoke(
+        people[Role.BMA], decided.id, decided.version, hostile("revoke"), reasons=["facts_changed"]
+    )
     revoked = workflow.record_harm(requester, revoked.id, revoked.version, hostile("harm"))
     still_approved = up_to_bma(filed())
     still_approved = workflow.bma_decide(

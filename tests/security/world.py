@@ -38,11 +38,21 @@ def make_request(team: dict[Role, User], period: StrikePeriod, state: str, trust
     request = workflow.submit(requester, request.id, request.version)
     if state == "more_info":
         return workflow.review(
-            team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO, REASON
+            team[Role.CLINICAL_DIRECTOR],
+            request.id,
+            request.version,
+            Action.RETURN_FOR_INFO,
+            REASON,
+            reasons=["evidence_missing"],
         )
     if state == "not_eligible":
         return workflow.review(
-            team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.DECLINE_CRITERIA, REASON
+            team[Role.CLINICAL_DIRECTOR],
+            request.id,
+            request.version,
+            Action.DECLINE_CRITERIA,
+            REASON,
+            reasons=["evidence_missing"],
         )
     target = Tier.BMA if state in ("approved", "declined") else Tier(state)
     while request.current_tier != target.value:
@@ -51,7 +61,9 @@ def make_request(team: dict[Role, User], period: StrikePeriod, state: str, trust
     if state == "approved":
         return workflow.bma_decide(team[Role.BMA], request.id, request.version, approval(request))
     if state == "declined":
-        decision = workflow.BmaDecision(approve=False, rationale="Mitigations not evidenced.")
+        decision = workflow.BmaDecision(
+            approve=False, rationale="Mitigations not evidenced.", reasons=["evidence_missing"]
+        )
         return workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
     return request
 
