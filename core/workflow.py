@@ -578,8 +578,191 @@ def revoke(
             raise PermissionDenied("Only the BMA can revoke an approval.")
         if not may_revoke(actor, request):
             raise NotAllowed("Only an approved request can be revoked.")
+        reasons = _reasons(Action.REVOKE, reasons)
         changes = {"status": Status.REVOKED.value, "revoked_at": now, "revoke_reason": reason}
-        return _apply(session, request, version, actor, Action.REVOKE, changes, rationale=reason, now=now)
+        return _apply(
+            session, request, version, actor, Action.REVOKE, changes, rationale=reason, reasons=reasons, now=now
+        )
+
+
+# ---------------------------------------------------------------- the failsafe bypass (rule 5)
+
+MAX_DECLARED_BY = 300
+MAX_BYPASS_DOCTORS = 500
+CLOCK_SLACK_MINUTES = 5  # a recall "now" typed on a clock a little ahead of the server's
+
+
+@dataclass
+class BypassRecall:
+    """What the trust did under the failsafe bypass: when it recalled whom, and who declared the event."""
+
+    recalled_at: datetime | None
+    doctors: int | None
+    grades: list[str] = field(default_factory=list)
+    declared_by: str = ""  # who declared the massive, external event (e.g. "Greater Manchester Police, 01:40")
+    note: str = ""  # optional: anything else the reviewers should know
+
+
+def _check_recall(recall: BypassRecall, period: StrikePeriod, now: datetime) -> dict:
+    errors: dict[str, str] = {}
+    if not plausible_time(recall.recalled_at):
+        errors["recalled_at"] = "Enter when the doctors were recalled."
+    else:
+        at = from_london(recall.recalled_at)
+        if at > now + timedelta(minutes=CLOCK_SLACK_MINUTES):
+            errors["recalled_at"] = "Record a recall that has happened: this time is in the future."
+        elif at < period.starts_at:
+            errors["recalled_at"] = (
+                f"The recall must be during the strike period (it started at {format_london(period.starts_at)})."
+            )
+    doctors = recall.doctors
+    if not isinstance(doctors, int) or isinstance(doctors, bool) or not 1 <= doctors <= MAX_BYPASS_DOCTORS:
+        errors["doctors"] = f"Enter how many resident doctors were recalled (1 to {MAX_BYPASS_DOCTORS})."
+    grades = recall.grades
+    if not isinstance(grades, (list, tuple)) or not grades or any(g not in set(Grade) for g in grades):
+        errors["grades"] = "Choose the grades recalled."
+    declared = recall.declared_by
+    if not isinstance(declared, str) or not declared.strip():
+        errors["declared_by"] = "Say who declared the external event (for example the police or the ambulance service)."
+    elif len(declared) > MAX_DECLARED_BY:
+        errors["declared_by"] = f"Use {MAX_DECLARED_BY:,} characters or fewer (you have {len(declared):,})."
+    elif unstorable(declared):
+        errors["declared_by"] = UNSTORABLE_MESSAGE
+    note = recall.note
+    if not isinstance(note, str) or len(note) > MAX_RATIONALE:
+        errors["note"] = f"Use plain text of {MAX_RATIONALE:,} characters or fewer."
+    elif unstorable(note):
+        errors["note"] = UNSTORABLE_MESSAGE
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "bypass_recalled_at": from_london(recall.recalled_at),
+        "bypass_doctors": doctors,
+        "bypass_grades": [g for g in Grade if g in set(grades)],
+        "bypass_declared_by": declared.strip(),
+        "bypass_recorded_at": now,
+    }
+
+
+def record_bypass(
+    actor: User, request_id: int, version: int, recall: BypassRecall, now: datetime | None = None
+) -> DerogationRequest:
+    """The trust records the doctors it recalled at once under the failsafe bypass on a submitted
+    mass-casualty request. Every tier and the BMA are told at once; the request stays on its route and
+    still needs the BMA's decision; the national MDT reviews the bypass afterwards."""
+    request_id, version = request_at(request_id, version)
+    if not isinstance(recall, BypassRecall):
+        raise BadArgument("bypass record")
+    now = now or utcnow()
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = _load_current(session, actor, request_id, version)
+        _require_requester(actor, request)
+        if not request.mass_casualty:
+            raise NotAllowed("The failsafe bypass is only for a mass-casualty request.")
+        if request.bypass_recorded_at is not None:
+            raise NotAllowed("A recall under the failsafe bypass is already recorded on this request.")
+        if not may_record_bypass(actor, request):
+            raise NotAllowed(
+                f"A recall under the failsafe bypass is recorded while the request is on its route "
+                f"(this one is {Status(request.status).label.lower()})."
+            )
+        period = _check_period_running(session, request, now, "changed")
+        changes = _check_recall(recall, period, now)
+        details = {
+            "recalled_at": changes["bypass_recalled_at"].isoformat(),
+            "doctors": changes["bypass_doctors"],
+            "grades": changes["bypass_grades"],
+            "declared_by": changes["bypass_declared_by"],
+        }
+        return _apply(
+            session,
+            request,
+            version,
+            actor,
+            Action.RECORD_BYPASS,
+            changes,
+            rationale=recall.note.strip(),
+            details=details,
+            now=now,
+        )
+
+
+def stand_down(
+    actor: User,
+    request_id: int,
+    version: int,
+    stood_down_at: datetime | None,
+    note: str,
+    now: datetime | None = None,
+) -> DerogationRequest:
+    """After a decline (or a revocation, or an approval of fewer doctors or grades than were recalled) the
+    trust stands the doctors recalled under the bypass down, and records when."""
+    request_id, version = request_at(request_id, version)
+    now = now or utcnow()
+    note = _rationale(note, "note")
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = _load_current(session, actor, request_id, version)
+        _require_requester(actor, request)
+        if not may_stand_down(actor, request):
+            raise NotAllowed(
+                "Nothing to stand down: no doctors recalled under the failsafe bypass are waiting to be stood down "
+                "on this request."
+            )
+        if not plausible_time(stood_down_at):
+            raise ValidationFailed({"stood_down_at": "Enter when the doctors were stood down."})
+        at = from_london(stood_down_at)
+        if at > now + timedelta(minutes=CLOCK_SLACK_MINUTES):
+            raise ValidationFailed({"stood_down_at": "Record a stand-down that has happened: this time is in the future."})
+        if at < request.bypass_recalled_at:
+            raise ValidationFailed({"stood_down_at": "The doctors were stood down before they were recalled: check the time."})
+        changes = {"bypass_stood_down_at": at}
+        details = {"stood_down_at": at.isoformat()}
+        return _apply(
+            session, request, version, actor, Action.STAND_DOWN, changes, rationale=note, details=details, now=now
+        )
+
+
+def review_bypass(
+    actor: User,
+    request_id: int,
+    version: int,
+    finding: BypassState | str,
+    reasons: list[str] | tuple[str, ...],
+    rationale: str,
+    now: datetime | None = None,
+) -> DerogationRequest:
+    """The national MDT's review of a failsafe bypass, once the request's route has ended: justified or not,
+    with one or more reasons from a fixed list and a written rationale."""
+    request_id, version = request_at(request_id, version)
+    now = now or utcnow()
+    rationale = _rationale(rationale)
+    with write_session() as session:
+        actor = _active_actor(session, actor)
+        request = _load_current(session, actor, request_id, version)
+        if Role(actor.role) is not Role.NATIONAL_MDT:
+            raise PermissionDenied("Only the national MDT reviews a failsafe bypass.")
+        if request.bypass_recorded_at is None:
+            raise NotAllowed("No recall under the failsafe bypass is recorded on this request.")
+        if request.bypass_review is not None:
+            raise NotAllowed("This failsafe bypass has already been reviewed.")
+        if not may_review_bypass(actor, request):
+            raise NotAllowed("A failsafe bypass is reviewed once the request's route has ended (it is still open).")
+        if not isinstance(finding, str) or finding not in {f.value for f in BYPASS_FINDINGS}:
+            raise ValidationFailed({"finding": "Choose whether the bypass was justified."})
+        chosen = _choices(
+            reasons,
+            tuple(BypassReviewReason),
+            "reasons",
+            "list of reasons",
+            "Choose at least one finding from the list, as well as writing your rationale.",
+        )
+        changes = {"bypass_review": str(finding), "bypass_review_reasons": chosen, "bypass_reviewed_at": now}
+        details = {"finding": str(finding), "findings": chosen}
+        return _apply(
+            session, request, version, actor, Action.REVIEW_BYPASS, changes, rationale=rationale, details=details, now=now
+        )
 
 
 # ---------------------------------------------------------------- everyone in scope, and the system
