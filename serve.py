@@ -7,8 +7,9 @@ variables, with DEROG_OIDC_METADATA_URL and its companions (server/identity_sett
 
 import streamlit as st
 
+from server import metrics
 from server.identity_settings import auth_secrets
 from server.routes import ROUTES
 from server.runtime import lifespan
 
-app = st.App("app.py", routes=ROUTES, secrets=auth_secrets(), lifespan=lifespan)
+app = st.App("app.py", routes=[*ROUTES, metrics.ROUTE], secrets=auth_secrets(), lifespan=lifespan)

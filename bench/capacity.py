@@ -306,15 +306,27 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
         for target in viewer_levels:
             if saturated:
                 break
+            if levels and levels[-1].cores * target / levels[-1].viewers > 0.9 * (os.cpu_count() or 2):
+                # This many would need more CPU than the machine has: say so rather than measure a queue.
+                projected = levels[-1].cores * target / levels[-1].viewers
+                print(f"  {name}: {target} viewers would need ~{projected:.1f} cores: not measured", flush=True)
+                break
             new = target - len(viewers)
-            # Spread the new viewers' first draws over a little more than one refresh interval, so their
-            # timers tick evenly; opening a page is a full run, so not faster than ~5 a second.
-            spread = max(10.0, new * 0.2)
-            for i in range(new):
-                viewer = await open_viewer(base, cookies[len(viewers)], tally)
-                viewers.append(viewer)
-                watchers.append(asyncio.create_task(watch(viewer, tally, stop)))
-                await asyncio.sleep(spread / max(1, new) - min(spread / max(1, new), tally.opens[-1][1] / 1000))
+            # Open the new viewers a few at a time, spread over at least one refresh interval so that
+            # their timers tick evenly through it.
+            batch = max(1, min(8, new // 10))
+            spread = max(10.0, new * 0.1)
+            for first in range(0, new, batch):
+                began = time.perf_counter()
+                count = min(batch, new - first)
+                opened = await asyncio.gather(
+                    *(open_viewer(base, cookies[len(viewers) + i], tally) for i in range(count))
+                )
+                for viewer in opened:
+                    viewers.append(viewer)
+                    watchers.append(asyncio.create_task(watch(viewer, tally, stop)))
+                pause = spread * count / new - (time.perf_counter() - began)
+                await asyncio.sleep(max(0.0, pause))
             await asyncio.sleep(WARM_S)
             cpu, start, end, client, wall = await measure_window(pid, tally, WINDOW_S)
             level = summarise(name, len(viewers), 0, tally, pid, cpu, start, end, client, wall)

@@ -1,4 +1,5 @@
-"""Once per process, at server start-up (the st.App lifespan in serve.py): import what the pages use,
+"""Once per process, at server start-up (the st.App lifespan in serve.py): start counting for /metrics
+(server/metrics.py); import what the pages use,
 then move every object that exists at that moment into the garbage collector's permanent generation
 (`gc.freeze()`).
 
@@ -59,6 +60,9 @@ def freeze() -> dict[str, float]:
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
+    from server import metrics
+
+    metrics.install()  # before the freeze: its hooks are start-up objects too
     if freeze_enabled():
         done = freeze()
         log.info("gc.freeze(): %(frozen)d objects frozen after preloading %(modules)d modules in %(ms).0f ms", done)
