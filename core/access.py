@@ -52,17 +52,17 @@ def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
     return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
 
 
-def tally_filter(user: User) -> ColumnElement[bool] | None:
-    """visible_filter on the dashboard's running tally (core/tally.py), which holds whole regions: only a
-    scope made of whole regions (the national MDT's England, a regional medical director's region) can
-    be read from it; None for every other scope, which needs the requests themselves."""
+def tally_filter(user: User, table: type = RequestTally) -> ColumnElement[bool] | None:
+    """visible_filter on one of the running tallies (core/tally.py: requests, or the reasons given), which
+    hold whole regions: only a scope made of whole regions (the national MDT's England, a regional medical
+    director's region) can be read from them; None for every other scope, which needs the requests."""
     if not user.active:
         return false()
     role = Role(user.role)
     if role is Role.NATIONAL_MDT:
         return true()
     if role is Role.REGIONAL_MD:
-        return RequestTally.region_code == user.region_code
+        return table.region_code == user.region_code
     return None
 
 

@@ -6,9 +6,11 @@ dashboard is aggregated in SQL with GROUP BY so only small tables ever reach Pyt
 `from core import queries` then `queries.queue(...)`."""
 
 from core.queries.dashboard import (
+    ANY_BYPASS,
     ATTENTION_LIMIT,
     BREAKDOWN_COLUMNS,
     OUTCOME_LABELS,
+    REASON_COLUMNS,
     TIMELINE_EVENTS,
     Headline,
     ListFilters,
@@ -20,13 +22,16 @@ from core.queries.dashboard import (
     live_figures,
     outcome_sql,
     period_requests,
+    reason_counts,
 )
 from core.queries.exports import REQUEST_EXPORT_FIELDS, audit_csv, requests_csv
 from core.queries.lists import (
     STATUS_GROUPS,
+    BypassRow,
     CommentRow,
     QueueFilters,
     RequestRecord,
+    bypass_reviews,
     draft_for_edit,
     queue,
     queue_choices,
@@ -54,6 +59,7 @@ from core.queries.reference import (
     user_scope_label,
 )
 from core.queries.rows import LIST_LIMIT, ListRow
+from core.queries.search import request_number, search_condition, understand
 
 __all__ = [
     "ATTENTION_LIMIT",
@@ -92,6 +98,14 @@ __all__ = [
     "periods_now",
     "queue",
     "queue_choices",
+    "request_number",
+    "search_condition",
+    "understand",
+    "BypassRow",
+    "bypass_reviews",
+    "ANY_BYPASS",
+    "REASON_COLUMNS",
+    "reason_counts",
     "region_name",
     "regions",
     "request_record",

@@ -16,9 +16,11 @@ from sqlmodel import Session, col, select
 from core.access import period_filter, scope_key, tally_filter
 from core.clock import utcnow
 from core.db import read_session
-from core.enums import Status, Tier
-from core.models import DerogationRequest, RequestTally, StrikePeriod, User
+from core.enums import BypassState, Status, Tier
+from core.models import DerogationRequest, ReasonTally, RequestReason, RequestTally, StrikePeriod, User
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
+from core.queries.search import search_condition
+from core.tally import bypass_state_sql
 from core.timing import MOMENT, NEAR_DEADLINE, breach_cutoffs, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
@@ -49,25 +51,19 @@ def outcome_sql(now: datetime | BindParameter) -> ColumnElement[str]:
     )
 
 
-BREAKDOWN_COLUMNS = [
-    "region_code",
-    "category",
-    "status",
-    "current_tier",
-    "outcome",
-    "breached",
-    "mass_casualty",
-    "requests",
-    "doctors_requested",
-    "doctors_approved",
-]
+BREAKDOWN_KEYS = ["region_code", "category", "status", "current_tier", "outcome", "breached", "mass_casualty", "bypass"]
+# doctors_approved: in approvals still valid (the doctors recalled with the BMA's agreement); doctors_given: in
+# every approval the BMA gave, later revoked or not; bypass_doctors: recalled under the failsafe bypass.
+BREAKDOWN_SUMS = ["requests", "doctors_requested", "doctors_approved", "doctors_given", "bypass_doctors"]
+BREAKDOWN_COLUMNS = BREAKDOWN_KEYS + BREAKDOWN_SUMS
+GIVEN_VALUES = [Status.APPROVED.value, Status.REVOKED.value]  # approvals the BMA gave
 
 
 # Statuses whose outcome or breach depends on the clock (core.timing): always counted from the requests.
 TIMED_VALUES = [Status.IN_REVIEW.value, Status.MORE_INFO.value, Status.EXPIRED.value]
 
 
-COUNTED = {"breached", "mass_casualty", "requests", "doctors_requested", "doctors_approved"}
+COUNTED = {"breached", "mass_casualty", *BREAKDOWN_SUMS}
 BREAKDOWN_TYPES = {name: pa.int64() if name in COUNTED else pa.string() for name in BREAKDOWN_COLUMNS}
 
 
@@ -87,6 +83,7 @@ class LiveFigures:
     breakdown: pa.Table
     attention: list[ListRow]
     counted_at: datetime
+    reasons: pa.Table | None = None  # reason_counts: the reasons given, in the same read
 
 
 def live_figures(user: User, period_id: int | None, now: datetime | None = None) -> LiveFigures:
@@ -99,6 +96,7 @@ def live_figures(user: User, period_id: int | None, now: datetime | None = None)
             _breakdown(session, user, period_id, now, targets),
             _attention(session, user, period_id, now, targets),
             now,
+            _reasons(session, user, period_id),
         )
 
 
@@ -141,7 +139,9 @@ def _attention_statement(scope: tuple, period_id: int | None, targets: tuple) ->
     # The status test stands on its own so the database reads only open requests (an index on status).
     near = col(Req.decision_needed_by) < NEAR_BY
     breached = breached_sql(dict(targets), None)
-    where = and_(col(Req.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), or_(breached, near))
+    # A mass-casualty request needs attention from submission until it is closed (rule 5), breached or not.
+    needs = or_(col(Req.mass_casualty), breached, near)
+    where = and_(col(Req.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), needs)
     order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
     return listed(where, order, ATTENTION_LIMIT, latest=False)  # its table shows no history
 
@@ -175,12 +175,20 @@ def _requests_grouped(user: User, period_id: int | None, targets: dict, *, timed
     breached = case((breached_sql(targets, None), 1), else_=0)
     outcome = outcome_sql(NOW)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
+    given_doctors = case((col(Req.status).in_(GIVEN_VALUES), func.coalesce(Req.approved_doctors, 0)), else_=0)
+    bypass_doctors = case((col(Req.bypass_recorded_at).is_not(None), func.coalesce(Req.bypass_doctors, 0)), else_=0)
     mass = case((col(Req.mass_casualty), 1), else_=0)
-    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
+    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass, bypass_state_sql())
     where = period_filter(user, period_id)
     if timed_only:
         where = and_(where, col(Req.status).in_(TIMED_VALUES))
-    sums = (func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
+    sums = (
+        func.count(),
+        func.coalesce(func.sum(Req.doctors_requested), 0),
+        func.sum(approved_doctors),
+        func.sum(given_doctors),
+        func.sum(bypass_doctors),
+    )
     return select(*keys, *sums).where(where).group_by(*keys)
 
 
@@ -188,8 +196,9 @@ def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
     """Closed requests from the tally, as BREAKDOWN_COLUMNS: their outcome is their status, and nothing
     closed is breached."""
     approved_doctors = case((Tally.status == Status.APPROVED.value, Tally.approved_doctors), else_=0)
+    given_doctors = case((col(Tally.status).in_(GIVEN_VALUES), Tally.approved_doctors), else_=0)
     mass = case((col(Tally.mass_casualty), 1), else_=0)
-    keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass)
+    keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass, Tally.bypass)
     return (
         select(
             Tally.region_code,
@@ -199,9 +208,12 @@ def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
             Tally.status.label("outcome"),
             literal(0),
             mass,
+            Tally.bypass,
             func.sum(Tally.requests),
             func.sum(Tally.doctors_requested),
             func.sum(approved_doctors),
+            func.sum(given_doctors),
+            func.sum(Tally.bypass_doctors),
         )
         .where(scope, Tally.strike_period_id == period_id, col(Tally.status).not_in(TIMED_VALUES), Tally.requests > 0)
         .group_by(*keys)
@@ -225,6 +237,13 @@ class Headline:
     doctors_approved: int
     breached_now: int
     mass_casualty: int
+    approvals_given: int = 0  # approvals the BMA gave, later revoked or not (NHS England's count)
+    doctors_given: int = 0  # doctors in those approvals (what the BMA counts as agreed to return)
+    mass_casualty_open: int = 0  # mass-casualty requests still open: the dashboard's banner
+    bypasses: int = 0  # requests whose trust recalled doctors under the failsafe bypass
+    bypass_doctors: int = 0
+    bypass_reviews_due: int = 0
+    bypass_not_justified: int = 0
 
 
 def headline(breakdown: pa.Table) -> Headline:
@@ -239,6 +258,22 @@ def headline(breakdown: pa.Table) -> Headline:
 
     def where_flagged(column: str) -> int:
         return int(sum(n for flag, n in zip(breakdown[column].to_pylist(), requests, strict=True) if flag == 1))
+
+    def total(column: str) -> int:
+        return int(sum(breakdown[column].to_pylist())) if column in breakdown.column_names else 0
+
+    bypass = breakdown["bypass"].to_pylist() if "bypass" in breakdown.column_names else [""] * len(requests)
+    by_bypass: dict[str, int] = {}
+    for state, n in zip(bypass, requests, strict=True):
+        by_bypass[state or ""] = by_bypass.get(state or "", 0) + n
+    still_open = ("pending", "not_decided_in_time")
+    mass_open = sum(
+        n
+        for flag, outcome, n in zip(
+            breakdown["mass_casualty"].to_pylist(), breakdown["outcome"].to_pylist(), requests, strict=True
+        )
+        if flag == 1 and outcome in still_open
+    )
 
     return Headline(
         requests=int(sum(requests)),
@@ -256,7 +291,68 @@ def headline(breakdown: pa.Table) -> Headline:
         doctors_approved=int(sum(breakdown["doctors_approved"].to_pylist())),
         breached_now=where_flagged("breached"),
         mass_casualty=where_flagged("mass_casualty"),
+        approvals_given=count("approved") + count("revoked"),
+        doctors_given=total("doctors_given"),
+        mass_casualty_open=int(mass_open),
+        bypasses=int(sum(n for state, n in by_bypass.items() if state != BypassState.NONE.value)),
+        bypass_doctors=total("bypass_doctors"),
+        bypass_reviews_due=int(by_bypass.get(BypassState.REVIEW_DUE.value, 0)),
+        bypass_not_justified=int(by_bypass.get(BypassState.NOT_JUSTIFIED.value, 0)),
     )
+
+
+# ---------------------------------------------------------------- reasons (DESIGN rule 9)
+
+REASON_COLUMNS = ["action", "by_tier", "reason", "times", "doctors_requested"]
+REASON_TYPES = {
+    "action": pa.string(),
+    "by_tier": pa.string(),
+    "reason": pa.string(),
+    "times": pa.int64(),
+    "doctors_requested": pa.int64(),
+}
+
+
+@lru_cache(maxsize=256)
+def _reasons_statement(scope: tuple, period_id: int | None) -> Select:
+    """The reasons given in one period and scope, grouped by action, tier and reason: from the reason tally
+    where the scope is whole regions, else from the reasons themselves (joined to their requests' scope)."""
+    viewer = _viewer(scope)
+    tally_scope = tally_filter(viewer, ReasonTally)
+    if tally_scope is not None and period_id is not None:
+        keys = (ReasonTally.action, ReasonTally.by_tier, ReasonTally.reason)
+        return (
+            select(*keys, func.sum(ReasonTally.times), func.sum(ReasonTally.doctors_requested))
+            .where(tally_scope, ReasonTally.strike_period_id == period_id, ReasonTally.times > 0)
+            .group_by(*keys)
+        )
+    keys = (RequestReason.action, RequestReason.by_tier, RequestReason.reason)
+    return (
+        select(*keys, func.count(), func.coalesce(func.sum(RequestReason.doctors_requested), 0))
+        .join(Req, col(Req.id) == RequestReason.request_id)
+        .where(period_filter(viewer, period_id))
+        .group_by(*keys)
+    )
+
+
+def _reasons(session: Session, user: User, period_id: int | None) -> pa.Table:
+    rows = [tuple(r) for r in session.execute(_reasons_statement(scope_key(user), period_id))]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(REASON_COLUMNS)
+    return pa.table(
+        [
+            pa.array([int(v or 0) for v in values] if REASON_TYPES[name] == pa.int64() else values, REASON_TYPES[name])
+            for name, values in zip(REASON_COLUMNS, columns, strict=True)
+        ],
+        names=REASON_COLUMNS,
+    )
+
+
+def reason_counts(user: User, period_id: int | None) -> pa.Table:
+    """How many times each reason was given with each kind of action at each tier in the period, in the
+    user's scope, and the doctors those requests asked for (columns REASON_COLUMNS). A decline may give
+    several reasons, so these add up to more than the declines."""
+    with read_session() as session:
+        return _reasons(session, user, period_id)
 
 
 def _bucket(session: Session, column: ColumnElement, hourly: bool) -> ColumnElement[str]:
@@ -313,11 +409,19 @@ def attention(user: User, period_id: int | None, now: datetime | None = None) ->
 
 @dataclass(frozen=True)
 class ListFilters:
-    """The dashboard's list: region, category and outcome within the chosen period."""
+    """The dashboard's list: region, category and outcome within the chosen period; a reason given with a
+    decline, return or revocation (core.enums.Reason); the failsafe bypass (any, or a core.enums.BypassState);
+    and a search (core.queries.search: a request number, or words)."""
 
     region: str | None = None
     category: str | None = None
     outcome: str | None = None
+    reason: str | None = None
+    bypass: str | None = None
+    search: str | None = None
+
+
+ANY_BYPASS = "any"
 
 
 def list_condition(user: User, period_id: int | None, filters: ListFilters, now: datetime) -> ColumnElement[bool]:
@@ -328,6 +432,18 @@ def list_condition(user: User, period_id: int | None, filters: ListFilters, now:
         parts.append(Req.category == filters.category)
     if filters.outcome:
         parts.append(outcome_sql(now) == filters.outcome)
+    if filters.reason:
+        given = select(RequestReason.id).where(
+            RequestReason.request_id == Req.id, RequestReason.reason == filters.reason
+        )
+        parts.append(given.exists())
+    if filters.bypass == ANY_BYPASS:
+        parts.append(col(Req.bypass_recorded_at).is_not(None))
+    elif filters.bypass:
+        parts.append(and_(col(Req.bypass_recorded_at).is_not(None), bypass_state_sql() == filters.bypass))
+    searched = search_condition(filters.search)
+    if searched is not None:
+        parts.append(searched)
     return and_(*parts)
 
 

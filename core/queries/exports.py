@@ -7,13 +7,15 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 
 from sqlmodel import col, select
 
 from core import audit
 from core.clock import utcnow
 from core.db import read_session
-from core.models import AuditEvent, DerogationRequest, Trust, User
+from core.enums import BYPASS_REVIEW_REASON_LABELS, REASON_LABELS, Action, Tier
+from core.models import AuditEvent, DerogationRequest, RequestReason, Trust, User
 from core.queries.dashboard import OUTCOME_LABELS, ListFilters, list_condition, outcome_sql
 from core.spreadsheet import defuse
 
@@ -73,7 +75,58 @@ REQUEST_EXPORT_FIELDS = [
     "approved_scope",
     "confirmation_ref",
     "revoked_at",
+    "bypass_recalled_at",
+    "bypass_doctors",
+    "bypass_grades",
+    "bypass_declared_by",
+    "bypass_stood_down_at",
+    "bypass_review",
 ]
+# After the outcome: who declined and the reasons given (DESIGN rule 9), and the bypass review's findings.
+REASON_EXPORT_FIELDS = ["declined_by", "decline_reasons", "return_reasons", "revocation_reasons"]
+REASON_EXPORT_ACTIONS = {
+    Action.DECLINE_CRITERIA.value: "decline_reasons",
+    Action.DECLINE.value: "decline_reasons",
+    Action.RETURN_FOR_INFO.value: "return_reasons",
+    Action.REVOKE.value: "revocation_reasons",
+}
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    """itertools.batched (Python 3.12) for 3.11."""
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _label(values: Iterable[str], labels: dict) -> str:
+    """Enum values in words, in the list's order, each once."""
+    known = {str(k): v for k, v in labels.items()}
+    chosen = set(values)
+    return "; ".join(text for value, text in known.items() if value in chosen)
+
+
+def _reasons_of(session, ids: list[int]) -> dict[int, dict[str, str]]:
+    """For each request: who declined it, and the reasons given with its declines, returns and revocations."""
+    found: dict[int, dict[str, set[str]]] = {}
+    declined_by: dict[int, str] = {}
+    rows = session.exec(
+        select(RequestReason.request_id, RequestReason.action, RequestReason.by_tier, RequestReason.reason)
+        .where(col(RequestReason.request_id).in_(ids))
+        .order_by(RequestReason.id)
+    )
+    for request_id, action, by_tier, reason in rows:
+        field = REASON_EXPORT_ACTIONS.get(action)
+        if field is None:
+            continue
+        found.setdefault(request_id, {}).setdefault(field, set()).add(reason)
+        if field == "decline_reasons":
+            declined_by[request_id] = Tier(by_tier).label if by_tier in set(Tier) else by_tier
+    return {
+        request_id: {"declined_by": declined_by.get(request_id, "")}
+        | {field: _label(values, REASON_LABELS) for field, values in fields.items()}
+        for request_id, fields in found.items()
+    }
 
 
 def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: datetime | None = None) -> str:
@@ -89,15 +142,24 @@ def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: d
             .order_by(Req.id)
             .execution_options(yield_per=EXPORT_BATCH)
         )
-        rows = (
-            [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[:4]]
-            + [trust]
-            + [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[4:]]
-            + [OUTCOME_LABELS.get(o, o)]
-            for r, o, trust in session.exec(query)
-        )
+
+        def rows() -> Iterator[list[object]]:
+            for batch in _batches(session.exec(query), EXPORT_BATCH):
+                reasons = _reasons_of(session, [r.id for r, _, _ in batch])
+                for r, o, trust in batch:
+                    given = reasons.get(r.id, {})
+                    findings = _label(r.bypass_review_reasons or [], BYPASS_REVIEW_REASON_LABELS)
+                    yield (
+                        [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[:4]]
+                        + [trust]
+                        + [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[4:]]
+                        + [OUTCOME_LABELS.get(o, o)]
+                        + [given.get(name, "") for name in REASON_EXPORT_FIELDS]
+                        + [findings]
+                    )
+
         header = REQUEST_EXPORT_FIELDS[:4] + ["trust_name"] + REQUEST_EXPORT_FIELDS[4:] + ["outcome"]
-        return _csv(header, rows)
+        return _csv(header + REASON_EXPORT_FIELDS + ["bypass_review_findings"], rows())
 
 
 def audit_csv(user: User, period_id: int | None, filters: ListFilters, now: datetime | None = None) -> str:

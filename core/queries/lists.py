@@ -184,3 +184,86 @@ def draft_for_edit(user: User, request_id: object) -> DerogationRequest:
     """A request the trust may edit in the form (a draft, or one waiting for their answer)."""
     with read_session() as session:
         return load_visible(session, user, request_id)
+
+
+# ---------------------------------------------------------------- failsafe bypasses (rule 5)
+
+
+@dataclass(frozen=True)
+class BypassRow:
+    """One recall under the failsafe bypass, as the national MDT's review list shows it."""
+
+    request_id: int
+    version: int
+    trust_name: str
+    service: str
+    status: str
+    recalled_at: datetime
+    doctors: int
+    grades: list[str]
+    declared_by: str
+    stood_down_at: datetime | None
+    review: str | None
+    reviewed_at: datetime | None
+
+    @property
+    def ready_for_review(self) -> bool:
+        """The route has ended, so the whole episode can be judged (core.access.may_review_bypass)."""
+        return self.review is None and self.status not in OPEN_VALUES
+
+
+BYPASS_LIMIT = 200
+
+
+def bypass_reviews(user: User, *, include_reviewed: bool = False, limit: int = BYPASS_LIMIT) -> list[BypassRow]:
+    """Every recall under the failsafe bypass the national MDT has still to review (with `include_reviewed`,
+    the reviewed ones after them): those whose route has ended first, oldest recall first. Empty for
+    anyone but the national MDT, who review them."""
+    if not (user.active and Role(user.role) is Role.NATIONAL_MDT):
+        return []
+    where = and_(visible_filter(user), col(Req.bypass_recorded_at).is_not(None))
+    if not include_reviewed:
+        where = and_(where, col(Req.bypass_review).is_(None))
+    order = (
+        case((col(Req.bypass_review).is_not(None), 2), (col(Req.status).in_(OPEN_VALUES), 1), else_=0),
+        col(Req.bypass_recalled_at).asc(),
+        Req.id,
+    )
+    query = (
+        select(
+            Req.id,
+            Req.version,
+            Trust.name,
+            Req.service,
+            Req.status,
+            Req.bypass_recalled_at,
+            Req.bypass_doctors,
+            Req.bypass_grades,
+            Req.bypass_declared_by,
+            Req.bypass_stood_down_at,
+            Req.bypass_review,
+            Req.bypass_reviewed_at,
+        )
+        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        .where(where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    with read_session() as session:
+        return [
+            BypassRow(
+                request_id=r[0],
+                version=r[1],
+                trust_name=r[2] or "",
+                service=r[3],
+                status=r[4],
+                recalled_at=r[5],
+                doctors=r[6] or 0,
+                grades=list(r[7] or []),
+                declared_by=r[8],
+                stood_down_at=r[9],
+                review=r[10],
+                reviewed_at=r[11],
+            )
+            for r in session.exec(query).all()
+        ]

@@ -2,12 +2,14 @@
 tables (tables.py), and the files it is downloaded as (downloads.py: CSV; printable.py: HTML).
 Import from here: `from core import report` then `report.build(...)`."""
 
+from core.report import compare
 from core.report.downloads import filename, to_csv
 from core.report.figures import Approvals, Report, TierTime, build, percentile, tier_visits
 from core.report.printable import to_html
 from core.report.tables import summary_rows, tables, tier_times_frame
 
 __all__ = [
+    "compare",
     "Approvals",
     "Report",
     "TierTime",

@@ -22,7 +22,19 @@ from core import queries
 from core.access import may_open, period_filter
 from core.clock import format_london, utcnow
 from core.db import read_session
-from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Category, Status, Tier
+from core.enums import (
+    BMA_ACTIONS,
+    DECLINE_ACTIONS,
+    REASONED_ACTION_LABELS,
+    TIER_ACTIONS,
+    Action,
+    BypassReviewReason,
+    BypassState,
+    Category,
+    Reason,
+    Status,
+    Tier,
+)
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.timing import breached_sql, tier_targets
@@ -87,6 +99,9 @@ class Report:
     decided_late: int  # decided by the BMA after the decision-needed-by time
     breakdown: pa.Table = field(repr=False)  # the dashboard's breakdown, for its charts
     timeline: pd.DataFrame = field(repr=False)
+    declines_by_who: pd.DataFrame = field(default_factory=pd.DataFrame)  # tier or BMA: requests, doctors
+    reasons: pd.DataFrame = field(default_factory=pd.DataFrame)  # who, action, reason: times, doctors
+    bypasses: pd.DataFrame = field(default_factory=pd.DataFrame)  # every recall under the failsafe bypass
 
     @property
     def is_final(self) -> bool:
@@ -293,6 +308,92 @@ def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) 
     )
 
 
+def who_label(by_tier: str) -> str:
+    """The tier that acted, in words (the BMA as "BMA")."""
+    return Tier(by_tier).label if by_tier in set(Tier) else by_tier
+
+
+def reasons_frame(reasons: pa.Table) -> pd.DataFrame:
+    """The reasons given (core.queries.reason_counts) as the report shows them: who, what, which reason."""
+    rows = [
+        (
+            who_label(by_tier),
+            REASONED_ACTION_LABELS.get(Action(action), action) if action in set(Action) else action,
+            Reason(reason).label if reason in set(Reason) else reason,
+            int(times),
+            int(doctors),
+        )
+        for action, by_tier, reason, times, doctors in zip(
+            *(reasons[c].to_pylist() for c in reasons.column_names), strict=True
+        )
+    ]
+    order = {label: i for i, label in enumerate(r.label for r in Reason)}
+    who_order = {t.label: i for i, t in enumerate(Tier)}
+    rows.sort(key=lambda r: (r[1], who_order.get(r[0], 99), order.get(r[2], 99)))
+    return pd.DataFrame(rows, columns=["Who", "Action", "Reason", "Times given", "Doctors asked for"])
+
+
+def _declines_by_who(session: Session, scope: ColumnElement[bool]) -> pd.DataFrame:
+    """Requests declined at each tier (as not meeting the criteria) and by the BMA, and the doctors they
+    asked for: both sides' figures on one line each."""
+    rows = session.exec(
+        select(AuditEvent.from_tier, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0))
+        .join(Req, col(Req.id) == AuditEvent.request_id)
+        .where(scope, col(AuditEvent.action).in_([a.value for a in DECLINE_ACTIONS]))
+        .group_by(AuditEvent.from_tier)
+    ).all()
+    counts = {tier: (int(n), int(d)) for tier, n, d in rows}
+    return pd.DataFrame(
+        [(tier.label, *counts.get(tier.value, (0, 0))) for tier in Tier],
+        columns=["Who declined", "Requests declined", "Doctors asked for"],
+    )
+
+
+def _bypasses(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
+    outcome = queries.outcome_sql(now)
+    rows = session.exec(
+        select(
+            Req.id,
+            Trust.name,
+            Req.service,
+            Req.bypass_recalled_at,
+            Req.bypass_doctors,
+            Req.bypass_grades,
+            Req.bypass_declared_by,
+            outcome,
+            Req.approved_doctors,
+            Req.bypass_stood_down_at,
+            Req.bypass_review,
+            Req.bypass_review_reasons,
+        )
+        .join(Trust, col(Trust.ods_code) == Req.trust_code)
+        .where(scope, col(Req.bypass_recorded_at).is_not(None))
+        .order_by(Req.bypass_recalled_at, Req.id)
+    ).all()
+    table = []
+    for rid, trust, service, at, doctors, grades, declared, result, approved, stood_down, review, findings in rows:
+        state = BypassState(review) if review else BypassState.REVIEW_DUE
+        table.append(
+            (
+                rid,
+                trust,
+                service,
+                format_london(at),
+                int(doctors or 0),
+                ", ".join(grades or []),
+                declared,
+                queries.OUTCOME_LABELS.get(result, result),
+                int(approved or 0),
+                format_london(stood_down) if stood_down else "",
+                state.label.split(": ")[-1].capitalize() if review else "Review due",
+                "; ".join(BypassReviewReason(f).label for f in findings or [] if f in set(BypassReviewReason)),
+            )
+        )
+    columns = ["Request", "Trust", "Service", "Recalled at", "Doctors recalled", "Grades", "Event declared by"]
+    columns += ["BMA outcome", "Doctors approved", "Stood down at", "Review", "Findings"]
+    return pd.DataFrame(table, columns=columns)
+
+
 def build(user: User, period_id: object, now: datetime | None = None) -> Report:
     """The report for one strike period in the user's scope (national MDT and regional MDs only)."""
     if not may_open(user, "report"):
@@ -318,6 +419,8 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
             "approvals": _approvals(session, scope),
             "tier_outcomes": _tier_outcomes(session, scope),
             "mass_casualty": _mass_casualty(session, scope, now),
+            "declines_by_who": _declines_by_who(session, scope),
+            "bypasses": _bypasses(session, scope, now),
         }
     breakdown = queries.dashboard_breakdown(user, period.id, now)
     return Report(
@@ -333,5 +436,6 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
         decided_late=int(decided_late),
         breakdown=breakdown,
         timeline=queries.dashboard_timeline(user, period),
+        reasons=reasons_frame(queries.reason_counts(user, period.id)),
         **report_parts,
     )

@@ -22,7 +22,13 @@ HEADLINE_LABELS = {
     "not_decided_in_time": "Not decided in time",
     "doctors_requested": "Doctors requested",
     "doctors_approved": "Doctors approved (still valid)",
+    "approvals_given": "Approvals given by the BMA (requests, including any later revoked)",
+    "doctors_given": "Doctors approved by the BMA (in every approval given)",
     "mass_casualty": "Mass-casualty events",
+    "bypasses": "Recalls under the failsafe bypass",
+    "bypass_doctors": "Doctors recalled under the failsafe bypass",
+    "bypass_reviews_due": "Failsafe bypass reviews due",
+    "bypass_not_justified": "Failsafe bypasses found not justified",
 }
 APPROVAL_LABELS = {
     "requests": "Requests",
@@ -85,5 +91,8 @@ def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
         ("Requests by trust", report.by_trust, 3),
         ("Outcomes at each tier", report.tier_outcomes, 1),
         ("Time at each tier", tier_times_frame(report), 1),
+        ("Declines by who declined", report.declines_by_who, 1),
+        ("Reasons given for declines, returns and revocations", report.reasons, 3),
         ("Mass-casualty events", report.mass_casualty, 1),
+        ("Recalls under the failsafe bypass, and their reviews", report.bypasses, 1),
     ]

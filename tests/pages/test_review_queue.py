@@ -99,8 +99,14 @@ def test_returning_for_more_information_and_declining(people, strike):
     returned, declined = file_request(people, strike), file_request(people, strike)
     for request, action in ((returned, Action.RETURN_FOR_INFO), (declined, Action.DECLINE_CRITERIA)):
         at = open_page(people[Role.CLINICAL_DIRECTOR], PAGE, id=str(request.id))
-        at.radio(key=f"review_action_{request.id}").set_value(action.value)
+        at.radio(key=f"review_action_{request.id}").set_value(action.value).run()
         at.text_area(key=f"review_rationale_{request.id}").input(REASON)
+        click(at, f"review_go_{request.id}")
+        assert any("Choose at least one reason" in e for e in errors(at))  # reasons from the list too (rule 9)
+        assert fresh(request.id).status == Status.IN_REVIEW
+        picker = at.multiselect(key=f"review_reasons_{request.id}")
+        assert "Evidence missing or unclear" in picker.options
+        picker.set_value(["evidence_missing", "cover_not_tried"])
         click(at, f"review_go_{request.id}")
     assert fresh(returned.id).status == Status.MORE_INFO
     assert fresh(declined.id).status == Status.NOT_ELIGIBLE
@@ -164,6 +170,7 @@ def test_the_bma_declines(people, strike):
     at = open_page(people[Role.BMA], PAGE, id=str(request.id))
     at.radio(key=f"bma_choice_{request.id}").set_value(Action.DECLINE.value).run()
     at.text_area(key=f"bma_rationale_{request.id}").input("Consultant cover not shown to be exhausted.")
+    at.multiselect(key=f"bma_reasons_{request.id}").set_value(["cover_not_tried", "non_urgent_work_running"])
     click(at, f"bma_go_{request.id}")
     assert fresh(request.id).status == Status.DECLINED
 
