@@ -32,7 +32,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,7 +169,10 @@ def review_tasks() -> list[tuple[int, User]]:
         for person in users:
             if person.role != request.current_tier:
                 continue
-            if person.role in (Tier.CLINICAL_DIRECTOR.value, Tier.TRUST_MD.value) and person.trust_code != request.trust_code:
+            if (
+                person.role in (Tier.CLINICAL_DIRECTOR.value, Tier.TRUST_MD.value)
+                and person.trust_code != request.trust_code
+            ):
                 continue
             if person.role == Tier.REGIONAL_MD.value and person.region_code != request.region_code:
                 continue
@@ -208,7 +210,7 @@ async def watch(viewer: Session, tally: Tally, stop: asyncio.Event) -> None:
                 tally.refreshes.append((run.finished, run.ms))
             else:
                 tally.refresh_errors += 1
-        except (RunFailed, TimeoutError, asyncio.TimeoutError):
+        except (RunFailed, TimeoutError):
             tally.refresh_errors += 1
             if viewer.closed:
                 return
@@ -251,7 +253,7 @@ async def review(base: str, tasks: list[tuple[int, str]], tally: Tally, stop: as
                 tally.actions.append((acted.finished, acted.ms))
             else:
                 tally.action_refused += 1
-        except (RunFailed, TimeoutError, asyncio.TimeoutError, KeyError, StopIteration):
+        except (RunFailed, TimeoutError, KeyError, StopIteration):
             tally.action_errors += 1
         finally:
             await page.close()
@@ -413,7 +415,9 @@ def run(configs: list[str], viewer_levels: list[int], reviewers: int, size: int)
                 use_database(url)
                 cookies = session_cookies(dashboard_people(max(viewer_levels)))
                 pending = review_tasks()
-                tasks = list(zip([rid for rid, _ in pending], session_cookies([person for _, person in pending])))
+                tasks = list(
+                    zip([rid for rid, _ in pending], session_cookies([person for _, person in pending]), strict=False)
+                )
                 print(f"{name} ({CONFIGS[name]['what']}): started, RSS {starts[name]:.0f} MB", flush=True)
                 results += asyncio.run(run_config(name, base, process.pid, viewer_levels, reviewers, cookies, tasks))
             finally:
@@ -457,7 +461,11 @@ def targets(results: list[Level]) -> list[tuple[str, str, bool]]:
         if not rows:
             continue
         most = rows[-1]
-        worst_cpu = max(r.cpu_ms_per_refresh for r in rows if r.viewers >= 10) if most.viewers >= 10 else most.cpu_ms_per_refresh
+        worst_cpu = (
+            max(r.cpu_ms_per_refresh for r in rows if r.viewers >= 10)
+            if most.viewers >= 10
+            else most.cpu_ms_per_refresh
+        )
         out.append((f"{name}: CPU per refresh <= {CPU_TARGET_MS:.0f} ms", f"worst {worst_cpu:.1f} ms (10+ viewers)",
                     worst_cpu <= CPU_TARGET_MS))  # fmt: skip
         out.append((f"{name}: 200 viewers within one core", f"{most.viewers} viewers: {most.cores:.2f} cores, "

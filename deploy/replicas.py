@@ -232,7 +232,9 @@ def start_worker(state: Path, env: dict[str, str], name: str = "mail-worker", in
 def start(count: int, *, url: str, listen: int, state: Path = STATE, demo: bool = True,
           workers: int = 1, worker_interval: float | None = None) -> str:  # fmt: skip
     if running(state):
-        raise SystemExit(f"Replicas are already running (state in {state}); stop them first: ./scripts/start-replicas stop")
+        raise SystemExit(
+            f"Replicas are already running (state in {state}); stop them first: ./scripts/start-replicas stop"
+        )
     state.mkdir(parents=True, exist_ok=True)
     for old in state.glob("*.pid"):
         old.unlink()

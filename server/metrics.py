@@ -90,7 +90,10 @@ HELP = {
     "derog_emails_queued_total": ("counter", "E-mails this process committed to the outbox."),
     "derog_database_errors_total": ("counter", "Errors raised by the database driver in this process, by kind."),
     "derog_email_outbox": ("gauge", "E-mails in the outbox by state (database-wide)."),
-    "derog_email_oldest_waiting_seconds": ("gauge", "Age of the oldest e-mail still waiting to be sent (database-wide)."),
+    "derog_email_oldest_waiting_seconds": (
+        "gauge",
+        "Age of the oldest e-mail still waiting to be sent (database-wide).",
+    ),
     "derog_metrics_scrape_errors_total": ("counter", "Database reads for /metrics that failed."),
 }
 
@@ -256,7 +259,7 @@ def render() -> str:
     header("derog_script_run_seconds")
     for key, (counts, total, seconds) in sorted(histograms.get("derog_script_run_seconds", {}).items()):
         for bound, count in zip(BUCKETS, counts, strict=True):
-            le = 'le="%s"' % bound
+            le = f'le="{bound}"'
             lines.append(f"derog_script_run_seconds_bucket{_labels(key, le)} {count}")
         le = 'le="+Inf"'
         lines.append(f"derog_script_run_seconds_bucket{_labels(key, le)} {total}")

@@ -93,6 +93,4 @@ def people(browser: Browser, request: pytest.FixtureRequest) -> Iterator[People]
 
 def landed_on(page: Page) -> str:
     """The app process that served this page's document (nginx's X-Served-By on a fresh request)."""
-    return page.evaluate(
-        "async () => (await fetch('/_stcore/health', {cache: 'no-store'})).headers.get('X-Served-By')"
-    )
+    return page.evaluate("async () => (await fetch('/_stcore/health', {cache: 'no-store'})).headers.get('X-Served-By')")

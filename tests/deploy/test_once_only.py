@@ -73,7 +73,10 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(pg_da
                 {"p": period, "open": [s.value for s in OPEN_STATUSES]},
             )
         }
-        conn.execute(text("update strike_period set ends_at = :t where id = :p"), {"t": utcnow() - timedelta(minutes=1), "p": period})
+        conn.execute(
+            text("update strike_period set ends_at = :t where id = :p"),
+            {"t": utcnow() - timedelta(minutes=1), "p": period},
+        )
     engine.dispose()
     assert len(open_ids) >= 5, "the demo should leave open requests in the strike in progress"
 
@@ -112,12 +115,17 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(pg_da
                     {"ids": list(open_ids)},
                 )
             )
-            processed = conn.execute(text("select expired_processed_at from strike_period where id = :p"), {"p": period}).scalar()
-            outbox = conn.execute(text("select id, to_address, subject, attempts from email_outbox where sent_at is not null")).all()
+            processed = conn.execute(
+                text("select expired_processed_at from strike_period where id = :p"), {"p": period}
+            ).scalar()
+            outbox = conn.execute(
+                text("select id, to_address, subject, attempts from email_outbox where sent_at is not null")
+            ).all()
         engine.dispose()
         assert processed is not None
         assert expiries == Counter(dict.fromkeys(open_ids, 1)), "each request expired exactly once"
         assert outbox, "expiry should have queued e-mail to the trusts"
+
         def words(header: object) -> str:  # a long subject arrives folded over lines
             return " ".join(str(header).split())
 
@@ -125,7 +133,9 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(pg_da
         assert len(smtp.messages) == len(outbox), "each outbox row sent exactly once"
         assert sent == Counter((words(row.to_address), words(row.subject)) for row in outbox)
         assert all(row.attempts == 1 for row in outbox)
-        chain = subprocess.run([sys.executable, "-m", "core", "verify-audit"], cwd=ROOT, env=env, capture_output=True, text=True)
+        chain = subprocess.run(
+            [sys.executable, "-m", "core", "verify-audit"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         assert chain.returncode == 0, chain.stdout + chain.stderr
         logs = "".join(p.read_text() for p in state.glob("*.log"))
         assert "Traceback" not in logs, logs[-3000:]
