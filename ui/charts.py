@@ -313,3 +313,74 @@ def to_svg(chart: alt.TopLevelMixin) -> str | None:
         return vl_convert.vegalite_to_svg(chart.to_dict())
     except Exception:  # noqa: BLE001  (a chart that cannot be drawn must not stop the report)
         return None
+
+
+# ---------------------------------------------------------------- strike periods compared (core.report.compare)
+
+PERIOD_COLOURS = [NHS_DARK_BLUE, NHS_BLUE, NHS_LIGHT_BLUE, NHS_GREEN, NHS_WARM_YELLOW, NHS_GREY, "#AE2573", NHS_RED]
+COMPARED_COUNTS = (
+    "Requests",
+    "Approvals given (requests)",
+    "Declined by the BMA",
+    "Declined by a tier (criteria)",
+    "Not decided in time",
+    "Mass-casualty events",
+    "Recalls under the failsafe bypass",
+)
+COMPARED_DOCTORS = (
+    "Doctors asked for",
+    "Doctors approved by the BMA",
+    "Doctors recalled (approvals still valid)",
+    "Doctors recalled under the failsafe bypass",
+)
+
+
+def shape_compared(table: pd.DataFrame, measures: tuple[str, ...], period: str = "Strike period") -> pd.DataFrame:
+    """`period`, `measure`, `value`: the chosen measures of each period, long (one row per figure)."""
+    rows = [(r[period], m, int(r[m] or 0)) for r in table.to_dict("records") for m in measures if m in r]
+    return pd.DataFrame(rows, columns=["period", "measure", "value"])
+
+
+def _by_period(frame: pd.DataFrame, category: str, value: str, title: str, periods: list[str]) -> alt.Chart:
+    """Bars of `value` for each `category`, one bar per period side by side, periods oldest first."""
+    colours = (PERIOD_COLOURS * (len(periods) // len(PERIOD_COLOURS) + 1))[: len(periods)]
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
+            x=alt.X(f"{value}:Q", title=None, axis=COUNT_AXIS),
+            yOffset=alt.YOffset("period:N", sort=periods),
+            color=alt.Color(
+                "period:N",
+                sort=periods,
+                scale=alt.Scale(domain=periods, range=colours),
+                legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=400),
+            ),
+            tooltip=["period:N", f"{category}:N", alt.Tooltip(f"{value}:Q", format=",.0f")],
+        )
+    )
+
+
+def compare_counts(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
+    """`period`, `measure`, `value` (shape_compared of COMPARED_COUNTS): requests and outcomes per period."""
+    return _by_period(frame, "measure", "value", "Requests and outcomes, period by period", periods)
+
+
+def compare_doctors(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
+    """`period`, `measure`, `value` (shape_compared of COMPARED_DOCTORS): doctors asked for, approved, recalled."""
+    return _by_period(frame, "measure", "value", "Resident doctors, period by period", periods)
+
+
+def compare_reasons(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
+    """`period`, `reason`, `value`: declines (by a tier or the BMA) giving each reason, per period."""
+    return _by_period(frame, "reason", "value", "Declines by reason, period by period", periods)
+
+
+def compare_times(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
+    """`period`, `tier`, `value` (median minutes at the tier), per period."""
+    chart = _by_period(frame, "tier", "value", "Median time at each tier (minutes), period by period", periods)
+    return chart.encode(
+        y=alt.Y("tier:N", sort=TIER_LABELS, title=None, axis=alt.Axis(labelLimit=300)),
+        x=alt.X("value:Q", title="Minutes"),
+    )

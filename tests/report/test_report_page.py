@@ -46,7 +46,7 @@ def test_national_mdt_sees_england(history: History) -> None:
         "Download the figures (CSV)",
         "Download a printable summary (HTML)",
     }
-    assert len(at.get("vega_lite_chart")) == 7  # five summaries and two over time
+    assert len(at.get("vega_lite_chart")) == 8  # five summaries, declines by reason and two over time
     captions = " ".join(c.value for c in at.caption)
     assert "Requests by region: North West: 4; London: 1" in captions
     assert {s.value for s in at.subheader} >= {"Time at each tier", "Outcomes at each tier", "Mass-casualty events"}
@@ -77,3 +77,39 @@ def test_printable_summary_embeds_every_report_chart_as_svg(history: History) ->
     svg = charts.to_svg(charts.requests_by(frame, "Requests by region"))
     assert svg is not None and svg.startswith("<svg") and "North West" in svg
     assert charts.to_svg(object()) is None  # a chart that cannot be drawn leaves the report its tables
+
+
+def test_declines_by_reason_and_the_new_tables_are_on_the_report(history: History) -> None:
+    at = _open_report(history.a[Role.NATIONAL_MDT])
+    captions = " ".join(c.value for c in at.caption)
+    assert "Declines by reason: Evidence missing or unclear: 1" in captions
+    assert {s.value for s in at.subheader} >= {
+        "Declines by who declined",
+        "Reasons given for declines, returns and revocations",
+        "Recalls under the failsafe bypass, and their reviews",
+    }
+
+
+def test_compare_strike_periods(history: History) -> None:
+    from datetime import timedelta
+
+    from tests.core.conftest import add_period
+
+    later = add_period(
+        history.period.starts_at + timedelta(days=90), history.period.ends_at + timedelta(days=90), "Next"
+    )
+    at = _open_report(history.a[Role.NATIONAL_MDT])
+    at.segmented_control(key="report_view").set_value("compare").run()
+    assert not at.exception, at.exception
+    at.multiselect(key="report_compare_periods").set_value([history.period.id, later.id]).run()
+    assert not at.exception, at.exception
+    assert any(h.value == "Figures, period by period" for h in at.header)
+    table = at.dataframe[0].value
+    assert table["Measure"].tolist()[:2] == ["Requests", "Doctors asked for"]
+    assert table.iloc[0, 1:].tolist() == [5, 0]  # the July round, then the next
+    assert {b.proto.label for b in at.get("download_button")} == {
+        "Download the comparison (CSV)",
+        "Download a printable comparison (HTML)",
+    }
+    assert len(at.get("vega_lite_chart")) >= 3
+    assert not at.metric  # the single period's figures are not drawn in this view
