@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, literal
+from sqlalchemy import ColumnElement, case, delete, func, insert, literal, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,7 @@ KEY = ("strike_period_id", "region_code", "category", "status", "current_tier", 
 SUMS = ("requests", "doctors_requested", "approved_doctors", "bypass_doctors")
 REASON_KEY = ("strike_period_id", "region_code", "action", "by_tier", "reason")
 REASON_SUMS = ("times", "doctors_requested")
+EVERY_REASON = ""  # the reason of a ReasonTally row that counts the actions themselves, once each (by who acted)
 
 
 def bypass_state(request: DerogationRequest) -> BypassState:
@@ -105,15 +106,18 @@ def count_reasons(session: Session, request: DerogationRequest, given: list[Requ
         return
     table = ReasonTally.__table__
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for row in given:
+    counted = [(row.action, row.by_tier, row.reason, row.doctors_requested) for row in given]
+    if given:  # and the action itself, once, so that declines by who declined are counted exactly
+        counted.append((given[0].action, given[0].by_tier, EVERY_REASON, given[0].doctors_requested))
+    for action, by_tier, reason, doctors in counted:
         statement = upsert(table).values(
             strike_period_id=request.strike_period_id,
             region_code=request.region_code,
-            action=row.action,
-            by_tier=row.by_tier,
-            reason=row.reason,
+            action=action,
+            by_tier=by_tier,
+            reason=reason,
             times=1,
-            doctors_requested=row.doctors_requested,
+            doctors_requested=doctors,
         )
         statement = statement.on_conflict_do_update(
             index_elements=list(REASON_KEY),
@@ -158,26 +162,40 @@ def rebuild(session: Session) -> None:
     keys, sums, where = _fresh_count()
     session.execute(delete(RequestTally))
     session.execute(insert(RequestTally).from_select([*KEY, *SUMS], select(*keys, *sums).where(*where).group_by(*keys)))
-    keys, sums = _fresh_reasons()
     session.execute(delete(ReasonTally))
-    session.execute(insert(ReasonTally).from_select([*REASON_KEY, *REASON_SUMS], _reasons_grouped(keys, sums)))
+    session.execute(insert(ReasonTally).from_select([*REASON_KEY, *REASON_SUMS], reasons_grouped()))
 
 
-def _fresh_reasons() -> tuple:
-    """Every reason given, counted afresh, grouped as the reason tally is."""
+def reasons_grouped(where: ColumnElement[bool] | None = None):
+    """Every reason given (of the requests matching `where`), counted afresh as the reason tally counts
+    them: one row per period, region, action, tier and reason, and one per action with EVERY_REASON
+    counting the actions themselves. Columns: REASON_KEY, then REASON_SUMS."""
     req, reason = DerogationRequest, RequestReason
+    scope = col(req.strike_period_id).is_not(None) if where is None else where
     keys = (req.strike_period_id, req.region_code, reason.action, reason.by_tier, reason.reason)
-    return keys, (func.count(), func.coalesce(func.sum(reason.doctors_requested), 0))
-
-
-def _reasons_grouped(keys: tuple, sums: tuple):
-    return (
-        select(*keys, *sums)
+    per_reason = (
+        select(
+            *keys, func.count().label("times"), func.coalesce(func.sum(reason.doctors_requested), 0).label("doctors")
+        )
         .select_from(RequestReason)
-        .join(DerogationRequest, col(DerogationRequest.id) == RequestReason.request_id)
-        .where(col(DerogationRequest.strike_period_id).is_not(None))
+        .join(req, col(req.id) == RequestReason.request_id)
+        .where(scope)
         .group_by(*keys)
     )
+    actions = (
+        select(reason.audit_event_id, reason.request_id, reason.action, reason.by_tier, reason.doctors_requested)
+        .distinct()
+        .subquery()
+    )
+    keys = (req.strike_period_id, req.region_code, actions.c.action, actions.c.by_tier)
+    per_action = (
+        select(*keys, literal(EVERY_REASON), func.count(), func.coalesce(func.sum(actions.c.doctors_requested), 0))
+        .select_from(actions)
+        .join(req, col(req.id) == actions.c.request_id)
+        .where(scope)
+        .group_by(*keys)
+    )
+    return union_all(per_reason, per_action)
 
 
 def differences(session: Session) -> dict[tuple, tuple[tuple, tuple]]:
@@ -193,9 +211,8 @@ def differences(session: Session) -> dict[tuple, tuple[tuple, tuple]]:
         for row in session.exec(select(RequestTally)).all()  # an emptied row must hold zeros too
     }
     found = _compare(tally, fresh, (0,) * len(SUMS))
-    keys, sums = _fresh_reasons()
     width = len(REASON_KEY)
-    fresh = {("reason", *r[:width]): tuple(r[width:]) for r in session.exec(_reasons_grouped(keys, sums))}
+    fresh = {("reason", *r[:width]): tuple(r[width:]) for r in session.execute(reasons_grouped())}
     tally = {
         ("reason", *(getattr(row, name) for name in REASON_KEY)): tuple(getattr(row, name) for name in REASON_SUMS)
         for row in session.exec(select(ReasonTally)).all()

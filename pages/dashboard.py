@@ -66,6 +66,24 @@ def headline_figures(figures: queries.Headline) -> None:
         f"expired {figures.expired} · past their tier's response target now (BREACHED) {figures.breached_now} · "
         f"mass casualty events {figures.mass_casualty}."
     )
+    st.caption(
+        f"Both sides' counts: approvals given by the BMA {figures.approvals_given} (requests), doctors in them "
+        f"{figures.doctors_given}; doctors recalled under approvals still valid {figures.doctors_approved} · "
+        f"recalls under the failsafe bypass {figures.bypasses} ({figures.bypass_doctors} doctors; reviews due "
+        f"{figures.bypass_reviews_due})."
+    )
+
+
+def mass_casualty_banner(figures: queries.Headline) -> None:
+    """While any mass-casualty request is open, say so above everything else (rule 5)."""
+    if figures.mass_casualty_open:
+        many = figures.mass_casualty_open != 1
+        st.error(
+            f"**MASS CASUALTY: {figures.mass_casualty_open} open mass-casualty request{'s' if many else ''}** "
+            f"in this strike period. {'They are' if many else 'It is'} at the top of 'Needs attention now' until "
+            f"closed; every tier has been alerted.",
+            icon=":material/emergency:",
+        )
 
 
 def _goto(request_id: int) -> None:
@@ -89,6 +107,7 @@ def live() -> None:
         st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
     scope = scope_key(viewer)
     shown = live_figures.counted(viewer, scope, period_id, database_url())
+    mass_casualty_banner(shown.headline)
     headline_figures(shown.headline)
     st.caption(
         f"Figures as at {to_london(shown.counted_at).strftime('%H:%M:%S')}. "
@@ -99,8 +118,9 @@ def live() -> None:
     st.header("Needs attention now")
     if attention_ids:
         st.caption(
-            "Open requests past their tier's response target (BREACHED) or within two hours of, or past, the time "
-            "a decision is needed by. Soonest first; mass casualty events at the top."
+            "Open mass-casualty requests from the moment they are submitted, and open requests past their tier's "
+            "response target (BREACHED) or within two hours of, or past, the time a decision is needed by. Mass "
+            "casualty events at the top, then soonest first."
         )
         components.show_table(attention, attention_ids, key="dash_attention", on_pick=_goto)
     else:

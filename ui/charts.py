@@ -384,3 +384,13 @@ def compare_times(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
         y=alt.Y("tier:N", sort=TIER_LABELS, title=None, axis=alt.Axis(labelLimit=300)),
         x=alt.X("value:Q", title="Minutes"),
     )
+
+
+def declines_by_reason(frame: pd.DataFrame) -> alt.Chart:
+    """`label`, `requests`: declines (by a tier or the BMA) giving each reason (a decline may give several)."""
+    return _bars(frame, "label", "requests", "Declines by reason (a decline may give several)", NHS_RED)
+
+
+def declines_by_who(frame: pd.DataFrame) -> alt.Chart:
+    """`label`, `requests`: declines at each tier (as not meeting the criteria) and by the BMA."""
+    return _bars(frame, "label", "requests", "Declines by who declined", NHS_DARK_BLUE)

@@ -15,7 +15,9 @@ import pyarrow as pa
 import streamlit as st
 
 from core import queries
+from core.enums import DECLINE_ACTIONS, Reason, Tier
 from core.models import User
+from core.tally import EVERY_REASON
 from ui import charts, components, reference
 from ui.chart_view import ChartSpec, chart_spec, show
 
@@ -27,9 +29,11 @@ SECTIONS = {
     "route": ("Route and breaches", ("by_tier", "breaches")),
     "time": ("Over time", ("over_time", "recalled_over_time")),
     "outcomes": ("Outcomes", ("outcomes", "doctors")),
+    "reasons": ("Declines by reason", ("declines_by_reason", "declines_by_who")),
 }
 # Pairs side by side; the heatmap and the charts over time take the full width.
 FULL_WIDTH = {"region_category_heatmap", "over_time", "recalled_over_time"}
+DECLINE_VALUES = {a.value for a in DECLINE_ACTIONS}
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Counted:
     breakdown: pa.Table
     attention: pa.Table  # what needs attention, as the table shows it
     attention_ids: list[int]
+    reasons: pa.Table | None = None  # core.queries.reason_counts, counted in the same read
 
     @property
     def empty(self) -> bool:
@@ -54,7 +59,34 @@ def counted(_viewer: User, scope: tuple, period_id: int, url: str) -> Counted:
     scope, not once per viewer per refresh."""
     live = queries.live_figures(_viewer, period_id)
     attention, ids = components.table_frame(live.attention, ATTENTION_COLUMNS)
-    return Counted(queries.headline(live.breakdown), live.counted_at, live.breakdown, attention, ids)
+    return Counted(queries.headline(live.breakdown), live.counted_at, live.breakdown, attention, ids, live.reasons)
+
+
+def shape_declines(reasons: pa.Table | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Declines (by a tier as not meeting the criteria, or by the BMA) by reason, and by who declined:
+    `label`, `requests` each (a decline may give several reasons; each decline counts once by who)."""
+    by_reason: dict[str, int] = {}
+    by_who: dict[str, int] = {}
+    if reasons is not None:
+        rows = zip(*(reasons[c].to_pylist() for c in ("action", "by_tier", "reason", "times")), strict=True)
+        for action, by_tier, reason, times in rows:
+            if action not in DECLINE_VALUES:
+                continue
+            if reason == EVERY_REASON:
+                who = "BMA" if by_tier == Tier.BMA.value else Tier(by_tier).label
+                by_who[who] = by_who.get(who, 0) + int(times)
+            else:
+                label = Reason(reason).label if reason in set(Reason) else reason
+                by_reason[label] = by_reason.get(label, 0) + int(times)
+    order = {r.label: i for i, r in enumerate(Reason)}
+    who_order = {("BMA" if t is Tier.BMA else t.label): i for i, t in enumerate(Tier)}
+    reason_frame = pd.DataFrame(
+        sorted(by_reason.items(), key=lambda x: order.get(x[0], 99)), columns=["label", "requests"]
+    )
+    who_frame = pd.DataFrame(
+        sorted(by_who.items(), key=lambda x: who_order.get(x[0], 99)), columns=["label", "requests"]
+    )
+    return reason_frame, who_frame
 
 
 def _words(figures: pa.Table, label: str = "label", value: str = "requests") -> str:
@@ -62,7 +94,13 @@ def _words(figures: pa.Table, label: str = "label", value: str = "requests") -> 
     return "; ".join(f"{name} {figure}" for name, figure in pairs) or "none"
 
 
-def _section(breakdown: pa.Table, timeline: pd.DataFrame | None, section: str) -> list[ChartSpec]:
+def _frame_words(frame: pd.DataFrame) -> str:
+    return "; ".join(f"{r['label']} {r['requests']}" for r in frame.to_dict("records")) or "none"
+
+
+def _section(
+    breakdown: pa.Table, timeline: pd.DataFrame | None, section: str, reasons: pa.Table | None = None
+) -> list[ChartSpec]:
     if section == "where":
         names = reference.region_names()
         regions = charts.shape_open_by(breakdown, "region_code", names)
@@ -82,6 +120,15 @@ def _section(breakdown: pa.Table, timeline: pd.DataFrame | None, section: str) -
             chart_spec(charts.by_tier, tiers, "Waiting at each tier: " + _words(tiers, "tier", "requests")),
             chart_spec(charts.breaches, tiers, "Breached at each tier: " + _words(tiers, "tier", "breached")),
         ]
+    if section == "reasons":
+        by_reason, by_who = shape_declines(reasons)
+        if by_reason.empty and by_who.empty:
+            return []
+        drawn = [
+            (charts.declines_by_reason, by_reason, "Declines by reason: "),
+            (charts.declines_by_who, by_who, "Declines by who declined: "),
+        ]
+        return [chart_spec(build, frame, words + _frame_words(frame)) for build, frame, words in drawn if len(frame)]
     if section == "time":
         if timeline is None or not len(timeline):
             return []
@@ -109,7 +156,7 @@ def section_charts(
     if section == "time":
         chosen = next(p for p in reference.strike_periods() if p.id == period_id)
         timeline = queries.dashboard_timeline(_viewer, chosen)
-    return _section(breakdown, timeline, section)
+    return _section(breakdown, timeline, section, _shown.reasons)
 
 
 def draw_charts(drawn: list[ChartSpec]) -> None:

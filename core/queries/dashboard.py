@@ -20,7 +20,7 @@ from core.enums import BypassState, Status, Tier
 from core.models import DerogationRequest, ReasonTally, RequestReason, RequestTally, StrikePeriod, User
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
 from core.queries.search import search_condition
-from core.tally import bypass_state_sql
+from core.tally import bypass_state_sql, reasons_grouped
 from core.timing import MOMENT, NEAR_DEADLINE, breach_cutoffs, breached_sql, not_decided_in_time_sql, tier_targets
 
 Req = DerogationRequest
@@ -326,13 +326,9 @@ def _reasons_statement(scope: tuple, period_id: int | None) -> Select:
             .where(tally_scope, ReasonTally.strike_period_id == period_id, ReasonTally.times > 0)
             .group_by(*keys)
         )
-    keys = (RequestReason.action, RequestReason.by_tier, RequestReason.reason)
-    return (
-        select(*keys, func.count(), func.coalesce(func.sum(RequestReason.doctors_requested), 0))
-        .join(Req, col(Req.id) == RequestReason.request_id)
-        .where(period_filter(viewer, period_id))
-        .group_by(*keys)
-    )
+    counted = reasons_grouped(period_filter(viewer, period_id)).subquery()
+    keys = (counted.c.action, counted.c.by_tier, counted.c.reason)
+    return select(*keys, func.sum(counted.c.times), func.sum(counted.c.doctors)).group_by(*keys)
 
 
 def _reasons(session: Session, user: User, period_id: int | None) -> pa.Table:
@@ -350,7 +346,8 @@ def _reasons(session: Session, user: User, period_id: int | None) -> pa.Table:
 def reason_counts(user: User, period_id: int | None) -> pa.Table:
     """How many times each reason was given with each kind of action at each tier in the period, in the
     user's scope, and the doctors those requests asked for (columns REASON_COLUMNS). A decline may give
-    several reasons, so these add up to more than the declines."""
+    several reasons, so these add up to more than the declines; the rows whose reason is EVERY_REASON ("")
+    count the actions themselves, once each (declines by who declined)."""
     with read_session() as session:
         return _reasons(session, user, period_id)
 

@@ -27,6 +27,7 @@ from core.models import StrikePeriod, User
 from core.report.figures import percentile, tier_visits
 from core.report.printable import PRINT_CSS
 from core.spreadsheet import defuse
+from core.tally import EVERY_REASON
 
 LOOK_BACK = timedelta(days=365)  # a strike mandate lasts 12 months
 MAX_PERIODS = 24
@@ -127,7 +128,7 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
         for action, by_tier, reason, times in zip(
             *(given[c].to_pylist() for c in ("action", "by_tier", "reason", "times")), strict=True
         ):
-            if action in DECLINE_VALUES:
+            if action in DECLINE_VALUES and reason != EVERY_REASON:
                 who = "BMA" if by_tier == Tier.BMA.value else "A tier"
                 declines[(who, reason)] = declines.get((who, reason), 0) + int(times)
         for reason in Reason:

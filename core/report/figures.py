@@ -37,6 +37,7 @@ from core.enums import (
 )
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.tally import EVERY_REASON
 from core.timing import breached_sql, tier_targets
 
 Req = DerogationRequest
@@ -327,6 +328,7 @@ def reasons_frame(reasons: pa.Table) -> pd.DataFrame:
             *(reasons[c].to_pylist() for c in reasons.column_names), strict=True
         )
     ]
+    rows = [row for row in rows if row[2] != EVERY_REASON]  # the actions themselves: declines_by_who
     order = {label: i for i, label in enumerate(r.label for r in Reason)}
     who_order = {t.label: i for i, t in enumerate(Tier)}
     rows.sort(key=lambda r: (r[1], who_order.get(r[0], 99), order.get(r[2], 99)))

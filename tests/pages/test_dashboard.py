@@ -16,6 +16,7 @@ from core.models import DerogationRequest
 from tests.conftest import valid_form
 from tests.pages.conftest import escalate_to, file_request, open_page, other_trust_team, shown
 from tests.pages.test_my_requests import approve
+from ui import live_figures
 
 PAGE = "pages/dashboard.py"
 
@@ -90,7 +91,7 @@ def test_every_chart_is_one_click_away_with_its_figures_in_words(people, strike)
     file_request(people, strike)
     at = open_page(people[Role.NATIONAL_MDT], PAGE)
     control = at.segmented_control(key="dash_section")
-    assert control.options == ["Where", "Route and breaches", "Over time", "Outcomes"]
+    assert control.options == ["Where", "Route and breaches", "Over time", "Outcomes", "Declines by reason"]
     for section, titles in SECTION_CHARTS.items():
         at.segmented_control(key="dash_section").set_value(section).run()
         assert not at.exception
@@ -150,3 +151,33 @@ def test_an_empty_period_says_so(people, strike):
     at = open_page(people[Role.NATIONAL_MDT], PAGE)
     assert "No requests have been submitted in this strike period." in shown(at)
     assert metrics(at)["Requests"] == "0"
+
+
+def test_mass_casualty_banner_and_attention_from_submission(people, strike):
+    """A fresh mass-casualty request (neither breached nor near its deadline) is at the top of what needs
+    attention and a banner says so while it is open (rule 5)."""
+    calm = file_request(people, strike)
+    mass = file_request(people, strike, mass_casualty=True)
+    for role in (Role.NATIONAL_MDT, Role.REGIONAL_MD):
+        at = open_page(people[role], PAGE)
+        assert any("MASS CASUALTY: 1 open mass-casualty request" in e.value for e in at.error), role
+        table = at.dataframe[0].value
+        assert table.iloc[0, 0] == mass.id and calm.id not in table.iloc[:, 0].tolist(), role
+    workflow.withdraw(people[Role.REQUESTER], mass.id, mass.version, "Stood down.")
+    live_figures.counted.clear()  # the figures may be a few seconds old: count afresh
+    at = open_page(people[Role.NATIONAL_MDT], PAGE)
+    assert not any("MASS CASUALTY" in e.value for e in at.error)
+
+
+def test_declines_by_reason_and_by_who(people, strike):
+    for reasons in (["non_urgent_work_running"], ["non_urgent_work_running", "incentives_not_offered"]):
+        declined = escalate_to(people, file_request(people, strike), Tier.BMA)
+        decision = workflow.BmaDecision(approve=False, rationale="No.", reasons=reasons)
+        workflow.bma_decide(people[Role.BMA], declined.id, declined.version, decision)
+    at = open_page(people[Role.NATIONAL_MDT], PAGE)
+    at.segmented_control(key="dash_section").set_value("reasons").run()
+    assert not at.exception
+    assert chart_titles(at) == {"Declines by reason (a decline may give several)", "Declines by who declined"}
+    words = [chart.proto.alt for chart in charts(at)]
+    assert "Declines by reason: Non-urgent work still running that could release staff 2; Incentives or " in words[0]
+    assert words[1] == "Declines by who declined: BMA 2"
