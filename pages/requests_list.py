@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import queries
 from ui import components, reference
-from ui.filters import category, filter_row, outcome, period_picker, region
+from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
 from ui.session import guarded_download, require_page
 
 user = require_page("requests_list")
@@ -32,7 +32,16 @@ st.caption(
 )
 st.page_link("pages/dashboard.py", label="Back to the live dashboard", icon=":material/monitoring:")
 
-filters = queries.ListFilters(**filter_row("list", [region(region_names if national else None), category(), outcome()]))
+search = st.text_input(
+    "Search: a request number, or words in the service, site, ward or trust",
+    key="list_search",
+    max_chars=200,
+    help="Derogations are also called patient safety mitigations: 'derogation 42', 'patient safety mitigation 42' "
+    "and '42' all find request 42.",
+)
+chosen_filters = filter_row("list", [region(region_names if national else None), category(), outcome()])
+chosen_filters |= filter_row("list", [reason(), bypass()])
+filters = queries.ListFilters(**chosen_filters, search=search or None)
 rows, total = queries.period_requests(user, chosen.id, filters, limit=SHOWN)
 more = f"; showing the newest {len(rows)}: download the CSV for all" if total > len(rows) else ""
 st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")

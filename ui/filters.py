@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import queries
-from core.enums import ELIGIBLE_CATEGORIES
+from core.enums import ELIGIBLE_CATEGORIES, BypassState, Reason
 from core.models import StrikePeriod
 from ui import reference
 
@@ -60,6 +60,17 @@ def category() -> Filter:
 
 def outcome() -> Filter:
     return Filter("outcome", "Outcome", "All outcomes", queries.OUTCOME_LABELS)
+
+
+def reason() -> Filter:
+    """A reason given with a decline, return for more information or revocation (DESIGN rule 9)."""
+    return Filter("reason", "Reason given", "Any reason", {r.value: r.label for r in Reason})
+
+
+def bypass() -> Filter:
+    choices = {queries.ANY_BYPASS: "Any recall under the failsafe bypass"}
+    choices |= {s.value: s.label for s in BypassState if s is not BypassState.NONE}
+    return Filter("bypass", "Failsafe bypass", "With or without", choices)
 
 
 def filter_row(prefix: str, filters: Sequence[Filter]) -> dict[str, str | None]:

@@ -67,3 +67,27 @@ def test_other_roles_cannot_open_it(people, strike):
         at = open_page(people[role], PAGE)
         assert [e.value for e in at.error] == ["This page is not available to your role."], role
         assert not at.dataframe
+
+
+def test_the_list_filters_by_reason_and_bypass_and_searches_either_name(people, strike):
+    from core import workflow
+    from core.enums import Tier
+    from tests.pages.conftest import escalate_to
+
+    declined = escalate_to(people, file_request(people, strike, service="Obstetrics"), Tier.BMA)
+    decision = workflow.BmaDecision(approve=False, rationale="No.", reasons=["incentives_not_offered"])
+    workflow.bma_decide(people[Role.BMA], declined.id, declined.version, decision)
+    other = file_request(people, strike, mass_casualty=True)
+    recall = workflow.BypassRecall(utcnow() - timedelta(minutes=5), 2, ["ST3+"], "Police")
+    workflow.record_bypass(people[Role.REQUESTER], other.id, other.version, recall)
+    at = open_page(people[Role.NATIONAL_MDT], PAGE)
+    assert listed(at) == [other.id, declined.id]
+    at.selectbox(key="list_reason").set_value("incentives_not_offered").run()
+    assert listed(at) == [declined.id]
+    at.selectbox(key="list_reason").set_value(None).run()
+    at.selectbox(key="list_bypass").set_value("review_due").run()
+    assert listed(at) == [other.id]
+    at.selectbox(key="list_bypass").set_value(None).run()
+    for typed in (f"patient safety mitigation {declined.id}", f"derogation {declined.id}", "derogation obstetrics"):
+        at.text_input(key="list_search").input(typed).run()
+        assert listed(at) == [declined.id], typed
