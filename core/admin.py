@@ -12,7 +12,7 @@ from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Role, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
-from core.inputs import DB_INT_MAX, unstorable, whole, yes_no
+from core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.models import LoginThrottle, StrikePeriod, User
 from core.timing import set_target
 
@@ -150,8 +150,10 @@ def save_period(
     now = now or utcnow()
     errors: dict[str, str] = {}
     name = (name or "").strip()
-    if not name or len(name) > MAX_PERIOD_NAME or unstorable(name):
+    if not name or len(name) > MAX_PERIOD_NAME:
         errors["name"] = f"Enter a name of up to {MAX_PERIOD_NAME} characters, like 'July 2025 strike'."
+    elif unstorable(name):
+        errors["name"] = UNSTORABLE_MESSAGE
     if starts_at is None:
         errors["starts_at"] = "Enter when the strike action starts."
     if ends_at is None:

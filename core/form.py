@@ -104,8 +104,10 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
             errors[name] = UNSTORABLE_MESSAGE
     for key, entry in form.mitigations.items():
         note = entry.get("note", "")
-        if not isinstance(note, str) or len(note) > MAX_NOTE or unstorable(note):
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
             errors[f"mitigation.{key}"] = f"Use plain text of {MAX_NOTE:,} characters or fewer."
+        elif unstorable(note):
+            errors[f"mitigation.{key}"] = UNSTORABLE_MESSAGE
     for name in ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"):
         value = getattr(form, name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from core.clock import from_london
@@ -17,14 +18,61 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def unstorable(text: str) -> bool:
-    """PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded as UTF-8 by either database."""
-    if "\x00" in text:
-        return True
+    """Text core refuses to store (UNSTORABLE_MESSAGE): a lone surrogate, which neither database can encode
+    as UTF-8; NUL, which PostgreSQL refuses; and any invisible character (see `invisible_at`)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return True
+    return bool(invisible_at(text, first_only=True))
+
+
+# Invisible characters: control characters other than tab and line breaks (Unicode category Cc), and
+# format characters (Cf): the bidirectional overrides and isolates U+202A-U+202E and U+2066-U+2069, which
+# show "ok \u202egnp.exe" as "ok exe.png"; zero-width U+200B-U+200D, U+2060 and U+FEFF; the soft hyphen
+# and the rest. Two uses of format characters are kept, as they only join symbols into one emoji and can
+# neither hide nor reorder words: U+200D between two symbols (a phone keyboard's health worker: person,
+# U+200D, staff of Aesculapius), and the tag characters of a flag after U+1F3F4 (England's).
+KEPT_CONTROLS = frozenset("\t\n\r")
+ZERO_WIDTH_JOINER = "\u200d"
+BLACK_FLAG = "\U0001f3f4"
+TAGS = range(0xE0020, 0xE0080)
+EMOJI_TRIMMINGS = frozenset(["\ufe0e", "\ufe0f", *map(chr, range(0x1F3FB, 0x1F400))])  # presentation, skin tone
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _joins_emoji(text: str, i: int) -> bool:
+    if text[i] == ZERO_WIDTH_JOINER:
+        before = i - 1
+        while before >= 0 and text[before] in EMOJI_TRIMMINGS:
+            before -= 1
+        return (
+            before >= 0
+            and i + 1 < len(text)
+            and unicodedata.category(text[before]) == "So"
+            and unicodedata.category(text[i + 1]) == "So"
+        )
+    if ord(text[i]) in TAGS:
+        before = i - 1
+        while before >= 0 and ord(text[before]) in TAGS:
+            before -= 1
+        return before >= 0 and text[before] == BLACK_FLAG
     return False
+
+
+def invisible_at(text: str, *, first_only: bool = False) -> list[int]:
+    """The positions of the invisible characters in `text` (described above), refused in every free-text field."""
+    if text.isascii():
+        matches = _ASCII_CONTROL.finditer(text)
+        return [m.start() for m in matches][: 1 if first_only else None]
+    found: list[int] = []
+    for i, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in KEPT_CONTROLS) or (category == "Cf" and not _joins_emoji(text, i)):
+            found.append(i)
+            if first_only:
+                break
+    return found
 
 
 def plausible_time(value: object) -> bool:

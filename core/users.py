@@ -21,7 +21,7 @@ from core.config import security_settings
 from core.db import write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
-from core.inputs import EMAIL_RE, unstorable, whole, yes_no
+from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.models import LoginThrottle, Region, Trust, User
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
@@ -99,16 +99,21 @@ def create_user(
     role = Role(role)
     email = normalise_email(email)
     errors = check_scope(role, trust_code, region_code, session)
-    if not EMAIL_RE.match(email) or len(email) > 254 or unstorable(email):
+    if unstorable(email):
+        errors["email"] = UNSTORABLE_MESSAGE
+    elif not EMAIL_RE.match(email) or len(email) > 254:
         errors["email"] = "Enter an e-mail address in the right format, like name@nhs.net."
     elif session.exec(select(User).where(User.email == email)).first() is not None:
         errors["email"] = "An account with this e-mail address already exists."
-    if not full_name.strip() or len(full_name) > 120 or unstorable(full_name):
+    if not full_name.strip() or len(full_name) > 120:
         errors["full_name"] = "Enter the person's full name (up to 120 characters)."
-    if len(job_title) > 120 or unstorable(job_title):
+    if len(job_title) > 120:
         errors["job_title"] = "Enter the job title as plain text (up to 120 characters)."
-    if len(phone) > 40 or unstorable(phone):
+    if len(phone) > 40:
         errors["phone"] = "Enter the phone number as plain text (up to 40 characters)."
+    for name, value in (("full_name", full_name), ("job_title", job_title), ("phone", phone)):
+        if name not in errors and unstorable(value):
+            errors[name] = UNSTORABLE_MESSAGE
     if password is not None and (len(password) < MIN_PASSWORD_LENGTH or unstorable(password)):
         errors["password"] = f"The password must be at least {MIN_PASSWORD_LENGTH} characters of ordinary text."
     if errors:

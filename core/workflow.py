@@ -505,8 +505,10 @@ def _check_approval(decision: BmaDecision, request: DerogationRequest, now: date
         elif end <= now:  # doctors would be told to return to shifts that are over
             errors["approved_window"] = "The approved window has already ended: decline instead."
     scope = decision.approved_scope
-    if not isinstance(scope, str) or len(scope) > 2000 or unstorable(scope):
+    if not isinstance(scope, str) or len(scope) > 2000:
         errors["approved_scope"] = "Use plain text of 2,000 characters or fewer."
+    elif unstorable(scope):
+        errors["approved_scope"] = UNSTORABLE_MESSAGE
     if errors:
         raise ValidationFailed(errors)
     return {

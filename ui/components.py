@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
-from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, when, when_short
+from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, visible, when, when_short
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
@@ -27,7 +27,7 @@ def facts(pairs: list[tuple[str, str]]) -> None:
         for label, value in pairs:
             with st.container(horizontal=True, gap="small"):  # wraps: a scrolling row is not keyboard-reachable
                 st.markdown(f"**{label}**", width=230)
-                st.text(value or "—")
+                st.text(visible(value) or "—")
 
 
 def fact_lines(pairs: list[tuple[str, str]]) -> None:
@@ -134,7 +134,7 @@ def request_form_view(
         ]
     )
     st.markdown("**What will happen to which patients if nothing changes:**")
-    st.text(request.risk_description or "—")
+    st.text(visible(request.risk_description) or "—")
     st.markdown("### Staffing and what is asked")
     fact_lines(
         [
@@ -169,7 +169,7 @@ def decision(request: DerogationRequest) -> None:
             "approval.",
             icon=":material/block:",
         )
-        st.text(f"Reason: {request.revoke_reason}")
+        st.text(f"Reason: {visible(request.revoke_reason)}")
     else:
         st.success(
             "**Approved by the BMA.** You may now contact the resident doctors in scope: no more than approved, "
@@ -199,17 +199,17 @@ def timeline(events: list[AuditEvent]) -> None:
         if event.to_tier and event.from_tier != event.to_tier:
             move = f": now with the {tier_word(event.to_tier)}"
         st.markdown(f"**{action}**{move}")
-        st.text(f"{when(event.at)} · {event.actor_name} ({role_word(event.actor_role)})")
+        st.text(f"{when(event.at)} · {visible(event.actor_name)} ({role_word(event.actor_role)})")
         if event.rationale:
-            st.text(event.rationale)
+            st.text(visible(event.rationale))
 
 
 def comments(rows: list[CommentRow]) -> None:
     if not rows:
         st.caption("No comments yet.")
     for row in rows:
-        st.text(f"{when(row.at)} · {row.author} ({role_word(row.role)})")
-        st.text(row.body)
+        st.text(f"{when(row.at)} · {visible(row.author)} ({role_word(row.role)})")
+        st.text(visible(row.body))
 
 
 QUEUE_COLUMNS = (
@@ -254,7 +254,7 @@ CELLS: dict[str, Callable[[ListRow], object]] = {
     "Mass casualty": lambda row: "MASS CASUALTY" if row.request.mass_casualty else "",
     "Trust": lambda row: row.trust_name,
     "Region": lambda row: row.region_name,
-    "Service": lambda row: row.request.service,
+    "Service": lambda row: visible(row.request.service),
     "Category": lambda row: SHORT_CATEGORY.get(row.request.category, category_label(row.request.category)),
     "Status": lambda row: status_word(row.request.status),
     "Waiting at": lambda row: waiting_at(row.request),

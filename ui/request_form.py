@@ -14,7 +14,7 @@ from core.enums import Category, Grade, Mitigation, Priority
 from core.form import MAX_LONG, MAX_NOTE, MAX_SHORT, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, RequestForm
 from core.models import StrikePeriod, Trust, User
 from ui.feedback import FORM_ERROR, errors_of, field_error
-from ui.text import md_escape
+from ui.text import md_escape, visible
 
 PREFIX = "rf_"
 TEXT_FIELDS = (
@@ -83,10 +83,12 @@ def new_form(user: User) -> RequestForm:
 
 
 def load(form: RequestForm) -> None:
-    """Put a form's values into the widgets' state (before the widgets are drawn)."""
+    """Put a form's values into the widgets' state (before the widgets are drawn). Text stored before
+    invisible characters were refused shows them as code points (ui.text.visible), so the person sees
+    what to remove instead of a refusal they cannot act on."""
     state = st.session_state
     for name in TEXT_FIELDS:
-        state[key(name)] = getattr(form, name) or ""
+        state[key(name)] = visible(getattr(form, name) or "")
     for name in NUMBER_FIELDS:
         state[key(name)] = getattr(form, name)
     for name in FLAG_FIELDS:
@@ -101,7 +103,7 @@ def load(form: RequestForm) -> None:
         entry = form.mitigations.get(mitigation.value, {})
         tried_key, note_key = mitigation_keys(mitigation)
         state[tried_key] = bool(entry.get("tried"))
-        state[note_key] = str(entry.get("note", ""))
+        state[note_key] = visible(entry.get("note", ""))
 
 
 def read(trust_code: str) -> RequestForm:

@@ -8,14 +8,32 @@ from datetime import datetime
 
 from core.clock import format_duration, format_london, to_london
 from core.enums import Role, Status, Tier
+from core.inputs import invisible_at
 
 _PUNCTUATION = {ch: f"&#{ord(ch)};" for ch in string.punctuation}
 
 
+def visible(text: object) -> str:
+    """User text with each invisible character shown as its code point, e.g. "ok [U+202E]gnp.exe" where
+    "ok \\u202egnp.exe" would read "ok exe.png". Core refuses these characters in every free-text field
+    (core.inputs.invisible_at); text stored before that is kept exactly as it was (the audit history's
+    hashes cover it) and shown this way. Every helper below applies it; show other user text with
+    st.text(visible(...))."""
+    value = "" if text is None else str(text)
+    positions = invisible_at(value)
+    if not positions:
+        return value
+    chars = list(value)
+    for i in positions:
+        chars[i] = f"[U+{ord(value[i]):04X}]"
+    return "".join(chars)
+
+
 def md_escape(text: object) -> str:
     """User text inside markdown, shown exactly as typed: every ASCII punctuation mark becomes its
-    numeric character reference, so no markup, link, emoji code or Streamlit directive can form."""
-    value = "" if text is None else str(text)
+    numeric character reference, so no markup, link, emoji code or Streamlit directive can form, and
+    invisible characters are shown as code points (visible)."""
+    value = visible(text)
     escaped = "".join(_PUNCTUATION.get(ch, ch) for ch in value)
     # Leading spaces would start a code block; line breaks stay line breaks.
     return "  \n".join(line.strip() for line in escaped.splitlines()) if "\n" in value else escaped.strip()
@@ -24,8 +42,9 @@ def md_escape(text: object) -> str:
 def html_text(text: object) -> str:
     """User text inside HTML (st.html), shown exactly as typed, line breaks included (with CSS
     white-space: pre-wrap): every ASCII punctuation mark becomes its numeric character reference, so
-    no tag or entity can form, and nothing that would be markup elsewhere appears raw."""
-    return "".join(_PUNCTUATION.get(ch, ch) for ch in ("" if text is None else str(text)))
+    no tag or entity can form, and nothing that would be markup elsewhere appears raw; invisible characters
+    are shown as code points (visible)."""
+    return "".join(_PUNCTUATION.get(ch, ch) for ch in visible(text))
 
 
 def when(moment: datetime | None) -> str:
@@ -84,5 +103,5 @@ def at_tier(minutes: float | None, target: int | None, breached: bool) -> str:
 
 def one_line(text: str, limit: int = 60) -> str:
     """Short, single-line version of user text for option labels (shown as plain text)."""
-    flat = re.sub(r"\s+", " ", text or "").strip()
+    flat = re.sub(r"\s+", " ", visible(text or "")).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

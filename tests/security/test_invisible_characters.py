@@ -1,0 +1,153 @@
+"""Invisible characters: bidirectional overrides and isolates, zero-width characters, the other format
+characters (Unicode Cf) and control characters other than tab and line breaks are refused in every
+free-text field with the form's message; text stored before is shown with each one as its code point."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from core import admin, workflow
+from core.db import write_session
+from core.enums import Action, Mitigation, Role
+from core.errors import ValidationFailed
+from core.form import RequestForm
+from core.inputs import UNSTORABLE_MESSAGE, invisible_at, unstorable
+from core.users import create_user
+from tests.conftest import examples, valid_form
+from tests.security.world import approval, assert_consistent, fingerprint, make_request
+from ui.text import html_text, md_escape, one_line, visible
+
+BIDI = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+OTHER_FORMAT = ["\u00ad", "\u061c", "\u180e", "\u200e", "\u200f", "\u2061", "\ufff9", "\U000e0041"]
+CONTROLS = ["\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9b"]
+INVISIBLE = BIDI + ZERO_WIDTH + OTHER_FORMAT + CONTROLS
+# Ordinary text a person types, kept: tab and line breaks, accents, emoji joined into one (a health worker
+# with a skin tone, England's flag), and symbols that look like spaces but show.
+KEPT = [
+    "Line one\r\nline two\ttabbed",
+    "Café, naïve, Zoë",
+    "\U0001f9d1\u200d\u2695\ufe0f on call",
+    "\U0001f469\U0001f3fd\u200d\u2695\ufe0f",
+    "\u2764\ufe0f\u200d\U0001f525",
+    "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f England",
+    "non\u00a0breaking and\u2009thin spaces",
+]
+
+
+@pytest.mark.parametrize("ch", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_each_invisible_character_is_refused_and_shown_as_its_code_point(ch):
+    text = f"ok {ch}gnp.exe"
+    assert unstorable(text)
+    assert invisible_at(text) == [3]
+    assert visible(text) == f"ok [U+{ord(ch):04X}]gnp.exe"
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_ordinary_text_is_kept(text):
+    assert not unstorable(text)
+    assert visible(text) == text
+
+
+def test_a_joiner_or_tag_outside_an_emoji_is_refused():
+    for text in ["a\u200db", "\u200d\u2695", "\U0001f9d1\u200d", "x\U000e0067\U000e007f", "\u200d"]:
+        assert unstorable(text), repr(text)
+
+
+def test_the_right_to_left_trick_from_the_issue_reads_as_typed():
+    assert visible("ok \u202egnp.exe") == "ok [U+202E]gnp.exe"
+    assert md_escape("ok \u202egnp.exe") == "ok &#91;U&#43;202E&#93;gnp&#46;exe"
+    assert html_text("a\u2066b") == "a&#91;U&#43;2066&#93;b"
+    assert one_line("a\u200b\nb") == "a[U+200B] b"
+
+
+@settings(max_examples=examples(300))
+@given(st.text(st.characters(codec="utf-8")))
+@example("\u202e\u200d\U0001f9d1\u200d\u2695")
+def test_what_is_shown_never_holds_an_invisible_character(text):
+    shown = visible(text)
+    assert not invisible_at(shown)
+    assert (shown == text) == (not invisible_at(text))
+
+
+# ---------------------------------------------------------------- every free-text field, on both databases
+
+
+def refused(call, field: str) -> str:
+    with pytest.raises(ValidationFailed) as caught:
+        call()
+    assert field in caught.value.errors, caught.value.errors
+    return caught.value.errors[field]
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u2067", "\u200b", "\u200d", "\ufeff", "\u00ad"])
+def test_every_free_text_field_refuses_them_with_the_forms_message(team, period, ch):
+    bad = f"Majors {ch}ward"
+    requester, bma, adm = team[Role.REQUESTER], team[Role.BMA], team[Role.ADMIN]
+    more_info = make_request(team, period, "more_info")
+    at_cd = make_request(team, period, "clinical_director")
+    at_bma = make_request(team, period, "bma")
+    approved = make_request(team, period, "approved")
+    declined = make_request(team, period, "declined")
+    before = fingerprint()
+    form_fields = [
+        "site",
+        "service",
+        "ward",
+        "risk_description",
+        "non_urgent_work_note",
+        "local_agreement_with",
+        "contact_name",
+        "contact_role",
+        "contact_phone",
+        "contact_email",
+    ]
+    messages = {}
+    for name in form_fields:
+        messages[name] = refused(lambda name=name: workflow.save_draft(requester, valid_form(period, **{name: bad})), name)
+    note = {Mitigation.OTHER.value: {"tried": True, "note": bad}}
+    key = f"mitigation.{Mitigation.OTHER.value}"
+    messages[key] = refused(lambda: workflow.save_draft(requester, valid_form(period, mitigations=note)), key)
+    answer = RequestForm.from_request(more_info)
+    calls = {
+        "answer": lambda: workflow.answer_more_info(requester, more_info.id, more_info.version, answer, bad),
+        "rationale": lambda: workflow.review(team[Role.CLINICAL_DIRECTOR], at_cd.id, at_cd.version, Action.ESCALATE, bad),
+        "comment": lambda: workflow.add_comment(requester, at_cd.id, bad),
+        "harm_report": lambda: workflow.record_harm(requester, declined.id, declined.version, bad),
+    }
+    for field, call in calls.items():
+        messages[field] = refused(call, field)
+    messages["bma rationale"] = refused(
+        lambda: workflow.bma_decide(bma, at_bma.id, at_bma.version, approval(at_bma, rationale=bad)), "rationale"
+    )
+    messages["approved_scope"] = refused(
+        lambda: workflow.bma_decide(bma, at_bma.id, at_bma.version, approval(at_bma, approved_scope=bad)),
+        "approved_scope",
+    )
+    messages["revoke"] = refused(lambda: workflow.revoke(bma, approved.id, approved.version, bad, reasons=["facts_changed"]), "rationale")
+    messages["withdraw"] = refused(lambda: workflow.withdraw(requester, at_cd.id, at_cd.version, bad), "rationale")
+    assert fingerprint() == before
+
+    def account(password: str | None = None, **fields: str) -> None:
+        values = {"email": "new.person@nhs.net", "full_name": "New Person", "job_title": "", "phone": ""} | fields
+        with write_session() as session:
+            create_user(session, role=Role.NATIONAL_MDT, password=password, **values)
+
+    for field in ("full_name", "job_title", "phone", "email"):
+        value = f"new{ch}.person@nhs.net" if field == "email" else bad
+        messages[f"account {field}"] = refused(lambda field=field, value=value: account(**{field: value}), field)
+    start = period.ends_at + timedelta(days=30)
+    messages["period name"] = refused(
+        lambda: admin.save_period(adm, name=f"March {ch}strike", starts_at=start, ends_at=start + timedelta(days=2)),
+        "name",
+    )
+    assert set(messages.values()) == {UNSTORABLE_MESSAGE}, messages
+    password = refused(lambda: account(password=f"A-long-password{ch}"), "password")
+    assert "ordinary text" in password
+    assert admin.list_accounts(adm, f"Adm{ch}in") == ([], 0)
+    assert fingerprint() == before
+    assert_consistent()
