@@ -10,6 +10,7 @@ mid-send leaves its rows to be picked up again when the lease runs out, so mail 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import signal
@@ -48,6 +49,7 @@ class SmtpSettings:
     starttls: bool = False
     ssl: bool = False  # implicit TLS (usually port 465)
     timeout: float = 30.0
+    ca_file: str = ""  # PEM file of the CA(s) to trust for the server's certificate; empty: the system's
 
     @classmethod
     def from_env(cls) -> SmtpSettings | None:
@@ -68,6 +70,7 @@ class SmtpSettings:
             starttls=starttls,
             ssl=use_ssl,
             timeout=float(env.get("DEROG_SMTP_TIMEOUT", "").strip() or 30),
+            ca_file=env.get("DEROG_SMTP_CA_FILE", "").strip(),
         )
 
 
@@ -127,18 +130,47 @@ def _message(row: EmailOutbox, settings: SmtpSettings) -> EmailMessage:
     return message
 
 
+class PasswordInClear(smtplib.SMTPException):
+    """DEROG_SMTP_USER is set for a server reached over an unencrypted connection."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"not signing in to {host} over an unencrypted connection: set DEROG_SMTP_STARTTLS or DEROG_SMTP_SSL "
+            "(the SMTP password is never sent in clear, except to this machine)"
+        )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    """Certificates are verified, host name included, against DEROG_SMTP_CA_FILE or the system's trusted CAs:
+    a certificate that does not check out ends the connection before anything is sent (ssl.SSLError)."""
+    return ssl.create_default_context(cafile=settings.ca_file or None)
+
+
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    if settings.user and not (settings.ssl or settings.starttls) and not _loopback(settings.host):
+        raise PasswordInClear(settings.host)
+    context = tls_context(settings) if settings.ssl or settings.starttls else None
     if settings.ssl:
         connection: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=context
         )
     else:
         connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
         if settings.starttls:
-            connection.starttls(context=context)
-    if settings.user:
-        connection.login(settings.user, settings.password)
+            connection.starttls(context=context)  # a server that does not offer it is refused, not used in clear
+        if settings.user:
+            connection.login(settings.user, settings.password)
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

@@ -1,8 +1,10 @@
-"""A real SMTP server on localhost (aiosmtpd) that a test can stop and start again on the same port."""
+"""A real SMTP server on localhost (aiosmtpd) that a test can stop and start again on the same port; with
+a certificate, it speaks STARTTLS or implicit TLS (tests/notify/certificates.py makes the certificates)."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -36,10 +38,22 @@ class Recorder:
 
 
 class SmtpServer:
-    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        login: tuple[str, str] | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+        mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
+    ) -> None:
         self.port = port
         self.recorder = Recorder()
         self.login = login  # when set, the server offers AUTH and accepts only this user and password
+        self.tls = tls  # with a certificate: STARTTLS required before anything else, or implicit TLS
+        self.implicit_tls = implicit_tls
+        self.mechanisms = mechanisms  # the AUTH mechanisms offered
+        self.signed_in_with: list[str] = []  # the mechanism of each successful AUTH
         self._controller: Controller | None = None
 
     @property
@@ -47,9 +61,17 @@ class SmtpServer:
         return self.recorder.messages
 
     def start(self) -> None:
-        options = {}
+        options: dict = {}
         if self.login:
-            options = {"authenticator": self._authenticate, "auth_require_tls": False}
+            excluded = [m for m in ("LOGIN", "PLAIN") if m not in self.mechanisms]
+            # AUTH only once encrypted when STARTTLS is on offer (implicit TLS is encrypted from the start)
+            require_tls = self.tls is not None and not self.implicit_tls
+            options = {"authenticator": self._authenticate, "auth_require_tls": require_tls}
+            options["auth_exclude_mechanism"] = excluded
+        if self.tls is not None and self.implicit_tls:
+            options["ssl_context"] = self.tls
+        elif self.tls is not None:
+            options |= {"tls_context": self.tls, "require_starttls": True}
         self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
 
@@ -58,6 +80,8 @@ class SmtpServer:
             isinstance(auth_data, LoginPassword)
             and (auth_data.login.decode(), auth_data.password.decode()) == self.login
         )
+        if ok:
+            self.signed_in_with.append(mechanism)
         return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
     def stop(self) -> None:
