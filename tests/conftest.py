@@ -53,15 +53,45 @@ TRUST_A, TRUST_B, TRUST_OTHER_REGION = "R0A", "RM3", "RJ1"  # Manchester, Northe
 REFERENCE_TABLES = {"region", "trust", "alembic_version"}
 
 
+_postgres_answer: list[str | None] = []  # asked once per run
+
+
 def _postgres_reason() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001  (any failure means: not reachable)
-        return f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set DEROG_TEST_PG_URL to run these"
+    if not _postgres_answer:
+        try:
+            engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            engine.dispose()
+            _postgres_answer.append(None)
+        except Exception as exc:  # noqa: BLE001  (any failure means: not reachable)
+            cause = getattr(exc, "orig", None) or exc  # the driver's own words, not SQLAlchemy's wrapping
+            detail = (str(cause).strip().splitlines() or [""])[0][:200]
+            _postgres_answer.append(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(cause).__name__}: {detail})")
+    return _postgres_answer[0]
+
+
+def require_postgres() -> None:
+    """The PostgreSQL half of a test runs, or the test fails: a run that tested SQLite only must not look
+    green. DEROG_TEST_ALLOW_NO_PG=1 skips it instead (./scripts/test installs and starts PostgreSQL)."""
+    reason = _postgres_reason()
+    if reason is None:
+        return
+    if os.environ.get("DEROG_TEST_ALLOW_NO_PG") == "1":
+        pytest.skip(f"{reason}; skipped because DEROG_TEST_ALLOW_NO_PG=1")
+    pytest.fail(
+        f"{reason}. Run ./scripts/test (it installs and starts PostgreSQL), point DEROG_TEST_PG_URL at a server, "
+        "or set DEROG_TEST_ALLOW_NO_PG=1 to test SQLite only.",
+        pytrace=False,
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    reason = _postgres_reason()
+    if reason is None:
+        return f"databases: SQLite, and PostgreSQL at {PG_ADMIN_URL}"
+    allowed = os.environ.get("DEROG_TEST_ALLOW_NO_PG") == "1"
+    return f"databases: SQLite only. {reason}: its tests {'are skipped' if allowed else 'FAIL'}"
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +110,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    reason = _postgres_reason()
-    if reason:
-        pytest.skip(reason)
+    require_postgres()
     name = f"derog_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from core.db import alembic_config, dispose_engines, get_engine, migrate, sqlite_busy_timeout_ms, write_session
-from tests.conftest import PG_ADMIN_URL, _postgres_reason
+from tests.conftest import PG_ADMIN_URL, require_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,9 +23,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         dispose_engines()
         return
-    reason = _postgres_reason()
-    if reason:
-        pytest.skip(reason)
+    require_postgres()
     name = f"derog_schema_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
