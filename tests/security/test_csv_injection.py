@@ -16,7 +16,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core import cli, queries, report, workflow
+from core.db import write_session
 from core.enums import Action, Role
+from core.models import StrikePeriod
 from core.spreadsheet import dangerous, defuse
 from tests.conftest import examples, valid_form
 
@@ -157,3 +159,18 @@ def test_streamlits_own_table_download_is_off():
     own downloads (above) are the only way out."""
     config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
     assert config["client"]["disableDataExport"] is True
+
+
+def test_a_period_name_with_a_formula_is_defused_in_the_report_and_the_comparison(team, period):
+    """Strike period names are typed by administrators and head the report's and the comparison's rows."""
+    named = " \uff1dHYPERLINK(\"http://evil.example\") strike"
+    with write_session() as session:
+        stored = session.get(StrikePeriod, period.id)
+        stored.name = named
+        session.add(stored)
+    national = team[Role.NATIONAL_MDT]
+    report_rows = list(csv.DictReader(io.StringIO(report.to_csv(report.build(national, period.id)).decode("utf-8-sig"))))
+    assert report_rows and {r["period"] for r in report_rows} == {"'" + named}
+    compared = report.compare.to_csv(report.compare.compare(national, [period.id]))
+    compare_rows = list(csv.DictReader(io.StringIO(compared.decode("utf-8-sig"))))
+    assert compare_rows and all(r["period"].startswith("'" + named) for r in compare_rows)  # "... (Nov 2026)"
