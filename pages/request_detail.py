@@ -11,7 +11,7 @@ import streamlit as st
 from core import notify, queries
 from core.db import DatabaseBusy
 from core.errors import NotFound
-from ui import actions, components
+from ui import actions, bypass, components
 from ui.session import require_page
 from ui.text import when
 
@@ -19,15 +19,26 @@ user = require_page("request_detail")
 
 
 def open_number() -> None:
-    number = st.session_state.get("detail_number")
+    number = queries.request_number(st.session_state.get("detail_number"))
     if number:
         st.query_params["id"] = str(number)
+        st.session_state.pop("detail_unknown", None)
+    else:
+        st.session_state["detail_unknown"] = True
 
 
 request_id = st.query_params.get("id")
 if not request_id:
     st.title("Find a request")
-    st.number_input("Request number", min_value=1, step=1, value=None, key="detail_number")
+    st.caption("A derogation request (patient safety mitigation): type its number.")
+    st.text_input(
+        "Request number",
+        key="detail_number",
+        max_chars=80,
+        placeholder="For example 42, derogation 42 or patient safety mitigation 42",
+    )
+    if st.session_state.get("detail_unknown"):
+        st.error("Type the request's number, for example 42 (with 'derogation' or 'patient safety mitigation' or not).")
     st.button("Open", key="detail_open", type="primary", on_click=open_number)
     st.stop()
 
@@ -48,11 +59,14 @@ st.text(
 )
 components.status_line(record.row)
 components.decision(request)
+bypass.reasons_given(request, record.events)
+bypass.bypass_record(request)
 if record.question is not None:
     st.markdown("**The question asked of the trust:**")
     st.text(f"{record.question.rationale}\n\n({record.question.actor_name}, {when(record.question.at)})")
 actions.requester_panel(user, request)
 actions.revoke_panel(user, request)
+bypass.bypass_panel(user, request)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -10,7 +10,7 @@ from core.access import reviewer_tier
 from ui import actions, components
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
-from ui.text import one_line
+from ui.text import one_line, when_short
 
 user = require_page("review_queue")
 tier = reviewer_tier(user)
@@ -46,6 +46,33 @@ if linked and linked != st.session_state.get("queue_linked"):
 hidden = {"Trust", "Region"} if user.trust_code else ({"Region"} if user.region_code else set())
 columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
 components.list_table(rows, key="queue_table", columns=columns, on_pick=pick)
+
+
+def bypass_reviews_due() -> None:
+    """The national MDT reviews every recall under the failsafe bypass once the request's route has ended."""
+    due = queries.bypass_reviews(user)
+    if not due:
+        return
+    st.header("Failsafe bypass reviews due")
+    ready = sum(row.ready_for_review for row in due)
+    st.caption(
+        f"{len(due)} recall{'s' if len(due) != 1 else ''} under the failsafe bypass not yet reviewed; {ready} ready "
+        "(the request's route has ended). Open one to review it."
+    )
+    for row in due:
+        state = "ready for review" if row.ready_for_review else "route still open"
+        st.page_link(
+            "pages/request_detail.py",
+            label=(
+                f"Request {row.request_id} · {row.trust_name} · {row.doctors} doctor{'s' if row.doctors != 1 else ''} "
+                f"recalled {when_short(row.recalled_at)} · {state}"
+            ),
+            query_params={"id": str(row.request_id)},
+            icon=":material/emergency_home:",
+        )
+
+
+bypass_reviews_due()
 
 labels = {row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {row.trust_name}" for row in rows}
 record = components.open_request(user, labels, OPEN_KEY)

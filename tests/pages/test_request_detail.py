@@ -63,9 +63,21 @@ def test_without_an_id_the_page_asks_for_a_number(people, strike):
     request = file_request(people, strike)
     at = open_page(people[Role.NATIONAL_MDT], PAGE)
     assert at.title[0].value == "Find a request"
-    at.number_input(key="detail_number").set_value(request.id)
+    at.text_input(key="detail_number").input("derogation")
+    click(at, "detail_open")
+    assert at.title[0].value == "Find a request" and any("Type the request's number" in e for e in errors(at))
+    at.text_input(key="detail_number").input(f"Patient safety mitigation {request.id}")
     click(at, "detail_open")
     assert at.title[0].value == f"Request {request.id}"
+
+
+def test_find_a_request_accepts_either_name(people, strike):
+    request = file_request(people, strike)
+    for typed in (str(request.id), f"derogation {request.id}", f"#{request.id}"):
+        at = open_page(people[Role.NATIONAL_MDT], PAGE)
+        at.text_input(key="detail_number").input(typed)
+        click(at, "detail_open")
+        assert at.title[0].value == f"Request {request.id}", typed
 
 
 def test_comments_are_added_and_markup_in_them_is_shown_as_text(people, strike):

@@ -1,0 +1,82 @@
+"""The failsafe bypass through the pages: the trust records the recall on the request, everyone who can see
+it sees it, the trust stands the doctors down after a decline, and the national MDT finds it in its review
+queue's 'bypass reviews due' and reviews it on the request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core import workflow
+from core.clock import to_london, utcnow
+from core.db import read_session
+from core.enums import Role, Tier
+from core.models import DerogationRequest
+from tests.pages.conftest import click, errors, escalate_to, file_request, open_page, shown
+
+PAGE = "pages/request_detail.py"
+
+
+def fresh(request_id: int) -> DerogationRequest:
+    with read_session() as session:
+        return session.get(DerogationRequest, request_id)
+
+
+def test_the_trust_records_stands_down_and_the_national_mdt_reviews(people, strike):
+    request = file_request(people, strike, mass_casualty=True)
+    rid = request.id
+    at = open_page(people[Role.REQUESTER], PAGE, id=str(rid))
+    click(at, f"bypass_go_{rid}")
+    assert any("how many resident doctors" in e for e in errors(at))
+    assert fresh(rid).bypass_recorded_at is None
+    at.number_input(key=f"bypass_doctors_{rid}").set_value(2)
+    at.multiselect(key=f"bypass_grades_{rid}").set_value(["ST3+"])
+    at.text_input(key=f"bypass_declared_{rid}").input("<b>Greater Manchester Police</b>")
+    at.datetime_input(key=f"bypass_at_{rid}").set_value(
+        to_london(utcnow() - timedelta(minutes=10)).replace(tzinfo=None)
+    )
+    click(at, f"bypass_go_{rid}")
+    assert not [e for e in errors(at) if "MASS CASUALTY" not in e], errors(at)
+    assert fresh(rid).bypass_doctors == 2
+    assert "Failsafe bypass: 2 resident doctors (ST3+) recalled" in shown(at)
+    assert "The external event was declared by: <b>Greater Manchester Police</b>" in shown(at)  # as text
+    assert f"bypass_go_{rid}" not in [b.key for b in at.button]  # once
+
+    # Every tier sees it; the BMA still decides (and declines, with reasons).
+    at = open_page(people[Role.CLINICAL_DIRECTOR], PAGE, id=str(rid))
+    assert "Failsafe bypass: 2 resident doctors" in shown(at)
+    request = escalate_to(people, fresh(rid), Tier.BMA)
+    decision = workflow.BmaDecision(approve=False, rationale="No.", reasons=["other"])
+    workflow.bma_decide(people[Role.BMA], rid, request.version, decision)
+
+    at = open_page(people[Role.REQUESTER], PAGE, id=str(rid))
+    assert "Stand down the doctors recalled under the failsafe bypass" in shown(at)
+    assert "Reasons given (declined by the bma):" in shown(at) and "Other (see the rationale)" in shown(at)
+    at.text_area(key=f"standdown_note_{rid}").input("Both sent home.")
+    click(at, f"standdown_go_{rid}")
+    assert fresh(rid).bypass_stood_down_at is not None
+
+    national = people[Role.NATIONAL_MDT]
+    queue = open_page(national, "pages/review_queue.py")
+    assert any(h.value == "Failsafe bypass reviews due" for h in queue.header)
+    assert f"Request {rid}" in " ".join(link.proto.label for link in queue.get("page_link"))
+    at = open_page(national, PAGE, id=str(rid))
+    click(at, f"bypassreview_go_{rid}")
+    assert any("written rationale" in e for e in errors(at)) and fresh(rid).bypass_review is None
+    at.radio(key=f"bypassreview_finding_{rid}").set_value("justified")
+    at.multiselect(key=f"bypassreview_reasons_{rid}").set_value(["event_confirmed", "escalated_in_parallel"])
+    at.text_area(key=f"bypassreview_rationale_{rid}").input("Declared incident; escalated at once.")
+    click(at, f"bypassreview_go_{rid}")
+    assert fresh(rid).bypass_review == "justified"
+    assert "National MDT review: justified" in shown(at)
+    queue = open_page(national, "pages/review_queue.py")
+    assert not any(h.value == "Failsafe bypass reviews due" for h in queue.header)
+
+
+def test_no_bypass_on_an_ordinary_request_or_for_reviewers(people, strike):
+    ordinary = file_request(people, strike)
+    at = open_page(people[Role.REQUESTER], PAGE, id=str(ordinary.id))
+    assert f"bypass_go_{ordinary.id}" not in [b.key for b in at.button]
+    mass = file_request(people, strike, mass_casualty=True)
+    for role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.NATIONAL_MDT):
+        at = open_page(people[role], PAGE, id=str(mass.id))
+        assert f"bypass_go_{mass.id}" not in [b.key for b in at.button], role

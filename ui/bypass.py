@@ -1,0 +1,229 @@
+"""The failsafe bypass on a request (rule 5), and the reasons given with its latest decline, return or
+revocation (rule 9): what happened, drawn for everyone who can see the request, and the three actions:
+the trust records the recall and later the stand-down; the national MDT reviews it afterwards.
+User text (who declared the event, notes) is shown with st.text, never as markdown."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from core import workflow
+from core.access import may_record_bypass, may_review_bypass, may_stand_down
+from core.clock import to_london
+from core.enums import (
+    BYPASS_FINDINGS,
+    REASONED_ACTION_LABELS,
+    Action,
+    BypassReviewReason,
+    BypassState,
+    Grade,
+    Reason,
+)
+from core.models import AuditEvent, DerogationRequest, User
+from ui.actions import seen_key
+from ui.feedback import act_as, errors_of, field_error, flash, form_error
+from ui.text import when
+
+NOTE_MAX = 4000
+# The statuses whose reasons the trust must see with the decision.
+SHOWN_WITH = {
+    "more_info": Action.RETURN_FOR_INFO,
+    "not_eligible": Action.DECLINE_CRITERIA,
+    "declined": Action.DECLINE,
+    "revoked": Action.REVOKE,
+}
+
+
+def latest_reasons(request: DerogationRequest, events: list[AuditEvent]) -> tuple[Action, list[str]] | None:
+    """The reasons given with the action that put the request where it is now, if it took any."""
+    action = SHOWN_WITH.get(request.status)
+    if action is None:
+        return None
+    for event in reversed(events):
+        if event.action == action.value and event.details.get("reasons"):
+            return action, [r for r in event.details["reasons"] if r in set(Reason)]
+    return None
+
+
+def reasons_given(request: DerogationRequest, events: list[AuditEvent]) -> None:
+    """Why the request was declined, returned or revoked: the fixed reasons, beside the written rationale."""
+    found = latest_reasons(request, events)
+    if not found:
+        return
+    action, reasons = found
+    st.markdown(f"**Reasons given ({REASONED_ACTION_LABELS[action].lower()}):**")
+    st.markdown("\n".join(f"- {Reason(r).label}" for r in reasons))  # our labels only
+
+
+def _minute(moment: datetime | None) -> datetime | None:
+    local = to_london(moment)
+    return None if local is None else local.replace(tzinfo=None, second=0, microsecond=0)
+
+
+def bypass_record(request: DerogationRequest) -> None:
+    """What the trust recalled under the failsafe bypass, the stand-down and the national MDT's review."""
+    if request.bypass_recorded_at is None:
+        return
+    grades = ", ".join(request.bypass_grades or [])
+    st.warning(
+        f"**Failsafe bypass: {request.bypass_doctors} resident doctor{'s' if request.bypass_doctors != 1 else ''} "
+        f"({grades}) recalled at {when(request.bypass_recalled_at)}**, before the BMA's decision, in a mass casualty "
+        "event. The request continues on its route; the BMA's decision is still needed.",
+        icon=":material/emergency_home:",
+    )
+    st.text(f"The external event was declared by: {request.bypass_declared_by}")
+    if request.bypass_stood_down_at is not None:
+        st.text(f"The recalled doctors were stood down at {when(request.bypass_stood_down_at)}.")
+    state = BypassState(request.bypass_review) if request.bypass_review else BypassState.REVIEW_DUE
+    if request.bypass_review:
+        findings = "; ".join(BypassReviewReason(r).label for r in request.bypass_review_reasons or [])
+        st.markdown(f"**National MDT review: {state.label.split(': ')[-1]}** ({when(request.bypass_reviewed_at)}).")
+        st.text(f"Findings: {findings}")
+    else:
+        st.caption("The national MDT reviews every use of the failsafe bypass once the request's route has ended.")
+
+
+def bypass_panel(user: User, request: DerogationRequest) -> None:
+    """The actions on the failsafe bypass this viewer may take now (core.access decides)."""
+    if may_record_bypass(user, request):
+        _record(request)
+    if may_stand_down(user, request):
+        _stand_down(request)
+    if may_review_bypass(user, request):
+        _review(request)
+
+
+def _seen(request: DerogationRequest) -> int:
+    """The version on screen (ui.actions.remember_seen): an action on a request changed since is refused."""
+    return st.session_state.get(seen_key(request.id), request.version)
+
+
+def _forget(*keys: str) -> None:
+    for name in keys:
+        st.session_state.pop(name, None)
+
+
+def _record(request: DerogationRequest) -> None:
+    rid = request.id
+    errors_key = f"bypass_errors_{rid}"
+    keys = {name: f"bypass_{name}_{rid}" for name in ("at", "doctors", "grades", "declared", "note")}
+    st.session_state.setdefault(keys["at"], _minute(datetime.now().astimezone()))
+
+    def record() -> None:
+        state = st.session_state
+        recall = workflow.BypassRecall(
+            recalled_at=state.get(keys["at"]),
+            doctors=state.get(keys["doctors"]),
+            grades=list(state.get(keys["grades"]) or []),
+            declared_by=state.get(keys["declared"], ""),
+            note=state.get(keys["note"], ""),
+        )
+        done = act_as(errors_key, workflow.record_bypass, rid, _seen(request), recall)
+        if done is not None:
+            flash(f"Recall under the failsafe bypass recorded on request {rid}. Every tier and the BMA have been told.")
+            _forget(*keys.values())
+
+    with st.expander("Record doctors recalled under the failsafe bypass", expanded=bool(errors_of(errors_key))):
+        st.caption(
+            "Only in a massive, externally declared event: you may recall resident doctors at once while this "
+            "request is escalated. Every tier and the BMA are told at once; the BMA's decision is still needed, "
+            "and the national MDT reviews every bypass afterwards."
+        )
+        form_error(errors_key)
+        st.datetime_input(
+            "When were the doctors recalled?",
+            key=keys["at"],
+            format="DD/MM/YYYY",
+            step=timedelta(minutes=5),
+            help="UK time (Europe/London).",
+        )
+        field_error(errors_key, "recalled_at")
+        st.number_input(
+            "How many resident doctors were recalled?", key=keys["doctors"], min_value=1, step=1, value=None
+        )
+        field_error(errors_key, "doctors")
+        st.multiselect("Grades recalled", options=[g.value for g in Grade], key=keys["grades"])
+        field_error(errors_key, "grades")
+        st.text_input(
+            "Who declared the external event?",
+            key=keys["declared"],
+            max_chars=workflow.MAX_DECLARED_BY,
+            placeholder="For example: Greater Manchester Police, major incident declared 01:40",
+        )
+        field_error(errors_key, "declared_by")
+        st.text_area("Anything else the reviewers should know (optional)", key=keys["note"], max_chars=NOTE_MAX)
+        field_error(errors_key, "note")
+        st.button("Record the recall", key=f"bypass_go_{rid}", type="primary", on_click=record)
+
+
+def _stand_down(request: DerogationRequest) -> None:
+    rid = request.id
+    errors_key, at_key, note_key = f"standdown_errors_{rid}", f"standdown_at_{rid}", f"standdown_note_{rid}"
+    st.session_state.setdefault(at_key, _minute(datetime.now().astimezone()))
+
+    def stand_down() -> None:
+        state = st.session_state
+        done = act_as(errors_key, workflow.stand_down, rid, _seen(request), state.get(at_key), state.get(note_key, ""))
+        if done is not None:
+            flash(f"Stand-down recorded on request {rid}.")
+            _forget(at_key, note_key)
+
+    st.error(
+        "**Stand down the doctors recalled under the failsafe bypass** that the BMA's decision does not cover, "
+        "then record it here.",
+        icon=":material/front_hand:",
+    )
+    with st.expander("Record the stand-down", expanded=True):
+        form_error(errors_key)
+        st.datetime_input(
+            "When were they stood down?", key=at_key, format="DD/MM/YYYY", step=timedelta(minutes=5), help="UK time."
+        )
+        field_error(errors_key, "stood_down_at")
+        st.text_area("What was done (required)", key=note_key, max_chars=NOTE_MAX)
+        field_error(errors_key, "note")
+        st.button("Record the stand-down", key=f"standdown_go_{rid}", type="primary", on_click=stand_down)
+
+
+def _review(request: DerogationRequest) -> None:
+    rid = request.id
+    errors_key = f"bypassreview_errors_{rid}"
+    keys = {name: f"bypassreview_{name}_{rid}" for name in ("finding", "reasons", "rationale")}
+
+    def review() -> None:
+        state = st.session_state
+        done = act_as(
+            errors_key,
+            workflow.review_bypass,
+            rid,
+            _seen(request),
+            state.get(keys["finding"]) or "",
+            list(state.get(keys["reasons"]) or []),
+            state.get(keys["rationale"], ""),
+        )
+        if done is not None:
+            flash(f"Failsafe bypass on request {rid} reviewed. The trust and the BMA have been told.")
+            _forget(*keys.values())
+
+    st.subheader("Review this failsafe bypass")
+    form_error(errors_key)
+    st.radio(
+        "Was the bypass justified?",
+        options=[f.value for f in BYPASS_FINDINGS],
+        format_func=lambda v: "Justified" if v == BypassState.JUSTIFIED else "Not justified",
+        key=keys["finding"],
+        index=None,
+        horizontal=True,
+    )
+    field_error(errors_key, "finding")
+    st.multiselect(
+        "Findings (choose one or more)",
+        options=[r.value for r in BypassReviewReason],
+        format_func=lambda v: BypassReviewReason(v).label,
+        key=keys["reasons"],
+    )
+    field_error(errors_key, "reasons")
+    st.text_area("Your rationale (required)", key=keys["rationale"], max_chars=NOTE_MAX)
+    field_error(errors_key, "rationale")
+    st.button("Record the review", key=f"bypassreview_go_{rid}", type="primary", on_click=review)
