@@ -111,6 +111,10 @@ def confirmation(done: dict) -> None:
 
 
 st.title("File a request")
+st.caption(
+    "A derogation (patient safety mitigation) recalls a limited number of striking resident doctors to a service "
+    "that would otherwise be unsafe, once the BMA agrees."
+)
 if st.session_state.get(DONE) and "id" not in st.query_params:
     confirmation(st.session_state[DONE])
     st.stop()

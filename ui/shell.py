@@ -78,8 +78,15 @@ def _home_path(user: User) -> str:
     return next(url for key, _, _, _, url in _site["pages"] if key == landing)
 
 
+INTRODUCTION = (
+    "The one place where an NHS trust asks for a derogation (patient safety mitigation) during resident "
+    "doctors' strike action, each tier reviews it, and the BMA's answer is recorded."
+)
+
+
 def sign_in_page() -> None:
     st.title("Sign in")
+    st.markdown(INTRODUCTION)
     notice = st.session_state.pop(NOTICE_KEY, None) or _notice_from_address()
     if notice:
         st.info(notice)
