@@ -132,6 +132,7 @@ def seed_requests(period: StrikePeriod) -> None:
                 approved_grades=request.grades_requested[:1],
                 approved_window_start=request.window_start,
                 approved_window_end=request.window_end,
+                reasons=[] if name == "approved" else ["evidence_missing"],
             )
             workflow.bma_decide(route[Tier.BMA], request.id, request.version, decision)
 
