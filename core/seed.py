@@ -416,6 +416,15 @@ def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng:
         form.mass_casualty = index == 0
         draft = workflow.save_draft(people[Role.REQUESTER], form, now=filed - timedelta(minutes=5))
         request = workflow.submit(people[Role.REQUESTER], draft.id, draft.version, now=filed)
+        if form.mass_casualty:  # the trust recalled doctors at once under the failsafe bypass (rule 5)
+            recall = workflow.BypassRecall(
+                recalled_at=filed - timedelta(minutes=10),
+                doctors=min(2, request.doctors_requested),
+                grades=request.grades_requested[:1],
+                declared_by="Greater Manchester Police: major incident declared",
+                note="Agreed by the trust's gold command while the request was filed.",
+            )
+            request = workflow.record_bypass(people[Role.REQUESTER], request.id, request.version, recall, now=filed)
         _play(request, steps, people, filed)
     return len(SHOWCASE)
 
