@@ -13,7 +13,6 @@ from core.db import get_engine, read_session
 from core.enums import OPEN_STATUSES, Status
 from core.models import DerogationRequest
 from core.queries import BREAKDOWN_COLUMNS, Headline, headline
-from core.queries.dashboard import BREAKDOWN_KEYS, BREAKDOWN_SUMS
 from core.timing import tier_targets
 
 OPEN = [s.value for s in OPEN_STATUSES]
@@ -36,15 +35,12 @@ def naive_breakdown(period_id: int, now: datetime) -> pd.DataFrame:
     frame["outcome"] = frame["status"].where(~frame["status"].isin(OPEN), "pending").where(~late, "not_decided_in_time")
     frame["mass_casualty"] = frame["mass_casualty"].astype(int)
     frame["doctors_approved"] = frame["approved_doctors"].fillna(0).where(frame["status"] == Status.APPROVED.value, 0)
-    given = frame["status"].isin([Status.APPROVED.value, Status.REVOKED.value])
-    frame["doctors_given"] = frame["approved_doctors"].fillna(0).where(given, 0)
-    recorded = frame["bypass_recorded_at"].notna()
-    frame["bypass"] = frame["bypass_review"].fillna("review_due").where(recorded, "")
-    frame["bypass_doctors"] = frame["bypass_doctors"].fillna(0).where(recorded, 0)
     frame["requests"] = 1
-    keys = BREAKDOWN_KEYS
-    grouped = frame.groupby(keys, dropna=False)[BREAKDOWN_SUMS].sum().reset_index()
-    for name in BREAKDOWN_SUMS:
+    keys = ["region_code", "category", "status", "current_tier", "outcome", "breached", "mass_casualty"]
+    grouped = (
+        frame.groupby(keys, dropna=False)[["requests", "doctors_requested", "doctors_approved"]].sum().reset_index()
+    )
+    for name in ("requests", "doctors_requested", "doctors_approved"):
         grouped[name] = grouped[name].fillna(0).astype(int)
     return grouped[BREAKDOWN_COLUMNS]
 

@@ -59,7 +59,8 @@ def counted(_viewer: User, scope: tuple, period_id: int, url: str) -> Counted:
     scope, not once per viewer per refresh."""
     live = queries.live_figures(_viewer, period_id)
     attention, ids = components.table_frame(live.attention, ATTENTION_COLUMNS)
-    return Counted(queries.headline(live.breakdown), live.counted_at, live.breakdown, attention, ids, live.reasons)
+    headline = queries.headline(live.breakdown, live.reasons)
+    return Counted(headline, live.counted_at, live.breakdown, attention, ids, live.reasons)
 
 
 def shape_declines(reasons: pa.Table | None) -> tuple[pd.DataFrame, pd.DataFrame]:

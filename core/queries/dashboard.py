@@ -51,10 +51,11 @@ def outcome_sql(now: datetime | BindParameter) -> ColumnElement[str]:
     )
 
 
-BREAKDOWN_KEYS = ["region_code", "category", "status", "current_tier", "outcome", "breached", "mass_casualty", "bypass"]
-# doctors_approved: in approvals still valid (the doctors recalled with the BMA's agreement); doctors_given: in
-# every approval the BMA gave, later revoked or not; bypass_doctors: recalled under the failsafe bypass.
-BREAKDOWN_SUMS = ["requests", "doctors_requested", "doctors_approved", "doctors_given", "bypass_doctors"]
+BREAKDOWN_KEYS = ["region_code", "category", "status", "current_tier", "outcome", "breached", "mass_casualty"]
+# doctors_approved: in approvals still valid (the doctors recalled with the BMA's agreement). The doctors in
+# every approval given and the failsafe bypasses are counted beside the reasons (reason_counts), from the
+# tally alone: neither depends on the clock, and the breakdown stays as narrow as it was.
+BREAKDOWN_SUMS = ["requests", "doctors_requested", "doctors_approved"]
 BREAKDOWN_COLUMNS = BREAKDOWN_KEYS + BREAKDOWN_SUMS
 GIVEN_VALUES = [Status.APPROVED.value, Status.REVOKED.value]  # approvals the BMA gave
 
@@ -175,20 +176,12 @@ def _requests_grouped(user: User, period_id: int | None, targets: dict, *, timed
     breached = case((breached_sql(targets, None), 1), else_=0)
     outcome = outcome_sql(NOW)
     approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
-    given_doctors = case((col(Req.status).in_(GIVEN_VALUES), func.coalesce(Req.approved_doctors, 0)), else_=0)
-    bypass_doctors = case((col(Req.bypass_recorded_at).is_not(None), func.coalesce(Req.bypass_doctors, 0)), else_=0)
     mass = case((col(Req.mass_casualty), 1), else_=0)
-    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass, bypass_state_sql())
+    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
     where = period_filter(user, period_id)
     if timed_only:
         where = and_(where, col(Req.status).in_(TIMED_VALUES))
-    sums = (
-        func.count(),
-        func.coalesce(func.sum(Req.doctors_requested), 0),
-        func.sum(approved_doctors),
-        func.sum(given_doctors),
-        func.sum(bypass_doctors),
-    )
+    sums = (func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
     return select(*keys, *sums).where(where).group_by(*keys)
 
 
@@ -196,9 +189,8 @@ def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
     """Closed requests from the tally, as BREAKDOWN_COLUMNS: their outcome is their status, and nothing
     closed is breached."""
     approved_doctors = case((Tally.status == Status.APPROVED.value, Tally.approved_doctors), else_=0)
-    given_doctors = case((col(Tally.status).in_(GIVEN_VALUES), Tally.approved_doctors), else_=0)
     mass = case((col(Tally.mass_casualty), 1), else_=0)
-    keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass, Tally.bypass)
+    keys = (Tally.region_code, Tally.category, Tally.status, Tally.current_tier, mass)
     return (
         select(
             Tally.region_code,
@@ -208,12 +200,9 @@ def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
             Tally.status.label("outcome"),
             literal(0),
             mass,
-            Tally.bypass,
             func.sum(Tally.requests),
             func.sum(Tally.doctors_requested),
             func.sum(approved_doctors),
-            func.sum(given_doctors),
-            func.sum(Tally.bypass_doctors),
         )
         .where(scope, Tally.strike_period_id == period_id, col(Tally.status).not_in(TIMED_VALUES), Tally.requests > 0)
         .group_by(*keys)
@@ -246,8 +235,9 @@ class Headline:
     bypass_not_justified: int = 0
 
 
-def headline(breakdown: pa.Table) -> Headline:
-    """The figures NHS England publishes, summed from the breakdown (no further query)."""
+def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
+    """The figures NHS England publishes, summed from the breakdown (no further query); with `counted`
+    (reason_counts, read with it), the approvals given, their doctors and the failsafe bypasses too."""
     requests = breakdown["requests"].to_pylist()
     by_outcome: dict[str, int] = {}
     for outcome, n in zip(breakdown["outcome"].to_pylist(), requests, strict=True):
@@ -259,13 +249,16 @@ def headline(breakdown: pa.Table) -> Headline:
     def where_flagged(column: str) -> int:
         return int(sum(n for flag, n in zip(breakdown[column].to_pylist(), requests, strict=True) if flag == 1))
 
-    def total(column: str) -> int:
-        return int(sum(breakdown[column].to_pylist())) if column in breakdown.column_names else 0
-
-    bypass = breakdown["bypass"].to_pylist() if "bypass" in breakdown.column_names else [""] * len(requests)
     by_bypass: dict[str, int] = {}
-    for state, n in zip(bypass, requests, strict=True):
-        by_bypass[state or ""] = by_bypass.get(state or "", 0) + n
+    given = bypass_doctors = 0
+    if counted is not None:
+        rows = zip(*(counted[c].to_pylist() for c in ("action", "by_tier", "times", "doctors_requested")), strict=True)
+        for action, key, times, doctors in rows:
+            if action == BYPASS_ROWS:
+                by_bypass[key] = by_bypass.get(key, 0) + times
+                bypass_doctors += doctors
+            elif action == GIVEN_ROWS:
+                given += doctors
     still_open = ("pending", "not_decided_in_time")
     mass_open = sum(
         n
@@ -292,10 +285,10 @@ def headline(breakdown: pa.Table) -> Headline:
         breached_now=where_flagged("breached"),
         mass_casualty=where_flagged("mass_casualty"),
         approvals_given=count("approved") + count("revoked"),
-        doctors_given=total("doctors_given"),
+        doctors_given=int(given),
         mass_casualty_open=int(mass_open),
         bypasses=int(sum(n for state, n in by_bypass.items() if state != BypassState.NONE.value)),
-        bypass_doctors=total("bypass_doctors"),
+        bypass_doctors=int(bypass_doctors),
         bypass_reviews_due=int(by_bypass.get(BypassState.REVIEW_DUE.value, 0)),
         bypass_not_justified=int(by_bypass.get(BypassState.NOT_JUSTIFIED.value, 0)),
     )
@@ -313,22 +306,66 @@ REASON_TYPES = {
 }
 
 
+# Rows of reason_counts that are not reasons: (BYPASS_ROWS, bypass state, "", requests, doctors recalled) and
+# (GIVEN_ROWS, "", "", approvals given, doctors in them). Neither depends on the clock, so they come from the
+# tally with the reasons, in the same statement.
+BYPASS_ROWS = "#bypass"
+GIVEN_ROWS = "#approvals_given"
+
+
+def _other_counts(
+    viewer: User, period_id: int | None, tally_scope: ColumnElement[bool] | None
+) -> tuple[Select, Select]:
+    """The failsafe bypasses by state, and the approvals given with their doctors, as reason rows."""
+    if tally_scope is not None and period_id is not None:
+        where = and_(tally_filter(viewer), Tally.strike_period_id == period_id, Tally.requests > 0)
+        bypass = (
+            select(
+                literal(BYPASS_ROWS),
+                Tally.bypass,
+                literal(""),
+                func.sum(Tally.requests),
+                func.sum(Tally.bypass_doctors),
+            )
+            .where(where, Tally.bypass != BypassState.NONE.value)
+            .group_by(Tally.bypass)
+        )
+        given = select(
+            literal(GIVEN_ROWS), literal(""), literal(""), func.sum(Tally.requests), func.sum(Tally.approved_doctors)
+        ).where(where, col(Tally.status).in_(GIVEN_VALUES))
+        return bypass, given
+    where = period_filter(viewer, period_id)
+    state = bypass_state_sql()
+    bypass = (
+        select(literal(BYPASS_ROWS), state, literal(""), func.count(), func.sum(func.coalesce(Req.bypass_doctors, 0)))
+        .where(where, col(Req.bypass_recorded_at).is_not(None))
+        .group_by(state)
+    )
+    given = select(
+        literal(GIVEN_ROWS), literal(""), literal(""), func.count(), func.sum(func.coalesce(Req.approved_doctors, 0))
+    ).where(where, col(Req.status).in_(GIVEN_VALUES))
+    return bypass, given
+
+
 @lru_cache(maxsize=256)
 def _reasons_statement(scope: tuple, period_id: int | None) -> Select:
     """The reasons given in one period and scope, grouped by action, tier and reason: from the reason tally
-    where the scope is whole regions, else from the reasons themselves (joined to their requests' scope)."""
+    where the scope is whole regions, else from the reasons themselves (joined to their requests' scope);
+    with them, one statement, the bypasses and approvals given (_other_counts)."""
     viewer = _viewer(scope)
     tally_scope = tally_filter(viewer, ReasonTally)
     if tally_scope is not None and period_id is not None:
         keys = (ReasonTally.action, ReasonTally.by_tier, ReasonTally.reason)
-        return (
+        reasons = (
             select(*keys, func.sum(ReasonTally.times), func.sum(ReasonTally.doctors_requested))
             .where(tally_scope, ReasonTally.strike_period_id == period_id, ReasonTally.times > 0)
             .group_by(*keys)
         )
-    counted = reasons_grouped(period_filter(viewer, period_id)).subquery()
-    keys = (counted.c.action, counted.c.by_tier, counted.c.reason)
-    return select(*keys, func.sum(counted.c.times), func.sum(counted.c.doctors)).group_by(*keys)
+    else:
+        counted = reasons_grouped(period_filter(viewer, period_id)).subquery()
+        keys = (counted.c.action, counted.c.by_tier, counted.c.reason)
+        reasons = select(*keys, func.sum(counted.c.times), func.sum(counted.c.doctors)).group_by(*keys)
+    return union_all(reasons, *_other_counts(viewer, period_id, tally_scope))
 
 
 def _reasons(session: Session, user: User, period_id: int | None) -> pa.Table:

@@ -120,10 +120,10 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
     rows, reason_rows, time_rows = [], [], []
     for period in periods:
         name = period_name(period)
-        figures = queries.headline(queries.dashboard_breakdown(user, period.id, now))
+        given = queries.reason_counts(user, period.id)
+        figures = queries.headline(queries.dashboard_breakdown(user, period.id, now), given)
         row: dict[str, object] = {PERIOD: name}
         row |= {column: getattr(figures, field) for column, field in HEADLINE_MEASURES}
-        given = queries.reason_counts(user, period.id)
         declines: dict[tuple[str, str], int] = {}
         for action, by_tier, reason, times in zip(
             *(given[c].to_pylist() for c in ("action", "by_tier", "reason", "times")), strict=True

@@ -26,6 +26,7 @@ from core.enums import (
     BMA_ACTIONS,
     DECLINE_ACTIONS,
     REASONED_ACTION_LABELS,
+    REASONED_ACTIONS,
     TIER_ACTIONS,
     Action,
     BypassReviewReason,
@@ -314,6 +315,9 @@ def who_label(by_tier: str) -> str:
     return Tier(by_tier).label if by_tier in set(Tier) else by_tier
 
 
+REASONED_VALUES = {a.value for a in REASONED_ACTIONS}
+
+
 def reasons_frame(reasons: pa.Table) -> pd.DataFrame:
     """The reasons given (core.queries.reason_counts) as the report shows them: who, what, which reason."""
     rows = [
@@ -327,8 +331,8 @@ def reasons_frame(reasons: pa.Table) -> pd.DataFrame:
         for action, by_tier, reason, times, doctors in zip(
             *(reasons[c].to_pylist() for c in reasons.column_names), strict=True
         )
+        if action in REASONED_VALUES and reason != EVERY_REASON  # reasons only, not the counts beside them
     ]
-    rows = [row for row in rows if row[2] != EVERY_REASON]  # the actions themselves: declines_by_who
     order = {label: i for i, label in enumerate(r.label for r in Reason)}
     who_order = {t.label: i for i, t in enumerate(Tier)}
     rows.sort(key=lambda r: (r[1], who_order.get(r[0], 99), order.get(r[2], 99)))
@@ -425,11 +429,12 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
             "bypasses": _bypasses(session, scope, now),
         }
     breakdown = queries.dashboard_breakdown(user, period.id, now)
+    counted = queries.reason_counts(user, period.id)
     return Report(
         period=period,
         scope=queries.figures_scope_label(user),
         generated_at=now,
-        headline=queries.headline(breakdown),
+        headline=queries.headline(breakdown, counted),
         by_region=by_region,
         by_trust=by_trust,
         by_category=by_category,
@@ -438,6 +443,6 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
         decided_late=int(decided_late),
         breakdown=breakdown,
         timeline=queries.dashboard_timeline(user, period),
-        reasons=reasons_frame(queries.reason_counts(user, period.id)),
+        reasons=reasons_frame(counted),
         **report_parts,
     )

@@ -150,8 +150,10 @@ def test_the_dashboard_counts_bypasses_and_their_reviews(team, period):
     bypassed(team, period)
     file_request(team, period, mass_casualty=True)
     file_request(team, period)
-    for viewer in (team[Role.NATIONAL_MDT], team[Role.REGIONAL_MD]):
-        figures = queries.headline(queries.dashboard_breakdown(viewer, period.id))
+    for viewer in (team[Role.NATIONAL_MDT], team[Role.REGIONAL_MD], team[Role.TRUST_MD]):  # tally, requests
+        figures = queries.headline(
+            queries.dashboard_breakdown(viewer, period.id), queries.reason_counts(viewer, period.id)
+        )
         assert (figures.bypasses, figures.bypass_doctors, figures.bypass_reviews_due) == (1, 3, 1)
         assert (figures.mass_casualty, figures.mass_casualty_open) == (2, 2)
 

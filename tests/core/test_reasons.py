@@ -94,7 +94,8 @@ def test_reasons_are_counted_by_who_gave_them_and_the_tally_agrees(team, staff, 
 
     def counted(viewer):
         table = queries.reason_counts(viewer, period.id)
-        return sorted(zip(*(table[c].to_pylist() for c in queries.REASON_COLUMNS), strict=True))
+        rows = zip(*(table[c].to_pylist() for c in queries.REASON_COLUMNS), strict=True)
+        return sorted(row for row in rows if not row[0].startswith("#"))  # the reasons, not the counts beside them
 
     doctors = r.doctors_requested
     national = counted(team[Role.NATIONAL_MDT])  # from the tally
@@ -138,3 +139,18 @@ def test_the_requests_list_filters_by_reason_and_the_csv_carries_them(team, peri
     assert records[other.id]["decline_reasons"] == "" and records[other.id]["return_reasons"] == ""
     audit = queries.audit_csv(national, period.id, queries.ListFilters(reason=GIVEN[0]))
     assert "non_urgent_work_running" in audit  # the audit row's details, hashed with the rest
+
+
+def test_both_sides_counts_are_on_one_page(team, staff, period):
+    """NHS England counts approvals given (requests); the BMA counts doctors: both, for every scope."""
+    first = escalate_to(team, file_request(team, period), Tier.BMA)
+    workflow.bma_decide(team[Role.BMA], first.id, first.version, bma_approval(first, approved_doctors=2))
+    second = escalate_to(team, file_request(team, period), Tier.BMA)
+    second = workflow.bma_decide(team[Role.BMA], second.id, second.version, bma_approval(second))
+    workflow.revoke(team[Role.BMA], second.id, second.version, "Cover found.", reasons=["facts_changed"])
+    for viewer in (team[Role.NATIONAL_MDT], team[Role.REGIONAL_MD], team[Role.TRUST_MD]):
+        figures = queries.headline(
+            queries.dashboard_breakdown(viewer, period.id), queries.reason_counts(viewer, period.id)
+        )
+        assert (figures.approved, figures.revoked, figures.approvals_given) == (1, 1, 2), viewer.role
+        assert (figures.doctors_requested, figures.doctors_given, figures.doctors_approved) == (6, 5, 2), viewer.role
