@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from core import sessions
 from core.db import dispose_engines, read_session, write_session
-from core.models import User
+from core.models import Comment, DerogationRequest, User
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import (
     RequestValues,
@@ -82,6 +82,11 @@ def open_on(people, cluster: Cluster, key: str, app_index: int, path: str) -> Pa
     return page
 
 
+def saved_comments(request_id: int, body: str) -> int:
+    with read_session() as session:
+        return len(session.exec(select(Comment.id).where(Comment.request_id == request_id, Comment.body == body)).all())
+
+
 def test_the_route_across_processes_and_a_dashboard_on_one_sees_actions_on_the_other(people, cluster, db) -> None:
     # The national team's dashboard on process 1; everybody who acts below is on process 2, or on 1
     # and 2 in turn, so each step is saved by one process and seen by the other.
@@ -128,8 +133,6 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
 
     # Something saved: a comment on a request the person can see (saved before the process dies).
     with read_session() as session:
-        from core.models import DerogationRequest
-
         request_id = session.exec(
             select(DerogationRequest.id)
             .where(DerogationRequest.trust_code == ACCOUNTS["clinical_director"].trust_code)
@@ -142,9 +145,10 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     note = "Spoke to the ward manager at 14:05; staffing unchanged."
     page.get_by_label("Add a comment", exact=True).fill(note)
     page.get_by_role("button", name="Add comment").click()
-    expect(page.get_by_text(note)).to_be_visible()
+    expect(page.get_by_text("Comment added.")).to_be_visible()
     settle(page)
     assert cluster.app_at(landed_on(page)).port == victim.port
+    assert saved_comments(request_id, note) == 1
 
     os.kill(victim.pid, signal.SIGKILL)  # the process goes mid-session, as in a crash or an OOM kill
 
@@ -154,7 +158,8 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     expect(page.get_by_role("heading", name=re.compile("Review queue"))).to_be_visible(timeout=60_000)
     expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible()
     assert cluster.app_at(landed_on(page)).port == survivor.port
-    # Nothing saved is lost: the comment is there, read by the surviving process.
+    # Nothing saved is lost, and nothing is saved twice: the comment is there once, read by the survivor.
+    assert saved_comments(request_id, note) == 1
     page.goto(f"{cluster.url}/request?id={request_id}")
-    expect(page.get_by_text(note)).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(note, exact=True).last).to_be_visible()  # in the timeline and under Comments
