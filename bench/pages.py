@@ -36,7 +36,7 @@ from core.db import dispose_engines, read_session, write_session
 from core.enums import Role, Status
 from core.models import DerogationRequest, StrikePeriod, Trust, User
 from core.queries import dashboard_breakdown, headline
-from ui import browser
+from ui import browser, live_figures
 
 APP = str(PROJECT_ROOT / "app.py")
 EMPTY = str(PROJECT_ROOT / "bench" / "empty_page.py")
@@ -153,6 +153,9 @@ def app_for(case: PageCase) -> AppTest:
 def _run_ms(at: AppTest, clear: bool) -> float:
     if clear:
         st.cache_data.clear()
+        # The dashboard's shared figures are st.cache_resource (one object for every viewer of a scope).
+        live_figures.counted.clear()
+        live_figures.section_charts.clear()
     started = time.perf_counter()
     at.run()
     elapsed = (time.perf_counter() - started) * 1000
