@@ -184,7 +184,9 @@ def write_nginx_conf(state: Path, listen: int, servers: list[App], debug_header:
         TEMPLATE.read_text()
         .replace("@STATE@", str(state))
         .replace("@UPSTREAMS@", upstreams)
-        .replace("@LISTEN@", f"127.0.0.1:{listen}" if os.environ.get("DEROG_NGINX_LOCAL_ONLY") else str(listen))
+        # The local recipe answers on this machine only (plain http, cookies not Secure-only);
+        # DEROG_NGINX_ADDRESS=0.0.0.0 to show it to others on the network.
+        .replace("@LISTEN@", f"{os.environ.get('DEROG_NGINX_ADDRESS', '127.0.0.1')}:{listen}")
         .replace("@DEBUG_HEADER@", header if debug_header else "")
     )
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
