@@ -12,6 +12,7 @@ Counted in this process, from the moment it started:
 - derog_emails_queued_total                e-mails committed to the outbox by this process
 - derog_database_errors_total{kind}        errors the database driver raised (OperationalError: locked,
                                            unreachable, deadlock; IntegrityError; …)
+- process_cpu_seconds_total, process_resident_memory_bytes   the process's CPU time and memory
 Read from the database (the same in every process; cached for 15 seconds):
 - derog_email_outbox{state}                e-mails waiting, sent, given up
 - derog_email_oldest_waiting_seconds       age of the oldest e-mail still waiting (0 if none)
@@ -29,6 +30,7 @@ import os
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
@@ -95,6 +97,8 @@ HELP = {
         "Age of the oldest e-mail still waiting to be sent (database-wide).",
     ),
     "derog_metrics_scrape_errors_total": ("counter", "Database reads for /metrics that failed."),
+    "process_cpu_seconds_total": ("counter", "CPU time of this process (user and system), in seconds."),
+    "process_resident_memory_bytes": ("gauge", "Resident memory of this process, in bytes."),
 }
 
 
@@ -211,6 +215,20 @@ def _outbox() -> dict[str, float]:
     return values
 
 
+def _process() -> dict[str, float]:
+    """This process's CPU time and resident memory (Linux /proc), under Prometheus's usual names."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return {
+            "process_cpu_seconds_total": (int(fields[11]) + int(fields[12])) / ticks,
+            "process_resident_memory_bytes": float(pages * os.sysconf("SC_PAGE_SIZE")),
+        }
+    except (OSError, ValueError, IndexError):
+        return {}
+
+
 def _labels(key: tuple[tuple[str, str], ...], extra: str = "") -> str:
     parts = [f'{name}="{_escape(value)}"' for name, value in key]
     if extra:
@@ -238,6 +256,9 @@ def render() -> str:
 
     header("derog_sessions_open")
     lines.append(f"derog_sessions_open {_number(_sessions_open())}")
+    for name, value in _process().items():
+        header(name)
+        lines.append(f"{name} {_number(value)}")
     try:
         outbox = _outbox()
     except Exception:  # noqa: BLE001  (the database is down: say so, and still answer)
