@@ -315,6 +315,8 @@ def main(argv: list[str] | None = None) -> None:
         print("Stopped.")
     else:
         live = running(args.state)
+        if not pids(args.state):
+            print(f"Nothing is running (no process ids under {args.state}).")
         for name, pid in sorted(pids(args.state).items()):
             print(f"  {name}: pid {pid} {'running' if name in live else 'not running'}")
 

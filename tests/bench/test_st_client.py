@@ -1,0 +1,54 @@
+"""The capacity benchmark's client (bench/st_client.py) against the real server: it must load the live
+dashboard signed in by its cookie, and its refresh must be what the browser's timer sends (a rerun of
+the dashboard's fragment alone), or the benchmark would measure something no browser asks for."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bench import capacity
+from bench.st_client import FINISHED, Session
+from core.db import dispose_engines, read_session
+from core.enums import Role
+from core.models import User
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def test_the_client_loads_the_dashboard_and_refreshes_its_fragment_as_the_browser_does(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    subprocess.run([sys.executable, "-m", "tests.browser.setup_db", url, "in-progress"], cwd=ROOT, check=True)
+    process, base = capacity.start_server(url, capacity.CONFIGS["shipped"], tmp_path / "streamlit.log")
+    try:
+        monkeypatch.setenv("DATABASE_URL", url)
+        dispose_engines()
+        with read_session() as session:
+            viewer = session.exec(select(User).where(User.role == Role.NATIONAL_MDT.value)).first()
+        [cookie] = capacity.session_cookies([viewer])
+
+        async def visit() -> tuple:
+            page = Session(base, "live-dashboard", cookie=cookie)
+            opened = await page.open()
+            refreshed = await page.refresh()
+            await page.close()
+            return page, opened, refreshed
+
+        page, opened, refreshed = asyncio.run(visit())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        dispose_engines()
+    assert opened.status == FINISHED.FINISHED_SUCCESSFULLY
+    assert "Live dashboard" in opened.texts and f"Signed in as {viewer.full_name}" in " ".join(opened.texts)
+    assert page.fragment is not None and page.fragment[0] == 10  # the server's AutoRerun: every 10 s
+    assert {w.id.rsplit("-", 1)[1] for w in page.widgets.values()} == {"dash_period", "dash_section"}
+    assert refreshed.status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    assert any(t.startswith("Figures as at") for t in refreshed.texts)
+    assert "Live dashboard" not in refreshed.texts  # the page's title is outside the fragment: not redrawn
