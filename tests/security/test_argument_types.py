@@ -147,7 +147,9 @@ def commands(team: dict[Role, User], period: StrikePeriod) -> list[Argument]:
             "admin.change_account",
             "user_id",
             "id",
-            lambda v: admin.change_account(adm, v, role=Role.REQUESTER, trust_code="R0A", region_code=None, active=True),
+            lambda v: admin.change_account(
+                adm, v, role=Role.REQUESTER, trust_code="R0A", region_code=None, active=True
+            ),
             huge=NotFound,
         ),
         Argument(
