@@ -69,8 +69,9 @@ def test_request_goes_up_the_route_and_the_bma_approves_fewer_doctors(people, ap
     # is the browser's, not the tab's).
     requester.goto(f"{app_server.url}/request?id={request_id}")
     expect(requester.get_by_text("Approved by the BMA.")).to_be_visible()
-    text = main_text(requester)
     approved = approval_table(requester)
+    expect(requester.get_by_role("heading", name="Comments")).to_be_visible()  # the timeline is drawn above it
+    text = main_text(requester)
     assert approved["Resident doctors"] == ["2", "3"]  # approved, asked for
     assert approved["Grades"] == ["FY2", "FY2, ST3+"]
     assert approved["Scope (ward, service, shifts)"][0] == "Night shifts only"
