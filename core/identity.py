@@ -11,14 +11,27 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from core import sessions
+from core.clock import utcnow
 from core.db import write_session
 from core.errors import AuthFailed
 from core.inputs import EMAIL_RE, unstorable
 from core.models import User
 from core.users import SignedIn, normalise_email, record_sign_in
+
+# The provider's claims open a session only this soon after it signed the person in, and only if no
+# session of the account has ended since: an identity cookie left in a browser after a sign-out (in
+# another tab too), "sign out everywhere" or an administrator ending sessions must not open a new
+# session by itself. The person clicks "Sign in with your organisation account" and gets fresh claims.
+PROVIDER_FRESH_FOR = timedelta(minutes=5)
+# `iat` is in whole seconds: a sign-out within the second the claims were issued does not make them stale
+# (a quick sign-out and sign-in again), anything later does.
+_IAT_RESOLUTION = timedelta(seconds=1)
+_CLOCK_SKEW = timedelta(minutes=1)  # the provider's clock may run a little ahead of ours
 
 NO_EMAIL = (
     "Your organisation's sign-in did not tell us your e-mail address, so we cannot find your account. "
@@ -44,6 +57,24 @@ def identity_settings() -> IdentitySettings:
         email_claim=os.environ.get("DEROG_OIDC_EMAIL_CLAIM", "email").strip() or "email",
         allowed_domains=tuple(d.strip().lower().lstrip("@") for d in domains.split(",") if d.strip()),
     )
+
+
+class StaleIdentity(AuthFailed):
+    """The provider's sign-in is too old to open a session by itself: nothing to tell the person, who
+    signs in with the provider again."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+def _issued_at(claims: Mapping[str, object]) -> datetime | None:
+    issued = claims.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(issued, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _claimed_false(value: object) -> bool:
@@ -73,8 +104,16 @@ def user_for_identity(session: Session, claims: Mapping[str, object], settings: 
     return user
 
 
-def sign_in(claims: Mapping[str, object]) -> SignedIn:
-    """Our account for the provider's identity (user_for_identity): a session opened, the sign-in audited."""
+def sign_in(claims: Mapping[str, object], now: datetime | None = None) -> SignedIn:
+    """Our account for the provider's identity (user_for_identity): a session opened, the sign-in audited.
+    StaleIdentity when the claims are too old to do that by themselves (PROVIDER_FRESH_FOR)."""
+    now = now or utcnow()
+    issued = _issued_at(claims)
+    if issued is None or not -_CLOCK_SKEW <= now - issued <= PROVIDER_FRESH_FOR:
+        raise StaleIdentity()
     with write_session() as session:
         user = user_for_identity(session, claims)
-        return record_sign_in(session, user, "identity provider")
+        ended = sessions.last_ended_at(session, user.id)
+        if ended is not None and ended >= issued + _IAT_RESOLUTION:
+            raise StaleIdentity()
+        return record_sign_in(session, user, "identity provider", now)

@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -45,6 +46,7 @@ class EndReason(StrEnum):
     ACCOUNT_CLOSED = "account_closed"
     IDLE = "idle"
     EXPIRED = "expired"
+    REPLACED = "replaced"
 
 
 ENDED_MESSAGES = {
@@ -56,7 +58,29 @@ ENDED_MESSAGES = {
     EndReason.ACCOUNT_CLOSED: "Your account is no longer active. Ask an administrator if you think this is wrong.",
     EndReason.IDLE: "You were signed out because you were inactive. Sign in again to carry on.",
     EndReason.EXPIRED: "You were signed out because your session reached its time limit. Sign in again to carry on.",
+    EndReason.REPLACED: "You signed in again in this browser, so this page's earlier session ended. Reload the page.",
 }
+
+
+def end_reason(value: object) -> EndReason | None:
+    """The reason a stored row or an address gives, if it is one of ours (anything else is None)."""
+    try:
+        return EndReason(value)
+    except ValueError:
+        return None
+
+
+def safe_return_path(address: str | None) -> str:
+    """A path and query on this server to go back to after signing in; anything else (another host, a
+    scheme, a control character, the session routes themselves) is '/'."""
+    if not isinstance(address, str) or not address or any(ord(ch) < 32 for ch in address):
+        return "/"
+    parts = urlsplit(address)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith(("//", "/\\")):
+        return "/"
+    if parts.path.startswith("/session/"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class SessionEnded(DerogationError):
@@ -72,7 +96,6 @@ class LiveSession:
     """A checked session: the account as it is now, and when the session will end if nothing happens."""
 
     user: User
-    session_id: int
     signs_out_at: datetime  # the idle deadline or the absolute expiry, whichever comes first
 
 
@@ -101,9 +124,15 @@ def begin(session: Session, user: User, method: str, now: datetime | None = None
     return ticket
 
 
-def redeem(ticket: str, now: datetime | None = None) -> str | None:
-    """Swap a fresh ticket for the session id the cookie will hold (once); None if it is not valid."""
-    if not isinstance(ticket, str) or not ticket or len(ticket) > _MAX_SECRET_LENGTH:
+def _well_formed(secret: object) -> bool:
+    return isinstance(secret, str) and 0 < len(secret) <= _MAX_SECRET_LENGTH
+
+
+def redeem(ticket: str, replacing: str | None = None, now: datetime | None = None) -> str | None:
+    """Swap a fresh ticket for the session id the cookie will hold (once); None if it is not valid.
+    `replacing`: the session this browser's cookie named until now, which ends in the same transaction
+    (a browser holds one session: signing in again, perhaps as someone else, ends the earlier one)."""
+    if not _well_formed(ticket):
         return None
     now = now or utcnow()
     token = secrets.token_urlsafe(_SECRET_BYTES)
@@ -118,7 +147,15 @@ def redeem(ticket: str, now: datetime | None = None) -> str | None:
             )
             .values(ticket_hash=None, token_hash=digest(token), last_seen_at=now)
         )
-        return token if redeemed.rowcount == 1 else None
+        if redeemed.rowcount != 1:
+            return None
+        if _well_formed(replacing):  # only once the ticket is good: a refused one ends nothing
+            session.execute(
+                update(UserSession)
+                .where(col(UserSession.token_hash) == digest(replacing), col(UserSession.revoked_at).is_(None))
+                .values(revoked_at=now, ended_reason=EndReason.REPLACED.value)
+            )
+        return token
 
 
 def check(token: str | None, *, activity: bool = True, now: datetime | None = None) -> LiveSession:
@@ -126,7 +163,7 @@ def check(token: str | None, *, activity: bool = True, now: datetime | None = No
 
     `activity`: a person did something (a click, a page). An automatic refresh passes False, so an open
     dashboard does not keep its session alive."""
-    if not isinstance(token, str) or not token or len(token) > _MAX_SECRET_LENGTH:
+    if not _well_formed(token):
         raise SessionEnded()
     now = now or utcnow()
     with read_session() as session:
@@ -139,37 +176,82 @@ def check(token: str | None, *, activity: bool = True, now: datetime | None = No
         raise SessionEnded()
     row, user = found
     if row.revoked_at is not None:
-        raise SessionEnded(EndReason(row.ended_reason) if row.ended_reason else EndReason.SIGNED_OUT)
+        raise SessionEnded(end_reason(row.ended_reason) or EndReason.SIGNED_OUT)
     if not user.active:
         raise SessionEnded(EndReason.ACCOUNT_CLOSED)
-    if now >= row.expires_at:
-        raise SessionEnded(EndReason.EXPIRED)
-    if now - row.last_seen_at > _idle_limit():
-        raise SessionEnded(EndReason.IDLE)
+    lapsed = (
+        EndReason.EXPIRED
+        if now >= row.expires_at
+        else EndReason.IDLE
+        if now - row.last_seen_at > _idle_limit()
+        else None
+    )
+    if lapsed is not None:
+        _mark_ended(row.id, lapsed, now)
+        raise SessionEnded(lapsed)
     last_seen = row.last_seen_at
     if activity and now - last_seen >= TOUCH_EVERY:
         try:
             with write_session() as session:
-                session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
+                touched = session.execute(
+                    update(UserSession)
+                    .where(col(UserSession.id) == row.id, col(UserSession.revoked_at).is_(None))
+                    .values(last_seen_at=now)
+                )
+            if touched.rowcount == 0:  # ended between the read and the write: the ending wins
+                raise SessionEnded(EndReason.SIGNED_OUT)
             last_seen = now
         except DatabaseBusy:
             pass  # a busy database must not refuse the person: the next click notes the activity
-    return LiveSession(user=user, session_id=row.id, signs_out_at=min(last_seen + _idle_limit(), row.expires_at))
+    return LiveSession(user=user, signs_out_at=min(last_seen + _idle_limit(), row.expires_at))
+
+
+def _mark_ended(row_id: int, reason: EndReason, now: datetime) -> None:
+    """Note on the row that it lapsed, so that it reads as ended like any other (best effort)."""
+    try:
+        with write_session() as session:
+            session.execute(
+                update(UserSession)
+                .where(col(UserSession.id) == row_id, col(UserSession.revoked_at).is_(None))
+                .values(revoked_at=now, ended_reason=reason.value)
+            )
+    except DatabaseBusy:
+        pass  # the row's times already end it; the note can wait for the next check
+
+
+def _live(now: datetime):  # noqa: ANN202 - a SQL condition
+    """A session a browser can still use: redeemed, not ended, within its lifetime and its idle limit."""
+    return (
+        col(UserSession.revoked_at).is_(None)
+        & col(UserSession.token_hash).is_not(None)
+        & (col(UserSession.expires_at) > now)
+        & (col(UserSession.last_seen_at) >= now - _idle_limit())
+    )
 
 
 def end_all(session: Session, user_id: int, reason: EndReason, now: datetime | None = None) -> int:
-    """End every live session of an account inside the caller's transaction; how many were live."""
-    ended = session.execute(
+    """End every session of an account inside the caller's transaction; how many of them were live
+    (what a person would count as 'signed in': not the lapsed ones nobody had marked yet)."""
+    now = now or utcnow()
+    live = session.exec(
+        select(func.count()).select_from(UserSession).where(col(UserSession.user_id) == user_id, _live(now))
+    ).one()
+    session.execute(
         update(UserSession)
         .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
-        .values(revoked_at=now or utcnow(), ended_reason=reason.value)
+        .values(revoked_at=now, ended_reason=reason.value)
     )
-    return ended.rowcount
+    return live
+
+
+def last_ended_at(session: Session, user_id: int) -> datetime | None:
+    """When a session of this account last ended (any reason); None if none has."""
+    return session.exec(select(func.max(UserSession.revoked_at)).where(col(UserSession.user_id) == user_id)).one()
 
 
 def sign_out(token: str | None, now: datetime | None = None) -> None:
     """End this browser's session (every tab of it); recorded in the audit history. Idempotent."""
-    if not isinstance(token, str) or not token or len(token) > _MAX_SECRET_LENGTH:
+    if not _well_formed(token):
         return
     now = now or utcnow()
     with write_session() as session:
@@ -185,13 +267,21 @@ def sign_out(token: str | None, now: datetime | None = None) -> None:
 
 
 def sign_out_everywhere(token: str | None, now: datetime | None = None) -> int:
-    """End every session of the account this browser is signed in as (every browser, every device)."""
-    live = check(token, now=now)
+    """End every session of the account this browser was signed in as (every browser, every device).
+    A session that has already ended here still names its account: a person who walked away from a
+    shared computer and asks from there must not be told it worked when nothing was ended.
+    SessionEnded when the cookie names no session at all."""
+    if not _well_formed(token):
+        raise SessionEnded()
     now = now or utcnow()
     with write_session() as session:
-        ended = end_all(session, live.user.id, EndReason.SIGNED_OUT_EVERYWHERE, now)
+        found = session.exec(select(UserSession.user_id).where(col(UserSession.token_hash) == digest(token))).first()
+        if found is None:
+            raise SessionEnded()
+        user = session.get(User, found)
+        ended = end_all(session, user.id, EndReason.SIGNED_OUT_EVERYWHERE, now)
         audit.append(
-            session, action="sessions_ended", actor=live.user, details={"user_id": live.user.id, "sessions": ended}, at=now
+            session, action="sessions_ended", actor=user, details={"user_id": user.id, "sessions": ended}, at=now
         )
     return ended
 
@@ -200,15 +290,9 @@ def live_count(user_id: int, now: datetime | None = None) -> int:
     """How many browsers are signed in as this account now (shown to administrators)."""
     now = now or utcnow()
     with read_session() as session:
-        rows = session.exec(
-            select(UserSession.last_seen_at).where(
-                col(UserSession.user_id) == user_id,
-                col(UserSession.revoked_at).is_(None),
-                col(UserSession.token_hash).is_not(None),
-                col(UserSession.expires_at) > now,
-            )
-        ).all()
-    return sum(1 for last_seen in rows if now - last_seen <= _idle_limit())
+        return session.exec(
+            select(func.count()).select_from(UserSession).where(col(UserSession.user_id) == user_id, _live(now))
+        ).one()
 
 
 def purge(now: datetime | None = None) -> int:

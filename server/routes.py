@@ -2,17 +2,26 @@
 cookie, and a Streamlit script run answers over a websocket.
 
 - GET /session/start?ticket=…&next=…  redeems the one-time ticket a sign-in made (core/sessions.py),
-  sets the session cookie and sends the browser on to `next` (a path on this server only).
-- GET /session/end  ends this browser's session (if the page has not already), clears the cookie, and
-  sends the browser to sign in again, through Streamlit's own sign-out first when the person signed in
-  with the identity provider, so that its identity cookie goes too.
+  ends the session the browser's cookie named until then, sets the new session cookie and sends the
+  browser on to `next` (a path on this server only).
+- GET /session/end?reason=…  ends this browser's session (if the page has not already), clears the
+  cookie, and sends the browser to sign in again, saying why (`reason`, one of ours), through
+  Streamlit's own sign-out first when the person signed in with the identity provider, so that its
+  identity cookie goes too.
+
+Only our own pages send a browser here. A browser says where a navigation came from (Sec-Fetch-Site):
+one sent by another site is refused, so a link elsewhere can neither sign a person in to someone else's
+account (login CSRF, with a ticket the attacker made) nor sign them out. Browsers send the header to
+HTTPS sites and localhost; clients that send none (scripts, the benchmark) are let through, and the
+ticket still works once, within a minute.
 
 Both are plain functions: Starlette runs them on its thread pool, so the database calls never block
 the server's event loop."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+import contextlib
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -20,6 +29,7 @@ from starlette.routing import Route
 
 from core import sessions
 from core.config import security_settings
+from core.db import DatabaseBusy
 
 # Streamlit's identity cookie (st.login) and its sign-out route, which also signs out at the provider.
 PROVIDER_COOKIE = "_streamlit_user"
@@ -27,16 +37,14 @@ PROVIDER_SIGN_OUT = "/auth/logout"
 SIGN_IN = "/sign-in"
 
 
-def safe_next(address: str | None) -> str:
-    """A path and query on this server; anything else (another host, a scheme, our own routes) is '/'."""
-    if not address or any(ord(ch) < 32 for ch in address):
-        return "/"
-    parts = urlsplit(address)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith(("//", "/\\")):
-        return "/"
-    if parts.path.startswith("/session/"):
-        return "/"
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+# Sec-Fetch-Site values of a navigation our own page started; "none" (typed or bookmarked) and
+# "same-site"/"cross-site" (another origin) were not.
+_OURS = {"same-origin"}
+
+
+def _from_another_site(request: Request) -> bool:
+    sent = request.headers.get("sec-fetch-site")
+    return sent is not None and sent.lower() not in _OURS
 
 
 def _redirect(address: str) -> RedirectResponse:
@@ -45,11 +53,24 @@ def _redirect(address: str) -> RedirectResponse:
     return response
 
 
+def _delete_cookie(response: RedirectResponse) -> None:
+    response.delete_cookie(
+        sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=security_settings().secure_cookies
+    )
+
+
 def start(request: Request) -> RedirectResponse:
-    token = sessions.redeem(request.query_params.get("ticket", ""))
+    if _from_another_site(request):
+        return _redirect(f"{SIGN_IN}?ended=ticket")
+    try:
+        token = sessions.redeem(
+            request.query_params.get("ticket", ""), replacing=request.cookies.get(sessions.COOKIE_NAME)
+        )
+    except DatabaseBusy:
+        token = None
     if token is None:
         return _redirect(f"{SIGN_IN}?ended=ticket")
-    response = _redirect(safe_next(request.query_params.get("next")))
+    response = _redirect(sessions.safe_return_path(request.query_params.get("next")))
     # No Max-Age: the cookie goes when the browser closes (shared NHS computers); the row's own expiry
     # and idle limit end the session on the server whatever the browser keeps.
     response.set_cookie(
@@ -64,13 +85,18 @@ def start(request: Request) -> RedirectResponse:
 
 
 def end(request: Request) -> RedirectResponse:
-    sessions.sign_out(request.cookies.get(sessions.COOKIE_NAME))
-    reason = quote(sessions.EndReason.SIGNED_OUT.value)
-    through_provider = any(name == PROVIDER_COOKIE or name.startswith(f"{PROVIDER_COOKIE}__") for name in request.cookies)
-    response = _redirect(PROVIDER_SIGN_OUT if through_provider else f"{SIGN_IN}?ended={reason}")
-    response.delete_cookie(
-        sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=security_settings().secure_cookies
+    if _from_another_site(request):
+        return _redirect("/")  # nothing ends: the page the person was on opens as it was
+    reason = sessions.end_reason(request.query_params.get("reason")) or sessions.EndReason.SIGNED_OUT
+    # The cookie goes whatever happens: if the database is too busy to note the sign-out now, the session
+    # ends at its idle limit and this browser no longer holds it.
+    with contextlib.suppress(DatabaseBusy):
+        sessions.sign_out(request.cookies.get(sessions.COOKIE_NAME))
+    through_provider = any(
+        name == PROVIDER_COOKIE or name.startswith(f"{PROVIDER_COOKIE}__") for name in request.cookies
     )
+    response = _redirect(PROVIDER_SIGN_OUT if through_provider else f"{SIGN_IN}?ended={quote(reason.value)}")
+    _delete_cookie(response)
     return response
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -156,6 +158,23 @@ def sqlite_db(sqlite_template: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -
     dispose_engines()
 
 
+@contextlib.contextmanager
+def database_locked(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Another process holds the SQLite file for itself (an exclusive lock, as a backup tool or a long
+    migration might): nobody else can even read it, and the app gives up after 200 ms (DatabaseBusy)."""
+    monkeypatch.setenv("DEROG_SQLITE_BUSY_TIMEOUT_MS", "200")
+    dispose_engines()  # the app's idle pooled connections let go of the file first
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=5)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE strike_period SET name = name")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The database URL under test, set as DATABASE_URL: each data-layer test runs on both engines."""
@@ -286,7 +305,12 @@ def apptest_browser(monkeypatch: pytest.MonkeyPatch) -> None:
             if token is not None:
                 st.session_state[TEST_COOKIE_KEY] = token
         elif parts.path == "/session/end":
-            sessions.sign_out(st.session_state.pop(TEST_COOKIE_KEY, None))
+            # As the browser's new page load would: the session ends, the cookie and everything the old
+            # page held go, and the sign-in page opens with the route's reason in its address.
+            sessions.sign_out(st.session_state.get(TEST_COOKIE_KEY))
+            st.session_state.clear()
+            st.query_params.clear()
+            st.query_params["ended"] = query.get("reason", [sessions.EndReason.SIGNED_OUT.value])[0]
 
     monkeypatch.setattr(browser, "session_token", lambda: st.session_state.get(TEST_COOKIE_KEY))
     monkeypatch.setattr(browser, "go_to", go_to)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.db import DatabaseBusy
 from core.errors import DerogationError, StaleVersion, ValidationFailed
-from ui.session import live_session
+from ui.session import NOTICE_KEY, live_session
 from ui.text import md_escape
 
 FLASH_KEY = "_flash"
@@ -57,7 +57,9 @@ def act_as(errors_key: str, action: Callable[..., Any], *args: Any, **kwargs: An
         st.session_state[errors_key] = {FORM_ERROR: str(busy)}
         return None
     if live is None:
-        st.session_state[errors_key] = {FORM_ERROR: "Nothing was saved: you are no longer signed in."}
+        # The run that follows draws the sign-in form, not this panel: the message goes with it.
+        why = st.session_state.get(NOTICE_KEY) or "You are no longer signed in."
+        st.session_state[NOTICE_KEY] = f"Nothing was saved. {why}"
         return None
     return attempt(errors_key, action, live.user, *args, **kwargs)
 

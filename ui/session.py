@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import identity, sessions
 from core.access import may_open
+from core.db import DatabaseBusy
 from core.errors import AuthFailed, PermissionDenied
 from core.models import User
 from core.sessions import LiveSession, SessionEnded
@@ -29,10 +30,6 @@ _this_run = threading.local()  # each session's script runs on a thread of its o
 SIGNING_OUT_KEY = "_signing_out"
 START_ROUTE = "/session/start"
 END_ROUTE = "/session/end"
-# Claims from the identity provider open a session only this soon after the provider signed the person
-# in: an older identity cookie (left after "sign out everywhere" or an administrator ending sessions)
-# must not silently open a new session. The person clicks "Sign in with your organisation account".
-PROVIDER_FRESH_SECONDS = 300
 
 
 def live_session(*, activity: bool = True) -> LiveSession | None:
@@ -42,9 +39,10 @@ def live_session(*, activity: bool = True) -> LiveSession | None:
         return sessions.check(token, activity=activity)
     except SessionEnded as ended:
         # Say why once: this tab keeps sending the ended session's cookie until it is reloaded.
-        if str(ended) and st.session_state.get(_ENDED_TOKEN_KEY) != token:
+        noticed = sessions.digest(token) if token else None  # never the id itself in memory longer than needed
+        if str(ended) and st.session_state.get(_ENDED_TOKEN_KEY) != noticed:
             st.session_state[NOTICE_KEY] = str(ended)
-            st.session_state[_ENDED_TOKEN_KEY] = token
+            st.session_state[_ENDED_TOKEN_KEY] = noticed
         return None
 
 
@@ -76,44 +74,55 @@ def require_page(page: str) -> User:
     return user
 
 
-def _safe_next(address: str) -> str:
-    return address if address.startswith("/") and not address.startswith(("//", "/\\", "/session/")) else "/"
-
-
 def hand_over(ticket: str, home_path: str) -> None:
     """Send the browser to redeem its sign-in ticket for the session cookie, then back to where it was
     going (a deep link opened while signed out opens after sign-in). The person's home page is served
     at '/' once they are signed in (st.navigation's default page), so a link to it goes there."""
-    going_to = _safe_next(browser.current_address())
+    going_to = sessions.safe_return_path(browser.current_address())
     path, _, query = going_to.partition("?")
     if path in ("/sign-in", f"/{home_path}"):
         going_to = "/" + (f"?{query}" if query and path != "/sign-in" else "")
     browser.go_to(f"{START_ROUTE}?ticket={quote(ticket)}&next={quote(going_to, safe='')}")
 
 
+def _leave(reason: sessions.EndReason) -> None:
+    """Send the browser to the route that clears its cookie; the sign-in page it lands on says why."""
+    st.session_state[NOTICE_KEY] = sessions.ENDED_MESSAGES[reason]
+    st.session_state[SIGNING_OUT_KEY] = True
+    browser.go_to(f"{END_ROUTE}?reason={quote(reason.value)}")
+
+
 def sign_out() -> None:
     """End this browser's session (every tab of it), then let the server clear the cookie (and the
-    identity provider's cookie, if the person came that way)."""
-    sessions.sign_out(browser.session_token())
-    st.session_state[NOTICE_KEY] = sessions.ENDED_MESSAGES[sessions.EndReason.SIGNED_OUT]
-    st.session_state[SIGNING_OUT_KEY] = True
-    browser.go_to(END_ROUTE)
+    identity provider's cookie, if the person came that way). A busy database does not keep anyone
+    signed in: the route tries again, and clears the cookie whatever happens."""
+    with contextlib.suppress(DatabaseBusy):
+        sessions.sign_out(browser.session_token())
+    _leave(sessions.EndReason.SIGNED_OUT)
 
 
 def sign_out_everywhere() -> None:
-    """End every session of this account, in every browser, then sign this one out."""
-    with contextlib.suppress(SessionEnded):  # already signed out here: nothing more to end from this browser
+    """End every session of this account, in every browser, then sign this one out. Said only when it
+    was done: a busy database leaves the person signed in with a message to try again."""
+    try:
         sessions.sign_out_everywhere(browser.session_token())
-    st.session_state[NOTICE_KEY] = sessions.ENDED_MESSAGES[sessions.EndReason.SIGNED_OUT_EVERYWHERE]
-    st.session_state[SIGNING_OUT_KEY] = True
-    browser.go_to(END_ROUTE)
+    except SessionEnded:  # this browser holds no session at all: there is nothing it can name
+        _leave(sessions.EndReason.SIGNED_OUT)
+        return
+    except DatabaseBusy as busy:
+        st.toast(str(busy), icon=":material/hourglass_top:")
+        return
+    _leave(sessions.EndReason.SIGNED_OUT_EVERYWHERE)
 
 
 def from_provider(claims: dict[str, object]) -> SignedIn | None:
-    """Open a session for someone the identity provider has just signed in (the caller hands it over).
-    A refusal is kept for the sign-in page."""
+    """Open a session for someone the identity provider has just signed in (the caller hands it over);
+    None for claims too old to do that by themselves (core.identity). A refusal is kept for the
+    sign-in page."""
     try:
         return identity.sign_in(claims)
+    except identity.StaleIdentity:  # an old identity cookie: the person signs in with the provider again
+        return None
     except AuthFailed as refusal:
         st.session_state[PROVIDER_REFUSAL_KEY] = str(refusal)
         return None

@@ -6,7 +6,6 @@ wrappers) would be rebuilt each time, and AppTest compiles the entry script on e
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Mapping, Sequence
 
 import streamlit as st
@@ -19,14 +18,13 @@ from core.db import DatabaseBusy, migrate
 from core.enums import Role
 from core.errors import AuthFailed
 from core.models import User
-from core.sessions import ENDED_MESSAGES, EndReason
+from core.sessions import ENDED_MESSAGES, end_reason
 from core.users import authenticate
 from ui import identity_provider
 from ui.feedback import show_flash
 from ui.header import draw_header
 from ui.session import (
     NOTICE_KEY,
-    PROVIDER_FRESH_SECONDS,
     PROVIDER_REFUSAL_KEY,
     SIGNING_OUT_KEY,
     drawing_for,
@@ -55,10 +53,8 @@ def _notice_from_address() -> str | None:
     if reason is None:
         return None
     del st.query_params[ENDED_PARAM]
-    try:
-        return ENDED_MESSAGES[EndReason(reason)]
-    except ValueError:
-        return TICKET_REFUSED
+    known = end_reason(reason)
+    return ENDED_MESSAGES[known] if known else TICKET_REFUSED
 
 
 def signing_in() -> None:
@@ -87,7 +83,8 @@ INTRODUCTION = (
 def sign_in_page() -> None:
     st.title("Sign in")
     st.markdown(INTRODUCTION)
-    notice = st.session_state.pop(NOTICE_KEY, None) or _notice_from_address()
+    from_address = _notice_from_address()  # read (and taken off the address) whether or not it is shown
+    notice = st.session_state.pop(NOTICE_KEY, None) or from_address
     if notice:
         st.info(notice)
     refusal = st.session_state.pop(PROVIDER_REFUSAL_KEY, None)
@@ -151,11 +148,6 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
     return st.navigation([*entries, verify], position="top")
 
 
-def _fresh_from_provider(claims: Mapping[str, object]) -> bool:
-    issued = claims.get("iat")
-    return isinstance(issued, int | float) and time.time() - issued <= PROVIDER_FRESH_SECONDS
-
-
 def signed_in_user() -> User | None:
     """Check this browser's session (the account read afresh); someone the identity provider has just
     signed in gets a session of their own. The result is what the pages of this run act for."""
@@ -164,7 +156,7 @@ def signed_in_user() -> User | None:
     signing_out = st.session_state.pop(SIGNING_OUT_KEY, False)
     if user is None and not signing_out and ENDED_PARAM not in st.query_params:  # never straight back in
         claims = identity_provider.claims()
-        signed_in = from_provider(claims) if claims is not None and _fresh_from_provider(claims) else None
+        signed_in = from_provider(claims) if claims is not None else None
         if signed_in is not None:
             hand_over(signed_in.ticket, _home_path(signed_in.user))
             signing_in()

@@ -55,19 +55,38 @@ def test_anything_but_a_live_session_id_is_no_session(db, bogus):
     assert sessions.redeem(bogus) is None
 
 
+def ended_row(token: str) -> UserSession:
+    with read_session() as session:
+        return session.exec(select(UserSession).where(UserSession.token_hash == sessions.digest(token))).one()
+
+
 def test_idle_limit_and_absolute_lifetime(person, monkeypatch):
     monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "10")
     monkeypatch.setenv("DEROG_SESSION_MAX_HOURS", "1")
-    token = session_cookie(person)
+    idle, busy = session_cookie(person), session_cookie(person)
     now = utcnow()
-    assert sessions.check(token, activity=False, now=now + timedelta(minutes=9, seconds=50)).user.id == person.id
-    assert reason_of(token, now=now + timedelta(minutes=10, seconds=5)) is EndReason.IDLE
-    # Kept active, it still ends at its absolute lifetime.
+    assert sessions.check(idle, activity=False, now=now + timedelta(minutes=9, seconds=50)).user.id == person.id
+    assert reason_of(idle, now=now + timedelta(minutes=10, seconds=5)) is EndReason.IDLE
+    # The lapse is written on the row: from then on it reads as ended, at any time, like a sign-out.
+    assert ended_row(idle).ended_reason == EndReason.IDLE and ended_row(idle).revoked_at is not None
+    assert reason_of(idle, now=now + timedelta(minutes=1)) is EndReason.IDLE
+    # Kept active, a session still ends at its absolute lifetime.
     for minutes in range(5, 60, 5):
-        sessions.check(token, now=now + timedelta(minutes=minutes))
-    assert reason_of(token, now=now + timedelta(minutes=61)) is EndReason.EXPIRED
-    live = sessions.check(token, activity=False, now=now + timedelta(minutes=56))
+        sessions.check(busy, now=now + timedelta(minutes=minutes))
+    live = sessions.check(busy, activity=False, now=now + timedelta(minutes=56))
     assert live.signs_out_at <= now + timedelta(hours=1, seconds=1)  # the sooner of the two deadlines
+    assert reason_of(busy, now=now + timedelta(minutes=61)) is EndReason.EXPIRED
+    assert ended_row(busy).ended_reason == EndReason.EXPIRED
+
+
+def test_lapsed_sessions_are_not_counted_as_signed_in_nor_as_ended_by_an_administrator(person, monkeypatch):
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "10")
+    session_cookie(person)
+    session_cookie(person)
+    later = utcnow() + timedelta(minutes=11)  # both idle, neither checked since, so neither marked
+    assert sessions.live_count(person.id, now=later) == 0
+    with write_session() as session:
+        assert sessions.end_all(session, person.id, EndReason.ENDED_BY_ADMIN, now=later) == 0
 
 
 def test_sign_out_revokes_one_browser_and_end_all_every_browser(person):
@@ -78,8 +97,49 @@ def test_sign_out_revokes_one_browser_and_end_all_every_browser(person):
     sessions.sign_out(laptop)  # twice: nothing more happens
     assert sessions.sign_out_everywhere(phone) == 2
     assert reason_of(tablet) is EndReason.SIGNED_OUT_EVERYWHERE
+    assert sessions.sign_out_everywhere(phone) == 0  # again: nothing left to end
     with pytest.raises(SessionEnded):
-        sessions.sign_out_everywhere(phone)
+        sessions.sign_out_everywhere("not-a-session")
+
+
+def test_sign_out_everywhere_from_a_tab_whose_session_lapsed_still_ends_the_others(person, monkeypatch):
+    """The shared-computer case: the person comes back to an idle tab and asks to sign out everywhere."""
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "10")
+    forgotten = session_cookie(person)
+    later = utcnow() + timedelta(minutes=11)
+    assert reason_of(forgotten, now=later) is EndReason.IDLE
+    phone = session_cookie(person)
+    with write_session() as session:  # the phone was used a minute ago
+        session.execute(
+            UserSession.__table__.update()
+            .where(UserSession.token_hash == sessions.digest(phone))
+            .values(last_seen_at=later - timedelta(minutes=1))
+        )
+    assert sessions.sign_out_everywhere(forgotten, now=later) == 1
+    assert reason_of(phone, now=later) is EndReason.SIGNED_OUT_EVERYWHERE
+
+
+def test_signing_in_again_in_a_browser_ends_the_session_its_cookie_held(person, staff):
+    other = staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A, password=TEST_PASSWORD)
+    before = session_cookie(person)
+    after = sessions.redeem(authenticate(other.email, TEST_PASSWORD).ticket, replacing=before)
+    assert sessions.check(after).user.id == other.id
+    assert reason_of(before) is EndReason.REPLACED
+    # A refused ticket ends nothing: the cookie the browser still holds keeps working.
+    kept = session_cookie(person)
+    assert sessions.redeem("not-a-ticket", replacing=kept) is None
+    assert sessions.check(kept).user.id == person.id
+
+
+def test_an_unknown_stored_reason_reads_as_signed_out(person):
+    token = session_cookie(person)
+    with write_session() as session:
+        session.execute(
+            UserSession.__table__.update()
+            .where(UserSession.token_hash == sessions.digest(token))
+            .values(revoked_at=utcnow(), ended_reason="from_a_newer_version")
+        )
+    assert reason_of(token) is EndReason.SIGNED_OUT
 
 
 def test_concurrent_sign_ins_of_one_account_each_get_their_own_session(person):

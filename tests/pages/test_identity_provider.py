@@ -7,11 +7,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core import sessions
 from core.db import write_session
 from core.enums import Role
+from core.models import UserSession
 from core.users import update_user
 from tests.conftest import TEST_COOKIE_KEY
 from tests.pages.conftest import APP, TIMEOUT, shown
@@ -73,6 +75,28 @@ def test_an_old_provider_sign_in_does_not_open_a_session_by_itself(people, provi
     at = run()
     assert TEST_COOKIE_KEY not in at.session_state and at.title[0].value == "Sign in"
     assert any(b.label == "Sign in with your organisation account" for b in at.button)
+
+
+def test_signing_out_in_one_tab_is_not_undone_by_the_provider_sign_in_of_another(people, provider) -> None:
+    """Two tabs of one browser, signed in through the provider a moment ago. Tab B signs out; tab A still
+    holds the provider's (fresh) claims from when it opened, and must not open a new session with them."""
+    director = people[Role.CLINICAL_DIRECTOR]
+    provider["claims"] = claims_for(director.email)
+    tab_a = run()
+    token = tab_a.session_state[TEST_COOKIE_KEY]
+    tab_a.run()
+    tab_b = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    tab_b.session_state[TEST_COOKIE_KEY] = token
+    tab_b.run()
+    assert any("Review queue" in t.value for t in tab_b.title)
+    time.sleep(1.1)  # the claims' iat is in whole seconds: a sign-out within that second does not count
+    tab_b.button(key="sign_out").click().run()
+    tab_a.run()
+    assert tab_a.title[0].value == "Sign in" and tab_a.session_state[TEST_COOKIE_KEY] == token
+    with write_session() as session:
+        opened = session.exec(select(UserSession).where(UserSession.user_id == director.id)).all()
+    assert len(opened) == 1 and opened[0].revoked_at is not None
+    assert any(b.label == "Sign in with your organisation account" for b in tab_a.button)
 
 
 def test_an_unknown_or_closed_account_is_refused_with_a_way_out(people, provider) -> None:

@@ -107,11 +107,23 @@ def test_sign_out_everywhere_ends_every_browser_of_the_account(people):
     bystander = open_page(people[Role.CLINICAL_DIRECTOR])
     click(laptop, "sign_out_everywhere")
     assert laptop.title[0].value == "Sign in"
+    assert "You signed out on every device." in shown(laptop)  # carried by the sign-out route's address
     phone.run()
     assert phone.title[0].value == "Sign in"
     assert "You signed out on every device." in shown(phone)
     bystander.run()  # someone else's session is untouched
     assert bystander.title[0].value.startswith("Review queue")
+
+
+def test_sign_out_everywhere_from_a_tab_left_idle_still_ends_the_other_browsers(people):
+    """Back at a shared computer where the tab went idle: the button must not say it worked and end nothing."""
+    reviewer = people[Role.TRUST_MD]
+    forgotten, phone = open_page(reviewer), open_page(reviewer)
+    age_session(forgotten.session_state[TEST_COOKIE_KEY], last_seen_at=timedelta(hours=3))
+    click(forgotten, "sign_out_everywhere")
+    assert "You signed out on every device." in shown(forgotten)
+    phone.run()
+    assert phone.title[0].value == "Sign in" and "You signed out on every device." in shown(phone)
 
 
 def test_an_idle_session_ends_and_the_page_says_why(people):
@@ -178,7 +190,8 @@ def test_a_decision_clicked_after_the_session_went_idle_saves_nothing(people, st
         fresh = session.get(DerogationRequest, request.id)
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.request_id == request.id)).all()
     assert fresh.current_tier == Tier.CLINICAL_DIRECTOR and Action.ESCALATE.value not in actions
-    assert at.title[0].value == "Sign in" and "inactive" in shown(at)
+    assert at.title[0].value == "Sign in"
+    assert "Nothing was saved. You were signed out because you were inactive." in shown(at)
 
 
 def test_a_callback_acts_as_the_account_is_now_not_as_it_was_drawn(people, strike):
@@ -196,6 +209,7 @@ def test_a_callback_acts_as_the_account_is_now_not_as_it_was_drawn(people, strik
         ).all()
     assert comments == []
     assert at.title[0].value == "Sign in"
+    assert "Nothing was saved. An administrator ended your session." in shown(at)
 
 
 def test_a_deep_link_while_signed_out_asks_for_sign_in_and_shows_nothing_else(people):

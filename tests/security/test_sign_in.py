@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import col, select
 
-from core import audit, identity
+from core import audit, identity, sessions
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import read_session, write_session
@@ -76,7 +76,7 @@ def test_sign_ins_and_lockouts_are_in_the_audit_history_and_failures_are_counted
     refusal("nobody@nhs.net", "wrong-password", now)
     locked = sign_in_events()[-1]
     assert locked[:2] == ("sign_in_locked", None) and locked[2]["email"] == "nobody@nhs.net"
-    identity.sign_in({"email": account.email, "email_verified": True})
+    identity.sign_in({"email": account.email, "email_verified": True, "iat": int(time.time())})
     assert sign_in_events()[-1] == ("signed_in", account.id, {"method": "identity provider"})
     with read_session() as session:
         assert audit.verify_chain(session).ok
@@ -216,6 +216,33 @@ def test_identity_domains_and_claim_name_are_configurable(account, monkeypatch):
         assert user_for_identity(session, {"preferred_username": account.email}).id == account.id
         with pytest.raises(AuthFailed):
             user_for_identity(session, {"email": account.email})
+
+
+@pytest.mark.parametrize("issued", [None, "1700000000", True, -(10**20), "age:301", "age:-120"])
+def test_provider_claims_too_old_or_odd_to_open_a_session_by_themselves(account, issued):
+    """An identity cookie left in a browser opens no session by itself: the person signs in again."""
+    if isinstance(issued, str) and issued.startswith("age:"):
+        issued = int(time.time()) - int(issued.removeprefix("age:"))
+    claims = {"email": account.email, "email_verified": True} | ({} if issued is None else {"iat": issued})
+    with pytest.raises(identity.StaleIdentity):
+        identity.sign_in(claims)
+
+
+def test_provider_claims_issued_before_a_sign_out_open_no_session(account):
+    """Two tabs, one signed in through the provider: signing out in one must not let the other's
+    claims (still fresh) sign the browser straight back in; claims issued after it do."""
+    issued = int(time.time())
+    first = identity.sign_in({"email": account.email, "email_verified": True, "iat": issued})
+    token = sessions.redeem(first.ticket)
+    sessions.sign_out(token, now=utcnow() + timedelta(seconds=2))
+    with pytest.raises(identity.StaleIdentity):
+        identity.sign_in(
+            {"email": account.email, "email_verified": True, "iat": issued}, now=utcnow() + timedelta(seconds=3)
+        )
+    again = identity.sign_in(
+        {"email": account.email, "email_verified": True, "iat": issued + 3}, now=utcnow() + timedelta(seconds=3)
+    )
+    assert again.user.id == account.id
 
 
 def test_core_never_imports_streamlit():

@@ -10,8 +10,9 @@ from starlette.testclient import TestClient
 from core import sessions
 from core.db import write_session
 from core.enums import Role
-from server.routes import ROUTES, safe_next
-from tests.conftest import TRUST_A, session_cookie
+from core.sessions import safe_return_path as safe_next
+from server.routes import ROUTES
+from tests.conftest import TRUST_A, Staff, database_locked, session_cookie
 
 
 @pytest.fixture
@@ -57,8 +58,16 @@ def test_a_used_or_unknown_ticket_sets_no_cookie(client, person):
 
 @pytest.mark.parametrize(
     "address",
-    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "queue", "/session/end",
-     "/ok\r\nSet-Cookie: x=1", None],
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "queue",
+        "/session/end",
+        "/ok\r\nSet-Cookie: x=1",
+        None,
+    ],
 )
 def test_the_next_address_is_always_a_page_of_this_server(address):
     assert safe_next(address) == "/"
@@ -78,3 +87,54 @@ def test_sign_out_of_a_provider_sign_in_goes_through_streamlits_sign_out(client,
     client.cookies.set(sessions.COOKIE_NAME, session_cookie(person, method="identity provider"))
     client.cookies.set("_streamlit_user", "signed-value")
     assert client.get("/session/end").headers["location"] == "/auth/logout"
+
+
+@pytest.mark.parametrize("origin", ["cross-site", "same-site", "none"])
+def test_a_ticket_sent_from_another_site_signs_nobody_in(client, person, origin):
+    """Login CSRF: someone's own ticket, in a link on another site, must not sign the victim in as them."""
+    ticket = ticket_for(person)
+    answer = client.get("/session/start", params={"ticket": ticket, "next": "/"}, headers={"Sec-Fetch-Site": origin})
+    assert answer.headers["location"] == "/sign-in?ended=ticket" and "set-cookie" not in answer.headers
+    # The ticket was not spent either: our own page's redirect still redeems it.
+    answer = client.get(
+        "/session/start", params={"ticket": ticket, "next": "/"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert answer.headers["set-cookie"].startswith(f"{sessions.COOKIE_NAME}=")
+
+
+def test_a_sign_out_link_on_another_site_ends_nothing(client, person):
+    token = session_cookie(person)
+    client.cookies.set(sessions.COOKIE_NAME, token)
+    answer = client.get("/session/end", headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.headers["location"] == "/" and "set-cookie" not in answer.headers
+    assert sessions.check(token).user.id == person.id
+
+
+def test_signing_in_again_ends_the_session_the_browser_held(client, person, staff):
+    """One browser, one session: the earlier one (perhaps someone else's) ends as the new cookie is set."""
+    earlier = session_cookie(staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A))
+    client.cookies.set(sessions.COOKIE_NAME, earlier)
+    answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
+    assert answer.status_code == 303 and "set-cookie" in answer.headers
+    with pytest.raises(sessions.SessionEnded) as ended:
+        sessions.check(earlier)
+    assert ended.value.reason is sessions.EndReason.REPLACED
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [("signed_out_everywhere", "signed_out_everywhere"), ("made-up", "signed_out"), (None, "signed_out")],
+)
+def test_sign_out_says_why_on_the_sign_in_page_only_in_our_words(client, person, sent, shown):
+    client.cookies.set(sessions.COOKIE_NAME, session_cookie(person))
+    answer = client.get("/session/end", params={"reason": sent} if sent else {})
+    assert answer.headers["location"] == f"/sign-in?ended={shown}"
+
+
+def test_sign_out_clears_the_cookie_even_when_the_database_is_busy(sqlite_db, monkeypatch):
+    client = TestClient(Starlette(routes=ROUTES), base_url="https://derogations.test", follow_redirects=False)
+    client.cookies.set(sessions.COOKIE_NAME, session_cookie(Staff().make(Role.CLINICAL_DIRECTOR, trust=TRUST_A)))
+    with database_locked(sqlite_db, monkeypatch):
+        answer = client.get("/session/end")
+    assert answer.status_code == 303 and answer.headers["location"] == "/sign-in?ended=signed_out"
+    assert "Max-Age=0" in answer.headers["set-cookie"]
