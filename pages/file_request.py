@@ -10,6 +10,7 @@ from core.access import may_edit
 from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
+from core.models import User
 from ui import components, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
@@ -27,12 +28,16 @@ def _clear_form() -> None:
     clear_errors(ERRORS)
 
 
+def _form_of(actor: User) -> RequestForm:
+    """The form on the screen, for the trust of the account as it is at the click."""
+    return request_form.read(actor.trust_code or "")
+
+
 def _save() -> int | None:
     """Save the screen as a draft; returns the request id, or None when refused."""
     loaded = st.session_state[LOADED]
-    form = request_form.read(user.trust_code or "")
     request_id = None if loaded["id"] == "new" else int(loaded["id"])
-    saved = act_as(ERRORS, workflow.save_draft, form, request_id, loaded["version"])
+    saved = act_as(ERRORS, lambda actor: workflow.save_draft(actor, _form_of(actor), request_id, loaded["version"]))
     if saved is None:
         return None
     st.session_state[LOADED] = {"id": str(saved.id), "version": saved.version, "status": saved.status}
@@ -65,9 +70,11 @@ def on_submit() -> None:
 
 def on_answer() -> None:
     loaded = st.session_state[LOADED]
-    form = request_form.read(user.trust_code or "")
     answer = st.session_state.get("rf_answer", "")
-    answered = act_as(ERRORS, workflow.answer_more_info, int(loaded["id"]), loaded["version"], form, answer)
+    answered = act_as(
+        ERRORS,
+        lambda actor: workflow.answer_more_info(actor, int(loaded["id"]), loaded["version"], _form_of(actor), answer),
+    )
     if answered is not None:
         _finish(answered.id, "answered", False)
 

@@ -77,6 +77,23 @@ def test_a_deep_link_opened_signed_out_opens_after_sign_in(people, app_server) -
     expect(page.get_by_role("heading", name=f"Request {AT_CLINICAL_DIRECTOR}")).to_be_visible()
 
 
+def test_a_sign_in_link_on_another_site_signs_nobody_in(people, app_server) -> None:
+    """Login CSRF: someone's own sign-in ticket, put in a link on another site, must not sign a visitor
+    in as them (whose requests the visitor would then file). The browser says where the link was."""
+    account = new_account(app_server, Role.REQUESTER, trust_code=TRUST)
+    with write_session(get_engine(app_server.database_url)) as session:
+        user = session.exec(select(User).where(User.email == account.email)).one()
+        ticket = sessions.begin(session, user, "password")
+    people.pages[account.key] = page = people.browser.new_context().new_page()
+    page.set_content(f'<a href="{app_server.url}/session/start?ticket={ticket}&next=/">Open the rota</a>')
+    page.get_by_role("link", name="Open the rota").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("That sign-in did not complete")).to_be_visible()
+    assert sessions.COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
+    with read_session(get_engine(app_server.database_url)) as session:
+        assert session.exec(select(UserSession).where(UserSession.user_id == user.id)).one().token_hash is None
+
+
 def test_signing_out_in_one_tab_signs_the_other_out_at_its_next_refresh(people, app_server) -> None:
     account = new_account(app_server, Role.NATIONAL_MDT)
     dashboard = open_page(people, app_server, account, "live-dashboard")
