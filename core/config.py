@@ -31,12 +31,27 @@ class SecuritySettings:
     secure_cookies: bool = True  # the session cookie only over HTTPS (off for the local demo)
 
 
+def _positive(name: str, default: float, kind: type[int] | type[float] = int) -> float:
+    """A setting that must be a positive number: a typo must not sign everyone out at once (0) or
+    fail every page with a bare traceback."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value != value:  # value != value: NaN
+        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, not {raw!r}.")
+    return value
+
+
 def security_settings() -> SecuritySettings:
     return SecuritySettings(
-        max_failed_logins=int(os.environ.get("DEROG_MAX_FAILED_LOGINS", 5)),
-        lockout_minutes=int(os.environ.get("DEROG_LOCKOUT_MINUTES", 15)),
-        idle_timeout_minutes=int(os.environ.get("DEROG_IDLE_TIMEOUT_MINUTES", 30)),
+        max_failed_logins=_positive("DEROG_MAX_FAILED_LOGINS", 5),
+        lockout_minutes=_positive("DEROG_LOCKOUT_MINUTES", 15),
+        idle_timeout_minutes=_positive("DEROG_IDLE_TIMEOUT_MINUTES", 30),
         sign_in_floor_ms=int(os.environ.get("DEROG_SIGN_IN_FLOOR_MS", 250)),
-        session_max_hours=float(os.environ.get("DEROG_SESSION_MAX_HOURS", 12)),
+        session_max_hours=_positive("DEROG_SESSION_MAX_HOURS", 12.0, float),
         secure_cookies=os.environ.get("DEROG_SECURE_COOKIES", "1").strip().lower() not in ("0", "false", "no", "off"),
     )

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from core import sessions
 from core.clock import utcnow
+from core.config import security_settings
 from core.db import read_session, write_session
 from core.enums import Role
 from core.models import UserSession
@@ -158,12 +159,31 @@ def test_two_requests_racing_with_one_ticket_get_one_session(person):
     assert sorted(token is None for token in tokens) == [False, True]
 
 
-def test_old_sessions_are_purged(person):
+@pytest.mark.parametrize("ended_by", ["expires_at", "revoked_at", "last_seen_at"])
+def test_sessions_that_ended_over_30_days_ago_are_purged(person, ended_by):
     token = session_cookie(person)
-    session_cookie(person)
+    recent = session_cookie(person)
+    sessions.sign_out(recent)  # ended yesterday, say: kept (who was signed in when)
     with write_session() as session:
         row = session.exec(select(UserSession).where(UserSession.token_hash == sessions.digest(token))).one()
-        row.expires_at = utcnow() - timedelta(days=31)
+        setattr(row, ended_by, utcnow() - timedelta(days=31))
         session.add(row)
     assert sessions.purge() == 1
-    assert sessions.live_count(person.id) == 1
+    with read_session() as session:
+        left = session.exec(select(UserSession.token_hash).where(UserSession.user_id == person.id)).all()
+    assert left == [sessions.digest(recent)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEROG_IDLE_TIMEOUT_MINUTES", "0"), ("DEROG_IDLE_TIMEOUT_MINUTES", "half an hour"),
+     ("DEROG_SESSION_MAX_HOURS", "-1"), ("DEROG_SESSION_MAX_HOURS", "nan")],
+)  # fmt: skip
+def test_a_session_limit_that_makes_no_sense_is_refused_by_name(monkeypatch, name, value):
+    """A typo must not sign everyone out at once, nor fail every page with a bare traceback."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=rf"{name} must be a positive"):
+        security_settings()
+    monkeypatch.setenv("DEROG_SESSION_MAX_HOURS", "7.5")
+    monkeypatch.setenv("DEROG_IDLE_TIMEOUT_MINUTES", "20")
+    assert (security_settings().session_max_hours, security_settings().idle_timeout_minutes) == (7.5, 20)
