@@ -169,9 +169,7 @@ if answering:
         f"**More information was asked for by the {Tier(record.request.returned_from_tier).label}.** "
         "Change the form where needed and answer the question below; the request then goes back to them."
     )
-    if question is not None:
-        st.markdown("**The question:**")
-        st.text(f"{question.rationale}\n\n({question.actor_name}, {when(question.at)})")
+    components.question_asked(question)
 elif period is None:
     opens = f" Submission opens at {when(upcoming.starts_at)}." if upcoming else " No strike period is scheduled."
     st.info(f"No strike action is in progress: you can save a draft now but not submit it.{opens}")

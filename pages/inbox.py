@@ -11,7 +11,7 @@ from core.db import DatabaseBusy
 from core.enums import Action
 from ui.feedback import act_as, form_error
 from ui.session import require_page
-from ui.text import status_word, when
+from ui.text import status_word, visible, when
 
 user = require_page("inbox")
 REQUEST_PAGE = "pages/request_detail.py"
@@ -58,7 +58,7 @@ for item in items:
     with st.container(border=True, key=f"inbox_item_{item.id}"):
         state = "UNREAD" if not item.read else "Read"
         st.markdown(f"**{state}** · {when(item.at)} · {kind_word(item.kind)}")
-        st.text(item.message)
+        st.text(visible(item.message))
         cols = st.columns([2, 2, 1], vertical_alignment="center")
         if item.request_id is not None and item.request_status:
             cols[0].page_link(

@@ -8,7 +8,7 @@ import streamlit as st
 from core import queries
 from ui import actions, components
 from ui.session import require_page
-from ui.text import one_line, status_word, when
+from ui.text import one_line, status_word, visible
 
 user = require_page("my_requests")
 OPEN_KEY = "my_open"
@@ -51,12 +51,10 @@ if record is not None:
     request = record.request
     st.divider()
     st.header(f"Request {request.id}")
-    st.text(f"{request.service} · {request.site}")
+    st.text(visible(f"{request.service} · {request.site}"))
     components.status_line(record.row)
     components.decision(request)
-    if record.question is not None:
-        st.markdown("**The question:**")
-        st.text(f"{record.question.rationale}\n\n({record.question.actor_name}, {when(record.question.at)})")
+    components.question_asked(record.question)
     actions.requester_panel(user, request)
     left, right = st.columns([3, 2], gap="large")
     with left, st.expander("The request as submitted", expanded=False):

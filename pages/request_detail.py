@@ -13,7 +13,7 @@ from core.db import DatabaseBusy
 from core.errors import NotFound
 from ui import actions, bypass, components
 from ui.session import require_page
-from ui.text import when
+from ui.text import visible
 
 user = require_page("request_detail")
 
@@ -54,16 +54,16 @@ with contextlib.suppress(DatabaseBusy):  # marking read can wait for the next vi
     notify.mark_request_read(user, request.id)
 st.title(f"Request {request.id}")
 st.text(
-    f"{request.service} at {request.site} · {record.row.trust_name} · {record.row.region_name} region"
-    f" · filed by {record.filed_by}" + (f" · {record.period.name}" if record.period else "")
+    visible(
+        f"{request.service} at {request.site} · {record.row.trust_name} · {record.row.region_name} region"
+        f" · filed by {record.filed_by}" + (f" · {record.period.name}" if record.period else "")
+    )
 )
 components.status_line(record.row)
 components.decision(request)
 bypass.reasons_given(request, record.events)
 bypass.bypass_record(request)
-if record.question is not None:
-    st.markdown("**The question asked of the trust:**")
-    st.text(f"{record.question.rationale}\n\n({record.question.actor_name}, {when(record.question.at)})")
+components.question_asked(record.question, "The question asked of the trust:")
 actions.requester_panel(user, request)
 actions.revoke_panel(user, request)
 bypass.bypass_panel(user, request)

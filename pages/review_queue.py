@@ -10,7 +10,7 @@ from core.access import reviewer_tier
 from ui import actions, components
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
-from ui.text import one_line, when_short
+from ui.text import one_line, visible, when_short
 
 user = require_page("review_queue")
 tier = reviewer_tier(user)
@@ -80,7 +80,7 @@ if record is not None:
     request = record.request
     st.divider()
     st.header(f"Request {request.id}")
-    st.text(f"{request.service} at {request.site} · {record.row.trust_name}")
+    st.text(visible(f"{request.service} at {request.site} · {record.row.trust_name}"))
     left, right = st.columns([3, 2], gap="large")
     with left:
         components.status_line(record.row)

@@ -16,6 +16,7 @@ from core.clock import to_london
 from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
 from core.models import DerogationRequest, User
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
+from ui.text import visible
 
 RATIONALE_MAX = 4000
 
@@ -332,7 +333,7 @@ def _harm(user: User, request: DerogationRequest) -> None:
 
     st.header("Harm or near miss after this decision")
     if request.harm_report:
-        st.text(request.harm_report)
+        st.text(visible(request.harm_report))
     with st.expander("Record harm or a near miss", expanded=bool(errors_of(errors_key))):
         st.caption("NHS England catalogues harm and near misses that followed a declined or revoked request.")
         form_error(errors_key)

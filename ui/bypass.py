@@ -24,7 +24,7 @@ from core.enums import (
 from core.models import AuditEvent, DerogationRequest, User
 from ui.actions import seen_key
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
-from ui.text import when
+from ui.text import visible, when
 
 NOTE_MAX = 4000
 # The statuses whose reasons the trust must see with the decision.
@@ -73,14 +73,14 @@ def bypass_record(request: DerogationRequest) -> None:
         "event. The request continues on its route; the BMA's decision is still needed.",
         icon=":material/emergency_home:",
     )
-    st.text(f"The external event was declared by: {request.bypass_declared_by}")
+    st.text(visible(f"The external event was declared by: {request.bypass_declared_by}"))
     if request.bypass_stood_down_at is not None:
         st.text(f"The recalled doctors were stood down at {when(request.bypass_stood_down_at)}.")
     state = BypassState(request.bypass_review) if request.bypass_review else BypassState.REVIEW_DUE
     if request.bypass_review:
         findings = "; ".join(BypassReviewReason(r).label for r in request.bypass_review_reasons or [])
         st.markdown(f"**National MDT review: {state.label.split(': ')[-1]}** ({when(request.bypass_reviewed_at)}).")
-        st.text(f"Findings: {findings}")
+        st.text(visible(f"Findings: {findings}"))
     else:
         st.caption("The national MDT reviews every use of the failsafe bypass once the request's route has ended.")
 

@@ -346,3 +346,11 @@ def open_request(user: User, labels: dict[int, str], key: str) -> queries.Reques
     except NotFound:
         request_not_found()
         return None
+
+
+def question_asked(question: AuditEvent | None, heading: str = "The question:") -> None:
+    """The reviewer's newest 'more information' question, as typed, with who asked and when."""
+    if question is None:
+        return
+    st.markdown(f"**{heading}**")
+    st.text(visible(f"{question.rationale}\n\n({question.actor_name}, {when(question.at)})"))

@@ -10,6 +10,7 @@ from core.enums import Role
 from core.models import StrikePeriod, User
 from ui import reference
 from ui.session import sign_out, sign_out_everywhere
+from ui.text import visible
 
 # Static styling only (no user text ever goes into HTML). NHS identity colours:
 # blue #005EB8, dark blue #003087, text #212B32, secondary text #4C6272, warm yellow #FFEB3B focus.
@@ -66,7 +67,7 @@ def draw_header(user: User | None) -> None:
         if user is None:
             right.page_link("pages/verify.py", label="Check a recall reference", icon=":material/verified:")
             return
-        left.text(f"Signed in as {user.full_name} · {Role(user.role).label} · {reference.scope_label(user)}")
+        left.text(visible(f"Signed in as {user.full_name} · {Role(user.role).label} · {reference.scope_label(user)}"))
         with right:
             unread = notify.unread_for(user)  # the user's own: always read afresh
             inbox = f"Inbox: {unread} unread" if unread else "Inbox: nothing unread"
