@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from core.enums import OPEN_STATUSES, Role, Status, Tier
 from core.errors import NotFound
+from core.inputs import DB_INT_MAX, whole
 from core.models import DerogationRequest, RequestTally, User
 
 Req = DerogationRequest
@@ -44,9 +45,16 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     return false()  # administrators manage the system, not requests
 
 
+def strike_period_id(period_id: object) -> int | None:
+    """A strike period's id as code passes it (None: no period), checked before it names a query or a
+    cached statement: True would otherwise read as period 1."""
+    return whole(period_id, "strike period", optional=True, high=DB_INT_MAX)
+
+
 def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
     """The submitted requests of one strike period that `user` may see: what the live dashboard and the
     post-strike report count. No period, no requests."""
+    period_id = strike_period_id(period_id)
     if period_id is None:
         return false()
     return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)

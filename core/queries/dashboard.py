@@ -13,7 +13,7 @@ import pyarrow as pa
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
-from core.access import period_filter, scope_key, tally_filter
+from core.access import period_filter, scope_key, strike_period_id, tally_filter
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import BypassState, Status, Tier
@@ -73,6 +73,7 @@ def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None 
     sums over this small table (at most a few hundred rows, whatever the volume). Closed requests come
     from the running tally (core/tally.py) where the scope allows; the clock-dependent ones, and every
     request of a scope the tally cannot answer, are grouped from the requests themselves."""
+    period_id = strike_period_id(period_id)
     with read_session() as session:
         return _breakdown(session, user, period_id, now or utcnow(), tier_targets(session))
 
@@ -90,6 +91,7 @@ class LiveFigures:
 def live_figures(user: User, period_id: int | None, now: datetime | None = None) -> LiveFigures:
     """dashboard_breakdown and attention together: one read, one reading of the targets and one "now",
     so the headline and what needs attention agree."""
+    period_id = strike_period_id(period_id)
     now = now or utcnow()
     with read_session() as session:
         targets = tier_targets(session)
@@ -385,6 +387,7 @@ def reason_counts(user: User, period_id: int | None) -> pa.Table:
     user's scope, and the doctors those requests asked for (columns REASON_COLUMNS). A decline may give
     several reasons, so these add up to more than the declines; the rows whose reason is EVERY_REASON ("")
     count the actions themselves, once each (declines by who declined)."""
+    period_id = strike_period_id(period_id)
     with read_session() as session:
         return _reasons(session, user, period_id)
 
@@ -437,6 +440,7 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
 def attention(user: User, period_id: int | None, now: datetime | None = None) -> list[ListRow]:
     """Open requests that need attention now: breached at their tier, or close to (or past) their
     decision-needed-by time; soonest deadline first."""
+    period_id = strike_period_id(period_id)
     with read_session() as session:
         return _attention(session, user, period_id, now or utcnow(), tier_targets(session))
 

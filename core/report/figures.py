@@ -37,6 +37,7 @@ from core.enums import (
     Tier,
 )
 from core.errors import NotFound, PermissionDenied
+from core.inputs import DB_INT_MAX, whole
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.tally import EVERY_REASON
 from core.timing import breached_sql, tier_targets
@@ -404,12 +405,10 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
     """The report for one strike period in the user's scope (national MDT and regional MDs only)."""
     if not may_open(user, "report"):
         raise PermissionDenied("The post-strike report is for the national MDT and regional medical directors.")
+    period_id = whole(period_id, "strike period", high=DB_INT_MAX)
     now = now or utcnow()
     with read_session() as session:
-        try:
-            period = session.get(StrikePeriod, int(period_id))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            period = None
+        period = session.get(StrikePeriod, period_id)
         if period is None:
             raise NotFound("strike period")
         scope = period_filter(user, period.id)

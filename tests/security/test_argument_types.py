@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import admin, audit, notify, users, workflow
+from core import admin, audit, notify, queries, report, users, workflow
 from core.clock import utcnow
 from core.db import read_session, write_session
 from core.enums import Role, Tier
@@ -280,3 +280,33 @@ def test_numpy_integers_from_a_dataframe_are_whole_numbers(team, period):
     assert done.current_tier == Tier.TRUST_MD.value
     with pytest.raises(BadArgument):
         workflow.add_comment(team[Role.CLINICAL_DIRECTOR], np.bool_(True), GOOD)
+
+
+def test_every_reader_of_a_strike_period_refuses_a_wrong_typed_period(team, period):
+    """The dashboard, the list, its downloads and the report read one period: True, "1" or 1.0 must not be
+    taken for period 1 (nor reach a cached statement built for it)."""
+    national = next(member for member in team.values() if member.role == Role.NATIONAL_MDT.value)
+    no_filter = queries.ListFilters()
+    readers = {
+        "dashboard_breakdown": lambda value: queries.dashboard_breakdown(national, value),
+        "live_figures": lambda value: queries.live_figures(national, value),
+        "attention": lambda value: queries.attention(national, value),
+        "reason_counts": lambda value: queries.reason_counts(national, value),
+        "requests_csv": lambda value: queries.requests_csv(national, value, no_filter),
+        "audit_csv": lambda value: queries.audit_csv(national, value, no_filter),
+        "report.build": lambda value: report.build(national, value),
+    }
+    assert period.id == 1
+    problems = []
+    for name, read in readers.items():
+        read(period.id)  # the right type is read
+        for value in [v for v in WRONG_NUMBERS if v is not None] + HUGE:
+            try:
+                read(value)
+            except BadArgument:
+                continue
+            except Exception as exc:  # noqa: BLE001  (reported together)
+                problems.append(f"{name}({value!r}): {type(exc).__name__}: {exc}"[:200])
+            else:
+                problems.append(f"{name}({value!r}): accepted")
+    assert not problems, "\n".join(problems)
