@@ -39,7 +39,7 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     if role is Role.NATIONAL_MDT:
         return submitted
     if role is Role.BMA:
-        # A mass-casualty request alerts every tier at once (rule 5), so the BMA may read it from submission;
+        # A mass-casualty request alerts every tier at once (docs/rules.md rule 5), so the BMA may read it from submission;
         # it still acts only once the request has been escalated to it.
         return or_(col(Req.escalated_to_bma_at).is_not(None), and_(col(Req.mass_casualty), submitted))
     return false()  # administrators manage the system, not requests
@@ -162,7 +162,7 @@ def may_revoke(user: User, request: DerogationRequest) -> bool:
 
 
 def may_record_bypass(user: User, request: DerogationRequest) -> bool:
-    """The trust records the recall it made at once under the failsafe bypass (rule 5): a submitted
+    """The trust records the recall it made at once under the failsafe bypass (docs/rules.md rule 5): a submitted
     mass-casualty request still on its route, once. The trust's requesters record it, as they record
     harm: the spec gives the trust's side of a request to them, and keeps the tiers (the trust's medical
     director among them) reviewing it with four eyes."""

@@ -35,7 +35,7 @@ REGION_ROLES = frozenset({Role.REGIONAL_MD})
 
 
 class Tier(StrEnum):
-    """The escalation route, in order (rule 3)."""
+    """The escalation route, in order (docs/rules.md rule 3)."""
 
     CLINICAL_DIRECTOR = "clinical_director"
     TRUST_MD = "trust_md"
@@ -208,7 +208,7 @@ class Action(StrEnum):
     EXPIRE = "expire"
     RECORD_HARM = "record_harm"
     COMMENT = "comment"
-    RECORD_BYPASS = "record_bypass"  # the trust recalled doctors under the failsafe bypass (rule 5)
+    RECORD_BYPASS = "record_bypass"  # the trust recalled doctors under the failsafe bypass (docs/rules.md rule 5)
     STAND_DOWN = "stand_down"  # ... and stood them down after a decline or a narrower approval
     REVIEW_BYPASS = "review_bypass"  # the national MDT's review of a bypass, afterwards
 
@@ -244,7 +244,7 @@ BMA_ACTIONS = (Action.APPROVE, Action.DECLINE)
 
 
 class Reason(StrEnum):
-    """Why a request was declined, returned for more information or revoked (DESIGN rule 9): a fixed list,
+    """Why a request was declined, returned for more information or revoked (docs/rules.md rule 9): a fixed list,
     so the figures can say why requests fail. Always given with a written rationale."""
 
     NOT_ELIGIBLE = "not_eligible"

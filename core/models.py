@@ -146,7 +146,7 @@ class DerogationRequest(SQLModel, table=True):
     decided_at: datetime | None = None  # BMA approve / decline
     closed_at: datetime | None = None
 
-    # The BMA's decision, exactly as given (rule 4)
+    # The BMA's decision, exactly as given (docs/rules.md rule 4)
     approved_doctors: int | None = None
     approved_grades: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     approved_window_start: datetime | None = None
@@ -157,7 +157,7 @@ class DerogationRequest(SQLModel, table=True):
     revoke_reason: str = Field(default="", max_length=4000)
     harm_report: str = Field(default="", max_length=8000)
 
-    # The failsafe bypass (rule 5): the recall the trust made at once in a mass-casualty event, standing the
+    # The failsafe bypass (docs/rules.md rule 5): the recall the trust made at once in a mass-casualty event, standing the
     # doctors down if the BMA then declines (or approves fewer), and the national MDT's review afterwards.
     bypass_recalled_at: datetime | None = None  # when the doctors were recalled
     bypass_doctors: int | None = None
@@ -272,7 +272,7 @@ class RequestTally(SQLModel, table=True):
 
 
 class RequestReason(SQLModel, table=True):
-    """One reason given with one decline, return for more information or revocation (DESIGN rule 9),
+    """One reason given with one decline, return for more information or revocation (docs/rules.md rule 9),
     beside the audit row that records the action (whose details hold the same reasons, hashed)."""
 
     __tablename__ = "request_reason"

@@ -132,7 +132,7 @@ def message_detail(request: DerogationRequest, action: Action, reasons: list[str
 def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
     """The people who must act or know next, and the headline to tell them."""
     if action is Action.RECORD_BYPASS:
-        # Every tier and the BMA at once, and the trust's other requesters (rule 5).
+        # Every tier and the BMA at once, and the trust's other requesters (docs/rules.md rule 5).
         people = reviewers_at(session, list(Tier), request) + requesters_of(session, request)
         return people, "FAILSAFE BYPASS: the trust has recalled resident doctors at once (mass casualty)"
     if action is Action.STAND_DOWN:
@@ -142,7 +142,7 @@ def recipients(session: Session, request: DerogationRequest, action: Action) -> 
         finding = BypassState(request.bypass_review).label if request.bypass_review else "reviewed"
         return _trust_and_bma(session, request), f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
     if action in (Action.SUBMIT, Action.RESUBMIT) and request.mass_casualty:
-        # Declared at submission or in an answer: every tier hears at once either way (rule 5).
+        # Declared at submission or in an answer: every tier hears at once either way (docs/rules.md rule 5).
         return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"
     if action in TO_NEXT_TIER and request.current_tier:
         tier = Tier(request.current_tier)

@@ -416,7 +416,7 @@ def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng:
         form.mass_casualty = index == 0
         draft = workflow.save_draft(people[Role.REQUESTER], form, now=filed - timedelta(minutes=5))
         request = workflow.submit(people[Role.REQUESTER], draft.id, draft.version, now=filed)
-        if form.mass_casualty:  # the trust recalled doctors at once under the failsafe bypass (rule 5)
+        if form.mass_casualty:  # the trust recalled doctors at once under the failsafe bypass (docs/rules.md rule 5)
             recall = workflow.BypassRecall(
                 recalled_at=filed - timedelta(minutes=10),
                 doctors=min(2, request.doctors_requested),

@@ -110,7 +110,7 @@ def _choices(values: object, allowed: tuple, field_name: str, what: str, empty: 
 
 
 def _reasons(action: Action, reasons: object) -> list[str]:
-    """The reasons a decline, return or revocation must give (DESIGN rule 9). Other actions record none:
+    """The reasons a decline, return or revocation must give (docs/rules.md rule 9). Other actions record none:
     reasons passed with them (a reviewer who ticked some, then chose to escalate) are not kept."""
     if action not in REASONS_FOR:
         return []
@@ -137,7 +137,7 @@ def _apply(
     now: datetime,
 ) -> DerogationRequest:
     """Write `changes` only if nobody changed the request since `expected_version`; add the audit row, and
-    a row for each reason given (DESIGN rule 9), counted in the same transaction."""
+    a row for each reason given (docs/rules.md rule 9), counted in the same transaction."""
     if request.version != expected_version:
         raise StaleVersion()
     from_status, from_tier = request.status, request.current_tier
@@ -364,7 +364,7 @@ def record_harm(
 
 
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
-    """Nobody reviews what they filed, and nobody acts at two tiers of one request (rule 6)."""
+    """Nobody reviews what they filed, and nobody acts at two tiers of one request (docs/rules.md rule 6)."""
     filing = (Action.CREATE, Action.UPDATE_DRAFT, Action.SUBMIT, Action.RESUBMIT, Action.RECORD_BYPASS, Action.STAND_DOWN)
     filing_actions = [a.value for a in filing]
     filed = session.exec(
@@ -394,7 +394,7 @@ def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> Non
 
 
 def _check_period_running(session: Session, request: DerogationRequest, now: datetime, verb: str) -> StrikePeriod:
-    """Open requests expire with their strike period (rule 1), even before the expiry job has run."""
+    """Open requests expire with their strike period (docs/rules.md rule 1), even before the expiry job has run."""
     period = session.get(StrikePeriod, request.strike_period_id)
     if period.ends_at <= now:
         raise NotAllowed(
@@ -475,7 +475,7 @@ class BmaDecision:
 
 
 def _check_approval(decision: BmaDecision, request: DerogationRequest, now: datetime) -> dict:
-    """What the BMA approves can be narrower than asked, never wider (rule 4)."""
+    """What the BMA approves can be narrower than asked, never wider (docs/rules.md rule 4)."""
     errors: dict[str, str] = {}
     doctors = decision.approved_doctors
     if not isinstance(doctors, int) or isinstance(doctors, bool) or doctors < 1:
@@ -587,7 +587,7 @@ def revoke(
         )
 
 
-# ---------------------------------------------------------------- the failsafe bypass (rule 5)
+# ---------------------------------------------------------------- the failsafe bypass (docs/rules.md rule 5)
 
 MAX_DECLARED_BY = 300
 MAX_BYPASS_DOCTORS = 500

@@ -75,7 +75,7 @@ def headline_figures(figures: queries.Headline) -> None:
 
 
 def mass_casualty_banner(figures: queries.Headline) -> None:
-    """While any mass-casualty request is open, say so above everything else (rule 5)."""
+    """While any mass-casualty request is open, say so above everything else (docs/rules.md rule 5)."""
     if figures.mass_casualty_open:
         many = figures.mass_casualty_open != 1
         st.error(

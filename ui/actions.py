@@ -49,7 +49,7 @@ def _action_words(tier: Tier) -> dict[str, str]:
 
 
 def reason_picker(action: Action, key: str, errors_key: str, label: str = "Reasons (choose one or more)") -> None:
-    """The fixed list of reasons a decline, return or revocation gives (DESIGN rule 9), beside the rationale."""
+    """The fixed list of reasons a decline, return or revocation gives (docs/rules.md rule 9), beside the rationale."""
     st.multiselect(
         label,
         options=[r.value for r in REASONS_FOR[action]],

@@ -1,5 +1,5 @@
-"""The failsafe bypass on a request (rule 5), and the reasons given with its latest decline, return or
-revocation (rule 9): what happened, drawn for everyone who can see the request, and the three actions:
+"""The failsafe bypass on a request (docs/rules.md rule 5), and the reasons given with its latest decline, return or
+revocation (docs/rules.md rule 9): what happened, drawn for everyone who can see the request, and the three actions:
 the trust records the recall and later the stand-down; the national MDT reviews it afterwards.
 User text (who declared the event, notes) is shown with st.text, never as markdown."""
 

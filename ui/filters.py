@@ -63,7 +63,7 @@ def outcome() -> Filter:
 
 
 def reason() -> Filter:
-    """A reason given with a decline, return for more information or revocation (DESIGN rule 9)."""
+    """A reason given with a decline, return for more information or revocation (docs/rules.md rule 9)."""
     return Filter("reason", "Reason given", "Any reason", {r.value: r.label for r in Reason})
 
 

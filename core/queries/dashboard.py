@@ -27,7 +27,7 @@ Req = DerogationRequest
 Tally = RequestTally
 
 ATTENTION_LIMIT = 50
-# The outcome of a submitted request as the national figures count it (DESIGN rule 8: a request
+# The outcome of a submitted request as the national figures count it (docs/rules.md rule 8: a request
 # still undecided when its decision-needed-by passes is "not decided in time", not "pending").
 OUTCOME_LABELS = {
     "pending": "Pending",
@@ -142,7 +142,7 @@ def _attention_statement(scope: tuple, period_id: int | None, targets: tuple) ->
     # The status test stands on its own so the database reads only open requests (an index on status).
     near = col(Req.decision_needed_by) < NEAR_BY
     breached = breached_sql(dict(targets), None)
-    # A mass-casualty request needs attention from submission until it is closed (rule 5), breached or not.
+    # A mass-casualty request needs attention from submission until it is closed (docs/rules.md rule 5), breached or not.
     needs = or_(col(Req.mass_casualty), breached, near)
     where = and_(col(Req.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), needs)
     order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
@@ -296,7 +296,7 @@ def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
     )
 
 
-# ---------------------------------------------------------------- reasons (DESIGN rule 9)
+# ---------------------------------------------------------------- reasons (docs/rules.md rule 9)
 
 REASON_COLUMNS = ["action", "by_tier", "reason", "times", "doctors_requested"]
 REASON_TYPES = {

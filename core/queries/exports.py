@@ -82,7 +82,7 @@ REQUEST_EXPORT_FIELDS = [
     "bypass_stood_down_at",
     "bypass_review",
 ]
-# After the outcome: who declined and the reasons given (DESIGN rule 9), and the bypass review's findings.
+# After the outcome: who declined and the reasons given (docs/rules.md rule 9), and the bypass review's findings.
 REASON_EXPORT_FIELDS = ["declined_by", "decline_reasons", "return_reasons", "revocation_reasons"]
 REASON_EXPORT_ACTIONS = {
     Action.DECLINE_CRITERIA.value: "decline_reasons",

@@ -186,7 +186,7 @@ def draft_for_edit(user: User, request_id: object) -> DerogationRequest:
         return load_visible(session, user, request_id)
 
 
-# ---------------------------------------------------------------- failsafe bypasses (rule 5)
+# ---------------------------------------------------------------- failsafe bypasses (docs/rules.md rule 5)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The public check of a confirmation reference (DESIGN rule 7): only what a doctor needs."""
+"""The public check of a confirmation reference (docs/rules.md rule 7): only what a doctor needs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every strike round side by side (DESIGN rule 10): for the chosen strike periods (by default every period
+"""Every strike round side by side (docs/rules.md rule 10): for the chosen strike periods (by default every period
 of the last 12 months), the same figures per period in the reader's scope: requests and doctors, outcomes,
 declines by reason, time at each tier, not decided in time, mass-casualty events and failsafe bypasses.
 
