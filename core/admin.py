@@ -14,7 +14,7 @@ from core.enums import Role, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
 from core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.models import LoginThrottle, StrikePeriod, User
-from core.timing import set_target
+from core.timing import MAX_TARGET_MINUTES, TARGET_MESSAGE, set_target
 
 MAX_PERIOD_NAME = 120
 USER_LIST_LIMIT = 100
@@ -219,8 +219,8 @@ def save_targets(actor: User, minutes: dict[Tier, int], now: datetime | None = N
         raise BadArgument("set of response targets")
     errors: dict[str, str] = {}
     for tier, value in minutes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 24 * 60:
-            errors[f"target.{tier.value}"] = "Enter a target between 1 minute and 7 days (10,080 minutes)."
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TARGET_MINUTES:
+            errors[f"target.{tier.value}"] = TARGET_MESSAGE
     if errors:
         raise ValidationFailed(errors)
     with write_session() as session:

@@ -11,9 +11,8 @@ from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priorit
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, unstorable
 from core.models import DerogationRequest, StrikePeriod
 
-MAX_SHORT = 200
-MAX_LONG = 4000
-MAX_NOTE = 1000
+MAX_LONG = 4000  # the risk described: a TEXT column, so the limit is ours
+MAX_NOTE = 1000  # each mitigation's note (stored together in a JSON column)
 MAX_COUNT = 100_000
 MAX_DOCTORS = 500
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
@@ -23,6 +22,29 @@ ROUTINE_ELECTIVE_MESSAGE = (
     "Only major incidents, urgent and emergency care, P1/P2 time-critical treatment, essential cancer care "
     "and time-critical interventions can be considered."
 )
+
+
+def _column_length(name: str) -> int:
+    """The length the request's column holds (its VARCHAR), or MAX_LONG for the unbounded risk text."""
+    return getattr(DerogationRequest.__table__.c[name].type, "length", None) or MAX_LONG
+
+
+# Every text field of the form, limited to what its column holds: one number per field, in core/models.py.
+TEXT_LIMITS = {
+    name: _column_length(name)
+    for name in (
+        "site",
+        "service",
+        "ward",
+        "risk_description",
+        "non_urgent_work_note",
+        "local_agreement_with",
+        "contact_name",
+        "contact_role",
+        "contact_phone",
+        "contact_email",
+    )
+}
 
 
 @dataclass
@@ -82,19 +104,7 @@ class RequestForm:
 def _text_errors(form: RequestForm) -> dict[str, str]:
     """Checks that apply to drafts too: lengths and characters that cannot be stored."""
     errors: dict[str, str] = {}
-    limits = {
-        "site": MAX_SHORT,
-        "service": MAX_SHORT,
-        "ward": MAX_SHORT,
-        "risk_description": MAX_LONG,
-        "non_urgent_work_note": MAX_NOTE,
-        "local_agreement_with": 500,
-        "contact_name": 120,
-        "contact_role": 120,
-        "contact_phone": 40,
-        "contact_email": 254,
-    }
-    for name, limit in limits.items():
+    for name, limit in TEXT_LIMITS.items():
         value = getattr(form, name)
         if not isinstance(value, str):
             errors[name] = "Enter text."

@@ -116,7 +116,11 @@ def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:
     )
 
 
+MAX_TARGET_MINUTES = 7 * 24 * 60  # a response target is at most a week
+TARGET_MESSAGE = f"Enter a target between 1 minute and 7 days ({MAX_TARGET_MINUTES:,} minutes)."
+
+
 def set_target(session: Session, tier: Tier, minutes: int) -> None:
-    if not 1 <= minutes <= 7 * 24 * 60:
-        raise ValidationFailed({f"target.{tier.value}": "Enter a target between 1 minute and 7 days (10,080 minutes)."})
+    if not 1 <= minutes <= MAX_TARGET_MINUTES:
+        raise ValidationFailed({f"target.{tier.value}": TARGET_MESSAGE})
     session.merge(TierTarget(tier=tier.value, minutes=minutes))

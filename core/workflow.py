@@ -46,6 +46,7 @@ from core.models import AuditEvent, Comment, DerogationRequest, RequestReason, S
 
 Req = DerogationRequest
 MAX_RATIONALE = 4000
+MAX_SCOPE = DerogationRequest.__table__.c.approved_scope.type.length  # the BMA's "scope approved", as stored
 MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over the phone
 # The tier a request lands at after each reviewer action (None: it leaves the route).
@@ -505,8 +506,8 @@ def _check_approval(decision: BmaDecision, request: DerogationRequest, now: date
         elif end <= now:  # doctors would be told to return to shifts that are over
             errors["approved_window"] = "The approved window has already ended: decline instead."
     scope = decision.approved_scope
-    if not isinstance(scope, str) or len(scope) > 2000:
-        errors["approved_scope"] = "Use plain text of 2,000 characters or fewer."
+    if not isinstance(scope, str) or len(scope) > MAX_SCOPE:
+        errors["approved_scope"] = f"Use plain text of {MAX_SCOPE:,} characters or fewer."
     elif unstorable(scope):
         errors["approved_scope"] = UNSTORABLE_MESSAGE
     if errors:

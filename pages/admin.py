@@ -11,7 +11,7 @@ import streamlit as st
 from core import admin, queries
 from core.clock import format_duration, to_london, utcnow
 from core.enums import REGION_ROLES, TIER_ORDER, TRUST_ROLES, Role
-from core.timing import DEFAULT_TARGETS
+from core.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
 from ui import reference
 from ui.feedback import act_as, field_error, flash, form_error, succeeded
 from ui.session import require_page
@@ -304,7 +304,7 @@ with targets_tab:
     form_error(TARGET_ERRORS)
     for tier in TIER_ORDER:
         st.number_input(
-            f"{tier.label}: minutes", key=f"adm_target_{tier.value}", min_value=1, max_value=10_080, step=15
+            f"{tier.label}: minutes", key=f"adm_target_{tier.value}", min_value=1, max_value=MAX_TARGET_MINUTES, step=15
         )
         field_error(TARGET_ERRORS, f"target.{tier.value}")
     st.button("Save targets", key="adm_targets_save", type="primary", on_click=save_targets)

@@ -188,7 +188,7 @@ if errors_of(ERRORS).get("_stale"):
 
 st.divider()
 if answering:
-    st.text_area(request_form.LABELS["answer"], key="rf_answer", max_chars=4000, on_change="ignore")
+    st.text_area(request_form.LABELS["answer"], key="rf_answer", max_chars=workflow.MAX_RATIONALE, on_change="ignore")
     field_error(ERRORS, "answer")
     st.button("Send answer", key="rf_send_answer", type="primary", on_click=on_answer)
 else:

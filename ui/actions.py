@@ -18,8 +18,6 @@ from core.models import DerogationRequest, User
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible
 
-RATIONALE_MAX = 4000
-
 
 def seen_key(request_id: int) -> str:
     return f"seen_version_{request_id}"
@@ -137,7 +135,7 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
     st.text_area(
         "Your reasons (required, shown to everyone who can see this request)",
         key=rationale_key,
-        max_chars=RATIONALE_MAX,
+        max_chars=workflow.MAX_RATIONALE,
         on_change="ignore",
     )
     field_error(errors_key, "rationale")
@@ -222,7 +220,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
         st.text_area(
             "Scope approved: ward, service or shifts (optional)",
             key=keys["scope"],
-            max_chars=2000,
+            max_chars=workflow.MAX_SCOPE,
             on_change="ignore",
             help="Shown to anyone who checks the confirmation reference on the public 'Check a recall' page: "
             "no patient or staff names.",
@@ -230,7 +228,7 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
         field_error(errors_key, "approved_scope")
     if state.get(keys["choice"]) == Action.DECLINE:
         reason_picker(Action.DECLINE, keys["reasons"], errors_key)
-    st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=RATIONALE_MAX, on_change="ignore")
+    st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE, on_change="ignore")
     field_error(errors_key, "rationale")
     st.button("Record the BMA's decision", key=f"bma_go_{rid}", type="primary", on_click=decide)
 
@@ -261,7 +259,7 @@ def revoke_panel(user: User, request: DerogationRequest) -> None:
         _stale_note(errors_key)
         reason_picker(Action.REVOKE, reasons_key, errors_key)
         st.text_area(
-            "Why is the approval revoked? (required)", key=reason_key, max_chars=RATIONALE_MAX, on_change="ignore"
+            "Why is the approval revoked? (required)", key=reason_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
         )
         field_error(errors_key, "rationale")
         st.button("Revoke the approval", key=f"revoke_go_{request.id}", on_click=revoke)
@@ -310,7 +308,7 @@ def _withdraw(user: User, request: DerogationRequest) -> None:
         form_error(errors_key)
         _stale_note(errors_key)
         st.text_area(
-            "Why is it no longer needed? (required)", key=reason_key, max_chars=RATIONALE_MAX, on_change="ignore"
+            "Why is it no longer needed? (required)", key=reason_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
         )
         field_error(errors_key, "rationale")
         st.button("Withdraw the request", key=f"withdraw_go_{request.id}", on_click=withdraw)
@@ -338,7 +336,7 @@ def _harm(user: User, request: DerogationRequest) -> None:
         st.caption("NHS England catalogues harm and near misses that followed a declined or revoked request.")
         form_error(errors_key)
         st.text_area(
-            "What happened? (no patient identifiers)", key=report_key, max_chars=RATIONALE_MAX, on_change="ignore"
+            "What happened? (no patient identifiers)", key=report_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
         )
         field_error(errors_key, "harm_report")
         st.button("Record it", key=f"harm_go_{request.id}", on_click=record)
@@ -357,7 +355,7 @@ def comment_box(user: User, request: DerogationRequest) -> None:
             _forget(body_key)
 
     form_error(errors_key)
-    st.text_area("Add a comment", key=body_key, max_chars=RATIONALE_MAX, on_change="ignore")
+    st.text_area("Add a comment", key=body_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore")
     field_error(errors_key, "comment")
     st.button("Add comment", key=f"comment_go_{request.id}", on_click=add)
 

@@ -26,7 +26,6 @@ from ui.actions import seen_key
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, when
 
-NOTE_MAX = 4000
 # The statuses whose reasons the trust must see with the decision.
 SHOWN_WITH = {
     "more_info": Action.RETURN_FOR_INFO,
@@ -153,7 +152,7 @@ def _record(request: DerogationRequest) -> None:
             placeholder="For example: Greater Manchester Police, major incident declared 01:40",
         )
         field_error(errors_key, "declared_by")
-        st.text_area("Anything else the reviewers should know (optional)", key=keys["note"], max_chars=NOTE_MAX)
+        st.text_area("Anything else the reviewers should know (optional)", key=keys["note"], max_chars=workflow.MAX_RATIONALE)
         field_error(errors_key, "note")
         st.button("Record the recall", key=f"bypass_go_{rid}", type="primary", on_click=record)
 
@@ -181,7 +180,7 @@ def _stand_down(request: DerogationRequest) -> None:
             "When were they stood down?", key=at_key, format="DD/MM/YYYY", step=timedelta(minutes=5), help="UK time."
         )
         field_error(errors_key, "stood_down_at")
-        st.text_area("What was done (required)", key=note_key, max_chars=NOTE_MAX)
+        st.text_area("What was done (required)", key=note_key, max_chars=workflow.MAX_RATIONALE)
         field_error(errors_key, "note")
         st.button("Record the stand-down", key=f"standdown_go_{rid}", type="primary", on_click=stand_down)
 
@@ -224,6 +223,6 @@ def _review(request: DerogationRequest) -> None:
         key=keys["reasons"],
     )
     field_error(errors_key, "reasons")
-    st.text_area("Your rationale (required)", key=keys["rationale"], max_chars=NOTE_MAX)
+    st.text_area("Your rationale (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE)
     field_error(errors_key, "rationale")
     st.button("Record the review", key=f"bypassreview_go_{rid}", type="primary", on_click=review)

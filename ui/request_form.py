@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.clock import format_london, to_london
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import MAX_LONG, MAX_NOTE, MAX_SHORT, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, RequestForm
+from core.form import MAX_NOTE, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, TEXT_LIMITS, RequestForm
 from core.models import StrikePeriod, Trust, User
 from ui.feedback import FORM_ERROR, errors_of, field_error
 from ui.text import md_escape, visible
@@ -148,9 +148,10 @@ def error_summary(errors_key: str) -> None:
         st.error("**There is a problem. Nothing you typed has been lost.**\n\n" + "\n".join(lines))
 
 
-def _text(name: str, errors_key: str, *, limit: int = MAX_SHORT, area: bool = False, help: str | None = None) -> None:
+def _text(name: str, errors_key: str, *, area: bool = False, help: str | None = None) -> None:
+    """A text field, as long as core lets it be (core.form.TEXT_LIMITS, from the column)."""
     widget = st.text_area if area else st.text_input
-    widget(LABELS[name], key=key(name), max_chars=limit, on_change="ignore", help=help)
+    widget(LABELS[name], key=key(name), max_chars=TEXT_LIMITS[name], on_change="ignore", help=help)
     field_error(errors_key, name)
 
 
@@ -220,7 +221,6 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     _text(
         "risk_description",
         errors_key,
-        limit=MAX_LONG,
         area=True,
         help="Which patients, what harm, and why now. Plain text: formatting is shown exactly as typed.",
     )
@@ -277,17 +277,17 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
         with note:
             field_error(errors_key, f"mitigation.{mitigation.value}")
     st.checkbox(LABELS["non_urgent_work_running"], key=key("non_urgent_work_running"))
-    _text("non_urgent_work_note", errors_key, limit=MAX_NOTE)
+    _text("non_urgent_work_note", errors_key)
 
     st.header("6. Local agreement")
     st.checkbox(LABELS["local_agreement_sought"], key=key("local_agreement_sought"))
-    _text("local_agreement_with", errors_key, limit=500, help="For example: the local BMA representative.")
+    _text("local_agreement_with", errors_key, help="For example: the local BMA representative.")
 
     st.header("7. Who a reviewer can call back")
     left, right = st.columns(2)
     with left:
-        _text("contact_name", errors_key, limit=120)
-        _text("contact_phone", errors_key, limit=40)
+        _text("contact_name", errors_key)
+        _text("contact_phone", errors_key)
     with right:
-        _text("contact_role", errors_key, limit=120)
-        _text("contact_email", errors_key, limit=254)
+        _text("contact_role", errors_key)
+        _text("contact_email", errors_key)

@@ -11,7 +11,8 @@ from core import workflow
 from core.clock import format_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Mitigation, Priority, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from core.form import ROUTINE_ELECTIVE_MESSAGE
+from core.form import MAX_LONG, ROUTINE_ELECTIVE_MESSAGE, TEXT_LIMITS
+from core.models import DerogationRequest
 from tests.conftest import TRUST_B, valid_form
 from tests.core.conftest import T0, add_period, audit_rows, file_request, nothing_changes, reload, timed_form
 
@@ -288,3 +289,11 @@ def test_a_submitted_request_is_no_longer_edited_as_a_draft(team, period):
     request = file_request(team, period)
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="Only a draft can be edited"):
         workflow.save_draft(team[Role.REQUESTER], valid_form(period), request.id, request.version)
+
+
+def test_every_text_field_of_the_form_holds_what_its_column_holds():
+    """One number per field: the form's limit (and its widget's, which reads it) is the column's length."""
+    columns = DerogationRequest.__table__.c
+    for name, limit in TEXT_LIMITS.items():
+        assert limit == (columns[name].type.length or MAX_LONG), name
+    assert TEXT_LIMITS["non_urgent_work_note"] == 2000  # the form said 1,000 while the column held 2,000
