@@ -239,11 +239,6 @@ def unlock(session: Session, email: str, by: User) -> None:
     audit.append(session, action="user_unlocked", actor=by, details={"email": normalise_email(email)})
 
 
-def is_locked(session: Session, email: str, now: datetime | None = None) -> bool:
-    throttle = session.get(LoginThrottle, normalise_email(email))
-    return bool(throttle and throttle.locked_until and throttle.locked_until > (now or utcnow()))
-
-
 def update_user(
     session: Session,
     user_id: int,

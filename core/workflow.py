@@ -834,9 +834,3 @@ def expire_ended_periods(now: datetime | None = None) -> int:
             period.expired_processed_at = now
             session.add(period)
     return expired
-
-
-def get_request(actor: User, request_id: object) -> DerogationRequest:
-    """Read one request in the actor's scope (NotFound otherwise)."""
-    with read_session() as session:
-        return load_visible(session, actor, request_id)

@@ -180,12 +180,6 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         return RequestRecord(request, row, events, comments, period, filer.full_name if filer else "")
 
 
-def draft_for_edit(user: User, request_id: object) -> DerogationRequest:
-    """A request the trust may edit in the form (a draft, or one waiting for their answer)."""
-    with read_session() as session:
-        return load_visible(session, user, request_id)
-
-
 # ---------------------------------------------------------------- failsafe bypasses (docs/rules.md rule 5)
 
 

@@ -7,7 +7,7 @@ import numpy
 import pytest
 from sqlmodel import select
 
-from core import workflow
+from core import queries, workflow
 from core.access import load_visible, may_open, queue_filter, visible_filter
 from core.db import read_session, write_session
 from core.enums import Role, Tier
@@ -67,13 +67,13 @@ def test_each_role_sees_only_its_scope(world):
         assert _visible(user) == visible, (team, role)
         for name, request_id in world["ids"].items():
             if request_id in visible:
-                assert workflow.get_request(user, request_id).id == request_id
+                assert queries.request_record(user, request_id).request.id == request_id
                 continue
             # Out of scope: the same exception and message as an id that does not exist.
             with pytest.raises(NotFound) as out_of_scope:
-                workflow.get_request(user, request_id)
+                queries.request_record(user, request_id)
             with pytest.raises(NotFound) as missing:
-                workflow.get_request(user, MISSING)
+                queries.request_record(user, MISSING)
             assert (type(out_of_scope.value), str(out_of_scope.value)) == (type(missing.value), str(missing.value))
             assert str(missing.value) == "That request was not found.", (team, role, name)
 
@@ -85,13 +85,13 @@ def test_junk_ids_read_as_not_found(world):
     for junk in JUNK_IDS:
         with pytest.raises(NotFound, match="That request was not found."), read_session() as session:
             load_visible(session, user, junk)
-    assert workflow.get_request(user, "1").id == 1  # a deep link's id arrives as text
-    assert workflow.get_request(user, numpy.int64(1)).id == 1  # and a table selection's as numpy's integer
+    assert queries.request_record(user, "1").request.id == 1  # a deep link's id arrives as text
+    assert queries.request_record(user, numpy.int64(1)).request.id == 1  # and a table selection's as numpy's integer
 
 
 def test_after_the_bma_decides_it_still_sees_the_request(world):
     a = world["a"]
-    request = workflow.get_request(a[Role.BMA], world["ids"]["a_bma"])
+    request = queries.request_record(a[Role.BMA], world["ids"]["a_bma"]).request
     workflow.bma_decide(
         a[Role.BMA],
         request.id,

@@ -3,7 +3,7 @@ from submission; it still acts only when the request reaches it."""
 
 import pytest
 
-from core import workflow
+from core import queries, workflow
 from core.enums import Action, Role
 from core.errors import NotAllowed, NotFound
 from core.form import RequestForm
@@ -14,7 +14,7 @@ def test_bma_can_read_a_mass_casualty_request_from_submission_but_not_act(team, 
     request = file_request(team, period, mass_casualty=True)
     bma = team[Role.BMA]
     assert notifications_for(bma, request.id), "the BMA is alerted at once"
-    assert workflow.get_request(bma, request.id).id == request.id
+    assert queries.request_record(bma, request.id).request.id == request.id
     with pytest.raises(NotAllowed):
         workflow.bma_decide(
             bma, request.id, request.version, workflow.BmaDecision(False, REASON, reasons=["evidence_missing"])
@@ -24,10 +24,10 @@ def test_bma_can_read_a_mass_casualty_request_from_submission_but_not_act(team, 
 def test_bma_still_cannot_see_an_ordinary_request_before_escalation(team, period):
     request = file_request(team, period)
     with pytest.raises(NotFound):
-        workflow.get_request(team[Role.BMA], request.id)
+        queries.request_record(team[Role.BMA], request.id)
     workflow.review(team[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.ESCALATE, REASON)
     with pytest.raises(NotFound):
-        workflow.get_request(team[Role.BMA], request.id)
+        queries.request_record(team[Role.BMA], request.id)
 
 
 def test_mass_casualty_declared_in_an_answer_alerts_every_tier(team, period):

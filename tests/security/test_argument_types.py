@@ -235,13 +235,13 @@ def wrong_values(argument: Argument) -> list[object]:
 
 def test_every_command_refuses_wrong_typed_arguments_before_sql(team, period):
     arguments = commands(team, period)
-    acting_on_a_request = {  # every workflow command that takes a request id (get_request only reads)
+    acting_on_a_request = {  # every workflow command that takes a request id
         name
         for name, function in inspect.getmembers(workflow, inspect.isfunction)
         if function.__module__ == workflow.__name__
         and not name.startswith("_")
         and "request_id" in inspect.signature(function).parameters
-    } - {"get_request"}
+    }
     assert acting_on_a_request <= {a.command for a in arguments}, "a new command: add it to commands()"
     before = everything()
     problems: list[str] = []

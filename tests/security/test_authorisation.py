@@ -74,12 +74,8 @@ def state_for(action: str, role: Role) -> str:
 
 def call(action: str, actor: User, request_id: object, version: int, period: StrikePeriod) -> None:
     """The core function behind each column, called as a page would."""
-    if action == "view":
-        workflow.get_request(actor, request_id)
-    elif action == "record":
+    if action in ("view", "record", "edit_form"):  # the request page and the form page read it the same way
         queries.request_record(actor, request_id)
-    elif action == "edit_form":
-        queries.draft_for_edit(actor, request_id)
     elif action == "history":
         with read_session() as session:
             audit.export_request(session, io.StringIO(), request_id, viewer=actor)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import workflow
+from core import queries, workflow
 from core.backup import sqlite_file
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
@@ -118,7 +118,7 @@ def test_locked_sqlite_says_try_again_and_writes_nothing(sqlite_db, monkeypatch)
         assert "try again" in str(busy.value) and "Nothing was lost" in str(busy.value)
         with pytest.raises(DatabaseBusy):
             workflow.add_comment(requester, draft.id, "Typed while the database was busy.")
-        assert workflow.get_request(requester, draft.id).version == draft.version  # reading still works (WAL)
+        assert queries.request_record(requester, draft.id).request.version == draft.version  # reading still works (WAL)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -145,7 +145,7 @@ def test_unreachable_postgresql_says_try_again(monkeypatch):
             id=1, email="a@nhs.net", full_name="A", role=Role.REQUESTER.value, trust_code="R0A", password_hash=""
         )
         for attempt in (
-            lambda: workflow.get_request(nobody, 1),  # a page reading
+            lambda: queries.request_record(nobody, 1).request,  # a page reading
             lambda: workflow.add_comment(nobody, 1, "Typed while the database was down."),  # a page writing
             lambda: authenticate("someone@nhs.net", "a-password"),  # signing in
         ):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from core import admin, workflow
+from core import admin, queries, workflow
 from core.access import MAX_ID
 from core.clock import from_london, utcnow
 from core.db import read_session, write_session
@@ -487,7 +487,7 @@ def test_ids_outside_the_database_range_read_as_missing(team, period, number):
     request = make_request(team, period, "clinical_director")
     refusals = []
     for attempt in (
-        lambda: workflow.get_request(team[Role.NATIONAL_MDT], number),
+        lambda: queries.request_record(team[Role.NATIONAL_MDT], number).request,
         lambda: workflow.review(team[Role.CLINICAL_DIRECTOR], number, request.version, Action.ESCALATE, "Escalating."),
         lambda: admin.change_account(
             team[Role.ADMIN], number, role=Role.BMA, trust_code=None, region_code=None, active=True
