@@ -75,13 +75,16 @@ def minutes_to_decision(request: Timed, now: datetime | None = None) -> float | 
     return (request.decision_needed_by - (now or utcnow())).total_seconds() / 60
 
 
+# The statuses of a request nobody has decided yet (or ever will): open, or expired with its period.
+UNDECIDED_STATUSES = frozenset({*OPEN_STATUSES, Status.EXPIRED})
+UNDECIDED_VALUES = sorted(status.value for status in UNDECIDED_STATUSES)
+
+
 def not_decided_in_time(request: Timed, now: datetime | None = None) -> bool:
     """Still undecided when its decision-needed-by passed: an outcome of its own in the figures."""
-    if request.decision_needed_by is None:
+    if request.decision_needed_by is None or request.status not in UNDECIDED_STATUSES:
         return False
-    if request.status in OPEN_STATUSES or request.status == Status.EXPIRED:
-        return request.decision_needed_by < (now or utcnow())
-    return False
+    return request.decision_needed_by < (now or utcnow())
 
 
 def breached_sql(targets: dict[Tier, int], now: datetime | None) -> ColumnElement[bool]:
@@ -111,7 +114,7 @@ def _cutoff_name(tier: Tier) -> str:
 
 def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:
     return and_(
-        col(Req.status).in_([Status.IN_REVIEW.value, Status.MORE_INFO.value, Status.EXPIRED.value]),
+        col(Req.status).in_(UNDECIDED_VALUES),
         col(Req.decision_needed_by) < now,
     )
 

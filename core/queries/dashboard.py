@@ -21,7 +21,15 @@ from core.models import DerogationRequest, ReasonTally, RequestReason, RequestTa
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
 from core.queries.search import search_condition
 from core.tally import bypass_state_sql, reasons_grouped
-from core.timing import MOMENT, NEAR_DEADLINE, breach_cutoffs, breached_sql, not_decided_in_time_sql, tier_targets
+from core.timing import (
+    MOMENT,
+    NEAR_DEADLINE,
+    UNDECIDED_VALUES,
+    breach_cutoffs,
+    breached_sql,
+    not_decided_in_time_sql,
+    tier_targets,
+)
 
 Req = DerogationRequest
 Tally = RequestTally
@@ -61,7 +69,7 @@ GIVEN_VALUES = [Status.APPROVED.value, Status.REVOKED.value]  # approvals the BM
 
 
 # Statuses whose outcome or breach depends on the clock (core.timing): always counted from the requests.
-TIMED_VALUES = [Status.IN_REVIEW.value, Status.MORE_INFO.value, Status.EXPIRED.value]
+TIMED_VALUES = UNDECIDED_VALUES
 
 
 COUNTED = {"breached", "mass_casualty", *BREAKDOWN_SUMS}

@@ -11,7 +11,7 @@ import pytest
 from core import report, workflow
 from core.db import write_session
 from core.enums import Action, Role
-from core.errors import NotFound, PermissionDenied
+from core.errors import BadArgument, NotFound, PermissionDenied
 from core.models import StrikePeriod
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
 
@@ -182,9 +182,14 @@ def test_other_roles_are_refused(history: History, role: Role) -> None:
         report.build(history.a[role], history.period.id, now=NOW)
 
 
-@pytest.mark.parametrize("period_id", [9999, "x", None])
-def test_unknown_period_is_not_found(history: History, period_id) -> None:
+def test_unknown_period_is_not_found(history: History) -> None:
     with pytest.raises(NotFound):
+        report.build(history.a[Role.NATIONAL_MDT], 9999, now=NOW)
+
+
+@pytest.mark.parametrize("period_id", ["x", "1", None, True, 1.0])
+def test_a_period_id_that_is_not_a_whole_number_is_refused(history: History, period_id) -> None:
+    with pytest.raises(BadArgument):
         report.build(history.a[Role.NATIONAL_MDT], period_id, now=NOW)
 
 
