@@ -13,7 +13,6 @@ from core.errors import NotFound
 from core.inputs import DB_INT_MAX, whole
 from core.models import DerogationRequest, RequestTally, User
 
-Req = DerogationRequest
 # Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
 MAX_ID = 2**31 - 1
 
@@ -29,19 +28,22 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     if not user.active:
         return false()
     role = Role(user.role)
-    submitted = Req.status != Status.DRAFT.value
+    submitted = DerogationRequest.status != Status.DRAFT.value
     if role is Role.REQUESTER:
-        return Req.trust_code == user.trust_code  # the trust's own drafts too (shift handover)
+        return DerogationRequest.trust_code == user.trust_code  # the trust's own drafts too (shift handover)
     if role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
-        return and_(Req.trust_code == user.trust_code, submitted)
+        return and_(DerogationRequest.trust_code == user.trust_code, submitted)
     if role is Role.REGIONAL_MD:
-        return and_(Req.region_code == user.region_code, submitted)
+        return and_(DerogationRequest.region_code == user.region_code, submitted)
     if role is Role.NATIONAL_MDT:
         return submitted
     if role is Role.BMA:
         # A mass-casualty request alerts every tier at once (docs/rules.md rule 5), so the BMA may read it from submission;
         # it still acts only once the request has been escalated to it.
-        return or_(col(Req.escalated_to_bma_at).is_not(None), and_(col(Req.mass_casualty), submitted))
+        return or_(
+            col(DerogationRequest.escalated_to_bma_at).is_not(None),
+            and_(col(DerogationRequest.mass_casualty), submitted),
+        )
     return false()  # administrators manage the system, not requests
 
 
@@ -57,7 +59,11 @@ def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
     period_id = strike_period_id(period_id)
     if period_id is None:
         return false()
-    return and_(visible_filter(user), Req.strike_period_id == period_id, Req.status != Status.DRAFT.value)
+    return and_(
+        visible_filter(user),
+        DerogationRequest.strike_period_id == period_id,
+        DerogationRequest.status != Status.DRAFT.value,
+    )
 
 
 def tally_filter(user: User, table: type = RequestTally) -> ColumnElement[bool] | None:
@@ -96,7 +102,7 @@ def load_visible(session: Session, user: User, request_id: object, *, for_update
     request_id = request_id_from(request_id)
     if request_id is None:
         raise NotFound()
-    query = select(Req).where(Req.id == request_id, visible_filter(user))
+    query = select(DerogationRequest).where(DerogationRequest.id == request_id, visible_filter(user))
     if for_update:
         query = query.with_for_update()
     found = session.exec(query).first()
@@ -117,7 +123,11 @@ def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
     """Requests waiting at `tier` that `user` may act on (their own tier only)."""
     if reviewer_tier(user) is not tier:
         return false()
-    return and_(visible_filter(user), Req.status == Status.IN_REVIEW.value, Req.current_tier == tier.value)
+    return and_(
+        visible_filter(user),
+        DerogationRequest.status == Status.IN_REVIEW.value,
+        DerogationRequest.current_tier == tier.value,
+    )
 
 
 def is_requester_of(user: User, request: DerogationRequest) -> bool:

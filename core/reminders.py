@@ -18,26 +18,25 @@ from core.enums import Status, Tier
 from core.models import DerogationRequest, StrikePeriod, TierReminder
 from core.timing import breached_sql, minutes_at_tier, target_minutes, tier_targets
 
-Req = DerogationRequest
 BATCH = 200  # visits per run; the next run picks up the rest
 
 
 def _reminded():  # noqa: ANN202  (an EXISTS clause)
     return exists().where(
-        TierReminder.request_id == Req.id,
-        TierReminder.tier == Req.current_tier,
-        TierReminder.tier_entered_at == Req.tier_entered_at,
+        TierReminder.request_id == DerogationRequest.id,
+        TierReminder.tier == DerogationRequest.current_tier,
+        TierReminder.tier_entered_at == DerogationRequest.tier_entered_at,
     )
 
 
 def due(session: Session, now: datetime, limit: int = BATCH) -> list[tuple[int, str, datetime]]:
     """(request id, tier, tier_entered_at) of breached visits not yet reminded, oldest first."""
     rows = session.exec(
-        select(Req.id, Req.current_tier, Req.tier_entered_at)
-        .join(StrikePeriod, col(StrikePeriod.id) == Req.strike_period_id)
+        select(DerogationRequest.id, DerogationRequest.current_tier, DerogationRequest.tier_entered_at)
+        .join(StrikePeriod, col(StrikePeriod.id) == DerogationRequest.strike_period_id)
         # A request whose strike has ended can no longer be acted on: it expires, nobody is reminded.
         .where(breached_sql(tier_targets(session), now), ~_reminded(), col(StrikePeriod.ends_at) > now)
-        .order_by(Req.tier_entered_at, Req.id)
+        .order_by(DerogationRequest.tier_entered_at, DerogationRequest.id)
         .limit(limit)
     ).all()
     return [(r[0], r[1], r[2]) for r in rows]
@@ -72,7 +71,9 @@ def send_due_reminders(now: datetime | None = None) -> int:
     with write_session() as session:
         targets = tier_targets(session)
         for request_id, tier_value, entered in pending:
-            request = session.exec(select(Req).where(Req.id == request_id).with_for_update()).one()
+            request = session.exec(
+                select(DerogationRequest).where(DerogationRequest.id == request_id).with_for_update()
+            ).one()
             if (request.status, request.current_tier, request.tier_entered_at) != (
                 Status.IN_REVIEW.value,
                 tier_value,

@@ -13,7 +13,6 @@ from core.enums import OPEN_STATUSES, Status, Tier
 from core.errors import ValidationFailed
 from core.models import DerogationRequest, TierTarget
 
-Req = DerogationRequest
 MOMENT = DerogationRequest.__table__.c.tier_entered_at.type  # how a moment is stored, for bound parameters
 # Defaults in minutes, chosen for a strike where requests are filed as the risk appears (README).
 DEFAULT_TARGETS: dict[Tier, int] = {
@@ -100,7 +99,10 @@ def breached_sql(targets: dict[Tier, int], now: datetime | None) -> ColumnElemen
         else bindparam(_cutoff_name(tier), type_=MOMENT)
         for tier, minutes in targets.items()
     }
-    return and_(Req.status == Status.IN_REVIEW.value, col(Req.tier_entered_at) < case(cutoffs, value=Req.current_tier))
+    return and_(
+        DerogationRequest.status == Status.IN_REVIEW.value,
+        col(DerogationRequest.tier_entered_at) < case(cutoffs, value=DerogationRequest.current_tier),
+    )
 
 
 def breach_cutoffs(targets: dict[Tier, int], now: datetime) -> dict[str, datetime]:
@@ -114,8 +116,8 @@ def _cutoff_name(tier: Tier) -> str:
 
 def not_decided_in_time_sql(now: datetime) -> ColumnElement[bool]:
     return and_(
-        col(Req.status).in_(UNDECIDED_VALUES),
-        col(Req.decision_needed_by) < now,
+        col(DerogationRequest.status).in_(UNDECIDED_VALUES),
+        col(DerogationRequest.decision_needed_by) < now,
     )
 
 

@@ -44,7 +44,6 @@ from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, unstorable, whole, yes_no
 from core.models import AuditEvent, Comment, DerogationRequest, RequestReason, StrikePeriod, Trust, User
 
-Req = DerogationRequest
 MAX_RATIONALE = 4000
 MAX_SCOPE = DerogationRequest.__table__.c.approved_scope.type.length  # the BMA's "scope approved", as stored
 MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
@@ -144,9 +143,9 @@ def _apply(
     from_status, from_tier = request.status, request.current_tier
     counted_before = tally.entry(request)
     result = session.execute(
-        update(Req)
-        .where(Req.id == request.id, Req.version == expected_version)
-        .values(**changes, version=Req.version + 1)
+        update(DerogationRequest)
+        .where(DerogationRequest.id == request.id, DerogationRequest.version == expected_version)
+        .values(**changes, version=DerogationRequest.version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -233,7 +232,7 @@ def save_draft(
         values = form.storable()
         values["region_code"] = session.get(Trust, form.trust_code).region_code
         if request_id is None:
-            request = Req(**values, created_by_id=actor.id, created_at=now, status=Status.DRAFT.value)
+            request = DerogationRequest(**values, created_by_id=actor.id, created_at=now, status=Status.DRAFT.value)
             session.add(request)
             session.flush()
             audit.append(
@@ -366,7 +365,14 @@ def record_harm(
 
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
     """Nobody reviews what they filed, and nobody acts at two tiers of one request (docs/rules.md rule 6)."""
-    filing = (Action.CREATE, Action.UPDATE_DRAFT, Action.SUBMIT, Action.RESUBMIT, Action.RECORD_BYPASS, Action.STAND_DOWN)
+    filing = (
+        Action.CREATE,
+        Action.UPDATE_DRAFT,
+        Action.SUBMIT,
+        Action.RESUBMIT,
+        Action.RECORD_BYPASS,
+        Action.STAND_DOWN,
+    )
     filing_actions = [a.value for a in filing]
     filed = session.exec(
         select(AuditEvent.id).where(
@@ -717,9 +723,13 @@ def stand_down(
             raise ValidationFailed({"stood_down_at": "Enter when the doctors were stood down."})
         at = from_london(stood_down_at)
         if at > now + timedelta(minutes=CLOCK_SLACK_MINUTES):
-            raise ValidationFailed({"stood_down_at": "Record a stand-down that has happened: this time is in the future."})
+            raise ValidationFailed(
+                {"stood_down_at": "Record a stand-down that has happened: this time is in the future."}
+            )
         if at < request.bypass_recalled_at:
-            raise ValidationFailed({"stood_down_at": "The doctors were stood down before they were recalled: check the time."})
+            raise ValidationFailed(
+                {"stood_down_at": "The doctors were stood down before they were recalled: check the time."}
+            )
         changes = {"bypass_stood_down_at": at}
         details = {"stood_down_at": at.isoformat()}
         return _apply(
@@ -764,7 +774,15 @@ def review_bypass(
         changes = {"bypass_review": str(finding), "bypass_review_reasons": chosen, "bypass_reviewed_at": now}
         details = {"finding": str(finding), "findings": chosen}
         return _apply(
-            session, request, version, actor, Action.REVIEW_BYPASS, changes, rationale=rationale, details=details, now=now
+            session,
+            request,
+            version,
+            actor,
+            Action.REVIEW_BYPASS,
+            changes,
+            rationale=rationale,
+            details=details,
+            now=now,
         )
 
 
@@ -813,9 +831,12 @@ def expire_ended_periods(now: datetime | None = None) -> int:
         ).all()
         for period in periods:
             open_requests = session.exec(
-                select(Req)
-                .where(Req.strike_period_id == period.id, col(Req.status).in_([s.value for s in OPEN_STATUSES]))
-                .order_by(Req.id)
+                select(DerogationRequest)
+                .where(
+                    DerogationRequest.strike_period_id == period.id,
+                    col(DerogationRequest.status).in_([s.value for s in OPEN_STATUSES]),
+                )
+                .order_by(DerogationRequest.id)
                 .with_for_update()
             ).all()
             for request in open_requests:

@@ -31,7 +31,6 @@ from core.timing import (
     tier_targets,
 )
 
-Req = DerogationRequest
 Tally = RequestTally
 
 ATTENTION_LIMIT = 50
@@ -54,8 +53,8 @@ def outcome_sql(now: datetime | BindParameter) -> ColumnElement[str]:
     """Each submitted request's outcome for the published figures, as one SQL CASE."""
     return case(
         (not_decided_in_time_sql(now), literal("not_decided_in_time")),
-        (col(Req.status).in_(OPEN_VALUES), literal("pending")),
-        else_=Req.status,
+        (col(DerogationRequest.status).in_(OPEN_VALUES), literal("pending")),
+        else_=DerogationRequest.status,
     )
 
 
@@ -148,12 +147,16 @@ def _breakdown_statement(scope: tuple, period_id: int | None, targets: tuple) ->
 @lru_cache(maxsize=256)
 def _attention_statement(scope: tuple, period_id: int | None, targets: tuple) -> Select:
     # The status test stands on its own so the database reads only open requests (an index on status).
-    near = col(Req.decision_needed_by) < NEAR_BY
+    near = col(DerogationRequest.decision_needed_by) < NEAR_BY
     breached = breached_sql(dict(targets), None)
     # A mass-casualty request needs attention from submission until it is closed (docs/rules.md rule 5), breached or not.
-    needs = or_(col(Req.mass_casualty), breached, near)
-    where = and_(col(Req.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), needs)
-    order = (col(Req.mass_casualty).desc(), col(Req.decision_needed_by).asc(), Req.id)
+    needs = or_(col(DerogationRequest.mass_casualty), breached, near)
+    where = and_(col(DerogationRequest.status).in_(OPEN_VALUES), period_filter(_viewer(scope), period_id), needs)
+    order = (
+        col(DerogationRequest.mass_casualty).desc(),
+        col(DerogationRequest.decision_needed_by).asc(),
+        DerogationRequest.id,
+    )
     return listed(where, order, ATTENTION_LIMIT, latest=False)  # its table shows no history
 
 
@@ -185,13 +188,24 @@ def _requests_grouped(user: User, period_id: int | None, targets: dict, *, timed
     on the clock), with the moments as bound parameters: run it with _moments(targets, now)."""
     breached = case((breached_sql(targets, None), 1), else_=0)
     outcome = outcome_sql(NOW)
-    approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
-    mass = case((col(Req.mass_casualty), 1), else_=0)
-    keys = (Req.region_code, Req.category, Req.status, Req.current_tier, outcome, breached, mass)
+    approved_doctors = case(
+        (DerogationRequest.status == Status.APPROVED.value, func.coalesce(DerogationRequest.approved_doctors, 0)),
+        else_=0,
+    )
+    mass = case((col(DerogationRequest.mass_casualty), 1), else_=0)
+    keys = (
+        DerogationRequest.region_code,
+        DerogationRequest.category,
+        DerogationRequest.status,
+        DerogationRequest.current_tier,
+        outcome,
+        breached,
+        mass,
+    )
     where = period_filter(user, period_id)
     if timed_only:
-        where = and_(where, col(Req.status).in_(TIMED_VALUES))
-    sums = (func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
+        where = and_(where, col(DerogationRequest.status).in_(TIMED_VALUES))
+    sums = (func.count(), func.coalesce(func.sum(DerogationRequest.doctors_requested), 0), func.sum(approved_doctors))
     return select(*keys, *sums).where(where).group_by(*keys)
 
 
@@ -347,13 +361,23 @@ def _other_counts(
     where = period_filter(viewer, period_id)
     state = bypass_state_sql()
     bypass = (
-        select(literal(BYPASS_ROWS), state, literal(""), func.count(), func.sum(func.coalesce(Req.bypass_doctors, 0)))
-        .where(where, col(Req.bypass_recorded_at).is_not(None))
+        select(
+            literal(BYPASS_ROWS),
+            state,
+            literal(""),
+            func.count(),
+            func.sum(func.coalesce(DerogationRequest.bypass_doctors, 0)),
+        )
+        .where(where, col(DerogationRequest.bypass_recorded_at).is_not(None))
         .group_by(state)
     )
     given = select(
-        literal(GIVEN_ROWS), literal(""), literal(""), func.count(), func.sum(func.coalesce(Req.approved_doctors, 0))
-    ).where(where, col(Req.status).in_(GIVEN_VALUES))
+        literal(GIVEN_ROWS),
+        literal(""),
+        literal(""),
+        func.count(),
+        func.sum(func.coalesce(DerogationRequest.approved_doctors, 0)),
+    ).where(where, col(DerogationRequest.status).in_(GIVEN_VALUES))
     return bypass, given
 
 
@@ -424,20 +448,24 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
     hourly = period.ends_at - period.starts_at <= timedelta(days=7)
     scope = period_filter(user, period.id)
     with read_session() as session:
-        submitted = _bucket(session, col(Req.submitted_at), hourly)
-        decided = _bucket(session, col(Req.decided_at), hourly)
+        submitted = _bucket(session, col(DerogationRequest.submitted_at), hourly)
+        decided = _bucket(session, col(DerogationRequest.decided_at), hourly)
         rows = [
             (bucket, "submitted", n, 0)
             for bucket, n in session.exec(
-                select(submitted, func.count()).where(scope, col(Req.submitted_at).is_not(None)).group_by(submitted)
+                select(submitted, func.count())
+                .where(scope, col(DerogationRequest.submitted_at).is_not(None))
+                .group_by(submitted)
             ).all()
         ]
-        approved_doctors = func.coalesce(func.sum(Req.approved_doctors), 0)
+        approved_doctors = func.coalesce(func.sum(DerogationRequest.approved_doctors), 0)
         # A revoked approval was still an approval when it was given.
-        outcome = case((Req.status == Status.DECLINED.value, literal("declined")), else_=literal("approved"))
+        outcome = case(
+            (DerogationRequest.status == Status.DECLINED.value, literal("declined")), else_=literal("approved")
+        )
         rows += session.exec(
             select(decided, outcome, func.count(), approved_doctors)
-            .where(scope, col(Req.decided_at).is_not(None))
+            .where(scope, col(DerogationRequest.decided_at).is_not(None))
             .group_by(decided, outcome)
         ).all()
     frame = pd.DataFrame([(_parse_bucket(b), e, int(n), int(d or 0)) for b, e, n, d in rows], columns=columns)
@@ -473,20 +501,20 @@ ANY_BYPASS = "any"
 def list_condition(user: User, period_id: int | None, filters: ListFilters, now: datetime) -> ColumnElement[bool]:
     parts = [period_filter(user, period_id)]
     if filters.region:
-        parts.append(Req.region_code == filters.region)
+        parts.append(DerogationRequest.region_code == filters.region)
     if filters.category:
-        parts.append(Req.category == filters.category)
+        parts.append(DerogationRequest.category == filters.category)
     if filters.outcome:
         parts.append(outcome_sql(now) == filters.outcome)
     if filters.reason:
         given = select(RequestReason.id).where(
-            RequestReason.request_id == Req.id, RequestReason.reason == filters.reason
+            RequestReason.request_id == DerogationRequest.id, RequestReason.reason == filters.reason
         )
         parts.append(given.exists())
     if filters.bypass == ANY_BYPASS:
-        parts.append(col(Req.bypass_recorded_at).is_not(None))
+        parts.append(col(DerogationRequest.bypass_recorded_at).is_not(None))
     elif filters.bypass:
-        parts.append(and_(col(Req.bypass_recorded_at).is_not(None), bypass_state_sql() == filters.bypass))
+        parts.append(and_(col(DerogationRequest.bypass_recorded_at).is_not(None), bypass_state_sql() == filters.bypass))
     searched = search_condition(filters.search)
     if searched is not None:
         parts.append(searched)
@@ -499,4 +527,4 @@ def period_requests(
     now = now or utcnow()
     where = list_condition(user, period_id, filters, now)
     with read_session() as session:
-        return list_page(session, where, (col(Req.id).desc(),), limit, now)
+        return list_page(session, where, (col(DerogationRequest.id).desc(),), limit, now)

@@ -19,8 +19,6 @@ from core.models import AuditEvent, DerogationRequest, RequestReason, Trust, Use
 from core.queries.dashboard import OUTCOME_LABELS, ListFilters, list_condition, outcome_sql
 from core.spreadsheet import defuse
 
-Req = DerogationRequest
-
 # ---------------------------------------------------------------- CSV downloads
 
 EXPORT_BATCH = 1000
@@ -136,10 +134,10 @@ def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: d
     with read_session() as session:
         outcome = outcome_sql(now)
         query = (
-            select(Req, outcome, Trust.name)
-            .join(Trust, col(Trust.ods_code) == Req.trust_code)
+            select(DerogationRequest, outcome, Trust.name)
+            .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
             .where(where)
-            .order_by(Req.id)
+            .order_by(DerogationRequest.id)
             .execution_options(yield_per=EXPORT_BATCH)
         )
 
@@ -170,7 +168,7 @@ def audit_csv(user: User, period_id: int | None, filters: ListFilters, now: date
     with read_session() as session:
         query = (
             select(AuditEvent)
-            .join(Req, col(Req.id) == AuditEvent.request_id)
+            .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
             .where(where)
             .order_by(AuditEvent.id)
             .execution_options(yield_per=EXPORT_BATCH)

@@ -23,8 +23,6 @@ from core.queries.rows import (
 )
 from core.timing import breached_sql, tier_targets
 
-Req = DerogationRequest
-
 # Filters offered on the trust's list.
 STATUS_GROUPS = {
     "open": "Open (in review or waiting for your answer)",
@@ -37,13 +35,13 @@ STATUS_GROUPS = {
 
 def _status_group(group: str) -> ColumnElement[bool]:
     if group == "open":
-        return col(Req.status).in_(OPEN_VALUES)
+        return col(DerogationRequest.status).in_(OPEN_VALUES)
     if group == "more_info":
-        return Req.status == Status.MORE_INFO.value
+        return DerogationRequest.status == Status.MORE_INFO.value
     if group == "draft":
-        return Req.status == Status.DRAFT.value
+        return DerogationRequest.status == Status.DRAFT.value
     if group == "closed":
-        return col(Req.status).in_(CLOSED_VALUES)
+        return col(DerogationRequest.status).in_(CLOSED_VALUES)
     return true()
 
 
@@ -55,13 +53,13 @@ def trust_requests(
     where = and_(visible_filter(user), _status_group(group))
     # What needs the trust first (a question to answer, a draft), then what waits for a reviewer.
     open_first = case(
-        (Req.status == Status.MORE_INFO.value, 0),
-        (Req.status == Status.DRAFT.value, 1),
-        (Req.status == Status.IN_REVIEW.value, 2),
+        (DerogationRequest.status == Status.MORE_INFO.value, 0),
+        (DerogationRequest.status == Status.DRAFT.value, 1),
+        (DerogationRequest.status == Status.IN_REVIEW.value, 2),
         else_=3,
     )
     with read_session() as session:
-        return list_page(session, where, (open_first, col(Req.id).desc()), limit, now)
+        return list_page(session, where, (open_first, col(DerogationRequest.id).desc()), limit, now)
 
 
 @dataclass(frozen=True)
@@ -73,11 +71,11 @@ class QueueFilters:
     def condition(self) -> ColumnElement[bool]:
         parts = []
         if self.region:
-            parts.append(Req.region_code == self.region)
+            parts.append(DerogationRequest.region_code == self.region)
         if self.trust:
-            parts.append(Req.trust_code == self.trust)
+            parts.append(DerogationRequest.trust_code == self.trust)
         if self.category:
-            parts.append(Req.category == self.category)
+            parts.append(DerogationRequest.category == self.category)
         return and_(true(), *parts)
 
 
@@ -93,7 +91,12 @@ def queue(
         targets = tier_targets(session)
         where = and_(queue_filter(user, tier), filters.condition())
         breached_first = case((breached_sql(targets, now), 0), else_=1)
-        order = (col(Req.mass_casualty).desc(), breached_first, col(Req.tier_entered_at).asc(), Req.id)
+        order = (
+            col(DerogationRequest.mass_casualty).desc(),
+            breached_first,
+            col(DerogationRequest.tier_entered_at).asc(),
+            DerogationRequest.id,
+        )
         return list_page(session, where, order, limit, now, targets)
 
 
@@ -110,12 +113,12 @@ def queue_choices(user: User) -> tuple[dict[str, str] | None, dict[str, str] | N
     if tier is None:
         return None, None
     pairs = (
-        select(Req.region_code, Region.name, Req.trust_code, Trust.name)
-        .select_from(Req)
-        .outerjoin(Region, col(Region.code) == Req.region_code)
-        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        select(DerogationRequest.region_code, Region.name, DerogationRequest.trust_code, Trust.name)
+        .select_from(DerogationRequest)
+        .outerjoin(Region, col(Region.code) == DerogationRequest.region_code)
+        .outerjoin(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
         .where(queue_filter(user, tier))
-        .group_by(Req.region_code, Region.name, Req.trust_code, Trust.name)
+        .group_by(DerogationRequest.region_code, Region.name, DerogationRequest.trust_code, Trust.name)
     )
     with read_session() as session:
         found = session.connection().execute(pairs).all()  # one row per trust with something waiting
@@ -176,7 +179,7 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         ]
         period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
         filer = session.get(User, request.created_by_id)
-        (row,) = list_rows(session, Req.id == request.id, (Req.id,), 1, now, whole=request)
+        (row,) = list_rows(session, DerogationRequest.id == request.id, (DerogationRequest.id,), 1, now, whole=request)
         return RequestRecord(request, row, events, comments, period, filer.full_name if filer else "")
 
 
@@ -215,30 +218,34 @@ def bypass_reviews(user: User, *, include_reviewed: bool = False, limit: int = B
     anyone but the national MDT, who review them."""
     if not (user.active and Role(user.role) is Role.NATIONAL_MDT):
         return []
-    where = and_(visible_filter(user), col(Req.bypass_recorded_at).is_not(None))
+    where = and_(visible_filter(user), col(DerogationRequest.bypass_recorded_at).is_not(None))
     if not include_reviewed:
-        where = and_(where, col(Req.bypass_review).is_(None))
+        where = and_(where, col(DerogationRequest.bypass_review).is_(None))
     order = (
-        case((col(Req.bypass_review).is_not(None), 2), (col(Req.status).in_(OPEN_VALUES), 1), else_=0),
-        col(Req.bypass_recalled_at).asc(),
-        Req.id,
+        case(
+            (col(DerogationRequest.bypass_review).is_not(None), 2),
+            (col(DerogationRequest.status).in_(OPEN_VALUES), 1),
+            else_=0,
+        ),
+        col(DerogationRequest.bypass_recalled_at).asc(),
+        DerogationRequest.id,
     )
     query = (
         select(
-            Req.id,
-            Req.version,
+            DerogationRequest.id,
+            DerogationRequest.version,
             Trust.name,
-            Req.service,
-            Req.status,
-            Req.bypass_recalled_at,
-            Req.bypass_doctors,
-            Req.bypass_grades,
-            Req.bypass_declared_by,
-            Req.bypass_stood_down_at,
-            Req.bypass_review,
-            Req.bypass_reviewed_at,
+            DerogationRequest.service,
+            DerogationRequest.status,
+            DerogationRequest.bypass_recalled_at,
+            DerogationRequest.bypass_doctors,
+            DerogationRequest.bypass_grades,
+            DerogationRequest.bypass_declared_by,
+            DerogationRequest.bypass_stood_down_at,
+            DerogationRequest.bypass_review,
+            DerogationRequest.bypass_reviewed_at,
         )
-        .outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
+        .outerjoin(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
         .where(where)
         .order_by(*order)
         .limit(limit)

@@ -12,8 +12,6 @@ from core.db import read_session
 from core.enums import Status
 from core.models import DerogationRequest, Trust
 
-Req = DerogationRequest
-
 REF_PATTERN = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$")
 
 
@@ -46,11 +44,11 @@ def verify_reference(text: str) -> Verification | None:
         return None
     with read_session() as session:
         found = session.exec(
-            select(Req, Trust.name)
-            .join(Trust, col(Trust.ods_code) == Req.trust_code)
+            select(DerogationRequest, Trust.name)
+            .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
             .where(
-                Req.confirmation_ref == reference,
-                col(Req.status).in_([Status.APPROVED.value, Status.REVOKED.value]),
+                DerogationRequest.confirmation_ref == reference,
+                col(DerogationRequest.status).in_([Status.APPROVED.value, Status.REVOKED.value]),
             )
         ).first()
     if found is None:

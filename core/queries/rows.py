@@ -16,24 +16,22 @@ from core import timing
 from core.enums import OPEN_STATUSES, Action, Status, Tier
 from core.models import AuditEvent, DerogationRequest, Region, Trust
 
-Req = DerogationRequest
-
 LIST_LIMIT = 100
 # The columns a list row needs: reading only these keeps long lists cheap (no JSON, no long text).
 LIST_COLUMNS = (
-    Req.id,
-    Req.version,
-    Req.status,
-    Req.current_tier,
-    Req.tier_entered_at,
-    Req.trust_code,
-    Req.region_code,
-    Req.site,
-    Req.service,
-    Req.category,
-    Req.mass_casualty,
-    Req.decision_needed_by,
-    Req.submitted_at,
+    DerogationRequest.id,
+    DerogationRequest.version,
+    DerogationRequest.status,
+    DerogationRequest.current_tier,
+    DerogationRequest.tier_entered_at,
+    DerogationRequest.trust_code,
+    DerogationRequest.region_code,
+    DerogationRequest.site,
+    DerogationRequest.service,
+    DerogationRequest.category,
+    DerogationRequest.mass_casualty,
+    DerogationRequest.decision_needed_by,
+    DerogationRequest.submitted_at,
 )
 
 
@@ -63,7 +61,12 @@ class Listed:
 
 # Each request's newest audit row, looked up per listed row through the index on request_id.
 _NEWEST = aliased(AuditEvent, name="newest")
-_LATEST_ID = select(func.max(_NEWEST.id)).where(_NEWEST.request_id == Req.id).correlate(Req).scalar_subquery()
+_LATEST_ID = (
+    select(func.max(_NEWEST.id))
+    .where(_NEWEST.request_id == DerogationRequest.id)
+    .correlate(DerogationRequest)
+    .scalar_subquery()
+)
 
 
 def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: int, *, latest: bool = True) -> Select:
@@ -71,15 +74,15 @@ def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: in
     (action, when, who; NULLs when `latest` is False, for a list that does not show it) and its
     trust's and region's names. The page's ids are chosen first (often from an index alone), so only
     those rows are read and joined. Read it with list_rows()."""
-    page = select(Req.id).where(where).order_by(*order).limit(limit)
+    page = select(DerogationRequest.id).where(where).order_by(*order).limit(limit)
     newest = (AuditEvent.action, AuditEvent.at, AuditEvent.actor_name) if latest else (null(), null(), null())
-    query = select(*LIST_COLUMNS, *newest, Trust.name, Region.name).select_from(Req)
+    query = select(*LIST_COLUMNS, *newest, Trust.name, Region.name).select_from(DerogationRequest)
     if latest:
         query = query.outerjoin(AuditEvent, col(AuditEvent.id) == _LATEST_ID)
     return (
-        query.outerjoin(Trust, col(Trust.ods_code) == Req.trust_code)
-        .outerjoin(Region, col(Region.code) == Req.region_code)
-        .where(col(Req.id).in_(page))
+        query.outerjoin(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
+        .outerjoin(Region, col(Region.code) == DerogationRequest.region_code)
+        .where(col(DerogationRequest.id).in_(page))
         .order_by(*order)
     )
 
@@ -150,7 +153,7 @@ def list_page(
     rows = list_rows(session, where, order, limit, now, targets)
     if len(rows) < limit:
         return rows, len(rows)
-    return rows, session.exec(select(func.count()).select_from(Req).where(where)).one()
+    return rows, session.exec(select(func.count()).select_from(DerogationRequest).where(where)).one()
 
 
 def _list_row(

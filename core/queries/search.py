@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from core.access import request_id_from
 from core.models import DerogationRequest, Trust
 
-Req = DerogationRequest
 MAX_SEARCH = 200
 # The names of the thing itself, longest first: "patient safety mitigation request 42" is request 42.
 NAMES = re.compile(
@@ -69,14 +68,14 @@ def search_condition(text: object) -> ColumnElement[bool] | None:
     if search.empty:  # nothing typed, or only "derogation" / "patient safety mitigation": every request is one
         return None
     if search.number is not None:
-        return Req.id == search.number
+        return DerogationRequest.id == search.number
     pattern = _like(search.words)
     trusts = select(Trust.ods_code).where(col(Trust.name).ilike(pattern, escape="\\"))
     return or_(
-        col(Req.service).ilike(pattern, escape="\\"),
-        col(Req.site).ilike(pattern, escape="\\"),
-        col(Req.ward).ilike(pattern, escape="\\"),
-        col(Req.trust_code).ilike(pattern, escape="\\"),
-        col(Req.confirmation_ref).ilike(pattern, escape="\\"),
-        col(Req.trust_code).in_(trusts),
+        col(DerogationRequest.service).ilike(pattern, escape="\\"),
+        col(DerogationRequest.site).ilike(pattern, escape="\\"),
+        col(DerogationRequest.ward).ilike(pattern, escape="\\"),
+        col(DerogationRequest.trust_code).ilike(pattern, escape="\\"),
+        col(DerogationRequest.confirmation_ref).ilike(pattern, escape="\\"),
+        col(DerogationRequest.trust_code).in_(trusts),
     )

@@ -42,7 +42,6 @@ from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Tru
 from core.tally import EVERY_REASON
 from core.timing import breached_sql, tier_targets
 
-Req = DerogationRequest
 IN_REVIEW = Status.IN_REVIEW.value
 # What each tier did with a request waiting for it (audit actions, in the order the report shows them).
 TIER_OUTCOME_COLUMNS = {
@@ -132,10 +131,18 @@ def _minutes_between(session: Session, start: ColumnElement, end: ColumnElement)
 def _by_groups(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
     """One GROUP BY over region, trust, category and outcome; the three tables are sums over it."""
     outcome = queries.outcome_sql(now)
-    approved_doctors = case((Req.status == Status.APPROVED.value, func.coalesce(Req.approved_doctors, 0)), else_=0)
-    keys = (Req.region_code, Req.trust_code, Req.category, outcome)
+    approved_doctors = case(
+        (DerogationRequest.status == Status.APPROVED.value, func.coalesce(DerogationRequest.approved_doctors, 0)),
+        else_=0,
+    )
+    keys = (DerogationRequest.region_code, DerogationRequest.trust_code, DerogationRequest.category, outcome)
     rows = session.exec(
-        select(*keys, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0), func.sum(approved_doctors))
+        select(
+            *keys,
+            func.count(),
+            func.coalesce(func.sum(DerogationRequest.doctors_requested), 0),
+            func.sum(approved_doctors),
+        )
         .where(scope)
         .group_by(*keys)
     ).all()
@@ -185,7 +192,7 @@ def _tier_outcomes(session: Session, scope: ColumnElement[bool]) -> pd.DataFrame
     actions = list(TIER_OUTCOME_COLUMNS)
     rows = session.exec(
         select(AuditEvent.from_tier, AuditEvent.action, func.count())
-        .join(Req, col(Req.id) == AuditEvent.request_id)
+        .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
         .where(
             scope,
             AuditEvent.from_status == IN_REVIEW,
@@ -225,7 +232,7 @@ def tier_visits(session: Session, scope: ColumnElement[bool]) -> list[tuple[int,
             .over(partition_by=AuditEvent.request_id, order_by=AuditEvent.id)
             .label("started_at"),
         )
-        .join(Req, col(Req.id) == AuditEvent.request_id)
+        .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
         .where(scope, or_(starts, ends))
         .subquery()
     )
@@ -244,10 +251,14 @@ def _tier_times(session: Session, scope: ColumnElement[bool], now: datetime) -> 
     visits = tier_visits(session, scope)
     waiting = dict(
         session.exec(
-            select(Req.current_tier, func.count()).where(scope, Req.status == IN_REVIEW).group_by(Req.current_tier)
+            select(DerogationRequest.current_tier, func.count())
+            .where(scope, DerogationRequest.status == IN_REVIEW)
+            .group_by(DerogationRequest.current_tier)
         ).all()
     )
-    breached_now = session.exec(select(Req.id, Req.current_tier).where(scope, breached_sql(targets, now))).all()
+    breached_now = session.exec(
+        select(DerogationRequest.id, DerogationRequest.current_tier).where(scope, breached_sql(targets, now))
+    ).all()
     breached_ids = {rid for rid, tier, minutes in visits if minutes > targets[Tier(tier)]}
     breached_ids |= {rid for rid, _ in breached_now}
     result = []
@@ -268,8 +279,8 @@ def _tier_times(session: Session, scope: ColumnElement[bool], now: datetime) -> 
 
 
 def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
-    given = col(Req.status).in_([Status.APPROVED.value, Status.REVOKED.value])
-    at_bma = col(Req.escalated_to_bma_at).is_not(None)
+    given = col(DerogationRequest.status).in_([Status.APPROVED.value, Status.REVOKED.value])
+    at_bma = col(DerogationRequest.escalated_to_bma_at).is_not(None)
 
     def total(value: ColumnElement, when: ColumnElement[bool] | None = None) -> ColumnElement:
         return func.coalesce(func.sum(value if when is None else case((when, value), else_=0)), 0)
@@ -280,16 +291,21 @@ def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
             func.count(),
             total(one, at_bma),
             total(one, given),
-            total(one, Req.status == Status.REVOKED.value),
-            total(one, Req.status == Status.DECLINED.value),
-            total(func.coalesce(Req.doctors_requested, 0)),
-            total(func.coalesce(Req.doctors_requested, 0), at_bma),
-            total(func.coalesce(Req.approved_doctors, 0), given),
-            total(func.coalesce(Req.approved_doctors, 0), Req.status == Status.APPROVED.value),
+            total(one, DerogationRequest.status == Status.REVOKED.value),
+            total(one, DerogationRequest.status == Status.DECLINED.value),
+            total(func.coalesce(DerogationRequest.doctors_requested, 0)),
+            total(func.coalesce(DerogationRequest.doctors_requested, 0), at_bma),
+            total(func.coalesce(DerogationRequest.approved_doctors, 0), given),
+            total(
+                func.coalesce(DerogationRequest.approved_doctors, 0), DerogationRequest.status == Status.APPROVED.value
+            ),
         ).where(scope)
     ).one()
-    decision = _minutes_between(session, col(Req.submitted_at), col(Req.decided_at))
-    waits = [float(m) for m in session.exec(select(decision).where(scope, col(Req.decided_at).is_not(None))).all()]
+    decision = _minutes_between(session, col(DerogationRequest.submitted_at), col(DerogationRequest.decided_at))
+    waits = [
+        float(m)
+        for m in session.exec(select(decision).where(scope, col(DerogationRequest.decided_at).is_not(None))).all()
+    ]
     return Approvals(
         *(int(v) for v in row),
         decision_median_minutes=percentile(waits, 0.5),
@@ -300,10 +316,10 @@ def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
 def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
     outcome = queries.outcome_sql(now)
     rows = session.exec(
-        select(Req.id, Trust.name, Req.service, Req.submitted_at, outcome)
-        .join(Trust, col(Trust.ods_code) == Req.trust_code)
-        .where(scope, col(Req.mass_casualty))
-        .order_by(Req.submitted_at, Req.id)
+        select(DerogationRequest.id, Trust.name, DerogationRequest.service, DerogationRequest.submitted_at, outcome)
+        .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
+        .where(scope, col(DerogationRequest.mass_casualty))
+        .order_by(DerogationRequest.submitted_at, DerogationRequest.id)
     ).all()
     return pd.DataFrame(
         [(r[0], r[1], r[2], format_london(r[3]), queries.OUTCOME_LABELS.get(r[4], r[4])) for r in rows],
@@ -344,8 +360,8 @@ def _declines_by_who(session: Session, scope: ColumnElement[bool]) -> pd.DataFra
     """Requests declined at each tier (as not meeting the criteria) and by the BMA, and the doctors they
     asked for: both sides' figures on one line each."""
     rows = session.exec(
-        select(AuditEvent.from_tier, func.count(), func.coalesce(func.sum(Req.doctors_requested), 0))
-        .join(Req, col(Req.id) == AuditEvent.request_id)
+        select(AuditEvent.from_tier, func.count(), func.coalesce(func.sum(DerogationRequest.doctors_requested), 0))
+        .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
         .where(scope, col(AuditEvent.action).in_([a.value for a in DECLINE_ACTIONS]))
         .group_by(AuditEvent.from_tier)
     ).all()
@@ -360,22 +376,22 @@ def _bypasses(session: Session, scope: ColumnElement[bool], now: datetime) -> pd
     outcome = queries.outcome_sql(now)
     rows = session.exec(
         select(
-            Req.id,
+            DerogationRequest.id,
             Trust.name,
-            Req.service,
-            Req.bypass_recalled_at,
-            Req.bypass_doctors,
-            Req.bypass_grades,
-            Req.bypass_declared_by,
+            DerogationRequest.service,
+            DerogationRequest.bypass_recalled_at,
+            DerogationRequest.bypass_doctors,
+            DerogationRequest.bypass_grades,
+            DerogationRequest.bypass_declared_by,
             outcome,
-            Req.approved_doctors,
-            Req.bypass_stood_down_at,
-            Req.bypass_review,
-            Req.bypass_review_reasons,
+            DerogationRequest.approved_doctors,
+            DerogationRequest.bypass_stood_down_at,
+            DerogationRequest.bypass_review,
+            DerogationRequest.bypass_review_reasons,
         )
-        .join(Trust, col(Trust.ods_code) == Req.trust_code)
-        .where(scope, col(Req.bypass_recorded_at).is_not(None))
-        .order_by(Req.bypass_recalled_at, Req.id)
+        .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
+        .where(scope, col(DerogationRequest.bypass_recorded_at).is_not(None))
+        .order_by(DerogationRequest.bypass_recalled_at, DerogationRequest.id)
     ).all()
     table = []
     for rid, trust, service, at, doctors, grades, declared, result, approved, stood_down, review, findings in rows:
@@ -417,7 +433,9 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
         times, breached_requests = _tier_times(session, scope, now)
         decided_late = session.exec(
             select(func.count()).where(
-                scope, col(Req.decided_at).is_not(None), col(Req.decided_at) > col(Req.decision_needed_by)
+                scope,
+                col(DerogationRequest.decided_at).is_not(None),
+                col(DerogationRequest.decided_at) > col(DerogationRequest.decision_needed_by),
             )
         ).one()
         report_parts = {
