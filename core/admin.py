@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, or_, select
 from core import audit, sessions, users
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
-from core.enums import Role, Tier
+from core.enums import AdminAction, Role, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
 from core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.models import LoginThrottle, StrikePeriod, User
@@ -81,7 +81,9 @@ def end_sessions(actor: User, user_id: int) -> int:
         if not users.is_row_id(user_id) or session.get(User, user_id) is None:
             raise NotFound("account")
         ended = sessions.end_all(session, user_id, sessions.EndReason.ENDED_BY_ADMIN)
-        audit.append(session, action="sessions_ended", actor=admin, details={"user_id": user_id, "sessions": ended})
+        audit.append(
+            session, action=AdminAction.SESSIONS_ENDED, actor=admin, details={"user_id": user_id, "sessions": ended}
+        )
         return ended
 
 
@@ -198,7 +200,7 @@ def save_period(
         session.flush()
         audit.append(
             session,
-            action="period_created" if period_id is None else "period_updated",
+            action=AdminAction.PERIOD_CREATED if period_id is None else AdminAction.PERIOD_UPDATED,
             actor=admin,
             details={
                 "period_id": period.id,
@@ -229,7 +231,7 @@ def save_targets(actor: User, minutes: dict[Tier, int], now: datetime | None = N
             set_target(session, tier, value)
         audit.append(
             session,
-            action="targets_updated",
+            action=AdminAction.TARGETS_UPDATED,
             actor=admin,
             details={tier.value: value for tier, value in minutes.items()},
             at=now or utcnow(),

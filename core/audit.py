@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.access import MAX_ID, load_visible
 from core.clock import utcnow
+from core.enums import Action, AdminAction
 from core.errors import NotFound
 from core.inputs import whole
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
@@ -55,7 +56,7 @@ def compute_hash(event: AuditEvent) -> str:
 def append(
     session: Session,
     *,
-    action: str,
+    action: Action | AdminAction,
     actor: User | None,
     request_id: int | None = None,
     from_status: str | None = None,
@@ -74,7 +75,7 @@ def append(
         actor_id=actor.id if actor else None,
         actor_name=actor.full_name if actor else SYSTEM_ACTOR,
         actor_role=actor.role if actor else SYSTEM_ACTOR,
-        action=action,
+        action=str(action),  # the value as stored and hashed, whichever enum it came from
         from_status=from_status,
         to_status=to_status,
         from_tier=from_tier,

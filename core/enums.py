@@ -238,6 +238,24 @@ ACTION_LABELS = {
     Action.REVIEW_BYPASS: "Failsafe bypass reviewed",
 }
 
+
+class AdminAction(StrEnum):
+    """What the audit history records that is not about one request: accounts, sign-ins and sessions,
+    strike periods and response targets."""
+
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"  # role, scope, name or closed
+    USER_UNLOCKED = "user_unlocked"
+    PASSWORD_SET = "password_set"
+    SIGNED_IN = "signed_in"
+    SIGN_IN_LOCKED = "sign_in_locked"
+    SIGNED_OUT = "signed_out"
+    SESSIONS_ENDED = "sessions_ended"  # "sign out everywhere", or an administrator's
+    PERIOD_CREATED = "period_created"
+    PERIOD_UPDATED = "period_updated"
+    TARGETS_UPDATED = "targets_updated"
+
+
 # What a reviewer at a tier below the BMA may do.
 TIER_ACTIONS = (Action.ESCALATE, Action.RESOLVE_LOCALLY, Action.RETURN_FOR_INFO, Action.DECLINE_CRITERIA)
 BMA_ACTIONS = (Action.APPROVE, Action.DECLINE)

@@ -23,6 +23,7 @@ from core import audit
 from core.clock import utcnow
 from core.config import security_settings
 from core.db import DatabaseBusy, read_session, write_session
+from core.enums import AdminAction
 from core.errors import DerogationError
 from core.models import User, UserSession
 
@@ -263,7 +264,7 @@ def sign_out(token: str | None, now: datetime | None = None) -> None:
         row.revoked_at, row.ended_reason = now, EndReason.SIGNED_OUT.value
         session.add(row)
         user = session.get(User, row.user_id)
-        audit.append(session, action="signed_out", actor=user, details={"session_id": row.id}, at=now)
+        audit.append(session, action=AdminAction.SIGNED_OUT, actor=user, details={"session_id": row.id}, at=now)
 
 
 def sign_out_everywhere(token: str | None, now: datetime | None = None) -> int:
@@ -281,7 +282,11 @@ def sign_out_everywhere(token: str | None, now: datetime | None = None) -> int:
         user = session.get(User, found)
         ended = end_all(session, user.id, EndReason.SIGNED_OUT_EVERYWHERE, now)
         audit.append(
-            session, action="sessions_ended", actor=user, details={"user_id": user.id, "sessions": ended}, at=now
+            session,
+            action=AdminAction.SESSIONS_ENDED,
+            actor=user,
+            details={"user_id": user.id, "sessions": ended},
+            at=now,
         )
     return ended
 

@@ -19,7 +19,7 @@ from core.access import MAX_ID
 from core.clock import utcnow
 from core.config import security_settings
 from core.db import write_session
-from core.enums import REGION_ROLES, TRUST_ROLES, Role
+from core.enums import REGION_ROLES, TRUST_ROLES, AdminAction, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.models import LoginThrottle, Region, Trust, User
@@ -133,7 +133,7 @@ def create_user(
     session.flush()
     audit.append(
         session,
-        action="user_created",
+        action=AdminAction.USER_CREATED,
         actor=created_by,
         details={
             "user_id": user.id,
@@ -167,7 +167,7 @@ def record_sign_in(session: Session, user: User, method: str, now: datetime | No
     """Open a session and note who signed in, when and how, in the audit history (the caller's transaction)."""
     now = now or utcnow()
     ticket = sessions.begin(session, user, method, now)
-    audit.append(session, action="signed_in", actor=user, details={"method": method}, at=now)
+    audit.append(session, action=AdminAction.SIGNED_IN, actor=user, details={"method": method}, at=now)
     return SignedIn(user=user, ticket=ticket)
 
 
@@ -221,7 +221,7 @@ def _authenticate(email: str, password: str, now: datetime | None) -> SignedIn:
             # Who was being guessed at, and until when: for whoever looks into it (SECURITY.md).
             audit.append(
                 session,
-                action="sign_in_locked",
+                action=AdminAction.SIGN_IN_LOCKED,
                 actor=None,
                 details={"email": email, "locked_until": throttle.locked_until.isoformat()},
                 at=now,
@@ -236,7 +236,7 @@ def unlock(session: Session, email: str, by: User) -> None:
     if throttle is not None:
         throttle.failed_count, throttle.locked_until = 0, None
         session.add(throttle)
-    audit.append(session, action="user_unlocked", actor=by, details={"email": normalise_email(email)})
+    audit.append(session, action=AdminAction.USER_UNLOCKED, actor=by, details={"email": normalise_email(email)})
 
 
 def update_user(
@@ -269,7 +269,7 @@ def update_user(
         # New powers (or none) start with a new sign-in: no browser keeps acting with the old ones.
         reason = sessions.EndReason.ACCOUNT_CLOSED if not user.active else sessions.EndReason.ACCOUNT_CHANGED
         details["sessions_ended"] = sessions.end_all(session, user.id, reason)
-    audit.append(session, action="user_updated", actor=by, details=details)
+    audit.append(session, action=AdminAction.USER_UPDATED, actor=by, details=details)
     return user
 
 
@@ -285,4 +285,6 @@ def set_password(session: Session, user_id: int, password: str, by: User | None)
     user.password_hash = hash_password(password)
     session.add(user)
     ended = sessions.end_all(session, user.id, sessions.EndReason.PASSWORD_CHANGED)
-    audit.append(session, action="password_set", actor=by, details={"user_id": user.id, "sessions_ended": ended})
+    audit.append(
+        session, action=AdminAction.PASSWORD_SET, actor=by, details={"user_id": user.id, "sessions_ended": ended}
+    )

@@ -156,7 +156,7 @@ def _apply(
         details["reasons"] = list(reasons)
     event = audit.append(
         session,
-        action=action.value,
+        action=action,
         actor=actor,
         request_id=request.id,
         from_status=from_status,
@@ -237,7 +237,7 @@ def save_draft(
             session.flush()
             audit.append(
                 session,
-                action=Action.CREATE.value,
+                action=Action.CREATE,
                 actor=actor,
                 request_id=request.id,
                 to_status=Status.DRAFT.value,
@@ -801,7 +801,7 @@ def add_comment(actor: User, request_id: int, body: str, now: datetime | None = 
         session.flush()
         audit.append(
             session,
-            action=Action.COMMENT.value,
+            action=Action.COMMENT,
             actor=actor,
             request_id=request.id,
             from_status=request.status,
