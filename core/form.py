@@ -10,6 +10,7 @@ from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, unstorable
 from core.models import DerogationRequest, StrikePeriod
+from core.periods import submission_closed
 
 MAX_LONG = 4000  # the risk described: a TEXT column, so the limit is ours
 MAX_NOTE = 1000  # each mitigation's note (stored together in a JSON column)
@@ -208,7 +209,7 @@ def _check_staffing(form: RequestForm, errors: dict[str, str]) -> None:
 
 def _check_times(form: RequestForm, period: StrikePeriod | None, now: datetime, errors: dict[str, str]) -> None:
     if period is None:
-        errors["_form"] = "Requests can only be submitted while strike action is in progress. Your draft is kept."
+        errors["_form"] = submission_closed(None)  # the command says when the next period opens
     if "window_start" not in errors and form.window_start is None:
         errors["window_start"] = "Enter when the recall should start."
     if "window_end" not in errors and form.window_end is None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core import audit, notify, tally
+from core import audit, notify, periods, tally
 from core.access import (
     is_bma,
     is_requester_of,
@@ -57,23 +57,6 @@ CLOSING_STATUS = {
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def current_period(session: Session, now: datetime | None = None) -> StrikePeriod | None:
-    """The strike period in progress at `now`, if any."""
-    now = now or utcnow()
-    return session.exec(
-        select(StrikePeriod)
-        .where(StrikePeriod.starts_at <= now, StrikePeriod.ends_at > now)
-        .order_by(col(StrikePeriod.starts_at).desc())
-    ).first()
-
-
-def next_period(session: Session, now: datetime | None = None) -> StrikePeriod | None:
-    now = now or utcnow()
-    return session.exec(
-        select(StrikePeriod).where(StrikePeriod.starts_at > now).order_by(StrikePeriod.starts_at)
-    ).first()
 
 
 def _active_actor(session: Session, actor: User) -> User:
@@ -263,20 +246,11 @@ def submit(actor: User, request_id: int, version: int, now: datetime | None = No
         _require_requester(actor, request)
         if request.status != Status.DRAFT:
             raise NotAllowed("This request has already been submitted.")
-        period = current_period(session, now)
+        period = periods.current(session, now)
         form = RequestForm.from_request(request)
         errors = validate_submission(form, period, now) | _check_trust(session, actor, form)
         if period is None:
-            upcoming = next_period(session, now)
-            errors["_form"] = (
-                "Requests can only be submitted once strike action has started and the risk to patients is present. "
-                + (
-                    f"Submission opens at {format_london(upcoming.starts_at)}. "
-                    if upcoming
-                    else "No strike period is scheduled. "
-                )
-                + "Your draft is kept."
-            )
+            errors["_form"] = periods.submission_closed(periods.upcoming(session, now))
         if errors:
             raise ValidationFailed(errors)
         changes = {
@@ -824,12 +798,12 @@ def expire_ended_periods(now: datetime | None = None) -> int:
     with write_session() as session:
         # Locks (PostgreSQL; SQLite writers are serial anyway): when a period ends, every app process
         # tries this at once; the others wait, then find the period processed or the request closed.
-        periods = session.exec(
+        ended_periods = session.exec(
             select(StrikePeriod)
             .where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
             .with_for_update()
         ).all()
-        for period in periods:
+        for period in ended_periods:
             open_requests = session.exec(
                 select(DerogationRequest)
                 .where(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from core import admin, queries
+from core import admin, periods, queries
 from core.clock import format_duration, to_london, utcnow
 from core.enums import REGION_ROLES, TIER_ORDER, TRUST_ROLES, Role
 from core.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
@@ -221,7 +221,7 @@ with accounts_tab:
 
 with periods_tab:
     PERIOD_ERRORS = "adm_period_errors"
-    periods = queries.strike_periods()
+    existing = queries.strike_periods()
     now = utcnow()
     st.dataframe(
         pd.DataFrame(
@@ -230,17 +230,15 @@ with periods_tab:
                     "Name": p.name,
                     "Starts (UK time)": when(p.starts_at),
                     "Ends (UK time)": when(p.ends_at),
-                    "Now": "IN PROGRESS"
-                    if p.starts_at <= now < p.ends_at
-                    else ("Ended" if p.ends_at <= now else "Upcoming"),
+                    "Now": periods.state(p, now).label,
                 }
-                for p in periods
+                for p in existing
             ]
         ),
         hide_index=True,
         width="stretch",
     )
-    by_id = {p.id: p for p in periods}
+    by_id = {p.id: p for p in existing}
     editing = st.selectbox(
         "Add or change",
         options=[None, *by_id],

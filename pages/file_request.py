@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import queries, workflow
+from core import periods, queries, workflow
 from core.access import may_edit
 from core.enums import Status, Tier
 from core.errors import NotFound
@@ -14,7 +14,6 @@ from core.models import User
 from ui import components, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
-from ui.text import when
 
 user = require_page("file_request")
 ERRORS = "file_errors"
@@ -171,8 +170,9 @@ if answering:
     )
     components.question_asked(question)
 elif period is None:
-    opens = f" Submission opens at {when(upcoming.starts_at)}." if upcoming else " No strike period is scheduled."
-    st.info(f"No strike action is in progress: you can save a draft now but not submit it.{opens}")
+    st.info(
+        f"No strike action is in progress: you can save a draft now but not submit it. {periods.submission_opens(upcoming)}"
+    )
 else:
     st.caption(
         "Fill in what you know and save a draft at any time; submit when it is complete. "

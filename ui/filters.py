@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import queries
+from core import periods, queries
 from core.enums import ELIGIBLE_CATEGORIES, BypassState, Reason
 from core.models import StrikePeriod
 from ui import reference
@@ -19,13 +19,13 @@ from ui import reference
 def period_picker(key: str, linked: str | None = None) -> StrikePeriod:
     """The strike period chosen: at first the one `linked` names (a ?period= id), else the one in
     progress or the latest. With none set up yet it says so and stops the page."""
-    periods = reference.strike_periods()
-    if not periods:
+    known = reference.strike_periods()
+    if not known:
         st.info("No strike periods yet. An administrator adds them on the Administration page.")
         st.stop()
-    by_id = {p.id: p for p in periods}
+    by_id = {p.id: p for p in known}
     default = by_id.get(int(linked)) if linked and re.fullmatch(r"[0-9]{1,9}", linked) else None
-    default = default or queries.default_period(periods)
+    default = default or periods.most_relevant(known)
     period_id = st.selectbox(
         "Strike period",
         options=list(by_id),

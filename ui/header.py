@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import notify, queries
+from core import notify, periods
 from core.clock import format_london
 from core.enums import Role
 from core.models import StrikePeriod, User
@@ -78,4 +78,5 @@ def draw_header(user: User | None) -> None:
                 st.caption("Signed in on another computer or phone and not sure you signed out there?")
                 st.button("Sign out everywhere", key="sign_out_everywhere", on_click=sign_out_everywhere)
     # Periods come from a few seconds' shared copy; whether one is on now is decided from the clock.
-    _strike_line(*queries.periods_at(reference.strike_periods()))
+    known = reference.strike_periods()
+    _strike_line(periods.in_progress(known), periods.next_to_start(known))

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from core.clock import format_london, utcnow
+from core import periods
+from core.clock import format_london
 from core.db import read_session
 from core.enums import Category, Role, Tier
 from core.models import Region, StrikePeriod, Trust, User
 from core.timing import tier_targets
-from core.workflow import current_period, next_period
 
 ENGLAND = "England"  # the national MDT's figures, in words
 
@@ -59,35 +59,9 @@ def strike_periods() -> list[StrikePeriod]:
 
 
 def periods_now(now: datetime | None = None) -> tuple[StrikePeriod | None, StrikePeriod | None]:
-    """The strike period in progress, and the next one to start."""
+    """The strike period in progress, and the next one to start (core.periods)."""
     with read_session() as session:
-        return current_period(session, now), next_period(session, now)
-
-
-def default_period(periods: list[StrikePeriod], now: datetime | None = None) -> StrikePeriod | None:
-    """The period in progress, else the most recent one that has started, else the next one."""
-    now = now or utcnow()
-    running = [p for p in periods if p.starts_at <= now < p.ends_at]
-    started = [p for p in periods if p.starts_at <= now]
-    if running:
-        return max(running, key=lambda p: p.starts_at)
-    if started:
-        return max(started, key=lambda p: p.starts_at)
-    return min(periods, key=lambda p: p.starts_at) if periods else None
-
-
-def periods_at(
-    periods: list[StrikePeriod], now: datetime | None = None
-) -> tuple[StrikePeriod | None, StrikePeriod | None]:
-    """From a list of strike periods: the one in progress at `now` (the latest to start, as
-    core.workflow.current_period) and the next to start (as core.workflow.next_period)."""
-    now = now or utcnow()
-    running = [p for p in periods if p.starts_at <= now < p.ends_at]
-    upcoming = [p for p in periods if p.starts_at > now]
-    return (
-        max(running, key=lambda p: p.starts_at) if running else None,
-        min(upcoming, key=lambda p: p.starts_at) if upcoming else None,
-    )
+        return periods.current(session, now), periods.upcoming(session, now)
 
 
 def user_scope_label(user: User) -> str:
