@@ -38,7 +38,7 @@ from core.models import (
     Trust,
     User,
 )
-from core.reference import load_reference_data
+from core.nhs_organisations import load_reference_data
 from core.seed import RATIONALES, make_form
 from core.users import hash_password
 

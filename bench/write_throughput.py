@@ -35,7 +35,7 @@ from core.db import dispose_engines, migrate, write_session
 from core.enums import Action, Role, Tier
 from core.errors import DerogationError
 from core.models import StrikePeriod, Trust, User
-from core.reference import load_reference_data
+from core.nhs_organisations import load_reference_data
 from core.seed import make_form
 from core.users import create_user
 

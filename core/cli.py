@@ -16,7 +16,7 @@ from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
 from core.errors import DerogationError, NotFound
 from core.models import StrikePeriod, User
-from core.reference import load_reference_data
+from core.nhs_organisations import load_reference_data
 from core.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from core.users import create_user, normalise_email, set_password
 

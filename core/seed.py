@@ -28,7 +28,7 @@ from core.enums import (
 from core.errors import DerogationError
 from core.form import RequestForm
 from core.models import DerogationRequest, StrikePeriod, Trust, User
-from core.reference import load_reference_data
+from core.nhs_organisations import load_reference_data
 from core.users import create_user
 
 DEMO_PASSWORD = "Demo-password-2026"  # demo data only; never used outside a demo database

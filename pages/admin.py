@@ -12,7 +12,7 @@ from core import admin, periods, queries
 from core.clock import format_duration, to_london, utcnow
 from core.enums import REGION_ROLES, TIER_ORDER, TRUST_ROLES, Role
 from core.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
-from ui import reference
+from ui import shared_copies
 from ui.feedback import act_as, field_error, flash, form_error, succeeded
 from ui.session import require_page
 from ui.text import md_escape, when
@@ -265,7 +265,7 @@ with periods_tab:
             ends_at=state.get("adm_period_end"),
         )
         if saved is not None:
-            reference.forget_periods()  # every page's header and period lists show it at once
+            shared_copies.forget_periods()  # every page's header and period lists show it at once
             flash("Strike period saved.")
             state.pop("adm_period_loaded", None)
 

@@ -12,7 +12,7 @@ from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
 from core.db import DatabaseBusy
-from ui import components, live_figures, reference
+from ui import components, live_figures, shared_copies
 from ui.filters import period_picker
 from ui.session import live_session, require_page
 
@@ -26,7 +26,7 @@ st.caption(
     (
         "National picture: every region of England."
         if queries.figures_region(user) is None
-        else f"{queries.figures_scope_label(user, reference.region_names())} only."
+        else f"{queries.figures_scope_label(user, shared_copies.region_names())} only."
     )
     + f" Updates itself every {REFRESH[:-1]} seconds. Times are UK time."
 )

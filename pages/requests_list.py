@@ -10,7 +10,7 @@ import re
 import streamlit as st
 
 from core import queries
-from ui import components, reference
+from ui import components, shared_copies
 from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
 from ui.session import guarded_download, require_page
 
@@ -24,7 +24,7 @@ if goto is not None:
 
 st.title("Requests list")
 chosen = period_picker("list_period", st.query_params.get("period"))
-region_names = reference.region_names()
+region_names = shared_copies.region_names()
 national = queries.figures_region(user) is None
 st.caption(
     ("Every region of England." if national else f"{queries.figures_scope_label(user, region_names)} only.")

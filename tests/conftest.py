@@ -22,7 +22,7 @@ from core.db import dispose_engines, migrate, write_session
 from core.enums import Grade, Mitigation, Role
 from core.form import RequestForm
 from core.models import StrikePeriod, User
-from core.reference import load_reference_data
+from core.nhs_organisations import load_reference_data
 from core.users import create_user
 
 # Sign-in answers wait for a floor (core.users.authenticate); tests/security/test_sign_in.py checks it,

@@ -13,13 +13,13 @@ import streamlit as st
 from core import periods, queries
 from core.enums import ELIGIBLE_CATEGORIES, BypassState, Reason
 from core.models import StrikePeriod
-from ui import reference
+from ui import shared_copies
 
 
 def period_picker(key: str, linked: str | None = None) -> StrikePeriod:
     """The strike period chosen: at first the one `linked` names (a ?period= id), else the one in
     progress or the latest. With none set up yet it says so and stops the page."""
-    known = reference.strike_periods()
+    known = shared_copies.strike_periods()
     if not known:
         st.info("No strike periods yet. An administrator adds them on the Administration page.")
         st.stop()

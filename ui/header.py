@@ -8,7 +8,7 @@ from core import notify, periods
 from core.clock import format_london
 from core.enums import Role
 from core.models import StrikePeriod, User
-from ui import reference
+from ui import shared_copies
 from ui.session import sign_out, sign_out_everywhere
 from ui.text import visible
 
@@ -67,7 +67,9 @@ def draw_header(user: User | None) -> None:
         if user is None:
             right.page_link("pages/verify.py", label="Check a recall reference", icon=":material/verified:")
             return
-        left.text(visible(f"Signed in as {user.full_name} · {Role(user.role).label} · {reference.scope_label(user)}"))
+        left.text(
+            visible(f"Signed in as {user.full_name} · {Role(user.role).label} · {shared_copies.scope_label(user)}")
+        )
         with right:
             unread = notify.unread_for(user)  # the user's own: always read afresh
             inbox = f"Inbox: {unread} unread" if unread else "Inbox: nothing unread"
@@ -78,5 +80,5 @@ def draw_header(user: User | None) -> None:
                 st.caption("Signed in on another computer or phone and not sure you signed out there?")
                 st.button("Sign out everywhere", key="sign_out_everywhere", on_click=sign_out_everywhere)
     # Periods come from a few seconds' shared copy; whether one is on now is decided from the clock.
-    known = reference.strike_periods()
+    known = shared_copies.strike_periods()
     _strike_line(periods.in_progress(known), periods.next_to_start(known))

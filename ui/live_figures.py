@@ -18,7 +18,7 @@ from core import queries
 from core.enums import DECLINE_ACTIONS, Reason, Tier
 from core.models import User
 from core.tally import EVERY_REASON
-from ui import charts, components, reference
+from ui import charts, components, shared_copies
 from ui.chart_view import ChartSpec, chart_spec, show
 
 FIGURES_TTL = 5  # seconds: shorter than the page's 10-second refresh, so each refresh shows new figures
@@ -107,7 +107,7 @@ def _section(
     breakdown: pa.Table, timeline: pd.DataFrame | None, section: str, reasons: pa.Table | None = None
 ) -> list[ChartSpec]:
     if section == "where":
-        names = reference.region_names()
+        names = shared_copies.region_names()
         regions = charts.shape_open_by(breakdown, "region_code", names)
         categories = charts.shape_open_by(breakdown, "category", charts.SHORT_CATEGORY)
         return [
@@ -159,7 +159,7 @@ def section_charts(
     breakdown = _shown.breakdown
     timeline = None
     if section == "time":
-        chosen = next(p for p in reference.strike_periods() if p.id == period_id)
+        chosen = next(p for p in shared_copies.strike_periods() if p.id == period_id)
         timeline = queries.dashboard_timeline(_viewer, chosen)
     return _section(breakdown, timeline, section, _shown.reasons)
 

@@ -37,8 +37,7 @@ from core.queries.lists import (
     request_record,
     trust_requests,
 )
-from core.queries.public_check import Verification, normalise_reference, verify_reference
-from core.queries.reference import (
+from core.queries.lookups import (
     ENGLAND,
     category_label,
     figures_region,
@@ -55,6 +54,7 @@ from core.queries.reference import (
     trusts_in,
     user_scope_label,
 )
+from core.queries.public_check import Verification, normalise_reference, verify_reference
 from core.queries.rows import LIST_LIMIT, ListRow
 from core.queries.search import request_number, search_condition, understand
 

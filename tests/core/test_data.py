@@ -17,7 +17,7 @@ from core.config import PROJECT_ROOT
 from core.db import read_session, write_session
 from core.enums import Status, Tier
 from core.models import AuditEvent, DerogationRequest, Region, Trust, User
-from core.reference import REGIONS, load_reference_data
+from core.nhs_organisations import REGIONS, load_reference_data
 from core.seed import DEMO_ACCOUNTS, DEMO_TRUST, seed_demo
 from tests.core.conftest import T0
 
