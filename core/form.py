@@ -30,22 +30,21 @@ def _column_length(name: str) -> int:
     return getattr(DerogationRequest.__table__.c[name].type, "length", None) or MAX_LONG
 
 
-# Every text field of the form, limited to what its column holds: one number per field, in core/models.py.
-TEXT_LIMITS = {
-    name: _column_length(name)
-    for name in (
-        "site",
-        "service",
-        "ward",
-        "risk_description",
-        "non_urgent_work_note",
-        "local_agreement_with",
-        "contact_name",
-        "contact_role",
-        "contact_phone",
-        "contact_email",
-    )
-}
+# The form's free-text fields, each limited to what its column holds (one number per field, in
+# core/models.py). The form's widgets and the tests read these too.
+TEXT_FIELDS = (
+    "site",
+    "service",
+    "ward",
+    "risk_description",
+    "non_urgent_work_note",
+    "local_agreement_with",
+    "contact_name",
+    "contact_role",
+    "contact_phone",
+    "contact_email",
+)
+TEXT_LIMITS = {name: _column_length(name) for name in TEXT_FIELDS}
 
 
 @dataclass

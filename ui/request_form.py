@@ -11,24 +11,12 @@ import streamlit as st
 
 from core.clock import format_london, to_london
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import MAX_NOTE, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, TEXT_LIMITS, RequestForm
+from core.form import MAX_NOTE, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, TEXT_FIELDS, TEXT_LIMITS, RequestForm
 from core.models import StrikePeriod, Trust, User
 from ui.feedback import FORM_ERROR, errors_of, field_error
 from ui.text import md_escape, visible
 
 PREFIX = "rf_"
-TEXT_FIELDS = (
-    "site",
-    "service",
-    "ward",
-    "risk_description",
-    "non_urgent_work_note",
-    "local_agreement_with",
-    "contact_name",
-    "contact_role",
-    "contact_phone",
-    "contact_email",
-)
 NUMBER_FIELDS = ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested")
 FLAG_FIELDS = ("non_urgent_work_running", "local_agreement_sought", "mass_casualty")
 LABELS = {

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from core.enums import Category, Grade, Mitigation, Priority
+from core.form import TEXT_FIELDS
 from tests.conftest import TRUST_A, TRUST_B
 
 # Markup and tricks that must be stored as typed and never interpreted.
@@ -70,19 +71,7 @@ def datetimes(anchor: datetime) -> st.SearchStrategy[object]:
 
 def form_fields(anchor: datetime) -> dict[str, st.SearchStrategy[object]]:
     """One strategy per field of core.form.RequestForm."""
-    free_text = [
-        "site",
-        "service",
-        "ward",
-        "risk_description",
-        "non_urgent_work_note",
-        "local_agreement_with",
-        "contact_name",
-        "contact_role",
-        "contact_phone",
-        "contact_email",
-    ]
-    fields: dict[str, st.SearchStrategy[object]] = dict.fromkeys(free_text, texts)
+    fields: dict[str, st.SearchStrategy[object]] = dict.fromkeys(TEXT_FIELDS, texts)
     fields |= dict.fromkeys(
         ["patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"], numbers
     )

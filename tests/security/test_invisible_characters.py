@@ -14,7 +14,7 @@ from core import admin, workflow
 from core.db import write_session
 from core.enums import Action, Mitigation, Role
 from core.errors import ValidationFailed
-from core.form import RequestForm
+from core.form import TEXT_FIELDS, RequestForm
 from core.inputs import UNSTORABLE_MESSAGE, invisible_at, unstorable
 from core.users import create_user
 from tests.conftest import examples, valid_form
@@ -94,28 +94,20 @@ def test_every_free_text_field_refuses_them_with_the_forms_message(team, period,
     approved = make_request(team, period, "approved")
     declined = make_request(team, period, "declined")
     before = fingerprint()
-    form_fields = [
-        "site",
-        "service",
-        "ward",
-        "risk_description",
-        "non_urgent_work_note",
-        "local_agreement_with",
-        "contact_name",
-        "contact_role",
-        "contact_phone",
-        "contact_email",
-    ]
     messages = {}
-    for name in form_fields:
-        messages[name] = refused(lambda name=name: workflow.save_draft(requester, valid_form(period, **{name: bad})), name)
+    for name in TEXT_FIELDS:
+        messages[name] = refused(
+            lambda name=name: workflow.save_draft(requester, valid_form(period, **{name: bad})), name
+        )
     note = {Mitigation.OTHER.value: {"tried": True, "note": bad}}
     key = f"mitigation.{Mitigation.OTHER.value}"
     messages[key] = refused(lambda: workflow.save_draft(requester, valid_form(period, mitigations=note)), key)
     answer = RequestForm.from_request(more_info)
     calls = {
         "answer": lambda: workflow.answer_more_info(requester, more_info.id, more_info.version, answer, bad),
-        "rationale": lambda: workflow.review(team[Role.CLINICAL_DIRECTOR], at_cd.id, at_cd.version, Action.ESCALATE, bad),
+        "rationale": lambda: workflow.review(
+            team[Role.CLINICAL_DIRECTOR], at_cd.id, at_cd.version, Action.ESCALATE, bad
+        ),
         "comment": lambda: workflow.add_comment(requester, at_cd.id, bad),
         "harm_report": lambda: workflow.record_harm(requester, declined.id, declined.version, bad),
     }
@@ -128,7 +120,9 @@ def test_every_free_text_field_refuses_them_with_the_forms_message(team, period,
         lambda: workflow.bma_decide(bma, at_bma.id, at_bma.version, approval(at_bma, approved_scope=bad)),
         "approved_scope",
     )
-    messages["revoke"] = refused(lambda: workflow.revoke(bma, approved.id, approved.version, bad, reasons=["facts_changed"]), "rationale")
+    messages["revoke"] = refused(
+        lambda: workflow.revoke(bma, approved.id, approved.version, bad, reasons=["facts_changed"]), "rationale"
+    )
     messages["withdraw"] = refused(lambda: workflow.withdraw(requester, at_cd.id, at_cd.version, bad), "rationale")
     assert fingerprint() == before
 
