@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, select
 
-from core.enums import OPEN_STATUSES, Role, Status, Tier
+from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Role, Status, Tier
 from core.errors import NotFound
 from core.inputs import DB_INT_MAX, whole
-from core.models import DerogationRequest, RequestTally, User
+from core.models import AuditEvent, DerogationRequest, RequestTally, User
 
 # Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
 MAX_ID = 2**31 - 1
@@ -146,6 +147,46 @@ def waits_for(user: User, request: DerogationRequest) -> bool:
     """The request is waiting for a decision at the tier `user` reviews at (queue_filter, for one request)."""
     tier = reviewer_tier(user)
     return tier is not None and request.status == Status.IN_REVIEW and request.current_tier == tier.value
+
+
+# Acting for the trust on a request: whoever did any of these filed it (docs/rules.md rule 6).
+FILING_ACTIONS = frozenset(
+    a.value
+    for a in (
+        Action.CREATE,
+        Action.UPDATE_DRAFT,
+        Action.SUBMIT,
+        Action.RESUBMIT,
+        Action.RECORD_BYPASS,
+        Action.STAND_DOWN,
+    )
+)
+REVIEW_ACTIONS = frozenset(a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS))
+FILED_IT = "You filed this request, so you cannot review it. Another reviewer must act."
+
+
+def four_eyes_refusal(user: User, request: DerogationRequest, history: Iterable[AuditEvent]) -> str | None:
+    """Why `user` may not review `request` now, or None: nobody reviews what they filed (drafted,
+    submitted or answered for the trust), and nobody acts at two tiers of one request (docs/rules.md
+    rule 6). `history`: the request's audit events (the user's own are enough). The review panel asks
+    this before it offers a decision, and the workflow before it records one."""
+    mine = [event for event in history if event.actor_id == user.id and event.request_id == request.id]
+    if request.created_by_id == user.id or any(event.action in FILING_ACTIONS for event in mine):
+        return FILED_IT
+    other_tier = next(
+        (
+            event.from_tier
+            for event in mine
+            if event.action in REVIEW_ACTIONS and event.from_tier and event.from_tier != request.current_tier
+        ),
+        None,
+    )
+    if other_tier is not None:
+        return (
+            f"You already acted on this request at the {Tier(other_tier).label} tier; "
+            "a different person must review it at this tier."
+        )
+    return None
 
 
 def may_edit(user: User, request: DerogationRequest) -> bool:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core import audit, notify, periods, tally
 from core.access import (
+    four_eyes_refusal,
     is_bma,
     is_requester_of,
     load_visible,
@@ -26,7 +27,6 @@ from core.access import (
 from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import (
-    BMA_ACTIONS,
     BYPASS_FINDINGS,
     OPEN_STATUSES,
     REASONS_FOR,
@@ -338,40 +338,13 @@ def record_harm(
 
 
 def _four_eyes(session: Session, actor: User, request: DerogationRequest) -> None:
-    """Nobody reviews what they filed, and nobody acts at two tiers of one request (docs/rules.md rule 6)."""
-    filing = (
-        Action.CREATE,
-        Action.UPDATE_DRAFT,
-        Action.SUBMIT,
-        Action.RESUBMIT,
-        Action.RECORD_BYPASS,
-        Action.STAND_DOWN,
-    )
-    filing_actions = [a.value for a in filing]
-    filed = session.exec(
-        select(AuditEvent.id).where(
-            AuditEvent.request_id == request.id,
-            AuditEvent.actor_id == actor.id,
-            col(AuditEvent.action).in_(filing_actions),
-        )
-    ).first()
-    # Whoever drafted, submitted or answered for the trust filed it, not only the draft's creator.
-    if request.created_by_id == actor.id or filed is not None:
-        raise PermissionDenied("You filed this request, so you cannot review it. Another reviewer must act.")
-    review_actions = [a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS)]
-    other_tier = session.exec(
-        select(AuditEvent.from_tier).where(
-            AuditEvent.request_id == request.id,
-            AuditEvent.actor_id == actor.id,
-            col(AuditEvent.action).in_(review_actions),
-            AuditEvent.from_tier != request.current_tier,
-        )
-    ).first()
-    if other_tier is not None:
-        raise PermissionDenied(
-            f"You already acted on this request at the {Tier(other_tier).label} tier; "
-            "a different person must review it at this tier."
-        )
+    """docs/rules.md rule 6, asked of the actor's own history on the request (core.access.four_eyes_refusal)."""
+    mine = session.exec(
+        select(AuditEvent).where(AuditEvent.request_id == request.id, AuditEvent.actor_id == actor.id)
+    ).all()
+    refusal = four_eyes_refusal(actor, request, mine)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def _check_period_running(session: Session, request: DerogationRequest, now: datetime, verb: str) -> StrikePeriod:

@@ -73,7 +73,7 @@ with left:
     st.header("The request as submitted")
     components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
 with right:
-    actions.reviewer_panel(user, request)
+    actions.reviewer_panel(user, request, record.events)
     st.header("Timeline")
     components.timeline(record.events)
     st.header("Comments")

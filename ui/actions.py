@@ -11,10 +11,18 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from core import workflow
-from core.access import is_requester_of, may_record_harm, may_revoke, may_withdraw, reviewer_tier, waits_for
+from core.access import (
+    four_eyes_refusal,
+    is_requester_of,
+    may_record_harm,
+    may_revoke,
+    may_withdraw,
+    reviewer_tier,
+    waits_for,
+)
 from core.clock import to_london
 from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
-from core.models import DerogationRequest, User
+from core.models import AuditEvent, DerogationRequest, User
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible
 
@@ -85,7 +93,9 @@ def _stale_note(errors_key: str) -> None:
 # ---------------------------------------------------------------- reviewers below the BMA
 
 
-def reviewer_panel(user: User, request: DerogationRequest) -> None:
+def reviewer_panel(user: User, request: DerogationRequest, history: list[AuditEvent]) -> None:
+    """The decision at the user's tier, offered only when the workflow would take it: the request waits
+    at their tier and four eyes allow them (`history`: the request's audit events)."""
     tier = reviewer_tier(user)
     errors_key = f"review_errors_{request.id}"
     if tier is None:
@@ -94,6 +104,10 @@ def reviewer_panel(user: User, request: DerogationRequest) -> None:
         _leftover(errors_key)
         return
     st.subheader("Your decision")
+    refusal = four_eyes_refusal(user, request, history)
+    if refusal:
+        st.info(refusal, icon=":material/group:")
+        return
     form_error(errors_key)
     _stale_note(errors_key)
     if tier is Tier.BMA:
@@ -259,7 +273,10 @@ def revoke_panel(user: User, request: DerogationRequest) -> None:
         _stale_note(errors_key)
         reason_picker(Action.REVOKE, reasons_key, errors_key)
         st.text_area(
-            "Why is the approval revoked? (required)", key=reason_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
+            "Why is the approval revoked? (required)",
+            key=reason_key,
+            max_chars=workflow.MAX_RATIONALE,
+            on_change="ignore",
         )
         field_error(errors_key, "rationale")
         st.button("Revoke the approval", key=f"revoke_go_{request.id}", on_click=revoke)
@@ -308,7 +325,10 @@ def _withdraw(user: User, request: DerogationRequest) -> None:
         form_error(errors_key)
         _stale_note(errors_key)
         st.text_area(
-            "Why is it no longer needed? (required)", key=reason_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
+            "Why is it no longer needed? (required)",
+            key=reason_key,
+            max_chars=workflow.MAX_RATIONALE,
+            on_change="ignore",
         )
         field_error(errors_key, "rationale")
         st.button("Withdraw the request", key=f"withdraw_go_{request.id}", on_click=withdraw)
@@ -336,7 +356,10 @@ def _harm(user: User, request: DerogationRequest) -> None:
         st.caption("NHS England catalogues harm and near misses that followed a declined or revoked request.")
         form_error(errors_key)
         st.text_area(
-            "What happened? (no patient identifiers)", key=report_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore"
+            "What happened? (no patient identifiers)",
+            key=report_key,
+            max_chars=workflow.MAX_RATIONALE,
+            on_change="ignore",
         )
         field_error(errors_key, "harm_report")
         st.button("Record it", key=f"harm_go_{request.id}", on_click=record)

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from core import workflow
+from core import queries, workflow
+from core.access import four_eyes_refusal
 from core.db import write_session
 from core.enums import TIER_ACTIONS, TIER_ORDER, Action, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
@@ -368,6 +369,34 @@ def test_four_eyes_counts_returns_for_information_as_acting(team, period):
         workflow.review(
             promoted, request.id, request.version, Action.DECLINE_CRITERIA, REASON, reasons=["evidence_missing"]
         )
+
+
+def test_what_the_panel_offers_is_what_the_workflow_accepts_under_four_eyes(team, staff, period):
+    """The review panel asks core.access.four_eyes_refusal of the request's history before it offers a
+    decision; the workflow asks the same function. For each kind of person, the two agree."""
+    colleague = staff.make(Role.REQUESTER, trust="R0A")
+    draft = workflow.save_draft(team[Role.REQUESTER], valid_form(period))
+    request = workflow.submit(colleague, draft.id, draft.version)
+    director = team[Role.CLINICAL_DIRECTOR]
+    request = workflow.review(director, request.id, request.version, Action.ESCALATE, REASON)
+    people = {
+        "the creator, now a trust MD": _change_role(
+            team[Role.REQUESTER], team[Role.ADMIN], Role.TRUST_MD, trust_code="R0A"
+        ),
+        "the submitter, now a trust MD": _change_role(colleague, team[Role.ADMIN], Role.TRUST_MD, trust_code="R0A"),
+        "the escalating director, now a trust MD": _change_role(
+            director, team[Role.ADMIN], Role.TRUST_MD, trust_code="R0A"
+        ),
+        "another trust MD": team[Role.TRUST_MD],
+    }
+    for who, person in people.items():  # the only one who may act comes last: acting moves the request on
+        offered = four_eyes_refusal(person, request, queries.request_record(person, request.id).events) is None
+        try:
+            workflow.review(person, request.id, request.version, Action.ESCALATE, REASON)
+            accepted = True
+        except PermissionDenied:
+            accepted = False
+        assert offered == accepted == (who == "another trust MD"), who
 
 
 def test_the_actor_is_read_afresh_so_a_stale_sign_in_has_no_power(team, period):
