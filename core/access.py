@@ -167,8 +167,8 @@ FILED_IT = "You filed this request, so you cannot review it. Another reviewer mu
 
 def four_eyes_refusal(user: User, request: DerogationRequest, history: Iterable[AuditEvent]) -> str | None:
     """Why `user` may not review `request` now, or None: nobody reviews what they filed (drafted,
-    submitted or answered for the trust), and nobody acts at two tiers of one request (docs/rules.md
-    rule 6). `history`: the request's audit events (the user's own are enough). The review panel asks
+    submitted or answered for the trust), and nobody acts at two tiers of one request
+    (docs/rules.md rule 6). `history`: the request's audit events (the user's own are enough). The review panel asks
     this before it offers a decision, and the workflow before it records one."""
     mine = [event for event in history if event.actor_id == user.id and event.request_id == request.id]
     if request.created_by_id == user.id or any(event.action in FILING_ACTIONS for event in mine):
