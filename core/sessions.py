@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -151,11 +151,7 @@ def redeem(ticket: str, replacing: str | None = None, now: datetime | None = Non
         if redeemed.rowcount != 1:
             return None
         if _well_formed(replacing):  # only once the ticket is good: a refused one ends nothing
-            session.execute(
-                update(UserSession)
-                .where(col(UserSession.token_hash) == digest(replacing), col(UserSession.revoked_at).is_(None))
-                .values(revoked_at=now, ended_reason=EndReason.REPLACED.value)
-            )
+            _end_where(session, col(UserSession.token_hash) == digest(replacing), EndReason.REPLACED, now)
         return token
 
 
@@ -207,15 +203,20 @@ def check(token: str | None, *, activity: bool = True, now: datetime | None = No
     return LiveSession(user=user, signs_out_at=min(last_seen + _idle_limit(), row.expires_at))
 
 
+def _end_where(session: Session, which: ColumnElement[bool], reason: EndReason, now: datetime) -> None:
+    """End the sessions `which` names that have not ended yet (an ended one keeps its first reason)."""
+    session.execute(
+        update(UserSession)
+        .where(which, col(UserSession.revoked_at).is_(None))
+        .values(revoked_at=now, ended_reason=reason.value)
+    )
+
+
 def _mark_ended(row_id: int, reason: EndReason, now: datetime) -> None:
     """Note on the row that it lapsed, so that it reads as ended like any other (best effort)."""
     try:
         with write_session() as session:
-            session.execute(
-                update(UserSession)
-                .where(col(UserSession.id) == row_id, col(UserSession.revoked_at).is_(None))
-                .values(revoked_at=now, ended_reason=reason.value)
-            )
+            _end_where(session, col(UserSession.id) == row_id, reason, now)
     except DatabaseBusy:
         pass  # the row's times already end it; the note can wait for the next check
 
@@ -237,11 +238,7 @@ def end_all(session: Session, user_id: int, reason: EndReason, now: datetime | N
     live = session.exec(
         select(func.count()).select_from(UserSession).where(col(UserSession.user_id) == user_id, _live(now))
     ).one()
-    session.execute(
-        update(UserSession)
-        .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
-        .values(revoked_at=now, ended_reason=reason.value)
-    )
+    _end_where(session, col(UserSession.user_id) == user_id, reason, now)
     return live
 
 
