@@ -18,12 +18,16 @@ from sqlmodel import select
 
 from core import sessions
 from core.clock import utcnow
+from core.config import PROJECT_ROOT
 from core.db import dispose_engines, migrate, write_session
 from core.enums import Grade, Mitigation, Role
 from core.form import RequestForm
 from core.models import StrikePeriod, User
 from core.nhs_organisations import load_reference_data
 from core.users import create_user
+
+# The modules that draw the app (pages and their helpers), for tests that read the code itself.
+DRAWING_SOURCES = sorted([*(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
 
 # Sign-in answers wait for a floor (core.users.authenticate); tests/security/test_sign_in.py checks it,
 # every other test signs in at once (app servers the browser tests start inherit this too).

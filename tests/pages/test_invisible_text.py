@@ -9,11 +9,10 @@ import html
 from sqlalchemy import update
 
 from core import workflow
-from core.config import PROJECT_ROOT
 from core.db import write_session
 from core.enums import Role
 from core.models import Comment, DerogationRequest
-from tests.conftest import valid_form
+from tests.conftest import DRAWING_SOURCES, valid_form
 from tests.pages.conftest import file_request, open_page
 
 TRICK = "ok \u202egnp.exe"
@@ -70,10 +69,9 @@ def _shown_safely(node: ast.expr | None) -> bool:
 
 def test_every_plain_text_line_of_the_app_goes_through_visible():
     """st.text shows characters as they are: anything but our own words must pass through visible()."""
-    sources = sorted([*(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
     lines = [
         (path.name, call.lineno, call.args[0] if call.args else None)
-        for path in sources
+        for path in DRAWING_SOURCES
         for call in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "text"
     ]

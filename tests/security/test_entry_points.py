@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.config import PROJECT_ROOT
+from tests.conftest import DRAWING_SOURCES
 
 # Callbacks that act for nobody, or check the session themselves.
 CHANGE_NOTHING = {
@@ -27,7 +28,6 @@ CHANGE_NOTHING = {
     "sign_out": "ends this browser's session (ui.session)",
     "sign_out_everywhere": "ends the account's sessions, named by this browser's cookie (ui.session)",
 }
-SOURCES = sorted([*(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
 
 
 def _name(node: ast.expr) -> str:
@@ -60,7 +60,7 @@ def _keyword_calls(path: Path) -> list[tuple[int, str, ast.expr, ast.Call]]:
     ]
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("path", DRAWING_SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_callback_acts_as_the_account_at_the_click(path: Path) -> None:
     acting = _acting(ast.parse(path.read_text(encoding="utf-8")))
     for line, argument, value, _ in _keyword_calls(path):
@@ -72,7 +72,7 @@ def test_every_callback_acts_as_the_account_at_the_click(path: Path) -> None:
         )
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("path", DRAWING_SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_download_is_made_for_the_account_at_the_click(path: Path) -> None:
     for line, argument, value, call in _keyword_calls(path):
         if argument == "data" and _name(call.func).endswith("download_button"):
@@ -81,7 +81,7 @@ def test_every_download_is_made_for_the_account_at_the_click(path: Path) -> None
             )
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("path", DRAWING_SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_live_refresh_checks_the_session_itself(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
@@ -91,7 +91,7 @@ def test_every_live_refresh_checks_the_session_itself(path: Path) -> None:
 
 def test_the_checks_above_find_what_they_look_for() -> None:
     """Guard against a check that cannot fail: the app has callbacks, downloads and a fragment."""
-    found = [(argument, value) for path in SOURCES for _, argument, value, _ in _keyword_calls(path)]
+    found = [(argument, value) for path in DRAWING_SOURCES for _, argument, value, _ in _keyword_calls(path)]
     assert sum(argument == "on_click" for argument, _ in found) >= 20
     assert sum(argument == "data" for argument, _ in found) >= 6
     assert "def live(" in (PROJECT_ROOT / "pages" / "dashboard.py").read_text(encoding="utf-8")
