@@ -39,8 +39,8 @@ from core.models import (
     User,
 )
 from core.nhs_organisations import load_reference_data
-from core.seed import RATIONALES, make_form
 from core.users import hash_password
+from ops.seed import RATIONALES, make_form
 
 BENCH_PASSWORD = "Bench-password-2026"  # every seeded account signs in with it (benchmark data only)
 BENCH_TRUST = "R0A"  # the trust whose staff the page benchmarks sign in as

@@ -36,8 +36,8 @@ from core.enums import Action, Role, Tier
 from core.errors import DerogationError
 from core.models import StrikePeriod, Trust, User
 from core.nhs_organisations import load_reference_data
-from core.seed import make_form
 from core.users import create_user
+from ops.seed import make_form
 
 PG_ADMIN_URL = os.environ.get("DEROG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RATIONALE = "Mitigations exhausted locally; risk confirmed with the on-call consultant."

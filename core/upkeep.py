@@ -1,6 +1,6 @@
 """Upkeep that page views trigger, each job at most once a minute per app process so that a page view
 stays cheap: closing requests whose strike period has ended, and response-target reminders. The mail
-worker (`python -m core mail-worker`) runs both on its own schedule as well."""
+worker (`python -m ops mail-worker`) runs both on its own schedule as well."""
 
 from __future__ import annotations
 

@@ -7,11 +7,11 @@
 What it does, in order (deploy/README.md says why):
 1. PostgreSQL from Debian's packages: if DATABASE_URL's server does not answer, start its cluster
    (`pg_ctlcluster`), installing `postgresql` first if it is missing; create the database if need be.
-2. `python -m core demo` on it: the schema (Alembic), reference data, demo accounts and requests
+2. `python -m ops demo` on it: the schema (Alembic), reference data, demo accounts and requests
    (`--no-demo`: the schema and reference data only).
 3. N app processes (`streamlit run serve.py`), each on a free port on 127.0.0.1, and waits for each
    one's readiness probe (`/_stcore/script-health-check`) before any traffic reaches it.
-4. One mail worker (`python -m core mail-worker`): outbox and reminders.
+4. One mail worker (`python -m ops mail-worker`): outbox and reminders.
 5. nginx (deploy/nginx.conf.template) on --port, sticky by session cookie, in front of them.
 Every process id is written under the state folder (var/replicas/ by default) with its port and log.
 """
@@ -223,7 +223,7 @@ def start_nginx(state: Path, listen: int, servers: list[App]) -> int:
 
 
 def start_worker(state: Path, env: dict[str, str], name: str = "mail-worker", interval: float | None = None) -> int:
-    command = [sys.executable, "-m", "core", "mail-worker"]
+    command = [sys.executable, "-m", "ops", "mail-worker"]
     if interval is not None:
         command += ["--interval", str(interval)]
     pid = _spawn(command, env, state / f"{name}.log")
@@ -244,7 +244,7 @@ def start(count: int, *, url: str, listen: int, state: Path = STATE, demo: bool 
     ensure_postgres(url)
     env = app_env(url, public)
     seed = ["demo"] if demo else ["load-reference"]
-    subprocess.run([sys.executable, "-m", "core", *seed], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "ops", *seed], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     servers = [start_app(state, i, env) for i in range(1, count + 1)]
     for app in servers:
         ready(app.url, pid=app.pid)

@@ -106,7 +106,7 @@ def verify(path: str, *, request_export: bool, anchors: list[str]) -> tuple[int,
     if request_export:
         report.append(
             f"{links_unchecked} link(s) pass through other requests' rows not in this file; "
-            "check those with a period export or on the server with `python -m core verify-audit`."
+            "check those with a period export or on the server with `python -m ops verify-audit`."
         )
     else:
         report.append("Every row links to the row before it.")

@@ -26,7 +26,6 @@ log = logging.getLogger("derogations.runtime")
 # Packages whose every module the pages import sooner or later (pages/ are scripts, run by Streamlit).
 PRELOAD_PACKAGES = ("core", "ui")
 PRELOAD_MODULES = ("pandas", "pyarrow", "altair", "sqlalchemy", "sqlmodel", "streamlit.elements.vega_charts")
-SKIP = {"core.__main__", "core.cli"}
 
 
 def freeze_enabled() -> bool:
@@ -42,8 +41,6 @@ def preload() -> int:
     for package_name in PRELOAD_PACKAGES:
         package = importlib.import_module(package_name)
         for module in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
-            if module.name in SKIP:
-                continue
             importlib.import_module(module.name)
             count += 1
     return count

@@ -8,7 +8,7 @@ import re
 from core.config import PROJECT_ROOT
 
 SOURCES = [
-    path for folder in ("core", "ui", "pages", "server", "bench") for path in (PROJECT_ROOT / folder).rglob("*.py")
+    path for folder in ("core", "ops", "ui", "pages", "server", "bench") for path in (PROJECT_ROOT / folder).rglob("*.py")
 ] + [PROJECT_ROOT / "app.py", PROJECT_ROOT / "serve.py"]
 
 

@@ -20,8 +20,8 @@ from core.clock import utcnow
 from core.db import dispose_engines, write_session
 from core.enums import Action, Role, Tier
 from core.models import StrikePeriod, Trust, User
-from core.seed import make_form
 from core.users import create_user
+from ops.seed import make_form
 
 PASSWORD = "Browser-test-2026"
 TRUST, OTHER_TRUST, REGION = "R0A", "RJ1", "Y62"  # Manchester (North West) and Guy's (London)
@@ -55,7 +55,7 @@ ACCOUNTS = {
 
 def prepare(url: str, strike: str) -> None:
     env = os.environ | {"DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "core", "load-reference"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops", "load-reference"], env=env, check=True, capture_output=True)
     os.environ["DATABASE_URL"] = url
     now = utcnow().replace(microsecond=0)
     with write_session() as session:

@@ -18,7 +18,7 @@ from core.db import read_session, write_session
 from core.enums import Status, Tier
 from core.models import AuditEvent, DerogationRequest, Region, Trust, User
 from core.nhs_organisations import REGIONS, load_reference_data
-from core.seed import DEMO_ACCOUNTS, DEMO_TRUST, seed_demo
+from ops.seed import DEMO_ACCOUNTS, DEMO_TRUST, seed_demo
 from tests.core.conftest import T0
 
 
@@ -80,7 +80,7 @@ def test_the_demo_has_something_true_at_every_tier_and_every_outcome(db):
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "ops", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 

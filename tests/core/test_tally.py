@@ -10,13 +10,13 @@ from alembic import command
 from sqlalchemy import update
 
 from core import queries, tally, workflow
-from core.cli import main
 from core.clock import utcnow
 from core.db import alembic_config, read_session, write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, RequestTally
 from core.queries.dashboard import BREAKDOWN_COLUMNS, BREAKDOWN_KEYS, BREAKDOWN_SUMS, _moments, _requests_grouped
 from core.timing import tier_targets
+from ops.cli import main
 from tests.conftest import TRUST_OTHER_REGION, valid_form
 from tests.test_queries import REASON, approve, escalate, file
 

@@ -60,7 +60,7 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(pg_da
         "DEROG_SMTP_FROM": "derogations@test.nhs.uk",
         "DEROG_SMTP_TIMEOUT": "10",
     }
-    subprocess.run([sys.executable, "-m", "core", "demo", "--requests", "60"], cwd=ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "ops", "demo", "--requests", "60"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     # The strike in progress ends now: its open requests are due to expire in every process at once.
     period = _scalar(url, "select id from strike_period where ends_at > now() order by starts_at desc limit 1")
@@ -134,7 +134,7 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(pg_da
         assert sent == Counter((words(row.to_address), words(row.subject)) for row in outbox)
         assert all(row.attempts == 1 for row in outbox)
         chain = subprocess.run(
-            [sys.executable, "-m", "core", "verify-audit"], cwd=ROOT, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "ops", "verify-audit"], cwd=ROOT, env=env, capture_output=True, text=True
         )
         assert chain.returncode == 0, chain.stdout + chain.stderr
         logs = "".join(p.read_text() for p in state.glob("*.log"))

@@ -14,6 +14,7 @@ from core.db import read_session, write_session
 from core.enums import Action, Role
 from core.mailer import SmtpSettings
 from core.models import DerogationRequest, EmailOutbox
+from ops import mail_worker
 from tests.conftest import valid_form
 from tests.notify.conftest import SmtpServer
 
@@ -172,7 +173,7 @@ def test_settings_from_the_environment(monkeypatch, env, expected) -> None:
 
 
 def test_cli_once_runs_reminders_and_the_outbox(db, smtp_server: SmtpServer, capsys) -> None:
-    from core.cli import main
+    from ops.cli import main
 
     _queue(2)
     assert main(["mail-worker", "--once"]) == 0
@@ -184,7 +185,7 @@ def test_cli_once_runs_reminders_and_the_outbox(db, smtp_server: SmtpServer, cap
 def test_the_worker_loop_sends_until_told_to_stop(db, smtp_server: SmtpServer) -> None:
     _queue(3)
     stop = threading.Event()
-    worker = threading.Thread(target=mailer.run, kwargs={"interval": 0.05, "stop": stop})
+    worker = threading.Thread(target=mail_worker.run, kwargs={"interval": 0.05, "stop": stop})
     worker.start()
     try:
         deadline = threading.Event()

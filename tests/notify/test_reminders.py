@@ -8,12 +8,13 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import mailer, notify, reminders, upkeep, workflow
+from core import notify, reminders, upkeep, workflow
 from core.clock import utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, EmailOutbox, Notification, TierReminder
 from core.timing import DEFAULT_TARGETS, breached_sql, set_target, tier_targets
+from ops import mail_worker
 from tests.conftest import valid_form
 
 CD_TARGET = timedelta(minutes=DEFAULT_TARGETS[Tier.CLINICAL_DIRECTOR])
@@ -170,7 +171,7 @@ def test_after_the_strike_ends_the_worker_expires_and_reminds_nobody(team, perio
     request = _submitted(team, period, t0)
     after_end = period.ends_at + timedelta(minutes=1)
     assert reminders.send_due_reminders(after_end) == 0  # breached, but its strike has ended
-    reminded, _ = mailer.run_once(after_end)  # no visitor needed: the worker closes it
+    reminded, _ = mail_worker.run_once(after_end)  # no visitor needed: the worker closes it
     assert reminded == 0 and _reminded(request.id) == []
     with read_session() as session:
         assert session.get(DerogationRequest, request.id).status == "expired"

@@ -11,12 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core import backup, cli, workflow
-from core.backup import BackupError
+from core import workflow
 from core.clock import utcnow
 from core.db import dispose_engines, get_engine, read_session, write_session
 from core.enums import Action, Role
 from core.models import DerogationRequest, StrikePeriod
+from ops import backup, cli
+from ops.backup import BackupError
 from tests.conftest import Staff, valid_form
 from tests.security.world import assert_consistent
 

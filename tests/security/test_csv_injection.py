@@ -15,11 +15,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core import cli, queries, report, workflow
+from core import queries, report, workflow
 from core.db import write_session
 from core.enums import Action, Role
 from core.models import StrikePeriod
 from core.spreadsheet import dangerous, defuse
+from ops import cli
 from tests.conftest import examples, valid_form
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))

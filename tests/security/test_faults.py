@@ -16,13 +16,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import queries, workflow
-from core.backup import sqlite_file
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import DatabaseBusy, dispose_engines, read_session, write_session
 from core.enums import Action, Role
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
 from core.users import authenticate
+from ops.backup import sqlite_file
 from tests.conftest import Staff, valid_form
 from tests.security.world import assert_consistent, fingerprint
 

@@ -245,10 +245,18 @@ def test_provider_claims_issued_before_a_sign_out_open_no_session(account):
     assert again.user.id == account.id
 
 
-def test_core_never_imports_streamlit():
-    """Rules live in core/ and must run without the UI (CLI, workers, tests)."""
-    modules = sorted(p.stem for p in (PROJECT_ROOT / "core").glob("*.py") if p.stem != "__main__")
-    code = "import importlib, sys\n" + "".join(f"importlib.import_module('core.{m}')\n" for m in modules)
-    code += "assert 'streamlit' not in sys.modules, 'core imported streamlit'\n"
+def test_core_and_ops_never_import_streamlit_and_core_never_imports_ops():
+    """Rules live in core/ and must run without the UI (CLI, workers, tests); operations (ops/) build on
+    core, never the other way round."""
+    modules = sorted(
+        ".".join(p.relative_to(PROJECT_ROOT).with_suffix("").parts)
+        for folder in ("core", "ops")
+        for p in (PROJECT_ROOT / folder).rglob("*.py")
+        if p.stem not in ("__main__", "__init__")
+    )
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module('{m}')\n" for m in modules if m.startswith("core."))
+    code += "assert not [m for m in sys.modules if m == 'ops' or m.startswith('ops.')], 'core imported ops'\n"
+    code += "".join(f"importlib.import_module('{m}')\n" for m in modules if m.startswith("ops."))
+    code += "assert 'streamlit' not in sys.modules, 'core or ops imported streamlit'\n"
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

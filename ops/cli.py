@@ -10,15 +10,16 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, backup, mailer, tally, workflow
+from core import audit, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
 from core.errors import DerogationError, NotFound
 from core.models import StrikePeriod, User
 from core.nhs_organisations import load_reference_data
-from core.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from core.users import create_user, normalise_email, set_password
+from ops import backup, mail_worker
+from ops.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -192,7 +193,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Derogations administration.")
+    parser = argparse.ArgumentParser(prog="python -m ops", description="Derogations administration.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
     sub.add_parser("load-reference", help="load NHS England regions and NHS trusts").set_defaults(func=_load_reference)
@@ -232,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--from", dest="source", required=True, help="backup file")
     load.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     load.set_defaults(func=_restore)
-    mailer.add_parser(sub)
+    mail_worker.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,5 @@
+"""Command line: python -m ops <command>. Run with --help for the list."""
+
+from ops.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, then
+delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import datetime
+
+from core import mailer, reminders, workflow
+from core.db import DatabaseBusy
+
+log = logging.getLogger("derogations.mail_worker")
+DEFAULT_INTERVAL_SECONDS = 15.0
+
+
+def run_once(now: datetime | None = None) -> tuple[int, mailer.PassResult]:
+    """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
+    reminders (they may add mail), then the outbox."""
+    workflow.expire_ended_periods(now)
+    reminded = reminders.send_due_reminders(now)
+    return reminded, mailer.deliver_due(now)
+
+
+def run(interval: float = DEFAULT_INTERVAL_SECONDS, stop: threading.Event | None = None) -> None:
+    """Loop until `stop` is set (SIGTERM and SIGINT set it when run from the command line)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            reminded, result = run_once()
+            if reminded or result.sent or result.failed or result.gave_up:
+                log.info(
+                    "reminded %s; sent %s, retrying %s, gave up %s",
+                    reminded,
+                    result.sent,
+                    result.failed,
+                    result.gave_up,
+                )
+        except DatabaseBusy:
+            log.warning("database busy; trying again next pass")
+        stop.wait(interval)
+
+
+def main(args: argparse.Namespace) -> int:
+    """`python -m ops mail-worker [--once] [--interval S]`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if mailer.SmtpSettings.from_env() is None:
+        print("DEROG_SMTP_HOST is not set: e-mail is off; sending in-app reminders only.")
+    if args.once:
+        reminded, result = run_once()
+        status = mailer.outbox_status()
+        print(
+            f"Reminded {reminded} tier visit(s). E-mail: {result.sent} sent, {result.failed} to retry, "
+            f"{result.gave_up} given up. Outbox: {status.waiting} waiting, {status.sent} sent, "
+            f"{status.given_up} given up."
+        )
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"Mail worker running every {args.interval:g} s; Ctrl+C stops it.")
+    run(args.interval, stop)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    worker = sub.add_parser("mail-worker", help="send queued e-mail and response-target reminders")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit (for cron or a test)")
+    worker.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_SECONDS, help="seconds between passes")
+    worker.set_defaults(func=main)
