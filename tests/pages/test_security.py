@@ -15,12 +15,13 @@ from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
 from core import workflow
-from core.backup import sqlite_file
 from core.clock import utcnow
 from core.db import dispose_engines, read_session, write_session
 from core.enums import Action, Role
+from core.form import RequestForm
 from core.models import DerogationRequest, StrikePeriod, User
 from core.users import create_user
+from ops.backup import sqlite_file
 from tests.conftest import TRUST_A, valid_form
 from tests.pages.conftest import open_page
 from tests.pages.test_file_request import fill
@@ -109,7 +110,7 @@ def hostile_requests(people, strike) -> dict[str, DerogationRequest]:
         reasons=["evidence_missing"],
     )
     decided = workflow.answer_more_info(
-        requester, decided.id, decided.version, workflow.RequestForm.from_request(decided), hostile("answer")
+        requester, decided.id, decided.version, RequestForm.from_request(decided), hostile("answer")
     )
     decided = up_to_bma(decided)
     workflow.add_comment(people[Role.BMA], decided.id, hostile("comment"))
