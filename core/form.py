@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from typing import Any, ClassVar
 
 from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
-from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, unstorable
-from core.models import DerogationRequest, StrikePeriod
+from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, text_problem, unstorable
+from core.models import DerogationRequest, RequestFields, StrikePeriod
 from core.periods import submission_closed
 
 MAX_LONG = 4000  # the risk described: a TEXT column, so the limit is ours
@@ -25,65 +25,50 @@ ROUTINE_ELECTIVE_MESSAGE = (
 )
 
 
+CHOSEN = ("trust_code", "category", "priority")  # picked from a list, not typed
+
+
+def _fields_of(kind: object) -> tuple[str, ...]:
+    """The form's fields of one type, in the order core.models.RequestFields declares them."""
+    return tuple(
+        name for name, info in RequestFields.model_fields.items() if info.annotation == kind and name not in CHOSEN
+    )
+
+
 def _column_length(name: str) -> int:
     """The length the request's column holds (its VARCHAR), or MAX_LONG for the unbounded risk text."""
     return getattr(DerogationRequest.__table__.c[name].type, "length", None) or MAX_LONG
 
 
-# The form's free-text fields, each limited to what its column holds (one number per field, in
-# core/models.py). The form's widgets and the tests read these too.
-TEXT_FIELDS = (
-    "site",
-    "service",
-    "ward",
-    "risk_description",
-    "non_urgent_work_note",
-    "local_agreement_with",
-    "contact_name",
-    "contact_role",
-    "contact_phone",
-    "contact_email",
-)
+# Every field by kind, read off core.models.RequestFields: the checks here, the widgets (ui.request_form)
+# and the tests' strategies use these, so a field, its type and its length are declared once.
+TEXT_FIELDS = _fields_of(str)
+NUMBER_FIELDS = _fields_of(int | None)
+TIME_FIELDS = _fields_of(datetime | None)
+FLAG_FIELDS = _fields_of(bool)
 TEXT_LIMITS = {name: _column_length(name) for name in TEXT_FIELDS}
+LABELS = {name: info.title or name for name, info in RequestFields.model_fields.items()}
 
 
-@dataclass
-class RequestForm:
-    """Everything a trust fills in. Times are London wall-clock (naive) or aware datetimes."""
+class RequestForm(RequestFields):
+    """Everything a trust fills in (core.models.RequestFields), held exactly as typed: built without
+    pydantic's validation, so that a wrong value gets this module's message next to its field instead of
+    an exception. Times are London wall-clock (naive) or aware datetimes."""
 
-    trust_code: str = ""
-    site: str = ""
-    service: str = ""
-    ward: str = ""
-    category: str = ""
-    priority: str | None = None
-    risk_description: str = ""
-    patients_affected: int | None = None
-    risk_from: datetime | None = None
-    decision_needed_by: datetime | None = None
-    doctors_on_duty: int | None = None
-    minimum_safe_doctors: int | None = None
-    doctors_requested: int | None = None
-    grades_requested: list[str] = field(default_factory=list)
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    mitigations: dict[str, dict] = field(default_factory=dict)  # key -> {"tried": bool, "note": str}
-    non_urgent_work_running: bool = False
-    non_urgent_work_note: str = ""
-    local_agreement_sought: bool = False
-    local_agreement_with: str = ""
-    mass_casualty: bool = False
-    contact_name: str = ""
-    contact_role: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
+    TIME_FIELDS: ClassVar[tuple[str, ...]] = TIME_FIELDS
 
-    TIME_FIELDS = ("risk_from", "decision_needed_by", "window_start", "window_end")
+    def __init__(self, **values: Any) -> None:
+        typed = type(self).model_construct(**values)  # fills the defaults, checks nothing
+        for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+            object.__setattr__(self, name, getattr(typed, name))
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
     def storable(self) -> dict:
         """Column values for the request row (times in UTC, text exactly as typed)."""
-        values = asdict(self)
-        for name in self.TIME_FIELDS:
+        values = self.values()
+        for name in TIME_FIELDS:
             if values[name] is not None:
                 values[name] = from_london(values[name])
         values["mitigations"] = {
@@ -97,8 +82,7 @@ class RequestForm:
 
     @classmethod
     def from_request(cls, request: DerogationRequest) -> RequestForm:
-        names = {f.name for f in fields(cls)}
-        return cls(**{name: getattr(request, name) for name in names})
+        return cls(**{name: getattr(request, name) for name in cls.model_fields})
 
 
 def _text_errors(form: RequestForm) -> dict[str, str]:
@@ -113,16 +97,13 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
         elif unstorable(value):
             errors[name] = UNSTORABLE_MESSAGE
     for key, entry in form.mitigations.items():
-        note = entry.get("note", "")
-        if not isinstance(note, str) or len(note) > MAX_NOTE:
-            errors[f"mitigation.{key}"] = f"Use plain text of {MAX_NOTE:,} characters or fewer."
-        elif unstorable(note):
-            errors[f"mitigation.{key}"] = UNSTORABLE_MESSAGE
-    for name in ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"):
+        if problem := text_problem(entry.get("note", ""), MAX_NOTE):
+            errors[f"mitigation.{key}"] = problem
+    for name in NUMBER_FIELDS:
         value = getattr(form, name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT):
             errors[name] = f"Enter a whole number between 0 and {MAX_COUNT:,}."
-    for name in RequestForm.TIME_FIELDS:
+    for name in TIME_FIELDS:
         value = getattr(form, name)
         if value is not None and not plausible_time(value):
             errors[name] = "Enter a date and time."

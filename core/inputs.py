@@ -17,6 +17,14 @@ DB_INT_MAX = 2**31 - 1  # ids, versions and counts are PostgreSQL INTEGERs
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+def text_problem(value: object, limit: int) -> str | None:
+    """Why optional free text cannot be stored as typed (not text, longer than `limit`, or holding what
+    cannot be stored), or None."""
+    if not isinstance(value, str) or len(value) > limit:
+        return f"Use plain text of {limit:,} characters or fewer."
+    return UNSTORABLE_MESSAGE if unstorable(value) else None
+
+
 def unstorable(text: str) -> bool:
     """Text core refuses to store (UNSTORABLE_MESSAGE): a lone surrogate, which neither database can encode
     as UTF-8; NUL, which PostgreSQL refuses; and any invisible character (see `invisible_at`)."""

@@ -81,7 +81,59 @@ class TierTarget(SQLModel, table=True):
     minutes: int
 
 
-class DerogationRequest(SQLModel, table=True):
+class RequestFields(SQLModel):
+    """What the trust fills in, declared once: each field's type, length (its column's) and label (`title`).
+    The table stores them (DerogationRequest), core.form.RequestForm holds them as typed and checks them,
+    ui.request_form draws them under these labels, and the tests' strategies generate them."""
+
+    # Where
+    trust_code: str = Field(foreign_key="trust.ods_code", max_length=10, title="Trust")
+    site: str = Field(default="", max_length=200, title="Hospital site")
+    service: str = Field(default="", max_length=200, title="Service or specialty")
+    ward: str = Field(default="", max_length=200, title="Ward or unit (optional)")
+
+    # Why
+    category: str = Field(default="", max_length=40, index=True, title="Category of care")
+    priority: str | None = Field(default=None, max_length=8, title="Surgical priority")
+    risk_description: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, default=""),
+        title="What will happen to which patients if nothing changes",
+    )
+    patients_affected: int | None = Field(default=None, title="How many patients are affected")
+    risk_from: datetime | None = Field(default=None, title="The risk starts at")
+    decision_needed_by: datetime | None = Field(default=None, title="A decision is needed by")
+
+    # Staffing and what is asked
+    doctors_on_duty: int | None = Field(default=None, title="Doctors on duty now")
+    minimum_safe_doctors: int | None = Field(default=None, title="Minimum safe number of doctors")
+    doctors_requested: int | None = Field(default=None, title="Resident doctors you ask to return")
+    grades_requested: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False), title="Grades")
+    window_start: datetime | None = Field(default=None, title="Recall starts")
+    window_end: datetime | None = Field(default=None, title="Recall ends")
+
+    # Evidence
+    mitigations: dict[str, dict] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), title="What you have already tried"
+    )
+    non_urgent_work_running: bool = Field(default=False, title="Some non-urgent work is still running")
+    non_urgent_work_note: str = Field(
+        default="", max_length=2000, title="What non-urgent work is still running, and why"
+    )
+    local_agreement_sought: bool = Field(
+        default=False, title="We sought local agreement before asking for a derogation"
+    )
+    local_agreement_with: str = Field(default="", max_length=500, title="With whom")
+    mass_casualty: bool = Field(default=False, index=True, title="Mass casualty event")
+
+    # Who to call back
+    contact_name: str = Field(default="", max_length=120, title="Name")
+    contact_role: str = Field(default="", max_length=120, title="Role")
+    contact_phone: str = Field(default="", max_length=40, title="Phone")
+    contact_email: str = Field(default="", max_length=254, title="E-mail")
+
+
+class DerogationRequest(RequestFields, table=True):
     __tablename__ = "derogation_request"
     __table_args__ = (
         Index("ix_request_status_tier", "status", "current_tier"),
@@ -101,42 +153,8 @@ class DerogationRequest(SQLModel, table=True):
     returned_from_tier: str | None = Field(default=None, max_length=32)
     strike_period_id: int | None = Field(default=None, foreign_key="strike_period.id")
 
-    # Where
-    trust_code: str = Field(foreign_key="trust.ods_code", max_length=10)
+    # Set from the trust by the workflow
     region_code: str = Field(foreign_key="region.code", max_length=8)
-    site: str = Field(default="", max_length=200)
-    service: str = Field(default="", max_length=200)
-    ward: str = Field(default="", max_length=200)
-
-    # Why
-    category: str = Field(default="", max_length=40, index=True)
-    priority: str | None = Field(default=None, max_length=8)
-    risk_description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    patients_affected: int | None = None
-    risk_from: datetime | None = None
-    decision_needed_by: datetime | None = None
-
-    # Staffing and what is asked
-    doctors_on_duty: int | None = None
-    minimum_safe_doctors: int | None = None
-    doctors_requested: int | None = None
-    grades_requested: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-
-    # Evidence
-    mitigations: dict[str, dict] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    non_urgent_work_running: bool = False
-    non_urgent_work_note: str = Field(default="", max_length=2000)
-    local_agreement_sought: bool = False
-    local_agreement_with: str = Field(default="", max_length=500)
-    mass_casualty: bool = Field(default=False, index=True)
-
-    # Who to call back
-    contact_name: str = Field(default="", max_length=120)
-    contact_role: str = Field(default="", max_length=120)
-    contact_phone: str = Field(default="", max_length=40)
-    contact_email: str = Field(default="", max_length=254)
 
     # Lifecycle
     created_by_id: int = Field(foreign_key="app_user.id")

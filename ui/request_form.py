@@ -11,43 +11,24 @@ import streamlit as st
 
 from core.clock import format_london, to_london
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import MAX_NOTE, MUST_EXPLAIN, ROUTINE_ELECTIVE_MESSAGE, TEXT_FIELDS, TEXT_LIMITS, RequestForm
+from core.form import (
+    FLAG_FIELDS,
+    MAX_NOTE,
+    MUST_EXPLAIN,
+    NUMBER_FIELDS,
+    ROUTINE_ELECTIVE_MESSAGE,
+    TEXT_FIELDS,
+    TEXT_LIMITS,
+    TIME_FIELDS,
+    RequestForm,
+)
+from core.form import LABELS as FORM_LABELS
 from core.models import StrikePeriod, Trust, User
 from ui.feedback import FORM_ERROR, errors_of, field_error
 from ui.text import md_escape, visible
 
 PREFIX = "rf_"
-NUMBER_FIELDS = ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested")
-FLAG_FIELDS = ("non_urgent_work_running", "local_agreement_sought", "mass_casualty")
-LABELS = {
-    "trust_code": "Trust",
-    "category": "Category of care",
-    "priority": "Surgical priority",
-    "mass_casualty": "Mass casualty event",
-    "site": "Hospital site",
-    "service": "Service or specialty",
-    "ward": "Ward or unit (optional)",
-    "risk_description": "What will happen to which patients if nothing changes",
-    "patients_affected": "How many patients are affected",
-    "risk_from": "The risk starts at",
-    "decision_needed_by": "A decision is needed by",
-    "doctors_on_duty": "Doctors on duty now",
-    "minimum_safe_doctors": "Minimum safe number of doctors",
-    "doctors_requested": "Resident doctors you ask to return",
-    "grades_requested": "Grades",
-    "window_start": "Recall starts",
-    "window_end": "Recall ends",
-    "mitigations": "What you have already tried",
-    "non_urgent_work_running": "Some non-urgent work is still running",
-    "non_urgent_work_note": "What non-urgent work is still running, and why",
-    "local_agreement_sought": "We sought local agreement before asking for a derogation",
-    "local_agreement_with": "With whom",
-    "contact_name": "Name",
-    "contact_role": "Role",
-    "contact_phone": "Phone",
-    "contact_email": "E-mail",
-    "answer": "Your answer",
-}
+LABELS = FORM_LABELS | {"answer": "Your answer"}
 TIME_HELP = "UK time (Europe/London). Type it or pick it, e.g. 27/11/2026 14:30."
 
 
@@ -81,7 +62,7 @@ def load(form: RequestForm) -> None:
         state[key(name)] = getattr(form, name)
     for name in FLAG_FIELDS:
         state[key(name)] = bool(getattr(form, name))
-    for name in RequestForm.TIME_FIELDS:
+    for name in TIME_FIELDS:
         value = to_london(getattr(form, name))
         state[key(name)] = value.replace(tzinfo=None, second=0, microsecond=0) if value else None
     state[key("category")] = form.category or None
@@ -115,7 +96,7 @@ def read(trust_code: str) -> RequestForm:
         setattr(form, name, state.get(key(name)))
     for name in FLAG_FIELDS:
         setattr(form, name, bool(state.get(key(name))))
-    for name in RequestForm.TIME_FIELDS:
+    for name in TIME_FIELDS:
         setattr(form, name, state.get(key(name)))
     return form
 

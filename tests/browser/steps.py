@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from core.clock import LONDON
+from core.form import LABELS
 from tests.browser.setup_db import PASSWORD, Account
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -40,17 +41,18 @@ def quarter_hour(moment: datetime) -> datetime:
 
 @dataclass
 class RequestValues:
-    """What the requester types. Times are London wall-clock, inside the strike period in progress."""
+    """What the requester types, by the form's field names (core.models.RequestFields, whose labels the page
+    shows and these steps find the fields by). Times are London wall-clock, inside the strike period."""
 
     site: str = "Manchester Royal Infirmary"
     service: str = "Emergency department"
     ward: str = "Majors"
     category: str = "Urgent and emergency care"
-    risk: str = "Only one registrar for 40 patients overnight; sepsis reviews will wait for hours."
-    patients: int = 40
-    on_duty: int = 1
-    minimum: int = 4
-    requested: int = 3
+    risk_description: str = "Only one registrar for 40 patients overnight; sepsis reviews will wait for hours."
+    patients_affected: int = 40
+    doctors_on_duty: int = 1
+    minimum_safe_doctors: int = 4
+    doctors_requested: int = 3
     grades: list[str] = field(default_factory=lambda: ["FY2", "ST3+"])
     consultants_note: str = "All eight consultants asked; two are covering nights."
     electives_note: str = "All elective lists cancelled for the strike days."
@@ -59,13 +61,16 @@ class RequestValues:
     @property
     def times(self) -> dict[str, datetime]:
         return {
-            "The risk starts at": self.start + timedelta(hours=1),
-            "A decision is needed by": self.start + timedelta(hours=3),
-            "Recall starts": self.start + timedelta(hours=4),
-            "Recall ends": self.start + timedelta(hours=16),
+            LABELS["risk_from"]: self.start + timedelta(hours=1),
+            LABELS["decision_needed_by"]: self.start + timedelta(hours=3),
+            LABELS["window_start"]: self.start + timedelta(hours=4),
+            LABELS["window_end"]: self.start + timedelta(hours=16),
         }
 
 
+# The fields fill_request types into, in the form's order.
+TYPED = ("site", "service", "ward", "risk_description", "patients_affected", "doctors_on_duty",
+         "minimum_safe_doctors", "doctors_requested")  # fmt: skip
 CONSULTANTS = "Consultants and SAS doctors asked to cover"
 ELECTIVES = "Elective and non-urgent work stood down"
 
@@ -86,17 +91,11 @@ def type_datetime(page: Page, label: str, moment: datetime) -> None:
 def fill_request(page: Page, values: RequestValues) -> None:
     """Fill the whole form on the 'File a request' page with the mouse and keyboard."""
     choose(page, values.category)
-    page.get_by_label("Hospital site", exact=True).fill(values.site)
-    page.get_by_label("Service or specialty", exact=True).fill(values.service)
-    page.get_by_label("Ward or unit (optional)", exact=True).fill(values.ward)
-    page.get_by_label("What will happen to which patients if nothing changes", exact=True).fill(values.risk)
-    page.get_by_label("How many patients are affected", exact=True).fill(str(values.patients))
-    page.get_by_label("Doctors on duty now", exact=True).fill(str(values.on_duty))
-    page.get_by_label("Minimum safe number of doctors", exact=True).fill(str(values.minimum))
-    page.get_by_label("Resident doctors you ask to return", exact=True).fill(str(values.requested))
+    for name in TYPED:
+        page.get_by_label(LABELS[name], exact=True).fill(str(getattr(values, name)))
     for label, moment in values.times.items():
         type_datetime(page, label, moment)
-    grades = page.get_by_label("Grades", exact=True)
+    grades = page.get_by_label(LABELS["grades_requested"], exact=True)
     for grade in values.grades:
         grades.click()
         page.get_by_role("option", name=grade, exact=True).click()

@@ -38,7 +38,7 @@ def pick(page: Page, label: str, *options: str) -> None:
 
 def test_failsafe_bypass_from_submission_to_national_review(people, open_as) -> None:
     requester = open_as("requester", "file")
-    fill_request(requester, RequestValues(service="Emergency department (major incident)", requested=3))
+    fill_request(requester, RequestValues(service="Emergency department (major incident)", doctors_requested=3))
     choose(requester, "This is a mass casualty event")
     request_id = submit_request(requester)
 

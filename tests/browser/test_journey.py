@@ -36,7 +36,7 @@ def test_request_goes_up_the_route_and_the_bma_approves_fewer_doctors(people, ap
     before = {name: int(metric(dashboard, name).inner_text()) for name in ("Requests", "Approved", "Doctors approved")}
 
     requester = open_as("requester", "file")
-    values = RequestValues(service="Paediatric emergency department", requested=3)
+    values = RequestValues(service="Paediatric emergency department", doctors_requested=3)
     fill_request(requester, values)
     request_id = submit_request(requester)
 
@@ -53,7 +53,7 @@ def test_request_goes_up_the_route_and_the_bma_approves_fewer_doctors(people, ap
 
     bma = open_as("bma", f"request?id={request_id}")
     choose(bma, "Approve (you can approve less than was asked)")
-    bma.get_by_label(f"Resident doctors approved (asked: {values.requested})", exact=True).fill("2")
+    bma.get_by_label(f"Resident doctors approved (asked: {values.doctors_requested})", exact=True).fill("2")
     grades = bma.get_by_label("Grades approved", exact=True)  # starts as asked: FY2 and ST3+
     grades.click()
     bma.keyboard.press("Backspace")  # removes the last one: FY2 only is approved

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.form import LABELS
 from tests.browser.setup_db import ACCOUNTS, PASSWORD
 from tests.browser.steps import CONSULTANTS, ELECTIVES, RequestValues, settle
 
@@ -72,16 +73,16 @@ def test_the_form_can_be_filled_and_submitted_with_the_keyboard_only(people, app
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label(values.category, exact=True)).to_be_checked()
     settle(page)
-    type_into(page, "Hospital site", values.site)
-    type_into(page, "Service or specialty", values.service)
-    type_into(page, "What will happen to which patients if nothing changes", values.risk)
-    type_into(page, "How many patients are affected", str(values.patients))
+    type_into(page, LABELS["site"], values.site)
+    type_into(page, LABELS["service"], values.service)
+    type_into(page, LABELS["risk_description"], values.risk_description)
+    type_into(page, LABELS["patients_affected"], str(values.patients_affected))
     for label, moment in values.times.items():
         if label == "Recall starts":
             for name, number in (
-                ("Doctors on duty now", values.on_duty),
-                ("Minimum safe number of doctors", values.minimum),
-                ("Resident doctors you ask to return", values.requested),
+                (LABELS["doctors_on_duty"], values.doctors_on_duty),
+                (LABELS["minimum_safe_doctors"], values.minimum_safe_doctors),
+                (LABELS["doctors_requested"], values.doctors_requested),
             ):
                 type_into(page, name, str(number))
             tab_to(page, "Grades")

@@ -11,8 +11,18 @@ from core import workflow
 from core.clock import format_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Mitigation, Priority, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from core.form import MAX_LONG, ROUTINE_ELECTIVE_MESSAGE, TEXT_LIMITS
-from core.models import DerogationRequest
+from core.form import (
+    CHOSEN,
+    FLAG_FIELDS,
+    MAX_LONG,
+    NUMBER_FIELDS,
+    ROUTINE_ELECTIVE_MESSAGE,
+    TEXT_FIELDS,
+    TEXT_LIMITS,
+    TIME_FIELDS,
+    RequestForm,
+)
+from core.models import DerogationRequest, RequestFields
 from tests.conftest import TRUST_B, valid_form
 from tests.core.conftest import T0, add_period, audit_rows, file_request, nothing_changes, reload, timed_form
 
@@ -297,3 +307,14 @@ def test_every_text_field_of_the_form_holds_what_its_column_holds():
     for name, limit in TEXT_LIMITS.items():
         assert limit == (columns[name].type.length or MAX_LONG), name
     assert TEXT_LIMITS["non_urgent_work_note"] == 2000  # the form said 1,000 while the column held 2,000
+
+
+def test_the_form_the_table_and_the_labels_come_from_one_declaration():
+    """core.models.RequestFields: the table has every field as a column, the form every field and nothing else."""
+    declared = list(RequestFields.model_fields)
+    assert list(RequestForm.model_fields) == declared
+    assert set(declared) <= set(DerogationRequest.__table__.c.keys())
+    assert all(info.title for info in RequestFields.model_fields.values())  # the label the page shows
+    assert set(TEXT_FIELDS) | set(NUMBER_FIELDS) | set(TIME_FIELDS) | set(FLAG_FIELDS) | set(CHOSEN) == set(
+        declared
+    ) - {"grades_requested", "mitigations"}

@@ -10,7 +10,15 @@ from core import workflow
 from core.clock import to_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Category, Mitigation, Role, Status, Tier
-from core.form import ROUTINE_ELECTIVE_MESSAGE, RequestForm
+from core.form import (
+    LABELS,
+    NUMBER_FIELDS,
+    ROUTINE_ELECTIVE_MESSAGE,
+    TEXT_FIELDS,
+    TEXT_LIMITS,
+    TIME_FIELDS,
+    RequestForm,
+)
 from core.models import DerogationRequest, StrikePeriod
 from tests.conftest import valid_form
 from tests.pages.conftest import (
@@ -39,9 +47,9 @@ def fill(at, form: RequestForm):  # noqa: ANN001, ANN201
     for name in ("site", "service", "ward", "contact_name", "contact_role", "contact_phone", "contact_email"):
         at.text_input(key=f"rf_{name}").input(getattr(form, name))
     at.text_area(key="rf_risk_description").input(form.risk_description)
-    for name in ("patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"):
+    for name in NUMBER_FIELDS:
         at.number_input(key=f"rf_{name}").set_value(getattr(form, name))
-    for name in RequestForm.TIME_FIELDS:
+    for name in TIME_FIELDS:
         at.datetime_input(key=f"rf_{name}").set_value(london(getattr(form, name)))
     at.multiselect(key="rf_grades_requested").set_value(form.grades_requested)
     for key, entry in form.mitigations.items():
@@ -64,6 +72,17 @@ def test_the_form_shows_the_users_trust_and_region_and_fills_in_the_contact(peop
     assert at.text_input(key="rf_contact_name").value == requester.full_name
     assert at.text_input(key="rf_contact_email").value == requester.email
     assert "alerts every tier at once" in page and "BMA's decision is still required" in page
+
+
+def test_every_field_is_drawn_with_the_label_and_length_the_model_declares(people, strike):
+    """core.models.RequestFields declares each field's label and length once; the widgets read them."""
+    at = open_page(people[Role.REQUESTER], PAGE)
+    widgets = {w.key: w for w in [*at.text_input, *at.text_area, *at.number_input, *at.datetime_input]}
+    for name in (*TEXT_FIELDS, *NUMBER_FIELDS, *TIME_FIELDS):
+        widget = widgets[f"rf_{name}"]
+        assert widget.label == LABELS[name], name
+        if name in TEXT_FIELDS:
+            assert widget.max_chars == TEXT_LIMITS[name], name
 
 
 def test_routine_elective_is_refused_as_soon_as_it_is_picked(people, strike):

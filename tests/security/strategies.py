@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import TEXT_FIELDS
+from core.form import FLAG_FIELDS, NUMBER_FIELDS, TEXT_FIELDS, TIME_FIELDS
 from tests.conftest import TRUST_A, TRUST_B
 
 # Markup and tricks that must be stored as typed and never interpreted.
@@ -70,13 +70,11 @@ def datetimes(anchor: datetime) -> st.SearchStrategy[object]:
 
 
 def form_fields(anchor: datetime) -> dict[str, st.SearchStrategy[object]]:
-    """One strategy per field of core.form.RequestForm."""
+    """One strategy per field of core.form.RequestForm (core.models.RequestFields), by its kind."""
     fields: dict[str, st.SearchStrategy[object]] = dict.fromkeys(TEXT_FIELDS, texts)
-    fields |= dict.fromkeys(
-        ["patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"], numbers
-    )
-    fields |= dict.fromkeys(["risk_from", "decision_needed_by", "window_start", "window_end"], datetimes(anchor))
-    fields |= dict.fromkeys(["non_urgent_work_running", "local_agreement_sought", "mass_casualty"], st.booleans())
+    fields |= dict.fromkeys(NUMBER_FIELDS, numbers)
+    fields |= dict.fromkeys(TIME_FIELDS, datetimes(anchor))
+    fields |= dict.fromkeys(FLAG_FIELDS, st.booleans())
     fields["trust_code"] = st.one_of(st.sampled_from([TRUST_A, TRUST_B, "RJ1", "ZZZ"]), texts)
     fields["category"] = st.one_of(st.sampled_from([c.value for c in Category]), texts)
     fields["priority"] = st.one_of(st.none(), st.sampled_from([p.value for p in Priority]), texts)

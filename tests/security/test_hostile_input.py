@@ -4,7 +4,7 @@ afterwards every request has one audit row per version and the audit chain verif
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -18,7 +18,7 @@ from core.clock import from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import ELIGIBLE_CATEGORIES, TIER_ACTIONS, Action, Role, Status, Tier
 from core.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
-from core.form import RequestForm, validate_draft, validate_submission
+from core.form import TEXT_FIELDS, RequestForm, validate_draft, validate_submission
 from core.inputs import unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
 from core.users import GENERIC_FAILURE, authenticate, create_user, update_user
@@ -28,7 +28,7 @@ from tests.security.world import STATES, assert_consistent, fingerprint, make_re
 
 NOW = utcnow()
 PERIOD = StrikePeriod(id=1, name="Strike", starts_at=NOW - timedelta(hours=12), ends_at=NOW + timedelta(days=3))
-FREE_TEXT = [f.name for f in fields(RequestForm) if f.type == "str" and f.name not in ("trust_code", "category")]
+FREE_TEXT = list(TEXT_FIELDS)
 # Shared across examples on purpose: the invariants are about the whole database, which keeps growing.
 DB_SETTINGS = settings(
     max_examples=examples(200),
