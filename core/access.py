@@ -1,18 +1,18 @@
-"""Who may see which requests and who may act at which tier: the one place row-level access lives."""
+"""Who may see which requests and open which pages: the one place row-level access lives. What a person
+may do to one request they can see is asked of core/permissions.py."""
 
 from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, select
 
-from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Role, Status, Tier
+from core.enums import Role, Status, Tier
 from core.errors import NotFound
 from core.inputs import DB_INT_MAX, whole
-from core.models import AuditEvent, DerogationRequest, RequestTally, User
+from core.models import DerogationRequest, RequestTally, User
 
 # Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
 MAX_ID = 2**31 - 1
@@ -128,130 +128,6 @@ def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
         visible_filter(user),
         DerogationRequest.status == Status.IN_REVIEW.value,
         DerogationRequest.current_tier == tier.value,
-    )
-
-
-def is_requester_of(user: User, request: DerogationRequest) -> bool:
-    return user.active and Role(user.role) is Role.REQUESTER and user.trust_code == request.trust_code
-
-
-# What a person may do to one request now. The workflow refuses anything else, and the pages offer
-# only these, so both ask here.
-WITHDRAWABLE = frozenset({Status.DRAFT, *OPEN_STATUSES})
-# Refused by a reviewer or the BMA, or approved then revoked: harm that followed is recorded against it.
-REFUSED = frozenset({Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED})
-EDITABLE = frozenset({Status.DRAFT, Status.MORE_INFO})
-
-
-def waits_for(user: User, request: DerogationRequest) -> bool:
-    """The request is waiting for a decision at the tier `user` reviews at (queue_filter, for one request)."""
-    tier = reviewer_tier(user)
-    return tier is not None and request.status == Status.IN_REVIEW and request.current_tier == tier.value
-
-
-# Acting for the trust on a request: whoever did any of these filed it (docs/rules.md rule 6).
-FILING_ACTIONS = frozenset(
-    a.value
-    for a in (
-        Action.CREATE,
-        Action.UPDATE_DRAFT,
-        Action.SUBMIT,
-        Action.RESUBMIT,
-        Action.RECORD_BYPASS,
-        Action.STAND_DOWN,
-    )
-)
-REVIEW_ACTIONS = frozenset(a.value for a in (*TIER_ACTIONS, *BMA_ACTIONS))
-FILED_IT = "You filed this request, so you cannot review it. Another reviewer must act."
-
-
-def four_eyes_refusal(user: User, request: DerogationRequest, history: Iterable[AuditEvent]) -> str | None:
-    """Why `user` may not review `request` now, or None: nobody reviews what they filed (drafted,
-    submitted or answered for the trust), and nobody acts at two tiers of one request
-    (docs/rules.md rule 6). `history`: the request's audit events (the user's own are enough). The review panel asks
-    this before it offers a decision, and the workflow before it records one."""
-    mine = [event for event in history if event.actor_id == user.id and event.request_id == request.id]
-    if request.created_by_id == user.id or any(event.action in FILING_ACTIONS for event in mine):
-        return FILED_IT
-    other_tier = next(
-        (
-            event.from_tier
-            for event in mine
-            if event.action in REVIEW_ACTIONS and event.from_tier and event.from_tier != request.current_tier
-        ),
-        None,
-    )
-    if other_tier is not None:
-        return (
-            f"You already acted on this request at the {Tier(other_tier).label} tier; "
-            "a different person must review it at this tier."
-        )
-    return None
-
-
-def may_edit(user: User, request: DerogationRequest) -> bool:
-    """The trust changes the form of its draft, or of a request a reviewer returned with a question."""
-    return is_requester_of(user, request) and request.status in EDITABLE
-
-
-def may_withdraw(user: User, request: DerogationRequest) -> bool:
-    """The trust withdraws its request until it is decided."""
-    return is_requester_of(user, request) and request.status in WITHDRAWABLE
-
-
-def may_record_harm(user: User, request: DerogationRequest) -> bool:
-    return is_requester_of(user, request) and request.status in REFUSED
-
-
-def is_bma(user: User) -> bool:
-    return user.active and Role(user.role) is Role.BMA
-
-
-def may_revoke(user: User, request: DerogationRequest) -> bool:
-    """The BMA withdraws an approval when new information comes to light."""
-    return is_bma(user) and request.status == Status.APPROVED
-
-
-def may_record_bypass(user: User, request: DerogationRequest) -> bool:
-    """The trust records the recall it made at once under the failsafe bypass (docs/rules.md rule 5): a submitted
-    mass-casualty request still on its route, once. The trust's requesters record it, as they record
-    harm: the spec gives the trust's side of a request to them, and keeps the tiers (the trust's medical
-    director among them) reviewing it with four eyes."""
-    return (
-        is_requester_of(user, request)
-        and bool(request.mass_casualty)
-        and request.status in OPEN_STATUSES
-        and request.bypass_recorded_at is None
-    )
-
-
-def stand_down_needed(request: DerogationRequest) -> bool:
-    """Doctors recalled under the bypass must be stood down: the route ended without an approval that
-    covers them (a decline, a revocation, anything but approval, or an approval of fewer doctors or grades),
-    and the trust has not yet recorded standing them down."""
-    if request.bypass_recorded_at is None or request.bypass_stood_down_at is not None:
-        return False
-    status = Status(request.status)
-    if status in OPEN_STATUSES or status is Status.DRAFT:
-        return False
-    if status is Status.APPROVED:
-        covered_grades = set(request.bypass_grades or []) <= set(request.approved_grades or [])
-        return (request.approved_doctors or 0) < (request.bypass_doctors or 0) or not covered_grades
-    return True
-
-
-def may_stand_down(user: User, request: DerogationRequest) -> bool:
-    return is_requester_of(user, request) and stand_down_needed(request)
-
-
-def may_review_bypass(user: User, request: DerogationRequest) -> bool:
-    """The national MDT reviews every bypass afterwards: once the request's route has ended."""
-    return (
-        user.active
-        and Role(user.role) is Role.NATIONAL_MDT
-        and request.bypass_recorded_at is not None
-        and request.bypass_review is None
-        and request.status not in OPEN_STATUSES
     )
 
 

@@ -11,13 +11,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, true, update
 from sqlmodel import Session, col, select
 
-from core.access import stand_down_needed, visible_filter
+from core.access import visible_filter
 from core.clock import format_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Action, BypassReviewReason, BypassState, Reason, Role, Status, Tier
 from core.errors import BadArgument
 from core.inputs import DB_INT_MAX, whole, yes_no
 from core.models import AuditEvent, DerogationRequest, EmailOutbox, Notification, Trust, User
+from core.permissions import stand_down_needed
 
 REMINDER = "reminder"  # Notification.kind of a response-target reminder (core/reminders.py)
 TO_REQUESTERS = {

@@ -2,7 +2,7 @@
 
 One row per strike period, region, category, status, tier, mass-casualty flag and failsafe-bypass state:
 how many requests, the doctors they ask for, the doctors approved and the doctors recalled under the
-bypass. `core.workflow._apply` moves a request from its
+bypass. `core.workflow.command.apply` moves a request from its
 old row to its new one in the same transaction as its audit row, so the counts are always exactly
 the requests' (tests/core/test_tally.py recounts after every kind of action, on SQLite and
 PostgreSQL). The dashboard sums these rows for closed requests and reads the open ones themselves,

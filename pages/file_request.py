@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core import periods, queries, workflow
-from core.access import may_edit
 from core.enums import Status, Tier
 from core.errors import NotFound
 from core.form import RequestForm
 from core.models import User
+from core.permissions import Deed
 from ui import components, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
@@ -152,11 +152,13 @@ if loaded is None or loaded["id"] != target or request_form.key("site") not in s
     st.session_state[LOADED] = loaded
 
 answering = record is not None and record.request.status == Status.MORE_INFO
-if record is not None and not may_edit(user, record.request):
+if record is not None and not record.offers(Deed.ANSWER if answering else Deed.EDIT):
     request_form.error_summary(ERRORS)  # e.g. somebody else answered first: say so once
     clear_errors(ERRORS)
     st.info(
-        f"Request {record.request.id} has been submitted ({Status(record.request.status).label}), "
+        record.why_not(Deed.ANSWER)
+        if answering
+        else f"Request {record.request.id} has been submitted ({Status(record.request.status).label}), "
         "so it can no longer be edited here."
     )
     st.page_link("pages/request_detail.py", label="Open the request", query_params={"id": target})

@@ -55,7 +55,7 @@ if record is not None:
     components.status_line(record.row)
     components.decision(request)
     components.question_asked(record.question)
-    actions.requester_panel(user, request)
+    actions.requester_panel(record)
     left, right = st.columns([3, 2], gap="large")
     with left, st.expander("The request as submitted", expanded=False):
         components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=False)

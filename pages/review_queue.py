@@ -86,7 +86,7 @@ if record is not None:
         components.status_line(record.row)
         components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
     with right:
-        actions.reviewer_panel(user, request, record.events)
+        actions.reviewer_panel(record)
         st.page_link(
             "pages/request_detail.py",
             label="Open the full record (timeline and comments)",

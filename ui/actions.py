@@ -1,28 +1,25 @@
 """What the viewer can do to one request, drawn beside it: a reviewer's decision at their tier, the
-BMA's approval, decline or revocation, and the trust's withdrawal and harm record.
+BMA's approval, decline or revocation, the trust's withdrawal and harm record, and comments.
 
-Each action passes the version of the request the person saw on screen (kept in session state at
-render time), so an action on a request somebody else changed meanwhile is refused as stale."""
+A panel is drawn only for a deed the request's record offers (core.permissions, the same question the
+workflow asks before it records the deed). Each action passes the version of the request the person saw on
+screen (kept in session state at render time), so an action on a request somebody else changed meanwhile is
+refused as stale."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import streamlit as st
 
 from core import workflow
-from core.access import (
-    four_eyes_refusal,
-    is_requester_of,
-    may_record_harm,
-    may_revoke,
-    may_withdraw,
-    reviewer_tier,
-    waits_for,
-)
 from core.clock import to_london
 from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
-from core.models import AuditEvent, DerogationRequest, User
+from core.models import DerogationRequest
+from core.permissions import FILED_IT, Deed, waits_for
+from core.queries import RequestRecord
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible
 
@@ -93,26 +90,27 @@ def _stale_note(errors_key: str) -> None:
 # ---------------------------------------------------------------- reviewers below the BMA
 
 
-def reviewer_panel(user: User, request: DerogationRequest, history: list[AuditEvent]) -> None:
-    """The decision at the user's tier, offered only when the workflow would take it: the request waits
-    at their tier and four eyes allow them (`history`: the request's audit events)."""
-    tier = reviewer_tier(user)
+def reviewer_panel(record: RequestRecord) -> None:
+    """The decision at the viewer's tier, drawn only when the workflow would take it. When the request
+    waits at their tier but they may not decide (four eyes, or the strike period has ended) it says why."""
+    request = record.request
     errors_key = f"review_errors_{request.id}"
-    if tier is None:
-        return
-    if not waits_for(user, request):
-        _leftover(errors_key)
+    deed = Deed.BMA_DECIDE if request.current_tier == Tier.BMA else Deed.REVIEW
+    if not record.offers(deed):
+        why = record.why_not(deed)
+        if waits_for(record.viewer, request):
+            st.subheader("Your decision")
+            st.info(why, icon=":material/group:" if why == FILED_IT else ":material/event_busy:")
+        else:
+            _leftover(errors_key)
         return
     st.subheader("Your decision")
-    refusal = four_eyes_refusal(user, request, history)
-    if refusal:
-        st.info(refusal, icon=":material/group:")
-        return
     form_error(errors_key)
     _stale_note(errors_key)
-    if tier is Tier.BMA:
-        _bma_panel(user, request, errors_key)
+    if deed is Deed.BMA_DECIDE:
+        _bma_panel(request, errors_key)
         return
+    tier = Tier(request.current_tier)
     action_key, rationale_key = f"review_action_{request.id}", f"review_rationale_{request.id}"
     reasons_key = f"review_reasons_{request.id}"
     words = _action_words(tier)
@@ -159,7 +157,7 @@ def reviewer_panel(user: User, request: DerogationRequest, history: list[AuditEv
 # ---------------------------------------------------------------- the BMA
 
 
-def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
+def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
     rid = request.id
     names = ("choice", "doctors", "grades", "start", "end", "scope", "rationale", "reasons")
     keys = {name: f"bma_{name}_{rid}" for name in names}
@@ -247,140 +245,139 @@ def _bma_panel(user: User, request: DerogationRequest, errors_key: str) -> None:
     st.button("Record the BMA's decision", key=f"bma_go_{rid}", type="primary", on_click=decide)
 
 
-def revoke_panel(user: User, request: DerogationRequest) -> None:
-    """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
-    errors_key, reason_key = f"revoke_errors_{request.id}", f"revoke_reason_{request.id}"
-    reasons_key = f"revoke_reasons_{request.id}"
-    if not may_revoke(user, request):
-        _leftover(errors_key)
-        return
+# ---------------------------------------------------------------- a deed with written reasons
 
-    def revoke() -> None:
-        done = act_as(
-            errors_key,
-            workflow.revoke,
-            request.id,
-            _seen(request.id, request.version),
-            st.session_state.get(reason_key, ""),
-            reasons=_chosen(reasons_key, Action.REVOKE),
-        )
-        if done is not None:
-            flash(f"Approval of request {request.id} revoked. The trust has been told to stop recalling doctors.")
-            _forget(reason_key, reasons_key)
 
-    with st.expander("Revoke this approval", expanded=bool(errors_of(errors_key))):
+def reasoned_action(
+    request: DerogationRequest,
+    *,
+    name: str,
+    command: Callable[..., Any],
+    text_key: str,
+    label: str,
+    button: str,
+    done: str,
+    field: str = "rationale",
+    reasons: Action | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+    versioned: bool = True,
+) -> None:
+    """One shape for every deed that takes written reasons (withdraw, record harm, revoke, comment):
+    `command(user, id, [version,] text[, reasons=...])`, its message under the field, and the reasons picked
+    from the fixed list when the action takes them. Drawn in an expander titled `title`, or in place."""
+    rid = request.id
+    errors_key, body_key = f"{name}_errors_{rid}", f"{name}_{text_key}_{rid}"
+    reasons_key = f"{name}_reasons_{rid}"
+
+    def act() -> None:
+        version = (_seen(rid, request.version),) if versioned else ()
+        extra = {"reasons": _chosen(reasons_key, reasons)} if reasons else {}
+        if act_as(errors_key, command, rid, *version, st.session_state.get(body_key, ""), **extra) is not None:
+            flash(done)
+            _forget(body_key, reasons_key)
+
+    def draw() -> None:
+        if caption:
+            st.caption(caption)
         form_error(errors_key)
         _stale_note(errors_key)
-        reason_picker(Action.REVOKE, reasons_key, errors_key)
-        st.text_area(
-            "Why is the approval revoked? (required)",
-            key=reason_key,
-            max_chars=workflow.MAX_RATIONALE,
-            on_change="ignore",
-        )
-        field_error(errors_key, "rationale")
-        st.button("Revoke the approval", key=f"revoke_go_{request.id}", on_click=revoke)
+        if reasons:
+            reason_picker(reasons, reasons_key, errors_key)
+        st.text_area(label, key=body_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore")
+        field_error(errors_key, field)
+        st.button(button, key=f"{name}_go_{rid}", on_click=act)
+
+    if title is None:
+        draw()
+        return
+    with st.expander(title, expanded=bool(errors_of(errors_key))):
+        draw()
+
+
+def revoke_panel(record: RequestRecord) -> None:
+    """The BMA withdraws an approval when new information comes to light; the trust is told at once."""
+    request = record.request
+    if not record.offers(Deed.REVOKE):
+        _leftover(f"revoke_errors_{request.id}")
+        return
+    reasoned_action(
+        request,
+        name="revoke",
+        command=workflow.revoke,
+        text_key="reason",
+        label="Why is the approval revoked? (required)",
+        button="Revoke the approval",
+        done=f"Approval of request {request.id} revoked. The trust has been told to stop recalling doctors.",
+        reasons=Action.REVOKE,
+        title="Revoke this approval",
+    )
 
 
 # ---------------------------------------------------------------- the trust
 
 
-def requester_panel(user: User, request: DerogationRequest) -> None:
-    if not is_requester_of(user, request):
-        return
-    rid = request.id
-    if request.status == Status.MORE_INFO:
+def requester_panel(record: RequestRecord) -> None:
+    request, rid = record.request, record.request.id
+    if record.offers(Deed.ANSWER):
         st.warning("**A reviewer has asked for more information.** Answer it so the request can move on.")
         st.page_link(
             "pages/file_request.py", label="Answer the question", icon=":material/reply:", query_params={"id": str(rid)}
         )
-    elif request.status == Status.DRAFT:
+    elif request.status == Status.MORE_INFO and record.offers(Deed.WITHDRAW):  # theirs, but too late to answer
+        st.info(record.why_not(Deed.ANSWER), icon=":material/event_busy:")
+    elif record.offers(Deed.EDIT):
         st.page_link(
             "pages/file_request.py", label="Continue this draft", icon=":material/edit:", query_params={"id": str(rid)}
         )
-    if may_withdraw(user, request):
-        _withdraw(user, request)
+    if record.offers(Deed.WITHDRAW):
+        reasoned_action(
+            request,
+            name="withdraw",
+            command=workflow.withdraw,
+            text_key="reason",
+            label="Why is it no longer needed? (required)",
+            button="Withdraw the request",
+            done=f"Request {rid} withdrawn.",
+            title="Withdraw this request",
+        )
     else:
         _leftover(f"withdraw_errors_{rid}")
-    if may_record_harm(user, request):
-        _harm(user, request)
-
-
-def _withdraw(user: User, request: DerogationRequest) -> None:
-    errors_key, reason_key = f"withdraw_errors_{request.id}", f"withdraw_reason_{request.id}"
-
-    def withdraw() -> None:
-        done = act_as(
-            errors_key,
-            workflow.withdraw,
-            request.id,
-            _seen(request.id, request.version),
-            st.session_state.get(reason_key, ""),
+    if record.offers(Deed.RECORD_HARM):
+        st.header("Harm or near miss after this decision")
+        if request.harm_report:
+            st.text(visible(request.harm_report))
+        reasoned_action(
+            request,
+            name="harm",
+            command=workflow.record_harm,
+            text_key="report",
+            label="What happened? (no patient identifiers)",
+            button="Record it",
+            done=f"Harm or near miss recorded against request {rid}.",
+            field="harm_report",
+            title="Record harm or a near miss",
+            caption="NHS England catalogues harm and near misses that followed a declined or revoked request.",
         )
-        if done is not None:
-            flash(f"Request {request.id} withdrawn.")
-            _forget(reason_key)
-
-    with st.expander("Withdraw this request", expanded=bool(errors_of(errors_key))):
-        form_error(errors_key)
-        _stale_note(errors_key)
-        st.text_area(
-            "Why is it no longer needed? (required)",
-            key=reason_key,
-            max_chars=workflow.MAX_RATIONALE,
-            on_change="ignore",
-        )
-        field_error(errors_key, "rationale")
-        st.button("Withdraw the request", key=f"withdraw_go_{request.id}", on_click=withdraw)
-
-
-def _harm(user: User, request: DerogationRequest) -> None:
-    errors_key, report_key = f"harm_errors_{request.id}", f"harm_report_{request.id}"
-
-    def record() -> None:
-        done = act_as(
-            errors_key,
-            workflow.record_harm,
-            request.id,
-            _seen(request.id, request.version),
-            st.session_state.get(report_key, ""),
-        )
-        if done is not None:
-            flash(f"Harm or near miss recorded against request {request.id}.")
-            _forget(report_key)
-
-    st.header("Harm or near miss after this decision")
-    if request.harm_report:
-        st.text(visible(request.harm_report))
-    with st.expander("Record harm or a near miss", expanded=bool(errors_of(errors_key))):
-        st.caption("NHS England catalogues harm and near misses that followed a declined or revoked request.")
-        form_error(errors_key)
-        st.text_area(
-            "What happened? (no patient identifiers)",
-            key=report_key,
-            max_chars=workflow.MAX_RATIONALE,
-            on_change="ignore",
-        )
-        field_error(errors_key, "harm_report")
-        st.button("Record it", key=f"harm_go_{request.id}", on_click=record)
 
 
 # ---------------------------------------------------------------- everyone who can see it
 
 
-def comment_box(user: User, request: DerogationRequest) -> None:
-    errors_key, body_key = f"comment_errors_{request.id}", f"comment_body_{request.id}"
-
-    def add() -> None:
-        done = act_as(errors_key, workflow.add_comment, request.id, st.session_state.get(body_key, ""))
-        if done is not None:
-            flash("Comment added.")
-            _forget(body_key)
-
-    form_error(errors_key)
-    st.text_area("Add a comment", key=body_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore")
-    field_error(errors_key, "comment")
-    st.button("Add comment", key=f"comment_go_{request.id}", on_click=add)
+def comment_box(record: RequestRecord) -> None:
+    if not record.offers(Deed.COMMENT):
+        return
+    reasoned_action(
+        record.request,
+        name="comment",
+        command=workflow.add_comment,
+        text_key="body",
+        label="Add a comment",
+        button="Add comment",
+        done="Comment added.",
+        field="comment",
+        versioned=False,
+    )
 
 
 def _london_minute(moment: datetime | None, *, up: bool) -> datetime | None:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from core import workflow
-from core.access import may_record_bypass, may_review_bypass, may_stand_down
 from core.clock import to_london
 from core.enums import (
     BYPASS_FINDINGS,
@@ -21,7 +20,9 @@ from core.enums import (
     Grade,
     Reason,
 )
-from core.models import AuditEvent, DerogationRequest, User
+from core.models import AuditEvent, DerogationRequest
+from core.permissions import Deed
+from core.queries import RequestRecord
 from ui.actions import seen_key
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, when
@@ -52,7 +53,8 @@ def reasons_given(request: DerogationRequest, events: list[AuditEvent]) -> None:
     if not found:
         return
     action, reasons = found
-    st.markdown(f"**Reasons given ({REASONED_ACTION_LABELS[action].lower()}):**")
+    label = REASONED_ACTION_LABELS[action]
+    st.markdown(f"**Reasons given ({label[0].lower()}{label[1:]}):**")  # "the BMA" keeps its capitals
     st.markdown("\n".join(f"- {Reason(r).label}" for r in reasons))  # our labels only
 
 
@@ -84,14 +86,14 @@ def bypass_record(request: DerogationRequest) -> None:
         st.caption("The national MDT reviews every use of the failsafe bypass once the request's route has ended.")
 
 
-def bypass_panel(user: User, request: DerogationRequest) -> None:
-    """The actions on the failsafe bypass this viewer may take now (core.access decides)."""
-    if may_record_bypass(user, request):
-        _record(request)
-    if may_stand_down(user, request):
-        _stand_down(request)
-    if may_review_bypass(user, request):
-        _review(request)
+def bypass_panel(record: RequestRecord) -> None:
+    """The actions on the failsafe bypass this viewer may take now (core.permissions decides)."""
+    if record.offers(Deed.RECORD_BYPASS):
+        _record(record.request)
+    if record.offers(Deed.STAND_DOWN):
+        _stand_down(record.request)
+    if record.offers(Deed.REVIEW_BYPASS):
+        _review(record.request)
 
 
 def _seen(request: DerogationRequest) -> int:

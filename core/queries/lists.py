@@ -12,7 +12,9 @@ from core.access import load_visible, queue_filter, reviewer_tier, visible_filte
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Action, Role, Status
+from core.errors import DerogationError
 from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.permissions import Deed, offers
 from core.queries.rows import (
     CLOSED_VALUES,
     LIST_LIMIT,
@@ -144,12 +146,22 @@ class CommentRow:
 
 @dataclass(frozen=True)
 class RequestRecord:
+    viewer: User
     request: DerogationRequest
     row: ListRow
     events: list[AuditEvent]
     comments: list[CommentRow]
     period: StrikePeriod | None
     filed_by: str
+    refusals: dict[Deed, DerogationError | None]  # core.permissions.offers: what the viewer may do now
+
+    def offers(self, deed: Deed) -> bool:
+        """The page offers `deed` only when the workflow would accept it (same question, same answer)."""
+        return self.refusals[deed] is None
+
+    def why_not(self, deed: Deed) -> str | None:
+        refused = self.refusals[deed]
+        return str(refused) if refused is not None else None
 
     @property
     def question(self) -> AuditEvent | None:
@@ -180,7 +192,8 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
         filer = session.get(User, request.created_by_id)
         (row,) = list_rows(session, DerogationRequest.id == request.id, (DerogationRequest.id,), 1, now, whole=request)
-        return RequestRecord(request, row, events, comments, period, filer.full_name if filer else "")
+        refusals = offers(user, request, period=period, now=now, history=events)
+        return RequestRecord(user, request, row, events, comments, period, filer.full_name if filer else "", refusals)
 
 
 # ---------------------------------------------------------------- failsafe bypasses (docs/rules.md rule 5)
@@ -205,7 +218,7 @@ class BypassRow:
 
     @property
     def ready_for_review(self) -> bool:
-        """The route has ended, so the whole episode can be judged (core.access.may_review_bypass)."""
+        """The route has ended, so the whole episode can be judged (core.permissions: Deed.REVIEW_BYPASS)."""
         return self.review is None and self.status not in OPEN_VALUES
 
 

@@ -1,13 +1,16 @@
-"""Which actions a person may take on one request: the predicates the workflow enforces and the pages
-ask before offering an action."""
+"""Which deeds a person may do to one request (core.permissions.refusal): the question the workflow asks
+before it records a deed and the pages ask before offering one. tests/core/test_offers.py walks the
+whole grid against the workflow itself."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from core.access import may_edit, may_record_harm, may_revoke, may_withdraw, waits_for
 from core.enums import Role, Status, Tier
 from core.models import DerogationRequest, User
+from core.permissions import Deed, refusal, waits_for
 
 TRUST, OTHER_TRUST = "R0A", "RM3"
 
@@ -21,15 +24,20 @@ def _request(status: Status, tier: Tier | None = None) -> DerogationRequest:
     return DerogationRequest(status=status.value, current_tier=tier.value if tier else None, trust_code=TRUST)
 
 
+def _may(user: User, deed: Deed, request: DerogationRequest) -> bool:
+    return refusal(user, request, deed, period=None, now=datetime.now(UTC)) is None
+
+
 @pytest.mark.parametrize("status", list(Status))
 def test_the_trust_withdraws_until_decided_and_records_harm_after_a_refusal(status: Status) -> None:
     requester, request = _user(Role.REQUESTER), _request(status)
     undecided = status in (Status.DRAFT, Status.IN_REVIEW, Status.MORE_INFO)
     refused = status in (Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED)
-    assert may_withdraw(requester, request) is undecided
-    assert may_record_harm(requester, request) is refused
-    assert may_edit(requester, request) is (status in (Status.DRAFT, Status.MORE_INFO))
-    assert may_revoke(requester, request) is False
+    assert _may(requester, Deed.WITHDRAW, request) is undecided
+    assert _may(requester, Deed.RECORD_HARM, request) is refused
+    assert _may(requester, Deed.EDIT, request) is (status is Status.DRAFT)
+    assert _may(requester, Deed.ANSWER, request) is (status is Status.MORE_INFO)
+    assert _may(requester, Deed.REVOKE, request) is False
 
 
 @pytest.mark.parametrize(
@@ -37,18 +45,18 @@ def test_the_trust_withdraws_until_decided_and_records_harm_after_a_refusal(stat
     [_user(Role.REQUESTER, OTHER_TRUST), _user(Role.REQUESTER, active=False), _user(Role.CLINICAL_DIRECTOR)],
 )
 def test_only_an_active_requester_of_the_trust_withdraws_edits_or_records_harm(someone: User) -> None:
-    assert not may_withdraw(someone, _request(Status.IN_REVIEW, Tier.CLINICAL_DIRECTOR))
-    assert not may_edit(someone, _request(Status.DRAFT))
-    assert not may_record_harm(someone, _request(Status.DECLINED))
+    assert not _may(someone, Deed.WITHDRAW, _request(Status.IN_REVIEW, Tier.CLINICAL_DIRECTOR))
+    assert not _may(someone, Deed.EDIT, _request(Status.DRAFT))
+    assert not _may(someone, Deed.RECORD_HARM, _request(Status.DECLINED))
 
 
 def test_only_the_bma_revokes_and_only_an_approval() -> None:
     bma = _user(Role.BMA, trust=None)
-    assert may_revoke(bma, _request(Status.APPROVED))
-    assert not may_revoke(bma, _request(Status.REVOKED))
-    assert not may_revoke(bma, _request(Status.IN_REVIEW, Tier.BMA))
-    assert not may_revoke(_user(Role.BMA, trust=None, active=False), _request(Status.APPROVED))
-    assert not may_revoke(_user(Role.NATIONAL_MDT, trust=None), _request(Status.APPROVED))
+    assert _may(bma, Deed.REVOKE, _request(Status.APPROVED))
+    assert not _may(bma, Deed.REVOKE, _request(Status.REVOKED))
+    assert not _may(bma, Deed.REVOKE, _request(Status.IN_REVIEW, Tier.BMA))
+    assert not _may(_user(Role.BMA, trust=None, active=False), Deed.REVOKE, _request(Status.APPROVED))
+    assert not _may(_user(Role.NATIONAL_MDT, trust=None), Deed.REVOKE, _request(Status.APPROVED))
 
 
 def test_a_request_waits_for_the_reviewers_of_its_tier_only_while_in_review() -> None:

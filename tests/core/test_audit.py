@@ -110,7 +110,7 @@ FORBIDDEN = [
 
 
 def _application_sources() -> list[Path]:
-    paths = [PROJECT_ROOT / "app.py", *(PROJECT_ROOT / d for d in ("core", "pages", "ui"))]
+    paths = [PROJECT_ROOT / "app.py", *(PROJECT_ROOT / d for d in ("core", "ops", "pages", "ui"))]
     files: list[Path] = []
     for path in paths:
         files += [path] if path.is_file() else sorted(path.rglob("*.py"))
@@ -119,7 +119,7 @@ def _application_sources() -> list[Path]:
 
 def test_the_application_has_no_update_or_delete_path_for_audit_rows():
     sources = _application_sources()
-    assert any(p.name == "workflow.py" for p in sources)
+    assert any(p.name == "command.py" and p.parent.name == "workflow" for p in sources)  # the reader reaches it
     for path in sources:
         source = path.read_text(encoding="utf-8")
         for pattern in FORBIDDEN:

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from core import queries, workflow
-from core.access import four_eyes_refusal
 from core.db import write_session
 from core.enums import TIER_ACTIONS, TIER_ORDER, Action, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from core.form import RequestForm
+from core.permissions import Deed
 from core.users import update_user
 from tests.conftest import TRUST_B, valid_form
 from tests.core.conftest import (
@@ -372,8 +372,8 @@ def test_four_eyes_counts_returns_for_information_as_acting(team, period):
 
 
 def test_what_the_panel_offers_is_what_the_workflow_accepts_under_four_eyes(team, staff, period):
-    """The review panel asks core.access.four_eyes_refusal of the request's history before it offers a
-    decision; the workflow asks the same function. For each kind of person, the two agree."""
+    """The review panel offers a decision only when the request's record does (core.permissions.refusal, four
+    eyes included); the workflow asks the same function. For each kind of person, the two agree."""
     colleague = staff.make(Role.REQUESTER, trust="R0A")
     draft = workflow.save_draft(team[Role.REQUESTER], valid_form(period))
     request = workflow.submit(colleague, draft.id, draft.version)
@@ -390,7 +390,7 @@ def test_what_the_panel_offers_is_what_the_workflow_accepts_under_four_eyes(team
         "another trust MD": team[Role.TRUST_MD],
     }
     for who, person in people.items():  # the only one who may act comes last: acting moves the request on
-        offered = four_eyes_refusal(person, request, queries.request_record(person, request.id).events) is None
+        offered = queries.request_record(person, request.id).offers(Deed.REVIEW)
         try:
             workflow.review(person, request.id, request.version, Action.ESCALATE, REASON)
             accepted = True

@@ -50,7 +50,7 @@ def test_the_trust_records_stands_down_and_the_national_mdt_reviews(people, stri
 
     at = open_page(people[Role.REQUESTER], PAGE, id=str(rid))
     assert "Stand down the doctors recalled under the failsafe bypass" in shown(at)
-    assert "Reasons given (declined by the bma):" in shown(at) and "Other (see the rationale)" in shown(at)
+    assert "Reasons given (declined by the BMA):" in shown(at) and "Other (see the rationale)" in shown(at)
     at.text_area(key=f"standdown_note_{rid}").input("Both sent home.")
     click(at, f"standdown_go_{rid}")
     assert fresh(rid).bypass_stood_down_at is not None

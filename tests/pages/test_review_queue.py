@@ -138,7 +138,7 @@ def test_nobody_reviews_what_they_filed_at_two_tiers(people, staff, strike):
 
         promoted = session.get(User, cd.id)
     at = open_page(promoted, PAGE, id=str(request.id))
-    # Not offered, then refused: the panel says why instead (core.access.four_eyes_refusal, as the workflow).
+    # Not offered, then refused: the panel says why instead (core.permissions.four_eyes_refusal, as the workflow).
     assert f"review_go_{request.id}" not in [b.key for b in at.button]
     assert any("already acted on this request at the Clinical director tier" in i.value for i in at.info)
     assert fresh(request.id).current_tier == Tier.TRUST_MD

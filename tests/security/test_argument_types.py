@@ -237,9 +237,8 @@ def test_every_command_refuses_wrong_typed_arguments_before_sql(team, period):
     arguments = commands(team, period)
     acting_on_a_request = {  # every workflow command that takes a request id
         name
-        for name, function in inspect.getmembers(workflow, inspect.isfunction)
-        if function.__module__ == workflow.__name__
-        and not name.startswith("_")
+        for name in workflow.__all__
+        if inspect.isfunction(function := getattr(workflow, name))
         and "request_id" in inspect.signature(function).parameters
     }
     assert acting_on_a_request <= {a.command for a in arguments}, "a new command: add it to commands()"

@@ -1,5 +1,5 @@
 """The audit history is tamper-evident: any edit, removal or rewrite of a row is found and named,
-in the database (verify_chain, `python -m core verify-audit`) and in an exported CSV checked by the
+in the database (verify_chain, `python -m ops verify-audit`) and in an exported CSV checked by the
 stand-alone script with nothing but the standard library."""
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
-from core import audit, cli, workflow
+from core import audit, workflow
 from core.config import PROJECT_ROOT
 from core.db import dispose_engines, get_engine, migrate, read_session, write_session
 from core.enums import Action, Role
 from core.errors import NotFound
+from core.form import RequestForm
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
+from ops import cli
 from tests.conftest import TRUST_OTHER_REGION
 from tests.security.world import approval, assert_consistent, make_request
 
@@ -48,7 +50,7 @@ def history(team, staff, period) -> History:
     requests = [make_request(team, period, state) for state in ("draft", "regional_md", "not_eligible")]
     requests.append(make_request(other, period, "national_mdt", trust=TRUST_OTHER_REGION))
     returned = make_request(team, period, "more_info")
-    form = workflow.RequestForm.from_request(returned)
+    form = RequestForm.from_request(returned)
     requests.append(
         workflow.answer_more_info(team[Role.REQUESTER], returned.id, returned.version, form, HOSTILE_RATIONALE)
     )
@@ -90,7 +92,7 @@ def verify():
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=os.environ.copy()
+        [sys.executable, "-m", "ops", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=os.environ.copy()
     )
 
 

@@ -17,6 +17,7 @@ from core.access import visible_filter
 from core.db import read_session, write_session
 from core.enums import Action, Role, Status
 from core.errors import DerogationError
+from core.form import RequestForm
 from core.models import DerogationRequest, Notification, StrikePeriod, User
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
 from tests.security.world import REASON, TIER_STATES, approval, fingerprint, make_request
@@ -88,7 +89,7 @@ def call(action: str, actor: User, request_id: object, version: int, period: Str
     elif action == "answer":
         with read_session() as session:
             found = session.get(DerogationRequest, request_id)
-        form = workflow.RequestForm.from_request(found) if found else valid_form(period)
+        form = RequestForm.from_request(found) if found else valid_form(period)
         workflow.answer_more_info(actor, request_id, version, form, "The answer: two more consultants asked.")
     elif action == "review":
         workflow.review(actor, request_id, version, Action.ESCALATE, REASON)
