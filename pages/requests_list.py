@@ -53,22 +53,17 @@ def _goto(request_id: int) -> None:
 
 components.list_table(rows, key="list_table", on_pick=_goto)
 slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
-left, right = st.columns(2)
-left.download_button(
-    "Download this list (CSV)",
-    data=guarded_download(lambda actor: queries.requests_csv(actor, chosen.id, filters)),
-    file_name=f"derogations-{slug}.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="list_csv",
-    icon=":material/download:",
+downloads = (
+    ("Download this list (CSV)", queries.requests_csv, f"derogations-{slug}.csv", "list_csv"),
+    ("Download the audit history of this list (CSV)", queries.audit_csv, f"derogations-audit-{slug}.csv", "list_csv_audit"),
 )
-right.download_button(
-    "Download the audit history of this list (CSV)",
-    data=guarded_download(lambda actor: queries.audit_csv(actor, chosen.id, filters)),
-    file_name=f"derogations-audit-{slug}.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="list_csv_audit",
-    icon=":material/download:",
-)
+for column, (label, export, file_name, key) in zip(st.columns(2), downloads, strict=True):
+    column.download_button(
+        label,
+        data=guarded_download(lambda actor, export=export: export(actor, chosen.id, filters)),
+        file_name=file_name,
+        mime="text/csv",
+        on_click="ignore",
+        key=key,
+        icon=":material/download:",
+    )

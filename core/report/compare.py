@@ -18,14 +18,14 @@ from sqlmodel import col, select
 
 from core import queries
 from core.access import may_open, period_filter
-from core.clock import format_duration, format_london, utcnow
+from core.clock import format_london, utcnow
 from core.db import read_session
 from core.enums import DECLINE_ACTIONS, Reason, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied
 from core.inputs import whole
 from core.models import StrikePeriod, User
 from core.report.figures import percentile, tier_visits
-from core.report.printable import PRINT_CSS
+from core.report.printable import PRINT_CSS, cell_text
 from core.spreadsheet import defuse
 from core.tally import EVERY_REASON
 
@@ -180,18 +180,6 @@ def filename(comparison: Comparison, extension: str) -> str:
     return f"strike-periods-compared-{comparison.generated_at.astimezone(UTC):%Y-%m-%d}-{scope}.{extension}"
 
 
-def _cell(value: object, measure: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, float) and "minutes" in measure:
-        return f"{format_duration(value)} ({value:,.0f} min)"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def to_html(comparison: Comparison, charts: list[tuple[str, str | None]]) -> str:
     """A self-contained, printable summary: measures down the side, one column per period, and the charts
     (title, SVG text) as images, so it prints and opens offline."""
@@ -202,7 +190,7 @@ def to_html(comparison: Comparison, charts: list[tuple[str, str | None]]) -> str
     body = []
     for measure in comparison.measures:
         cells = "".join(
-            f"<td class=n>{html.escape(_cell(v, measure))}</td>" for v in comparison.table[measure].tolist()
+            f"<td class=n>{html.escape(cell_text(v, measure))}</td>" for v in comparison.table[measure].tolist()
         )
         body.append(f"<tr><th scope='row'>{html.escape(measure)}</th>{cells}</tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>" if names else ""

@@ -26,7 +26,8 @@ tr{page-break-inside:avoid}}
 """
 
 
-def _format(value: object, column: str) -> str:
+def cell_text(value: object, column: str) -> str:
+    """A figure as the printable pages show it: a dash for none, minutes also as a duration, thousands separated."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, float) and "minutes" in column.lower():
@@ -47,7 +48,7 @@ def _html_table(frame: pd.DataFrame) -> str:
         cells = []
         for column, value in zip(frame.columns, record, strict=True):
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            cells.append(f"<td{' class=n' if numeric else ''}>{html.escape(_format(value, str(column)))}</td>")
+            cells.append(f"<td{' class=n' if numeric else ''}>{html.escape(cell_text(value, str(column)))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
