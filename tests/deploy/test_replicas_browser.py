@@ -95,7 +95,7 @@ def test_the_route_across_processes_and_a_dashboard_on_one_sees_actions_on_the_o
     before = {name: int(metric(dashboard, name).inner_text()) for name in ("Requests", "Approved")}
 
     requester = open_on(people, cluster, "requester", 2, "file")
-    values = RequestValues(service="Paediatric emergency department", requested=3)
+    values = RequestValues(service="Paediatric emergency department", doctors_requested=3)
     fill_request(requester, values)
     request_id = submit_request(requester)
     expect(metric(dashboard, "Requests")).to_have_text(str(before["Requests"] + 1), timeout=WITHIN_A_REFRESH)
@@ -112,7 +112,7 @@ def test_the_route_across_processes_and_a_dashboard_on_one_sees_actions_on_the_o
 
     bma = open_on(people, cluster, "bma", 2, f"request?id={request_id}")
     choose(bma, "Approve (you can approve less than was asked)")
-    bma.get_by_label(f"Resident doctors approved (asked: {values.requested})", exact=True).fill("2")
+    bma.get_by_label(f"Resident doctors approved (asked: {values.doctors_requested})", exact=True).fill("2")
     bma.get_by_label("Your reasons (required)", exact=True).fill("Risk evidenced; two doctors are enough overnight.")
     bma.get_by_role("button", name="Record the BMA's decision").click()
     expect(bma.get_by_text(re.compile(rf"Request {request_id} approved\. Confirmation reference"))).to_be_visible()
