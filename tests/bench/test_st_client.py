@@ -17,6 +17,7 @@ from bench.st_client import FINISHED, Session
 from core.db import dispose_engines, read_session
 from core.enums import Role
 from core.models import User
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.slow
 def test_the_client_loads_the_dashboard_and_refreshes_its_fragment_as_the_browser_does(tmp_path, monkeypatch) -> None:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     subprocess.run([sys.executable, "-m", "tests.browser.setup_db", url, "in-progress"], cwd=ROOT, check=True)
+    monkeypatch.setattr(capacity, "free_port", free_port)  # this worker's own ports (tests/ports.py)
     process, base = capacity.start_server(url, capacity.CONFIGS["shipped"], tmp_path / "streamlit.log")
     try:
         monkeypatch.setenv("DATABASE_URL", url)

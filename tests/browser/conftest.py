@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import sign_in
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -38,12 +38,6 @@ class AppServer:
     database_url: str
     log: Path
     process: subprocess.Popen
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(folder: Path, strike: str, extra_env: dict[str, str] | None = None, port: int | None = None) -> AppServer:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from deploy import replicas
 from tests.browser.conftest import People
 from tests.conftest import PG_ADMIN_URL, require_postgres
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,14 @@ class Cluster:
         return next(a for a in self.apps if a.port == port)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _ports_of_this_worker() -> Iterator[None]:
+    """The app processes deploy.replicas starts take their ports from this worker's block (tests/ports.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replicas, "free_port", free_port)
+        yield
+
+
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[str]:
     require_postgres()
@@ -62,7 +71,7 @@ def cluster(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     subprocess.run([sys.executable, "-m", "tests.browser.setup_db", pg_database, "in-progress"], cwd=ROOT, env=env,
                    check=True)  # fmt: skip
     state = tmp_path_factory.mktemp("replicas")
-    port = replicas.free_port()
+    port = free_port()
     url = replicas.start(2, url=pg_database, listen=port, state=state, demo=False)
     running = Cluster(url=url, database_url=pg_database, state=state, apps=replicas.apps(state))
     try:

@@ -3,7 +3,6 @@ a certificate, it speaks STARTTLS or implicit TLS (tests/notify/certificates.py 
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -13,11 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 class Recorder:

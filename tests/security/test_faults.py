@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Us
 from core.users import authenticate
 from ops.backup import sqlite_file
 from tests.conftest import Staff, valid_form
+from tests.ports import free_port
 from tests.security.world import assert_consistent, fingerprint
 
 KILL_AFTER_LINES = (7, 40, 113)  # three bursts on the same file, each cut at a different point
@@ -130,9 +130,7 @@ def test_locked_sqlite_says_try_again_and_writes_nothing(sqlite_db, monkeypatch)
 
 
 def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed again when the socket is: nothing listens there
+    return free_port()  # nothing listens there, and this worker starts nothing there meanwhile (tests/ports.py)
 
 
 def test_unreachable_postgresql_says_try_again(monkeypatch):
