@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,10 @@ def test_the_client_loads_the_dashboard_and_refreshes_its_fragment_as_the_browse
             await page.close()
             return page, opened, refreshed
 
-        page, opened, refreshed = asyncio.run(visit())
+        # In a thread of its own: after a browser test on this worker, Playwright's sync API holds a running
+        # event loop in this one, where asyncio.run refuses to start.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            page, opened, refreshed = pool.submit(asyncio.run, visit()).result()
     finally:
         process.terminate()
         process.wait(timeout=30)
