@@ -47,6 +47,37 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci")
 
 
+# ---------------------------------------------------------------- test artifacts
+
+# What the tests leave for a person to read: server logs, browser screenshots, axe-core results.
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Screenshots and accessibility results of this run only: cleared once, by the process that runs the
+    whole session (not by each xdist worker, which would delete what another one already saved)."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker
+        return
+    for old in (*SCREENSHOTS.glob("*/*.png"), ARTIFACTS / "accessibility.txt"):
+        old.unlink(missing_ok=True)
+
+
+def artifact_name(name: str) -> str:
+    """`name` made this worker's own (`gw1-streamlit-app0.log`): each worker numbers its folders from 0."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{worker}-{name}" if worker else name
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if any(SCREENSHOTS.glob("*/*.png")):  # saved by this run (pytest_sessionstart clears older ones)
+        terminalreporter.write_sep("-", "browser tests")
+        terminalreporter.write_line(f"Screenshots of each browser test's last pages: {SCREENSHOTS}")
+        axe_report = ARTIFACTS / "accessibility.txt"
+        if axe_report.exists():
+            terminalreporter.write_line(f"axe-core results for every page checked: {axe_report}")
+
+
 def examples(count: int) -> int:
     """A test's number of examples under "ci", scaled by the profile in use (explore: five times as many)."""
     return max(1, count * settings.default.max_examples // 100)

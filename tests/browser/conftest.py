@@ -22,11 +22,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import sign_in
+from tests.conftest import ARTIFACTS, SCREENSHOTS, artifact_name
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-SCREENSHOTS = ARTIFACTS / "screenshots"
 STARTUP_SECONDS = 60
 SCROLL_HEIGHT = "() => (document.querySelector('[data-testid=stMain]') || document.body).scrollHeight + 120"
 expect.set_options(timeout=15_000)  # a Streamlit rerun on a 2-core CI machine can take a few seconds
@@ -48,7 +47,7 @@ def start_server(folder: Path, strike: str, extra_env: dict[str, str] | None = N
     )
     port = port or free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / f"streamlit-{folder.name}.log"  # kept after the run, for a person to read
+    log = ARTIFACTS / artifact_name(f"streamlit-{folder.name}.log")  # kept after the run, for a person to read
     command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]  # fmt: skip
@@ -87,13 +86,6 @@ def stop_server(server: AppServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _fresh_artifacts() -> None:
-    """Screenshots and accessibility results of this run only."""
-    for old in (*SCREENSHOTS.glob("*/*.png"), ARTIFACTS / "accessibility.txt"):
-        old.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -174,12 +166,3 @@ def open_as(people: People, app_server: AppServer) -> Callable[..., Page]:
         return people.open(key, app_server.url, path)
 
     return opener
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
-        terminalreporter.write_sep("-", "browser tests")
-        terminalreporter.write_line(f"Screenshots of each browser test's last pages: {SCREENSHOTS}")
-        axe_report = ARTIFACTS / "accessibility.txt"
-        if axe_report.exists():
-            terminalreporter.write_line(f"axe-core results for every page checked: {axe_report}")

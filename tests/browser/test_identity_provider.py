@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from core import sessions
 from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, free_port, start_server, stop_server
 from tests.browser.setup_db import ACCOUNTS
+from tests.conftest import artifact_name
 
 pytestmark = pytest.mark.browser
 PROVIDER_SCRIPT = ROOT / "tests" / "browser" / "oidc" / "provider.mjs"
@@ -59,7 +60,7 @@ def with_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     client_id, client_secret = "derogations", secrets.token_urlsafe(24)
     callback = f"http://127.0.0.1:{app_port}/oauth2callback"
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "oidc-provider.log"
+    log = ARTIFACTS / artifact_name("oidc-provider.log")
     with log.open("w") as out:
         process = subprocess.Popen(
             ["node", str(PROVIDER_SCRIPT), str(provider_port), client_id, client_secret, callback, callback],

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from deploy import replicas
 from tests.browser.conftest import People
-from tests.conftest import PG_ADMIN_URL, require_postgres
+from tests.conftest import ARTIFACTS, PG_ADMIN_URL, artifact_name, require_postgres
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,10 +78,9 @@ def cluster(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield running
     finally:
         replicas.stop(state)
-        logs = ROOT / "test-artifacts"
-        logs.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(exist_ok=True)
         for log in state.glob("*.log"):
-            (logs / f"replicas-{log.name}").write_text(log.read_text())
+            (ARTIFACTS / artifact_name(f"replicas-{log.name}")).write_text(log.read_text())
 
 
 @pytest.fixture(scope="session")
