@@ -47,7 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci")
 
 
-# ---------------------------------------------------------------- test artifacts
+# ---------------------------------------------------------------- running in parallel (pytest-xdist)
+# Two worker processes share the tests one at a time (`--dist loadgroup`, pyproject.toml); tests sharing a
+# module-scoped server carry an xdist_group mark, so that one worker runs them all and starts it once.
 
 # What the tests leave for a person to read: server logs, browser screenshots, axe-core results.
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

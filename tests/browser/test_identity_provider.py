@@ -21,7 +21,8 @@ from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, free_port, start_
 from tests.browser.setup_db import ACCOUNTS
 from tests.conftest import artifact_name
 
-pytestmark = pytest.mark.browser
+# One worker runs them all: they share one provider and app server (with_provider), started once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("identity_provider")]
 PROVIDER_SCRIPT = ROOT / "tests" / "browser" / "oidc" / "provider.mjs"
 ORGANISATION_BUTTON = "Sign in with your organisation account"
 

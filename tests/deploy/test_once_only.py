@@ -25,7 +25,8 @@ from tests.conftest import PG_ADMIN_URL, require_postgres
 from tests.notify.conftest import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# Two app processes and two workers: never beside the replicas cluster (test_replicas_browser.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("replicas")]
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ from tests.browser.steps import (
 )
 from tests.deploy.conftest import Cluster, landed_on
 
-pytestmark = pytest.mark.browser
+# One worker runs the tests that start several app processes, one after another: this module's cluster is
+# started once, and two clusters never share the machine's two cores (test_once_only.py is in the group).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("replicas")]
 # One refresh of the dashboard (10 s) after the shared figures' lifetime (5 s), with room for a busy
 # 2-core machine: the figures must change without a reload, at the latest on the refresh after next.
 WITHIN_A_REFRESH = 30_000
