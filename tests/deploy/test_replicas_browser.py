@@ -155,9 +155,18 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     os.kill(victim.pid, signal.SIGKILL)  # the process goes mid-session, as in a crash or an OOM kill
 
     # The person's next click: the page's connection was to the dead process; the browser reconnects
-    # through nginx, which sends it to the other one, where the cookie's session is just as good.
-    page.get_by_role("link", name="Review queue").first.click()
-    expect(page.get_by_role("heading", name=re.compile("Review queue"))).to_be_visible(timeout=60_000)
+    # through nginx, which sends it to the other one, where the cookie's session is just as good. A click the
+    # page takes in before it has a connection again is dropped (seen on a busy 2-core machine): the person
+    # clicks again, as anyone would, until the page opens (four tries in all).
+    queue = page.get_by_role("heading", name=re.compile("Review queue"))
+    for attempt in range(4):
+        page.get_by_role("link", name="Review queue").first.click()
+        try:
+            expect(queue).to_be_visible(timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == 3:
+                raise
     expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible()
     assert cluster.app_at(landed_on(page)).port == survivor.port
     # Nothing saved is lost, and nothing is saved twice: the comment is there once, read by the survivor.
