@@ -1,0 +1,85 @@
+"""The Administration page's strike-period tab: every period with its state now (core/periods.py), and
+one form to add a period or change one, in UK time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from core import admin, periods, queries
+from core.clock import to_london, utcnow
+from ui import shared_copies
+from ui.feedback import act_as, field_error, flash, form_error
+from ui.text import when
+
+PERIOD_ERRORS = "adm_period_errors"
+
+
+def periods_tab() -> None:
+    existing = queries.strike_periods()
+    now = utcnow()
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Name": p.name,
+                    "Starts (UK time)": when(p.starts_at),
+                    "Ends (UK time)": when(p.ends_at),
+                    "Now": periods.state(p, now).label,
+                }
+                for p in existing
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    by_id = {p.id: p for p in existing}
+    editing = st.selectbox(
+        "Add or change",
+        options=[None, *by_id],
+        format_func=lambda pid: "Add a new strike period" if pid is None else f"Change: {by_id[pid].name}",
+        key="adm_period_pick",
+    )
+    if st.session_state.get("adm_period_loaded") != editing:  # another period picked: fill in its values
+        chosen = by_id.get(editing)
+        st.session_state.update(
+            adm_period_name=chosen.name if chosen else "",
+            adm_period_start=_london_wall_clock(chosen.starts_at) if chosen else None,
+            adm_period_end=_london_wall_clock(chosen.ends_at) if chosen else None,
+            adm_period_loaded=editing,
+        )
+
+    form_error(PERIOD_ERRORS)
+    st.text_input("Name", key="adm_period_name", max_chars=120, placeholder="e.g. July 2025 resident doctors' strike")
+    field_error(PERIOD_ERRORS, "name")
+    left, right = st.columns(2)
+    with left:
+        st.datetime_input("Starts (UK time)", key="adm_period_start", format="DD/MM/YYYY", step=timedelta(minutes=15))
+        field_error(PERIOD_ERRORS, "starts_at")
+    with right:
+        st.datetime_input("Ends (UK time)", key="adm_period_end", format="DD/MM/YYYY", step=timedelta(minutes=15))
+        field_error(PERIOD_ERRORS, "ends_at")
+    st.button("Save strike period", key="adm_period_save", type="primary", on_click=_save_period, args=(editing,))
+
+
+def _london_wall_clock(moment: datetime) -> datetime:
+    """The UK time a datetime widget shows: London's wall clock, without a zone (the widget takes none)."""
+    return to_london(moment).replace(tzinfo=None)
+
+
+def _save_period(period_id: int | None) -> None:
+    state = st.session_state
+    saved = act_as(
+        PERIOD_ERRORS,
+        admin.save_period,
+        period_id=period_id,
+        name=state.get("adm_period_name", ""),
+        starts_at=state.get("adm_period_start"),
+        ends_at=state.get("adm_period_end"),
+    )
+    if saved is not None:
+        shared_copies.forget_periods()  # every page's header and period lists show it at once
+        flash("Strike period saved.")
+        state.pop("adm_period_loaded", None)
