@@ -9,7 +9,6 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "derogations.db"
-LONDON_TZ = "Europe/London"
 
 
 def database_url() -> str:

@@ -48,10 +48,6 @@ class Tier(StrEnum):
         return TIER_LABELS[self]
 
     @property
-    def rank(self) -> int:
-        return TIER_ORDER.index(self)
-
-    @property
     def next(self) -> Tier | None:
         i = TIER_ORDER.index(self)
         return TIER_ORDER[i + 1] if i + 1 < len(TIER_ORDER) else None
@@ -189,7 +185,6 @@ STATUS_LABELS = {
 }
 # Submitted and waiting for somebody: a reviewer, or the trust answering a question.
 OPEN_STATUSES = frozenset({Status.IN_REVIEW, Status.MORE_INFO})
-NOT_DECIDED_IN_TIME = "Not decided in time"
 
 
 class Action(StrEnum):

@@ -78,10 +78,6 @@ class Registry:
         with self.lock:
             self.histograms[name].setdefault(key, Histogram()).observe(seconds)
 
-    def counter(self, name: str, **labels: str) -> float:
-        with self.lock:
-            return self.counters[name].get(tuple(sorted(labels.items())), 0.0)
-
 
 REGISTRY = Registry()
 HELP = {

@@ -70,14 +70,6 @@ def user_scope_label(user: User) -> str:
         return scope_label(session, user)
 
 
-def fresh_user(user_id: int | None) -> User | None:
-    """The account as it is now: a role change or a closed account takes effect on the next click."""
-    if user_id is None:
-        return None
-    with read_session() as session:
-        return session.get(User, user_id)
-
-
 def scope_label(session: Session, user: User) -> str:
     role = Role(user.role)
     if user.trust_code and role in (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD):

@@ -18,7 +18,7 @@ from sqlmodel import select
 from core import workflow
 from core.clock import utcnow
 from core.db import dispose_engines, write_session
-from core.enums import Action, Role, Tier
+from core.enums import TIER_ORDER, Action, Role, Tier
 from core.models import StrikePeriod, Trust, User
 from core.users import create_user
 from ops.seed import make_form
@@ -119,7 +119,7 @@ def seed_requests(period: StrikePeriod) -> None:
         stop = {f"at_{tier.value}": tier for tier in Tier}.get(
             name, Tier.CLINICAL_DIRECTOR if name == "more_info" else Tier.BMA
         )
-        for tier in list(Tier)[: stop.rank]:
+        for tier in TIER_ORDER[: TIER_ORDER.index(stop)]:
             request = workflow.review(route[tier], request.id, request.version, Action.ESCALATE, "Risk confirmed.")
         if name == "more_info":
             workflow.review(route[Tier.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,

@@ -1,4 +1,4 @@
-"""The failsafe bypass in a real browser (rule 5): a mass-casualty request is submitted, the trust records
+"""The failsafe bypass in a real browser (docs/rules.md rule 5): a mass-casualty request is submitted, the trust records
 the doctors it recalled at once, every tier and the BMA are told, the route goes on, the BMA declines (with
 reasons), the trust stands the doctors down, and the national MDT reviews the bypass afterwards."""
 

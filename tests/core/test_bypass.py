@@ -1,4 +1,4 @@
-"""Rule 5's failsafe bypass: on a submitted mass-casualty request the trust's requesters record the doctors
+"""The failsafe bypass (docs/rules.md rule 5): on a submitted mass-casualty request the trust's requesters record the doctors
 they recalled at once; every tier and the BMA are told; the route goes on and the BMA still decides; after a
 decline (or a narrower approval) the trust stands the doctors down; the national MDT reviews every bypass
 afterwards. Mass casualty stays at the top of what needs attention from submission until it is closed."""

@@ -1,4 +1,4 @@
-"""Rule 5: a mass-casualty request alerts every tier at once, the BMA included, so the BMA can open it
+"""docs/rules.md rule 5: a mass-casualty request alerts every tier at once, the BMA included, so the BMA can open it
 from submission; it still acts only when the request reaches it."""
 
 import pytest

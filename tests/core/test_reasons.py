@@ -1,4 +1,4 @@
-"""DESIGN rule 9: every decline (by a tier or the BMA), return for more information and revocation gives one
+"""docs/rules.md rule 9: every decline (by a tier or the BMA), return for more information and revocation gives one
 or more reasons from a fixed list as well as the written rationale; the reasons are audited, counted by who
 gave them (the dashboard's tally agrees with a fresh count), filter the requests list and fill the CSV."""
 

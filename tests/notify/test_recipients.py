@@ -11,7 +11,7 @@ from sqlmodel import select
 from core import notify, workflow
 from core.clock import utcnow
 from core.db import write_session
-from core.enums import Action, Role, Status, Tier
+from core.enums import TIER_ORDER, Action, Role, Status, Tier
 from core.errors import NotAllowed
 from core.models import DerogationRequest, EmailOutbox, Notification, StrikePeriod, User
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
@@ -65,7 +65,7 @@ class World:
 
     def at(self, tier: Tier, *, mass_casualty: bool = False) -> DerogationRequest:
         request = self.submitted(mass_casualty=mass_casualty)
-        for step in list(Tier)[: tier.rank]:
+        for step in TIER_ORDER[: TIER_ORDER.index(tier)]:
             request = workflow.review(
                 self[ESCALATORS[step]], request.id, request.version, Action.ESCALATE, "Risk real."
             )

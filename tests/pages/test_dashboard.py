@@ -155,7 +155,7 @@ def test_an_empty_period_says_so(people, strike):
 
 def test_mass_casualty_banner_and_attention_from_submission(people, strike):
     """A fresh mass-casualty request (neither breached nor near its deadline) is at the top of what needs
-    attention and a banner says so while it is open (rule 5)."""
+    attention and a banner says so while it is open (docs/rules.md rule 5)."""
     calm = file_request(people, strike)
     mass = file_request(people, strike, mass_casualty=True)
     for role in (Role.NATIONAL_MDT, Role.REGIONAL_MD):

@@ -112,7 +112,7 @@ def test_the_bma_revokes_an_approval_with_a_reason(people, strike):
     assert "Give your reasons: every action needs a written rationale." in errors(at)
     at.text_area(key=f"revoke_reason_{approved.id}").input("New information: consultant cover found.")
     click(at, f"revoke_go_{approved.id}")
-    assert any("Choose at least one reason" in e for e in errors(at))  # the fixed list as well (rule 9)
+    assert any("Choose at least one reason" in e for e in errors(at))  # the fixed list as well (docs/rules.md rule 9)
     at.multiselect(key=f"revoke_reasons_{approved.id}").set_value(["facts_changed"])
     click(at, f"revoke_go_{approved.id}")
     with read_session() as session:

@@ -1,4 +1,4 @@
-"""DESIGN rule 10: the report compares strike periods side by side (by default every period of the last 12
+"""docs/rules.md rule 10: the report compares strike periods side by side (by default every period of the last 12
 months), with the same figures per period as the dashboard and the post-strike report, as a table, a CSV and
 a printable summary."""
 
