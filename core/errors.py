@@ -46,4 +46,6 @@ class BadArgument(DerogationError):
 
     def __init__(self, what: str) -> None:
         self.what = what
-        super().__init__(f"This page sent a {what} that is not valid. Nothing was changed: reload the page and try again.")
+        super().__init__(
+            f"This page sent a {what} that is not valid. Nothing was changed: reload the page and try again."
+        )

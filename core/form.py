@@ -6,13 +6,13 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+from annotated_types import MaxLen
+
 from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, text_problem, unstorable
 from core.models import DerogationRequest, RequestFields, StrikePeriod
-from core.periods import submission_closed
 
-MAX_LONG = 4000  # the risk described: a TEXT column, so the limit is ours
 MAX_NOTE = 1000  # each mitigation's note (stored together in a JSON column)
 MAX_COUNT = 100_000
 MAX_DOCTORS = 500
@@ -35,9 +35,10 @@ def _fields_of(kind: object) -> tuple[str, ...]:
     )
 
 
-def _column_length(name: str) -> int:
-    """The length the request's column holds (its VARCHAR), or MAX_LONG for the unbounded risk text."""
-    return getattr(DerogationRequest.__table__.c[name].type, "length", None) or MAX_LONG
+def _declared_length(name: str) -> int:
+    """The field's `max_length` in core.models.RequestFields: its column's VARCHAR length (the risk, a TEXT
+    column, declares its own)."""
+    return next(m.max_length for m in RequestFields.model_fields[name].metadata if isinstance(m, MaxLen))
 
 
 # Every field by kind, read off core.models.RequestFields: the checks here, the widgets (ui.request_form)
@@ -46,7 +47,7 @@ TEXT_FIELDS = _fields_of(str)
 NUMBER_FIELDS = _fields_of(int | None)
 TIME_FIELDS = _fields_of(datetime | None)
 FLAG_FIELDS = _fields_of(bool)
-TEXT_LIMITS = {name: _column_length(name) for name in TEXT_FIELDS}
+TEXT_LIMITS = {name: _declared_length(name) for name in TEXT_FIELDS}
 LABELS = {name: info.title or name for name, info in RequestFields.model_fields.items()}
 
 
@@ -120,7 +121,7 @@ def validate_draft(form: RequestForm) -> dict[str, str]:
     return _text_errors(form)
 
 
-def validate_submission(form: RequestForm, period: StrikePeriod | None, now: datetime) -> dict[str, str]:
+def validate_submission(form: RequestForm, period: StrikePeriod, now: datetime) -> dict[str, str]:
     """Every check for a complete request; an empty dict means it can be submitted."""
     errors = _text_errors(form)
     required = {
@@ -187,9 +188,7 @@ def _check_staffing(form: RequestForm, errors: dict[str, str]) -> None:
         errors["doctors_requested"] = f"Ask for no more than the gap to the minimum safe number ({gap})."
 
 
-def _check_times(form: RequestForm, period: StrikePeriod | None, now: datetime, errors: dict[str, str]) -> None:
-    if period is None:
-        errors["_form"] = submission_closed(None)  # the command says when the next period opens
+def _check_times(form: RequestForm, period: StrikePeriod, now: datetime, errors: dict[str, str]) -> None:
     if "window_start" not in errors and form.window_start is None:
         errors["window_start"] = "Enter when the recall should start."
     if "window_end" not in errors and form.window_end is None:
@@ -202,7 +201,7 @@ def _check_times(form: RequestForm, period: StrikePeriod | None, now: datetime, 
     needed_by = from_london(form.decision_needed_by)
     if end <= start:
         errors["window_end"] = "The recall must end after it starts."
-    elif period is not None and (start < period.starts_at or end > period.ends_at):
+    elif start < period.starts_at or end > period.ends_at:
         # Under the time that is outside: the start, the end, or both.
         outside = f"({format_london(period.starts_at)} to {format_london(period.ends_at)})"
         if start < period.starts_at:

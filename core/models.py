@@ -81,6 +81,9 @@ class TierTarget(SQLModel, table=True):
     minutes: int
 
 
+MAX_RATIONALE = 4000  # every written reason (rationale, answer, comment); a revocation's is stored on the request
+
+
 class RequestFields(SQLModel):
     """What the trust fills in, declared once: each field's type, length (its column's) and label (`title`).
     The table stores them (DerogationRequest), core.form.RequestForm holds them as typed and checks them,
@@ -97,6 +100,7 @@ class RequestFields(SQLModel):
     priority: str | None = Field(default=None, max_length=8, title="Surgical priority")
     risk_description: str = Field(
         default="",
+        max_length=4000,  # a TEXT column: the limit is ours
         sa_column=Column(Text, nullable=False, default=""),
         title="What will happen to which patients if nothing changes",
     )
@@ -124,7 +128,7 @@ class RequestFields(SQLModel):
         default=False, title="We sought local agreement before asking for a derogation"
     )
     local_agreement_with: str = Field(default="", max_length=500, title="With whom")
-    mass_casualty: bool = Field(default=False, index=True, title="Mass casualty event")
+    mass_casualty: bool = Field(default=False, index=True, title="This is a mass casualty event")
 
     # Who to call back
     contact_name: str = Field(default="", max_length=120, title="Name")
@@ -172,7 +176,7 @@ class DerogationRequest(RequestFields, table=True):
     approved_scope: str = Field(default="", max_length=2000)  # ward / service / shifts
     confirmation_ref: str | None = Field(default=None, max_length=16, unique=True)
     revoked_at: datetime | None = None
-    revoke_reason: str = Field(default="", max_length=4000)
+    revoke_reason: str = Field(default="", max_length=MAX_RATIONALE)
     harm_report: str = Field(default="", max_length=8000)
 
     # The failsafe bypass (docs/rules.md rule 5): the recall the trust made at once in a mass-casualty event, standing the

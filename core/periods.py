@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.clock import format_london, utcnow
-from core.models import StrikePeriod
+from core.models import DerogationRequest, StrikePeriod
 
 
 class PeriodState(StrEnum):
@@ -55,22 +56,44 @@ def most_relevant(periods: Sequence[StrikePeriod], now: datetime | None = None) 
     return next_to_start(periods, now)
 
 
+def started_sql(now: datetime) -> ColumnElement[bool]:
+    """state() in SQL: the period has started by `now` (in progress or ended)."""
+    return col(StrikePeriod.starts_at) <= now
+
+
+def ended_sql(now: datetime) -> ColumnElement[bool]:
+    """state() in SQL: the period has ended by `now`."""
+    return col(StrikePeriod.ends_at) <= now
+
+
 def current(session: Session, now: datetime | None = None) -> StrikePeriod | None:
     """in_progress, read from the database (inside a command's transaction)."""
     now = now or utcnow()
     return session.exec(
-        select(StrikePeriod)
-        .where(StrikePeriod.starts_at <= now, StrikePeriod.ends_at > now)
-        .order_by(col(StrikePeriod.starts_at).desc())
+        select(StrikePeriod).where(started_sql(now), ~ended_sql(now)).order_by(col(StrikePeriod.starts_at).desc())
     ).first()
 
 
 def upcoming(session: Session, now: datetime | None = None) -> StrikePeriod | None:
     """next_to_start, read from the database."""
     now = now or utcnow()
-    return session.exec(
-        select(StrikePeriod).where(StrikePeriod.starts_at > now).order_by(StrikePeriod.starts_at)
-    ).first()
+    return session.exec(select(StrikePeriod).where(~started_sql(now)).order_by(StrikePeriod.starts_at)).first()
+
+
+def of_request(session: Session, request: DerogationRequest, now: datetime | None = None) -> StrikePeriod | None:
+    """The strike period a request's rules are asked against: its own once submitted; for a draft, the one it
+    would be submitted into (in progress, else the next to start)."""
+    if request.strike_period_id is not None:
+        return session.get(StrikePeriod, request.strike_period_id)
+    return current(session, now) or upcoming(session, now)
+
+
+def submission_refusal(period: StrikePeriod | None, now: datetime | None = None) -> str | None:
+    """Why a draft cannot be submitted at `now` into `period` (of_request), or None while it is in progress."""
+    where = state(period, now) if period is not None else None
+    if where is PeriodState.IN_PROGRESS:
+        return None
+    return submission_closed(period if where is PeriodState.UPCOMING else None)
 
 
 def submission_opens(next_period: StrikePeriod | None) -> str:

@@ -13,11 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
+from core import periods
 from core.access import reviewer_tier
 from core.clock import format_london
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Role, Status, Tier
 from core.errors import DerogationError, NotAllowed, PermissionDenied
 from core.models import AuditEvent, DerogationRequest, StrikePeriod, User
+from core.periods import PeriodState
 
 
 class Deed(StrEnum):
@@ -42,7 +44,6 @@ NEEDS_HISTORY = frozenset({Deed.REVIEW, Deed.BMA_DECIDE})
 WITHDRAWABLE = frozenset({Status.DRAFT, *OPEN_STATUSES})
 # Refused by a reviewer or the BMA, or approved then revoked: harm that followed is recorded against it.
 REFUSED = frozenset({Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED})
-EDITABLE = frozenset({Status.DRAFT, Status.MORE_INFO})
 # Acting for the trust on a request: whoever did any of these filed it (docs/rules.md rule 6).
 FILING_ACTIONS = frozenset(
     a.value
@@ -67,6 +68,17 @@ def is_requester_of(user: User, request: DerogationRequest) -> bool:
 
 def is_bma(user: User) -> bool:
     return user.active and Role(user.role) is Role.BMA
+
+
+def reviews_bypasses(user: User) -> bool:
+    """The national MDT reviews every recall under the failsafe bypass afterwards (docs/rules.md rule 5)."""
+    return user.active and Role(user.role) is Role.NATIONAL_MDT
+
+
+def filing_refusal(user: User) -> PermissionDenied | None:
+    """Only the trust's requesters file requests: create a draft, or open one to edit (asked before the draft
+    is looked up, so it answers the same for a draft of any trust)."""
+    return None if Role(user.role) is Role.REQUESTER else PermissionDenied(ONLY_REQUESTERS_FILE)
 
 
 def waits_for(user: User, request: DerogationRequest) -> bool:
@@ -101,7 +113,7 @@ def four_eyes_refusal(user: User, request: DerogationRequest, history: Iterable[
 def period_ended(request: DerogationRequest, period: StrikePeriod | None, now: datetime, verb: str) -> str | None:
     """Open requests expire with their strike period (docs/rules.md rule 1), even before the expiry job has
     run: why the request can no longer be `verb`, or None while its period runs."""
-    if period is None or period.id != request.strike_period_id or period.ends_at > now:
+    if period is None or period.id != request.strike_period_id or periods.state(period, now) is not PeriodState.ENDED:
         return None
     return (
         f"The strike period ended at {format_london(period.ends_at)}; this request expires with it "
@@ -130,13 +142,15 @@ def _for_the_trust(
     """Why the trust's requester may not do `deed` (their side of the request), or None."""
     status = Status(request.status)
     if deed is Deed.EDIT:
-        return (
-            None
-            if status is Status.DRAFT
-            else ("Only a draft can be edited. Use 'answer the question' when more information is asked for.")
-        )
+        if status is Status.DRAFT:
+            return None
+        if status is Status.MORE_INFO:
+            return "Only a draft can be edited. Answer the reviewer's question to change this request."
+        return f"Only a draft can be edited: request {request.id} has been submitted ({status.label})."
     if deed is Deed.SUBMIT:
-        return None if status is Status.DRAFT else "This request has already been submitted."
+        if status is not Status.DRAFT:
+            return "This request has already been submitted."
+        return periods.submission_refusal(period, now)  # docs/rules.md rule 1
     if deed is Deed.ANSWER:
         if status is not Status.MORE_INFO:
             return "Nobody has asked for more information on this request."
@@ -220,8 +234,7 @@ def refusal(
     request must already be in the user's scope (access.load_visible); `period` is its strike period."""
     if deed in TRUST_DEEDS:
         if not is_requester_of(user, request):
-            filing = deed is Deed.EDIT and Role(user.role) is not Role.REQUESTER  # as when creating a draft
-            return PermissionDenied(ONLY_REQUESTERS_FILE if filing else NOT_A_REQUESTER)
+            return (filing_refusal(user) if deed is Deed.EDIT else None) or PermissionDenied(NOT_A_REQUESTER)
         why = _for_the_trust(user, request, deed, period, now)
         return NotAllowed(why) if why else None
     if deed in NEEDS_HISTORY:
@@ -231,7 +244,7 @@ def refusal(
             return PermissionDenied("Only the BMA can revoke an approval.")
         return None if request.status == Status.APPROVED else NotAllowed("Only an approved request can be revoked.")
     if deed is Deed.REVIEW_BYPASS:
-        if not (user.active and Role(user.role) is Role.NATIONAL_MDT):
+        if not reviews_bypasses(user):
             return PermissionDenied("Only the national MDT reviews a failsafe bypass.")
         if request.bypass_recorded_at is None:
             return NotAllowed("No recall under the failsafe bypass is recorded on this request.")

@@ -11,7 +11,7 @@ from sqlalchemy import exists
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from core import notify
+from core import notify, periods
 from core.clock import format_duration, utcnow
 from core.db import read_session, write_session
 from core.enums import Status, Tier
@@ -35,7 +35,7 @@ def due(session: Session, now: datetime, limit: int = BATCH) -> list[tuple[int, 
         select(DerogationRequest.id, DerogationRequest.current_tier, DerogationRequest.tier_entered_at)
         .join(StrikePeriod, col(StrikePeriod.id) == DerogationRequest.strike_period_id)
         # A request whose strike has ended can no longer be acted on: it expires, nobody is reminded.
-        .where(breached_sql(tier_targets(session), now), ~_reminded(), col(StrikePeriod.ends_at) > now)
+        .where(breached_sql(tier_targets(session), now), ~_reminded(), ~periods.ended_sql(now))
         .order_by(DerogationRequest.tier_entered_at, DerogationRequest.id)
         .limit(limit)
     ).all()

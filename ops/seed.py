@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from core import workflow
+from core import periods, workflow
 from core.clock import LONDON, utcnow
 from core.db import write_session
 from core.enums import (
@@ -129,9 +129,7 @@ def ensure_periods(session: Session, now: datetime) -> tuple[StrikePeriod, Strik
             name="July 2025 resident doctors' strike", starts_at=london(2025, 7, 25, 7), ends_at=london(2025, 7, 30, 7)
         )
         session.add(july)
-    current = session.exec(
-        select(StrikePeriod).where(StrikePeriod.starts_at <= now, StrikePeriod.ends_at > now)
-    ).first()
+    current = periods.current(session, now)
     if current is None:
         start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=36)
         current = StrikePeriod(name="Demo strike (in progress)", starts_at=start, ends_at=start + timedelta(days=5))

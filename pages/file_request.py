@@ -155,12 +155,7 @@ answering = record is not None and record.request.status == Status.MORE_INFO
 if record is not None and not record.offers(Deed.ANSWER if answering else Deed.EDIT):
     request_form.error_summary(ERRORS)  # e.g. somebody else answered first: say so once
     clear_errors(ERRORS)
-    st.info(
-        record.why_not(Deed.ANSWER)
-        if answering
-        else f"Request {record.request.id} has been submitted ({Status(record.request.status).label}), "
-        "so it can no longer be edited here."
-    )
+    st.info(record.why_not(Deed.ANSWER if answering else Deed.EDIT))
     st.page_link("pages/request_detail.py", label="Open the request", query_params={"id": target})
     st.stop()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
+from core.enums import Status
 from ui import actions, components
 from ui.session import require_page
 from ui.text import one_line, status_word, visible
@@ -29,7 +30,7 @@ if not rows:
 else:
     more = f"; showing the newest {len(rows)}" if total > len(rows) else ""
     st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Open ones first. Click a row to open it.")
-    waiting = [row.request.id for row in rows if row.request.status == "more_info"]
+    waiting = [row.request.id for row in rows if row.request.status == Status.MORE_INFO]
     if waiting:
         st.warning(
             "A reviewer is waiting for your answer on request " + ", ".join(str(i) for i in waiting) + ".",

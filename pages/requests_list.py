@@ -55,7 +55,12 @@ components.list_table(rows, key="list_table", on_pick=_goto)
 slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
 downloads = (
     ("Download this list (CSV)", queries.requests_csv, f"derogations-{slug}.csv", "list_csv"),
-    ("Download the audit history of this list (CSV)", queries.audit_csv, f"derogations-audit-{slug}.csv", "list_csv_audit"),
+    (
+        "Download the audit history of this list (CSV)",
+        queries.audit_csv,
+        f"derogations-audit-{slug}.csv",
+        "list_csv_audit",
+    ),
 )
 for column, (label, export, file_name, key) in zip(st.columns(2), downloads, strict=True):
     column.download_button(

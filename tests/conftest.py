@@ -21,7 +21,7 @@ from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import dispose_engines, migrate, write_session
 from core.enums import Grade, Mitigation, Role
-from core.form import RequestForm
+from core.form import TEXT_LIMITS, RequestForm
 from core.models import StrikePeriod, User
 from core.nhs_organisations import load_reference_data
 from core.users import create_user
@@ -277,6 +277,10 @@ def staff(db: str) -> Staff:
 @pytest.fixture
 def team(staff: Staff) -> dict[Role, User]:
     return staff.team()
+
+
+# The form's free prose and how long each may be (core.models.RequestFields): phone and e-mail have formats.
+PROSE_LIMITS = {name: limit for name, limit in TEXT_LIMITS.items() if name not in ("contact_phone", "contact_email")}
 
 
 def valid_form(period: StrikePeriod, trust: str = TRUST_A, **overrides) -> RequestForm:

@@ -24,20 +24,22 @@ from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible
 
 
-def seen_key(request_id: int) -> str:
+def _seen_key(request_id: int) -> str:
     return f"seen_version_{request_id}"
 
 
 def remember_seen(request: DerogationRequest) -> None:
     """Call after drawing a request: the version now on screen is the one the next action acts on."""
-    st.session_state[seen_key(request.id)] = request.version
+    st.session_state[_seen_key(request.id)] = request.version
 
 
-def _seen(request_id: int, fallback: int) -> int:
-    return st.session_state.get(seen_key(request_id), fallback)
+def seen_version(request: DerogationRequest) -> int:
+    """The version on screen (remember_seen): an action on a request changed since is refused as stale."""
+    return st.session_state.get(_seen_key(request.id), request.version)
 
 
-def _forget(*keys: str) -> None:
+def forget(*keys: str) -> None:
+    """Clear an action's inputs once it went through."""
     for name in keys:
         st.session_state.pop(name, None)
 
@@ -124,14 +126,14 @@ def reviewer_panel(record: RequestRecord) -> None:
             errors_key,
             workflow.review,
             request.id,
-            _seen(request.id, request.version),
+            seen_version(request),
             choice,
             st.session_state.get(rationale_key, ""),
             reasons=_chosen(reasons_key, choice),
         )
         if done is not None:
             flash(f"Request {request.id}: {Action(choice).label.lower()}. The people who act next have been told.")
-            _forget(action_key, rationale_key, reasons_key)
+            forget(action_key, rationale_key, reasons_key)
 
     st.radio(
         "What do you decide?",
@@ -184,7 +186,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
             approved_scope=state.get(keys["scope"], ""),
             reasons=_chosen(keys["reasons"], choice),
         )
-        done = act_as(errors_key, workflow.bma_decide, rid, _seen(rid, request.version), decision)
+        done = act_as(errors_key, workflow.bma_decide, rid, seen_version(request), decision)
         if done is not None:
             if done.status == Status.APPROVED:
                 flash(
@@ -192,7 +194,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
                 )
             else:
                 flash(f"Request {rid} declined. The trust has been told.")
-            _forget(*keys.values())
+            forget(*keys.values())
 
     st.radio(
         "The BMA's decision",
@@ -271,11 +273,11 @@ def reasoned_action(
     reasons_key = f"{name}_reasons_{rid}"
 
     def act() -> None:
-        version = (_seen(rid, request.version),) if versioned else ()
+        version = (seen_version(request),) if versioned else ()
         extra = {"reasons": _chosen(reasons_key, reasons)} if reasons else {}
         if act_as(errors_key, command, rid, *version, st.session_state.get(body_key, ""), **extra) is not None:
             flash(done)
-            _forget(body_key, reasons_key)
+            forget(body_key, reasons_key)
 
     def draw() -> None:
         if caption:

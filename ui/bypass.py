@@ -23,7 +23,7 @@ from core.enums import (
 from core.models import AuditEvent, DerogationRequest
 from core.permissions import Deed
 from core.queries import RequestRecord
-from ui.actions import seen_key
+from ui.actions import forget, seen_version
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, when
 
@@ -96,16 +96,6 @@ def bypass_panel(record: RequestRecord) -> None:
         _review(record.request)
 
 
-def _seen(request: DerogationRequest) -> int:
-    """The version on screen (ui.actions.remember_seen): an action on a request changed since is refused."""
-    return st.session_state.get(seen_key(request.id), request.version)
-
-
-def _forget(*keys: str) -> None:
-    for name in keys:
-        st.session_state.pop(name, None)
-
-
 def _record(request: DerogationRequest) -> None:
     rid = request.id
     errors_key = f"bypass_errors_{rid}"
@@ -121,10 +111,10 @@ def _record(request: DerogationRequest) -> None:
             declared_by=state.get(keys["declared"], ""),
             note=state.get(keys["note"], ""),
         )
-        done = act_as(errors_key, workflow.record_bypass, rid, _seen(request), recall)
+        done = act_as(errors_key, workflow.record_bypass, rid, seen_version(request), recall)
         if done is not None:
             flash(f"Recall under the failsafe bypass recorded on request {rid}. Every tier and the BMA have been told.")
-            _forget(*keys.values())
+            forget(*keys.values())
 
     with st.expander("Record doctors recalled under the failsafe bypass", expanded=bool(errors_of(errors_key))):
         st.caption(
@@ -154,7 +144,9 @@ def _record(request: DerogationRequest) -> None:
             placeholder="For example: Greater Manchester Police, major incident declared 01:40",
         )
         field_error(errors_key, "declared_by")
-        st.text_area("Anything else the reviewers should know (optional)", key=keys["note"], max_chars=workflow.MAX_RATIONALE)
+        st.text_area(
+            "Anything else the reviewers should know (optional)", key=keys["note"], max_chars=workflow.MAX_RATIONALE
+        )
         field_error(errors_key, "note")
         st.button("Record the recall", key=f"bypass_go_{rid}", type="primary", on_click=record)
 
@@ -166,10 +158,12 @@ def _stand_down(request: DerogationRequest) -> None:
 
     def stand_down() -> None:
         state = st.session_state
-        done = act_as(errors_key, workflow.stand_down, rid, _seen(request), state.get(at_key), state.get(note_key, ""))
+        done = act_as(
+            errors_key, workflow.stand_down, rid, seen_version(request), state.get(at_key), state.get(note_key, "")
+        )
         if done is not None:
             flash(f"Stand-down recorded on request {rid}.")
-            _forget(at_key, note_key)
+            forget(at_key, note_key)
 
     st.error(
         "**Stand down the doctors recalled under the failsafe bypass** that the BMA's decision does not cover, "
@@ -198,14 +192,14 @@ def _review(request: DerogationRequest) -> None:
             errors_key,
             workflow.review_bypass,
             rid,
-            _seen(request),
+            seen_version(request),
             state.get(keys["finding"]) or "",
             list(state.get(keys["reasons"]) or []),
             state.get(keys["rationale"], ""),
         )
         if done is not None:
             flash(f"Failsafe bypass on request {rid} reviewed. The trust and the BMA have been told.")
-            _forget(*keys.values())
+            forget(*keys.values())
 
     st.subheader("Review this failsafe bypass")
     form_error(errors_key)

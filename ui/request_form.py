@@ -158,7 +158,7 @@ def _category(errors_key: str) -> None:
             horizontal=True,
         )
         field_error(errors_key, "priority")
-    st.checkbox("This is a mass casualty event", key=key("mass_casualty"))
+    st.checkbox(LABELS["mass_casualty"], key=key("mass_casualty"))
     st.warning(
         "**Mass casualty event.** Tick this only for a mass casualty event. It flags the request everywhere and "
         "alerts every tier at once (clinical director, trust and regional medical directors, national MDT and "
@@ -224,7 +224,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _when("window_end", errors_key)
 
-    st.header("5. What you have already tried")
+    st.header(f"5. {LABELS['mitigations']}")
     st.caption(
         "The BMA declines requests that do not show this. 'No consultants available' with nothing behind it is the "
         "most common reason for refusal: say who was asked, what was offered, and the result."

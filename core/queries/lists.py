@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, true
 from sqlmodel import col, select
 
+from core import periods
 from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import Action, Role, Status
 from core.errors import DerogationError
 from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
-from core.permissions import Deed, offers
+from core.permissions import Deed, offers, reviews_bypasses
 from core.queries.rows import (
     CLOSED_VALUES,
     LIST_LIMIT,
@@ -192,7 +193,7 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
         filer = session.get(User, request.created_by_id)
         (row,) = list_rows(session, DerogationRequest.id == request.id, (DerogationRequest.id,), 1, now, whole=request)
-        refusals = offers(user, request, period=period, now=now, history=events)
+        refusals = offers(user, request, period=periods.of_request(session, request, now), now=now, history=events)
         return RequestRecord(user, request, row, events, comments, period, filer.full_name if filer else "", refusals)
 
 
@@ -229,7 +230,7 @@ def bypass_reviews(user: User, *, include_reviewed: bool = False, limit: int = B
     """Every recall under the failsafe bypass the national MDT has still to review (with `include_reviewed`,
     the reviewed ones after them): those whose route has ended first, oldest recall first. Empty for
     anyone but the national MDT, who review them."""
-    if not (user.active and Role(user.role) is Role.NATIONAL_MDT):
+    if not reviews_bypasses(user):
         return []
     where = and_(visible_filter(user), col(DerogationRequest.bypass_recorded_at).is_not(None))
     if not include_reviewed:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlmodel import col, select
 
-from core import queries
+from core import periods, queries
 from core.access import may_open, period_filter
 from core.clock import format_london, utcnow
 from core.db import read_session
@@ -89,7 +89,7 @@ def default_period_ids(now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     with read_session() as session:
         started = session.exec(
-            select(StrikePeriod).where(StrikePeriod.starts_at <= now).order_by(col(StrikePeriod.starts_at).desc())
+            select(StrikePeriod).where(periods.started_sql(now)).order_by(col(StrikePeriod.starts_at).desc())
         ).all()
     recent = [p.id for p in started if p.starts_at >= now - LOOK_BACK]
     chosen = recent if len(recent) >= 2 else [p.id for p in started[:2]]

@@ -18,7 +18,7 @@ import pyarrow as pa
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
 from sqlmodel import Session, col, select
 
-from core import queries
+from core import periods, queries
 from core.access import may_open, period_filter
 from core.clock import format_london, utcnow
 from core.db import read_session
@@ -107,7 +107,7 @@ class Report:
 
     @property
     def is_final(self) -> bool:
-        return self.generated_at >= self.period.ends_at
+        return periods.state(self.period, self.generated_at) is periods.PeriodState.ENDED
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:

@@ -14,17 +14,15 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core import audit, notify, tally
+from core import audit, notify, periods, tally
 from core.access import load_visible
 from core.clock import utcnow
 from core.db import write_session
-from core.enums import REASONS_FOR, Action, Role, Tier
+from core.enums import REASONS_FOR, Action, Tier
 from core.errors import BadArgument, PermissionDenied, StaleVersion, ValidationFailed
-from core.inputs import UNSTORABLE_MESSAGE, request_at, unstorable
-from core.models import AuditEvent, DerogationRequest, RequestReason, StrikePeriod, User
-from core.permissions import NEEDS_HISTORY, ONLY_REQUESTERS_FILE, Deed, refusal
-
-MAX_RATIONALE = 4000
+from core.inputs import UNSTORABLE_MESSAGE, request_at, unstorable, whole
+from core.models import MAX_RATIONALE, AuditEvent, DerogationRequest, RequestReason, StrikePeriod, User
+from core.permissions import NEEDS_HISTORY, Deed, filing_refusal, refusal
 
 
 def active_actor(session: Session, actor: User) -> User:
@@ -141,13 +139,14 @@ def apply(
 
 @dataclass
 class Act:
-    """One command under way: who acts, on which request (as they saw it), in its strike period, and when."""
+    """One command under way: who acts, on which request (as they saw it), in its strike period (for a draft,
+    the one it would be submitted into: core.periods.of_request), and when."""
 
     session: Session
     actor: User
     request: DerogationRequest
     period: StrikePeriod | None
-    version: int
+    version: int | None  # None for a comment, which changes nothing on the request
     now: datetime
 
     def record(
@@ -182,16 +181,19 @@ def acting_on(
     (checked before any rule, so whoever loses a race is told the request changed, not that their action
     does not fit any more), then core.permissions.refusal: what the pages offer, the workflow accepts.
     `filing` (editing a draft): only requesters file, asked before the draft is looked up, as when creating one."""
-    request_id, version = request_at(request_id, version)
+    if deed is Deed.COMMENT:  # a comment changes nothing on the request: it needs no version
+        request_id, version = whole(request_id, "request id"), None
+    else:
+        request_id, version = request_at(request_id, version)
     now = now or utcnow()
     with write_session() as session:
         actor = active_actor(session, actor)
-        if filing and Role(actor.role) is not Role.REQUESTER:
-            raise PermissionDenied(ONLY_REQUESTERS_FILE)
+        if filing and (refused := filing_refusal(actor)):
+            raise refused
         request = load_visible(session, actor, request_id)
-        if request.version != version:
+        if version is not None and request.version != version:
             raise StaleVersion()
-        period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
+        period = periods.of_request(session, request, now)
         history = (
             session.exec(
                 select(AuditEvent).where(AuditEvent.request_id == request.id, AuditEvent.actor_id == actor.id)

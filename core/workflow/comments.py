@@ -5,34 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from core import audit
-from core.access import load_visible
-from core.clock import utcnow
-from core.db import write_session
 from core.enums import Action
-from core.inputs import whole
 from core.models import Comment, User
-from core.workflow.command import active_actor, written
+from core.permissions import Deed
+from core.workflow.command import acting_on, written
 
 
 def add_comment(actor: User, request_id: int, body: str, now: datetime | None = None) -> Comment:
-    request_id = whole(request_id, "request id")
-    now = now or utcnow()
     body = written(body, "comment")
-    with write_session() as session:  # no version: a comment does not change the request
-        actor = active_actor(session, actor)
-        request = load_visible(session, actor, request_id)
-        comment = Comment(request_id=request.id, author_id=actor.id, at=now, body=body)
-        session.add(comment)
-        session.flush()
+    with acting_on(actor, request_id, None, Deed.COMMENT, now) as act:
+        comment = Comment(request_id=act.request.id, author_id=act.actor.id, at=act.now, body=body)
+        act.session.add(comment)
+        act.session.flush()
         audit.append(
-            session,
+            act.session,
             action=Action.COMMENT,
-            actor=actor,
-            request_id=request.id,
-            from_status=request.status,
-            to_status=request.status,
+            actor=act.actor,
+            request_id=act.request.id,
+            from_status=act.request.status,
+            to_status=act.request.status,
             rationale=body,
             details={"comment_id": comment.id},
-            at=now,
+            at=act.now,
         )
         return comment

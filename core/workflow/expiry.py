@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from core import periods
 from core.clock import format_london, utcnow
 from core.db import read_session, write_session
 from core.enums import OPEN_STATUSES, Action, Status
@@ -17,7 +18,7 @@ def expire_ended_periods(now: datetime | None = None) -> int:
     """Close every request still open when its strike period ended; returns how many were expired."""
     now = now or utcnow()
     expired = 0
-    ended = select(StrikePeriod.id).where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+    ended = select(StrikePeriod.id).where(periods.ended_sql(now), col(StrikePeriod.expired_processed_at).is_(None))
     with read_session() as session:  # the common case, nothing to do, must not take the write lock
         if session.exec(ended.limit(1)).first() is None:
             return 0
@@ -26,7 +27,7 @@ def expire_ended_periods(now: datetime | None = None) -> int:
         # tries this at once; the others wait, then find the period processed or the request closed.
         ended_periods = session.exec(
             select(StrikePeriod)
-            .where(StrikePeriod.ends_at <= now, col(StrikePeriod.expired_processed_at).is_(None))
+            .where(periods.ended_sql(now), col(StrikePeriod.expired_processed_at).is_(None))
             .with_for_update()
         ).all()
         for period in ended_periods:

@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from core import audit, periods
+from core import audit
 from core.clock import format_london, from_london, utcnow
 from core.db import write_session
-from core.enums import Action, Grade, Role, Status, Tier
-from core.errors import BadArgument, PermissionDenied, ValidationFailed
+from core.enums import Action, Grade, Status, Tier
+from core.errors import BadArgument, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, text_problem, unstorable
 from core.models import DerogationRequest, StrikePeriod, Trust, User
-from core.permissions import ONLY_REQUESTERS_FILE, Deed
+from core.permissions import Deed, filing_refusal
 from core.workflow.command import MAX_RATIONALE, acting_on, active_actor, written
 
 MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
@@ -51,8 +51,8 @@ def save_draft(
     now = now or utcnow()
     with write_session() as session:
         actor = active_actor(session, actor)
-        if Role(actor.role) is not Role.REQUESTER:
-            raise PermissionDenied(ONLY_REQUESTERS_FILE)
+        if refused := filing_refusal(actor):
+            raise refused
         errors = validate_draft(form) | _check_trust(session, actor, form)
         if errors:
             raise ValidationFailed(errors)
@@ -73,11 +73,8 @@ def _form_values(session: Session, form: RequestForm) -> dict:
 def submit(actor: User, request_id: int, version: int, now: datetime | None = None) -> DerogationRequest:
     """Send a complete draft to the clinical director, only while strike action is in progress."""
     with acting_on(actor, request_id, version, Deed.SUBMIT, now) as act:
-        period = periods.current(act.session, act.now)
-        form = RequestForm.from_request(act.request)
-        errors = validate_submission(form, period, act.now) | _check_trust(act.session, act.actor, form)
-        if period is None:
-            errors["_form"] = periods.submission_closed(periods.upcoming(act.session, act.now))
+        form = RequestForm.from_request(act.request)  # its period is in progress: core.permissions asked
+        errors = validate_submission(form, act.period, act.now) | _check_trust(act.session, act.actor, form)
         if errors:
             raise ValidationFailed(errors)
         changes = {
@@ -85,7 +82,7 @@ def submit(actor: User, request_id: int, version: int, now: datetime | None = No
             "current_tier": Tier.CLINICAL_DIRECTOR.value,
             "tier_entered_at": act.now,
             "submitted_at": act.now,
-            "strike_period_id": period.id,
+            "strike_period_id": act.period.id,
         }
         details = {"mass_casualty": True} if act.request.mass_casualty else {}
         return act.record(Action.SUBMIT, changes, details=details)

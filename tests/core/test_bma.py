@@ -1,4 +1,4 @@
-"""Rule 4: only the BMA approves or declines; an approval may be narrower than asked, never wider;
+"""docs/rules.md rule 4: only the BMA approves or declines; an approval may be narrower than asked, never wider;
 revocation by the BMA of an approval only; harm recorded after a decline."""
 
 from __future__ import annotations
@@ -94,7 +94,11 @@ def test_an_approval_can_never_be_wider_than_the_request(team, at_bma):
         ({"approved_window_end": after}, "approved_window", "inside the window asked for"),
         ({"approved_window_end": None}, "approved_window", "Enter the approved start and end."),
         ({"approved_window_end": at_bma.window_start}, "approved_window", "must end after it starts"),
-        ({"approved_scope": "s" * 2001}, "approved_scope", "2,000 characters or fewer"),
+        (
+            {"approved_scope": "s" * (workflow.MAX_SCOPE + 1)},
+            "approved_scope",
+            f"{workflow.MAX_SCOPE:,} characters or fewer",
+        ),
     ]
     for overrides, field, message in wider:
         with nothing_changes(at_bma.id), pytest.raises(ValidationFailed) as caught:

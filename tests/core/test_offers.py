@@ -159,7 +159,20 @@ class World:
         }
         builds: dict[str, Build] = {name: (lambda make=make: (make(), {})) for name, make in plain.items()}
         builds["filed by someone now a clinical director"] = self.filed_by_a_reviewer
+        # Last, because it moves the strike's start into the future for every state after it.
+        builds["draft, before the strike starts (docs/rules.md rule 1)"] = lambda: (self.before_the_strike(), {})
         return builds
+
+    def before_the_strike(self) -> DerogationRequest:
+        """A draft while no strike period is in progress: it can be saved, not submitted."""
+        draft = self.draft()
+        with write_session() as session:
+            session.execute(
+                update(StrikePeriod)
+                .where(StrikePeriod.id == self.period.id)
+                .values(starts_at=utcnow() + timedelta(hours=1))
+            )
+        return draft
 
     def _revoked(self) -> DerogationRequest:
         approved = self.bma(approve=True)

@@ -1,5 +1,5 @@
-"""Rule 3, the escalation route: one tier at a time, four actions at each tier with a rationale,
-resubmission to the tier that asked, withdrawal, and rule 6 (four eyes)."""
+"""docs/rules.md rule 3, the escalation route: one tier at a time, four actions at each tier with a rationale,
+resubmission to the tier that asked, withdrawal, and docs/rules.md rule 6 (four eyes)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ REVIEWER_ROLES = [Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.
 BAD_RATIONALES = [
     ("", "Give your reasons: every action needs a written rationale."),
     ("   \n\t", "Give your reasons: every action needs a written rationale."),
-    ("x" * 4001, "Use 4,000 characters or fewer (you have 4,001)."),
+    ("x" * (workflow.MAX_RATIONALE + 1), f"Use {workflow.MAX_RATIONALE:,} characters or fewer (you have {workflow.MAX_RATIONALE + 1:,})."),
     ("fine\x00", "Remove the invisible control character from this text."),
     (None, "Give your reasons: every action needs a written rationale."),
 ]
@@ -319,7 +319,7 @@ def test_only_the_trusts_own_requesters_withdraw(team, staff, period):
             workflow.withdraw(team[role], request.id, request.version, "Not theirs to withdraw.")
 
 
-# ---------------------------------------------------------------- rule 6: four eyes
+# ---------------------------------------------------------------- docs/rules.md rule 6: four eyes
 
 
 def test_the_filer_cannot_review_their_own_request_even_after_a_role_change(team, period):
@@ -502,7 +502,7 @@ def test_anyone_in_scope_can_comment_and_it_is_audited(team, staff, period):
             workflow.add_comment(person, request.id, "Out of scope")
 
 
-# ---------------------------------------------------------------- rule 5: mass casualty
+# ---------------------------------------------------------------- docs/rules.md rule 5: mass casualty
 
 
 def test_mass_casualty_alerts_every_tier_at_once_but_walks_the_route(team, staff, period):

@@ -1,4 +1,4 @@
-"""Rules 1 and 2 and the form: submission only during strike action, recall window inside it, the five
+"""docs/rules.md rule 1, docs/rules.md rule 2 and the form: submission only during strike action, recall window inside it, the five
 eligible categories, P1/P2 priority, mitigations evidence, and bad input refused with nothing changed."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Text
 
 from core import workflow
 from core.clock import format_london
@@ -14,7 +15,6 @@ from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, Va
 from core.form import (
     CHOSEN,
     FLAG_FIELDS,
-    MAX_LONG,
     NUMBER_FIELDS,
     ROUTINE_ELECTIVE_MESSAGE,
     TEXT_FIELDS,
@@ -38,7 +38,15 @@ def _submit_errors(team, draft, now=T0) -> dict[str, str]:
     return caught.value.errors
 
 
-# ---------------------------------------------------------------- rule 1: strike periods
+def _submit_refused(team, draft, now=T0) -> str:
+    """Why submitting now is not allowed (core.permissions, before any check of the form)."""
+    with nothing_changes(draft.id), pytest.raises(NotAllowed) as caught:
+        workflow.submit(team[Role.REQUESTER], draft.id, draft.version, now=now)
+    assert reload(draft.id).status == Status.DRAFT
+    return str(caught.value)
+
+
+# ---------------------------------------------------------------- docs/rules.md rule 1: strike periods
 
 
 def test_submission_waits_for_the_strike_to_start_and_the_draft_is_kept(team):
@@ -47,10 +55,10 @@ def test_submission_waits_for_the_strike_to_start_and_the_draft_is_kept(team):
     form = timed_form(future, start + timedelta(hours=1))
     draft = _draft(team, form)
 
-    errors = _submit_errors(team, draft, now=T0)
-    assert errors["_form"].startswith("Requests can only be submitted once strike action has started")
-    assert f"Submission opens at {format_london(future.starts_at)}" in errors["_form"]
-    assert errors["_form"].endswith("Your draft is kept.")
+    refused = _submit_refused(team, draft, now=T0)
+    assert refused.startswith("Requests can only be submitted once strike action has started")
+    assert f"Submission opens at {format_london(future.starts_at)}" in refused
+    assert refused.endswith("Your draft is kept.")
 
     # Once the strike has started the same draft goes through, unchanged in content.
     submitted = workflow.submit(team[Role.REQUESTER], draft.id, draft.version, now=start + timedelta(hours=1))
@@ -63,15 +71,15 @@ def test_submission_waits_for_the_strike_to_start_and_the_draft_is_kept(team):
 def test_submission_refused_after_the_strike_has_ended(team):
     ended = add_period(T0 - timedelta(days=3), T0 - timedelta(days=1))
     draft = _draft(team, timed_form(ended, T0 - timedelta(days=2)), now=T0 - timedelta(days=2))
-    errors = _submit_errors(team, draft, now=T0)
-    assert "once strike action has started" in errors["_form"]
-    assert "No strike period is scheduled." in errors["_form"]
+    refused = _submit_refused(team, draft, now=T0)
+    assert "once strike action has started" in refused
+    assert "No strike period is scheduled." in refused
 
 
 def test_submission_at_the_exact_end_of_the_period_is_refused(team):
     period = add_period(T0 - timedelta(days=1), T0)
     draft = _draft(team, timed_form(period, T0 - timedelta(hours=20)), now=T0 - timedelta(hours=20))
-    assert "_form" in _submit_errors(team, draft, now=T0)
+    assert "once strike action has started" in _submit_refused(team, draft, now=T0)
 
 
 def test_drafts_can_be_saved_at_any_time_even_incomplete(team):
@@ -113,7 +121,7 @@ def test_a_window_that_already_ended_is_refused(team, fixed_period):
     assert _submit_errors(team, _draft(team, form))["window_end"] == "The recall window has already ended."
 
 
-# ---------------------------------------------------------------- rule 2: eligible categories
+# ---------------------------------------------------------------- docs/rules.md rule 2: eligible categories
 
 
 def test_each_eligible_category_can_be_submitted(team, fixed_period):
@@ -302,10 +310,12 @@ def test_a_submitted_request_is_no_longer_edited_as_a_draft(team, period):
 
 
 def test_every_text_field_of_the_form_holds_what_its_column_holds():
-    """One number per field: the form's limit (and its widget's, which reads it) is the column's length."""
+    """One number per field: the form's limit (and its widget's, which reads it) is the column's length; the
+    risk's column is TEXT, unbounded, so its declared limit is the only one."""
     columns = DerogationRequest.__table__.c
     for name, limit in TEXT_LIMITS.items():
-        assert limit == (columns[name].type.length or MAX_LONG), name
+        column_type = columns[name].type
+        assert limit == column_type.length if not isinstance(column_type, Text) else limit == 4000, name
     assert TEXT_LIMITS["non_urgent_work_note"] == 2000  # the form said 1,000 while the column held 2,000
 
 

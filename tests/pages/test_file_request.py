@@ -218,5 +218,5 @@ def test_saving_a_draft_somebody_else_changed_is_refused_as_stale(people, strike
 def test_a_submitted_request_cannot_be_edited_here(people, strike):
     request = file_request(people, strike)
     at = open_page(people[Role.REQUESTER], PAGE, id=str(request.id))
-    assert "can no longer be edited" in shown(at)
+    assert "Only a draft can be edited: request" in shown(at)
     assert "rf_submit" not in [b.key for b in at.button]

@@ -18,11 +18,11 @@ from core import workflow
 from core.clock import utcnow
 from core.db import dispose_engines, read_session, write_session
 from core.enums import Action, Role
-from core.form import RequestForm
+from core.form import MAX_NOTE, RequestForm
 from core.models import DerogationRequest, StrikePeriod, User
 from core.users import create_user
 from ops.backup import sqlite_file
-from tests.conftest import TRUST_A, valid_form
+from tests.conftest import PROSE_LIMITS, TRUST_A, valid_form
 from tests.pages.conftest import open_page
 from tests.pages.test_file_request import fill
 
@@ -68,11 +68,11 @@ def people(strike) -> dict[Role, User]:
 
 
 def hostile_form(period: StrikePeriod):
-    limits = {"site": 200, "service": 200, "ward": 200, "risk_description": 4000, "non_urgent_work_note": 1000}
-    limits |= {"local_agreement_with": 500, "contact_name": 120, "contact_role": 120}
-    form = valid_form(period, **{name: hostile(name, limit) for name, limit in limits.items()})
+    form = valid_form(period, **{name: hostile(name, limit) for name, limit in PROSE_LIMITS.items()})
     form.non_urgent_work_running = form.local_agreement_sought = True
-    form.mitigations = {key: {"tried": True, "note": hostile(f"mitigation {key}", 1000)} for key in form.mitigations}
+    form.mitigations = {
+        key: {"tried": True, "note": hostile(f"mitigation {key}", MAX_NOTE)} for key in form.mitigations
+    }
     return form
 
 

@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import FLAG_FIELDS, NUMBER_FIELDS, TEXT_FIELDS, TIME_FIELDS
+from core.form import FLAG_FIELDS, MAX_NOTE, NUMBER_FIELDS, TEXT_FIELDS, TEXT_LIMITS, TIME_FIELDS
+from core.models import MAX_RATIONALE
+from core.workflow.bma import MAX_SCOPE
+from core.workflow.trust import MAX_HARM_RECORD
 from tests.conftest import TRUST_A, TRUST_B
 
 # Markup and tricks that must be stored as typed and never interpreted.
@@ -26,7 +29,9 @@ MARKUP = [
 ]
 # What neither database can store; core must refuse it with a message.
 UNSTORABLE = ["\x00", "before\x00after", "\ud800", "lone \udfff surrogate"]
-LIMITS = [120, 200, 500, 1000, 2000, 4000, 8000]
+# Every length a text is held to, from where each is declared: the form's fields, a mitigation's note, a
+# written reason, the BMA's scope, the harm record. A text of exactly each length, one under and one over.
+LIMITS = sorted({*TEXT_LIMITS.values(), MAX_NOTE, MAX_RATIONALE, MAX_SCOPE, MAX_HARM_RECORD})
 
 sentences = st.sampled_from(
     ["Risk confirmed with the service.", "Mitigations tried; still unsafe overnight.", "Escalating as agreed."]

@@ -18,11 +18,11 @@ from core.clock import from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import ELIGIBLE_CATEGORIES, TIER_ACTIONS, Action, Role, Status, Tier
 from core.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
-from core.form import TEXT_FIELDS, RequestForm, validate_draft, validate_submission
+from core.form import MAX_NOTE, TEXT_FIELDS, RequestForm, validate_draft, validate_submission
 from core.inputs import unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
 from core.users import GENERIC_FAILURE, authenticate, create_user, update_user
-from tests.conftest import TRUST_A, TRUST_OTHER_REGION, examples, valid_form
+from tests.conftest import PROSE_LIMITS, TRUST_A, TRUST_OTHER_REGION, examples, valid_form
 from tests.security.strategies import datetimes, form_overrides, numbers, sentences, texts
 from tests.security.world import STATES, assert_consistent, fingerprint, make_request
 
@@ -47,12 +47,11 @@ def assert_refusal_is_clear(exc: DerogationError) -> None:
 
 
 @settings(max_examples=examples(400), deadline=None)
-@given(overrides=form_overrides(NOW), in_period=st.booleans())
-def test_form_checks_answer_every_input_with_messages(overrides, in_period):
+@given(overrides=form_overrides(NOW))
+def test_form_checks_answer_every_input_with_messages(overrides):
     form = valid_form(PERIOD, **overrides)
-    period = PERIOD if in_period else None
     draft_errors = validate_draft(form)
-    errors = validate_submission(form, period, NOW)
+    errors = validate_submission(form, PERIOD, NOW)  # a submission is always into a period in progress
     for found in (draft_errors, errors):
         assert all(isinstance(m, str) and m.strip() for m in found.values())
     assert set(draft_errors) <= set(errors)  # whatever stops a draft also stops a submission
@@ -362,15 +361,13 @@ def markup(limit: int) -> str:
 
 def test_markup_and_long_text_round_trip_in_every_free_text_field(team, period):
     requester = team[Role.REQUESTER]
-    limits = {"site": 200, "service": 200, "ward": 200, "risk_description": 4000, "non_urgent_work_note": 1000}
-    limits |= {"local_agreement_with": 500, "contact_name": 120, "contact_role": 120}
-    typed = {name: markup(limit) for name, limit in limits.items()}
-    note_text = markup(1000)
+    typed = {name: markup(limit) for name, limit in PROSE_LIMITS.items()}
+    note_text = markup(MAX_NOTE)
     form = valid_form(period, **typed, non_urgent_work_running=True, local_agreement_sought=True)
     form.mitigations = {k: {"tried": True, "note": note_text} for k in form.mitigations}
     draft = workflow.save_draft(requester, form)
     request = workflow.submit(requester, draft.id, draft.version)
-    reason = markup(4000)
+    reason = markup(workflow.MAX_RATIONALE)
     request = workflow.review(
         team[Role.CLINICAL_DIRECTOR],
         request.id,
@@ -392,7 +389,7 @@ def test_markup_and_long_text_round_trip_in_every_free_text_field(team, period):
         approved_grades=["ST3+"],
         approved_window_start=request.window_start,
         approved_window_end=request.window_end,
-        approved_scope=markup(2000),
+        approved_scope=markup(workflow.MAX_SCOPE),
     )
     request = workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
     request = workflow.revoke(team[Role.BMA], request.id, request.version, reason, reasons=["facts_changed"])
@@ -403,7 +400,7 @@ def test_markup_and_long_text_round_trip_in_every_free_text_field(team, period):
         for name, value in typed.items():
             assert getattr(stored, name) == value, name
         assert all(m["note"] == note_text for m in stored.mitigations.values())
-        assert (stored.approved_scope, stored.revoke_reason) == (markup(2000), reason)
+        assert (stored.approved_scope, stored.revoke_reason) == (markup(workflow.MAX_SCOPE), reason)
         assert stored.harm_report.endswith("] " + reason)
         assert session.get(Comment, comment.id).body == reason
         rationales = session.exec(
