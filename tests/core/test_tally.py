@@ -18,7 +18,7 @@ from core.queries.dashboard import BREAKDOWN_COLUMNS, BREAKDOWN_KEYS, BREAKDOWN_
 from core.timing import tier_targets
 from ops.cli import main
 from tests.conftest import TRUST_OTHER_REGION, valid_form
-from tests.test_queries import REASON, approve, escalate, file
+from tests.core.test_queries import REASON, approve, escalate, file
 
 
 def assert_tally_right() -> None:

@@ -1,4 +1,4 @@
-"""core/queries.py and core/admin.py on both databases: scope, ordering, SQL aggregates, CSV, the public
+"""core/queries/ and core/admin.py on both databases: scope, ordering, SQL aggregates, CSV, the public
 check, and audited administration."""
 
 from __future__ import annotations
