@@ -22,18 +22,27 @@ DECLARED = "Greater Manchester Police: major incident declared at the airport"
 
 
 def pick(page: Page, label: str, *options: str) -> None:
-    """Choose options in a multiselect by its label, as a person does, then close it."""
+    """Choose options in a multiselect by its label, as a person does, then close it.
+
+    A choice made while the page is still rerunning for the field typed in before can be dropped when that
+    run's answer arrives (seen once in ten full runs: the recall was refused for want of a grade). A person
+    sees their choice vanish and makes it again: so does this, until the choice shows on the closed field."""
     page.keyboard.press("Tab")  # leave the field typed in before: its change reruns the page first
     settle(page)
     field = page.get_by_label(label, exact=True)
+    chosen = page.get_by_test_id("stMultiSelect").filter(has=field)
     for option in options:  # type to narrow the list, then take the option with Enter, as a keyboard user does
-        field.click()
-        page.keyboard.type(option)
-        expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
-        page.keyboard.press("Enter")
-        settle(page)
-    page.keyboard.press("Escape")
-    settle(page)
+        for _ in range(3):
+            field.click()
+            page.keyboard.type(option)
+            expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+            page.keyboard.press("Enter")
+            settle(page)
+            page.keyboard.press("Escape")
+            settle(page)
+            if chosen.get_by_text(option, exact=True).count():
+                break
+        expect(chosen.get_by_text(option, exact=True)).to_be_visible()
 
 
 def test_failsafe_bypass_from_submission_to_national_review(people, open_as) -> None:
