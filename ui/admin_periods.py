@@ -3,16 +3,16 @@ one form to add a period or change one, in UK time."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from core import admin, periods, queries
-from core.clock import to_london, utcnow
+from core.clock import utcnow
 from ui import shared_copies
 from ui.feedback import act_as, field_error, flash, form_error
-from ui.text import when
+from ui.text import wall_clock, when
 
 PERIOD_ERRORS = "adm_period_errors"
 
@@ -46,8 +46,8 @@ def periods_tab() -> None:
         chosen = by_id.get(editing)
         st.session_state.update(
             adm_period_name=chosen.name if chosen else "",
-            adm_period_start=_london_wall_clock(chosen.starts_at) if chosen else None,
-            adm_period_end=_london_wall_clock(chosen.ends_at) if chosen else None,
+            adm_period_start=wall_clock(chosen.starts_at) if chosen else None,
+            adm_period_end=wall_clock(chosen.ends_at) if chosen else None,
             adm_period_loaded=editing,
         )
 
@@ -62,11 +62,6 @@ def periods_tab() -> None:
         st.datetime_input("Ends (UK time)", key="adm_period_end", format="DD/MM/YYYY", step=timedelta(minutes=15))
         field_error(PERIOD_ERRORS, "ends_at")
     st.button("Save strike period", key="adm_period_save", type="primary", on_click=_save_period, args=(editing,))
-
-
-def _london_wall_clock(moment: datetime) -> datetime:
-    """The UK time a datetime widget shows: London's wall clock, without a zone (the widget takes none)."""
-    return to_london(moment).replace(tzinfo=None)
 
 
 def _save_period(period_id: int | None) -> None:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from core import workflow
-from core.clock import to_london
 from core.enums import (
     BYPASS_FINDINGS,
     REASONED_ACTION_LABELS,
@@ -25,7 +24,7 @@ from core.permissions import Deed
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
-from ui.text import visible, when
+from ui.text import visible, wall_clock, when
 
 # The statuses whose reasons the trust must see with the decision.
 SHOWN_WITH = {
@@ -56,11 +55,6 @@ def reasons_given(request: DerogationRequest, events: list[AuditEvent]) -> None:
     label = REASONED_ACTION_LABELS[action]
     st.markdown(f"**Reasons given ({label[0].lower()}{label[1:]}):**")  # "the BMA" keeps its capitals
     st.markdown("\n".join(f"- {Reason(r).label}" for r in reasons))  # our labels only
-
-
-def _minute(moment: datetime | None) -> datetime | None:
-    local = to_london(moment)
-    return None if local is None else local.replace(tzinfo=None, second=0, microsecond=0)
 
 
 def bypass_record(request: DerogationRequest) -> None:
@@ -100,7 +94,7 @@ def _record(request: DerogationRequest) -> None:
     rid = request.id
     errors_key = f"bypass_errors_{rid}"
     keys = {name: f"bypass_{name}_{rid}" for name in ("at", "doctors", "grades", "declared", "note")}
-    st.session_state.setdefault(keys["at"], _minute(datetime.now().astimezone()))
+    st.session_state.setdefault(keys["at"], wall_clock(datetime.now().astimezone()))
 
     def record() -> None:
         state = st.session_state
@@ -154,7 +148,7 @@ def _record(request: DerogationRequest) -> None:
 def _stand_down(request: DerogationRequest) -> None:
     rid = request.id
     errors_key, at_key, note_key = f"standdown_errors_{rid}", f"standdown_at_{rid}", f"standdown_note_{rid}"
-    st.session_state.setdefault(at_key, _minute(datetime.now().astimezone()))
+    st.session_state.setdefault(at_key, wall_clock(datetime.now().astimezone()))
 
     def stand_down() -> None:
         state = st.session_state

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.clock import format_london, to_london
+from core.clock import format_london
 from core.enums import Category, Grade, Mitigation, Priority
 from core.form import (
     FLAG_FIELDS,
@@ -25,7 +25,7 @@ from core.form import (
 from core.form import LABELS as FORM_LABELS
 from core.models import StrikePeriod, Trust, User
 from ui.feedback import FORM_ERROR, errors_of, field_error
-from ui.text import md_escape, visible
+from ui.text import md_escape, visible, wall_clock
 
 PREFIX = "rf_"
 LABELS = FORM_LABELS | {"answer": "Your answer"}
@@ -63,8 +63,7 @@ def load(form: RequestForm) -> None:
     for name in FLAG_FIELDS:
         state[key(name)] = bool(getattr(form, name))
     for name in TIME_FIELDS:
-        value = to_london(getattr(form, name))
-        state[key(name)] = value.replace(tzinfo=None, second=0, microsecond=0) if value else None
+        state[key(name)] = wall_clock(getattr(form, name))
     state[key("category")] = form.category or None
     state[key("priority")] = form.priority or None
     state[key("grades_requested")] = [g for g in form.grades_requested if g in set(Grade)]

@@ -57,6 +57,13 @@ def when_short(moment: datetime | None) -> str:
     return local.strftime("%a %d %b %H:%M") if local else "—"
 
 
+def wall_clock(moment: datetime | None) -> datetime | None:
+    """A stored time as a date-time widget holds it: UK wall-clock time to the minute, without a zone (the
+    widget takes none; core.clock.from_london reads it back)."""
+    local = to_london(moment)
+    return None if local is None else local.replace(tzinfo=None, second=0, microsecond=0)
+
+
 def duration(minutes: float | None) -> str:
     return format_duration(minutes) if minutes is not None else "—"
 
