@@ -141,9 +141,8 @@ def recipients(session: Session, request: DerogationRequest, action: Action) -> 
         return people, "Doctors recalled under the failsafe bypass have been stood down"
     if action is Action.REVIEW_BYPASS:
         finding = BypassState(request.bypass_review).label if request.bypass_review else "reviewed"
-        return _trust_and_bma(
-            session, request
-        ), f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
+        message = f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
+        return _trust_and_bma(session, request), message
     if action in (Action.SUBMIT, Action.RESUBMIT) and request.mass_casualty:
         # Declared at submission or in an answer: every tier hears at once either way (docs/rules.md rule 5).
         return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"

@@ -190,10 +190,11 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
                 .order_by(Comment.id)
             ).all()
         ]
-        period = session.get(StrikePeriod, request.strike_period_id) if request.strike_period_id else None
+        rules_period = periods.of_request(session, request, now)  # for a draft, the one it would go into
+        period = rules_period if request.strike_period_id is not None else None
         filer = session.get(User, request.created_by_id)
         (row,) = list_rows(session, DerogationRequest.id == request.id, (DerogationRequest.id,), 1, now, whole=request)
-        refusals = offers(user, request, period=periods.of_request(session, request, now), now=now, history=events)
+        refusals = offers(user, request, period=rules_period, now=now, history=events)
         return RequestRecord(user, request, row, events, comments, period, filer.full_name if filer else "", refusals)
 
 
