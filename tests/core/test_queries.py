@@ -21,6 +21,7 @@ from core.enums import Action, Role, Tier
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import AuditEvent, DerogationRequest, StrikePeriod
 from tests.conftest import TRUST_OTHER_REGION, valid_form
+from tests.core.conftest import bma_approval
 
 REASON = "Checked with the service."
 
@@ -42,14 +43,7 @@ def escalate(team, request, tier):  # noqa: ANN001, ANN201
 
 def approve(team, request):  # noqa: ANN001, ANN201
     request = escalate(team, request, Tier.BMA)
-    decision = workflow.BmaDecision(
-        approve=True,
-        rationale="Evidenced.",
-        approved_doctors=2,
-        approved_grades=["ST3+"],
-        approved_window_start=request.window_start,
-        approved_window_end=request.window_end,
-    )
+    decision = bma_approval(request, approved_doctors=2, approved_grades=["ST3+"])
     return workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
 
 

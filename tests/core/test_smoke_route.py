@@ -3,6 +3,7 @@
 from core import workflow
 from core.enums import Action, Role, Status, Tier
 from tests.conftest import valid_form
+from tests.core.conftest import bma_approval
 
 
 def test_whole_route_to_bma_approval(team, period):
@@ -15,15 +16,7 @@ def test_whole_route_to_bma_approval(team, period):
             team[role], request.id, request.version, Action.ESCALATE, "Escalating: risk confirmed."
         )
     assert request.current_tier == Tier.BMA
-    decision = workflow.BmaDecision(
-        approve=True,
-        rationale="Evidenced.",
-        approved_doctors=2,
-        approved_grades=["ST3+"],
-        approved_window_start=request.window_start,
-        approved_window_end=request.window_end,
-        approved_scope="Majors only",
-    )
+    decision = bma_approval(request, approved_doctors=2, approved_grades=["ST3+"])
     request = workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
     assert request.status == Status.APPROVED
     assert request.approved_doctors == 2 and request.confirmation_ref
