@@ -4,8 +4,8 @@
 transaction that writes the new state and exactly one audit row, or raises and changes nothing; who may
 act is asked of core.permissions, the same question the pages ask before they offer a deed."""
 
+from core.models import MAX_RATIONALE
 from core.workflow.bma import MAX_SCOPE, BmaDecision, bma_decide, revoke
-from core.workflow.command import MAX_RATIONALE
 from core.workflow.comments import add_comment
 from core.workflow.expiry import expire_ended_periods
 from core.workflow.reviewers import review, review_bypass

@@ -15,9 +15,9 @@ from core.enums import Action, Grade, Status, Tier
 from core.errors import BadArgument, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, text_problem, unstorable
-from core.models import DerogationRequest, StrikePeriod, Trust, User
+from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
 from core.permissions import Deed, filing_refusal
-from core.workflow.command import MAX_RATIONALE, acting_on, active_actor, written
+from core.workflow.command import acting_on, active_actor, written
 
 MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
 MAX_DECLARED_BY = 300
