@@ -54,7 +54,7 @@ TIER_OUTCOME_COLUMNS = {
     Action.WITHDRAW.value: "Withdrawn while waiting",
     Action.EXPIRE.value: "Expired while waiting",
 }
-GROUP_COLUMNS = ["Requests", "Approved", "Declined", "Resolved locally", "Withdrawn", "Not decided in time"]
+GROUP_COLUMNS = ["Requests", "Approved", "Revoked", "Declined", "Resolved locally", "Withdrawn", "Not decided in time"]
 GROUP_COLUMNS += ["Doctors requested", "Doctors approved"]
 
 
@@ -162,7 +162,10 @@ def _summarise(groups: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
     columns = {
         "Requests": groups["requests"],
-        "Approved": outcome_count("approved", "revoked"),
+        # "Approved" means approved and still valid, as on the dashboard and beside "Doctors approved";
+        # an approval the BMA revoked is counted once, as revoked.
+        "Approved": outcome_count("approved"),
+        "Revoked": outcome_count("revoked"),
         "Declined": outcome_count("declined", "not_eligible"),
         "Resolved locally": outcome_count("resolved_locally"),
         "Withdrawn": outcome_count("withdrawn"),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import report, workflow
+from core import queries, report, workflow
 from core.db import write_session
 from core.enums import Action, Role
 from core.errors import BadArgument, NotFound, PermissionDenied
@@ -145,8 +145,8 @@ def test_national_figures_match_the_hand_count(history: History) -> None:
     assert (a.decision_median_minutes, a.decision_p90_minutes) == (385.0, 385.0)
 
     by_region = built.by_region.set_index("Region")
-    assert by_region.loc["North West"].tolist() == [4, 1, 0, 1, 1, 1, 8, 2]
-    assert by_region.loc["London"].tolist() == [1, 0, 1, 0, 0, 0, 4, 0]
+    assert by_region.loc["North West"].tolist() == [4, 1, 0, 0, 1, 1, 1, 8, 2]
+    assert by_region.loc["London"].tolist() == [1, 0, 0, 1, 0, 0, 0, 4, 0]
     by_category = built.by_category.set_index("Category")
     assert by_category["Requests"].to_dict() == {
         "Urgent and emergency care": 3,
@@ -157,6 +157,21 @@ def test_national_figures_match_the_hand_count(history: History) -> None:
     assert built.mass_casualty[["Request", "Outcome"]].values.tolist() == [
         [history.r3.id, "Declined: does not meet the criteria"]
     ]
+
+
+def test_approved_means_still_valid_in_every_table_as_on_the_dashboard(history: History) -> None:
+    """A revoked approval is counted once, as revoked: never as "Approved" beside "Doctors approved" 0."""
+    revoked = workflow.revoke(
+        history.a[Role.BMA], history.r1.id, history.r1.version, "Facts changed.", at(390), reasons=["facts_changed"]
+    )
+    national = history.a[Role.NATIONAL_MDT]
+    built = report.build(national, history.period.id, now=at(395))
+    dashboard = queries.headline(queries.dashboard_breakdown(national, history.period.id, now=at(395)))
+
+    assert revoked.status == "revoked" and built.headline.approved == dashboard.approved == 0
+    assert built.headline.revoked == 1 and built.headline.doctors_approved == 0
+    for table in (built.by_region, built.by_trust, built.by_category):
+        assert (table["Approved"].sum(), table["Revoked"].sum(), table["Doctors approved"].sum()) == (0, 1, 0)
 
 
 def test_a_regional_md_sees_only_their_region(history: History) -> None:
