@@ -1,0 +1,49 @@
+"""Every file or folder a document names exists: a link, or a path written as code (`core/audit.py`)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+CODE_PATH = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)+/?)(?:::\w+)?`")
+# Written in documents but never in the repository: made at run time, or kept off it on purpose.
+NOT_IN_THE_REPOSITORY = ("var/", "test-artifacts/", ".venv/", "node_modules/")
+
+
+def _documents() -> list[Path]:
+    return sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.md"), *ROOT.glob("deploy/**/*.md")})
+
+
+def _ignored(path: Path) -> bool:
+    """Paths git ignores on purpose (secrets, run-time files) are named in documents without existing."""
+    return subprocess.run(["git", "check-ignore", "-q", str(path.resolve())], cwd=ROOT).returncode == 0
+
+
+def _named_paths(document: Path) -> list[tuple[str, Path]]:
+    text = document.read_text(encoding="utf-8")
+    named = [(m, document.parent / m) for m in LINK.findall(text) if not re.match(r"[a-z]+:", m)]
+    for path in CODE_PATH.findall(text):
+        if path.startswith(NOT_IN_THE_REPOSITORY) or "*" in path:
+            continue
+        relative = document.parent / path
+        named.append((path, relative if relative.exists() else ROOT / path))
+    return named
+
+
+def test_every_path_a_document_names_exists():
+    missing = [
+        f"{document.relative_to(ROOT)}: {name}"
+        for document in _documents()
+        for name, path in _named_paths(document)
+        if not path.exists() and not _ignored(path)
+    ]
+    assert missing == []
+
+
+def test_the_checker_sees_links_and_code_paths(tmp_path):
+    document = tmp_path / "x.md"
+    document.write_text("See [rules](docs/rules.md), `core/no_such_module.py` and [web](https://example.org).")
+    assert [name for name, _ in _named_paths(document)] == ["docs/rules.md", "core/no_such_module.py"]
