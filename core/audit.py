@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -13,6 +12,7 @@ from typing import TextIO
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core import spreadsheet
 from core.access import MAX_ID, load_visible
 from core.clock import utcnow
 from core.enums import Action, AdminAction
@@ -180,7 +180,7 @@ def write_csv(
     events: Iterable[AuditEvent], out: TextIO, flag: Callable[[AuditEvent], bool] | None = None
 ) -> ExportSummary:
     """Write `events` (oldest first) as CSV to `out`, which must be opened with newline=""."""
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out, lineterminator="\r\n")
     writer.writerow([*EXPORT_COLUMNS, PERIOD_FLAG] if flag else EXPORT_COLUMNS)
     rows, first, last = 0, None, None
     for event in events:
