@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, tally, workflow
+from core import audit, pid_scan, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
@@ -163,6 +163,19 @@ def _export_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pid_scan(_: argparse.Namespace) -> int:
+    """Rows holding an NHS number in free text, from before it was refused: named, never printed."""
+    with read_session() as session:
+        findings = [str(finding) for finding in pid_scan.scan(session)]
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"{len(findings)} field(s) hold what looks like an NHS number: remove it (see docs/privacy.md).")
+        return 1
+    print("No NHS numbers found in requests, comments, audit rows or strike period names.")
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     snapshot = backup.backup(args.out)
     print(
@@ -226,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--period", type=int, help="strike period id")
     export.add_argument("--out", required=True, help="CSV file to write")
     export.set_defaults(func=_export_audit)
+    sub.add_parser("pid-scan", help="list stored free text holding an NHS number").set_defaults(func=_pid_scan)
     save = sub.add_parser("backup", help="consistent online backup of the SQLite database")
     save.add_argument("--out", required=True, help="new file to write")
     save.set_defaults(func=_backup)

@@ -8,11 +8,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
-from core import workflow
-from core.enums import Role
+from core import audit, workflow
+from core.db import write_session
+from core.enums import Action, Role
 from core.form import RequestForm
+from core.models import Comment, DerogationRequest
 from core.pid import NHS_NUMBER_MESSAGE, holds_nhs_number, valid_nhs_number
+from ops import cli
 from tests.conftest import examples, valid_form
 from tests.security.free_text import free_text_refusals
 from tests.security.world import assert_consistent
@@ -90,3 +94,32 @@ def test_the_phone_field_is_not_free_text(team, period):
     requester = team[Role.REQUESTER]
     draft = workflow.save_draft(requester, valid_form(period, contact_phone=VALID))
     assert RequestForm.from_request(draft).contact_phone == VALID
+
+
+# ---------------------------------------------------------------- what was stored before: python -m ops pid-scan
+
+
+def test_pid_scan_names_rows_holding_one_by_id_and_field_without_printing_it(team, period, capsys):
+    requester = team[Role.REQUESTER]
+    request = workflow.save_draft(requester, valid_form(period))
+    request = workflow.submit(requester, request.id, request.version)
+    comment = workflow.add_comment(requester, request.id, "Ring the ward")
+    assert cli.main(["pid-scan"]) == 0
+    assert "No NHS numbers found" in capsys.readouterr().out
+    written = WRITTEN[1]
+    with write_session() as session:  # as if saved before free text refused them: past core
+        session.execute(
+            update(DerogationRequest)
+            .where(DerogationRequest.id == request.id)
+            .values(ward=f"Bay 2 ({written})", mitigations={"other": {"tried": True, "note": f"NHS {written}"}})
+        )
+        session.execute(update(Comment).where(Comment.id == comment.id).values(body=f"Re {WRITTEN[2]}"))
+        audit.append(session, action=Action.COMMENT, actor=requester, request_id=request.id, rationale=written)
+        event = audit.append(session, action=Action.COMMENT, actor=requester, details={"note": [f"x {written}"]})
+    assert cli.main(["pid-scan"]) == 1
+    out = capsys.readouterr().out
+    assert f"request {request.id}: ward" in out and f"request {request.id}: mitigations.other.note" in out
+    assert f"comment {comment.id}: body" in out
+    assert f"audit row {event.id - 1}: rationale" in out and f"audit row {event.id}: details.note[0]" in out
+    assert "4 field(s)" not in out and "5 field(s)" in out
+    assert not any(digits in out for digits in ("943", "5919", VALID))
