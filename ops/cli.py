@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, pid_scan, tally, workflow
+from core import audit, pid_scan, report, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
@@ -176,6 +176,14 @@ def _pid_scan(_: argparse.Namespace) -> int:
     return 0
 
 
+def _foi_export(args: argparse.Namespace) -> int:
+    data = report.foi.foi_csv(None, args.period)
+    Path(args.out).write_bytes(data)
+    rows = data.decode("utf-8-sig").count("\n") - 1
+    print(f"Wrote {rows} request(s) of strike period {args.period} to {args.out}: no personal data, no free text.")
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     snapshot = backup.backup(args.out)
     print(
@@ -240,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="CSV file to write")
     export.set_defaults(func=_export_audit)
     sub.add_parser("pid-scan", help="list stored free text holding an NHS number").set_defaults(func=_pid_scan)
+    foi = sub.add_parser("foi-export", help="a period's requests with no personal data, for an FOI answer")
+    foi.add_argument("--period", type=int, required=True, help="strike period id")
+    foi.add_argument("--out", required=True, help="CSV file to write")
+    foi.set_defaults(func=_foi_export)
     save = sub.add_parser("backup", help="consistent online backup of the SQLite database")
     save.add_argument("--out", required=True, help="new file to write")
     save.set_defaults(func=_backup)
