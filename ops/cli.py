@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, pid_scan, report, tally, workflow
+from core import audit, pid_scan, report, retention, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
@@ -184,6 +184,25 @@ def _foi_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace) -> int:
+    """Contact details and closed accounts past DEROG_CONTACT_RETENTION_MONTHS: listed, or removed with --apply."""
+    found = retention.apply() if args.apply else retention.due()
+    done = "Removed" if args.apply else "Would remove"
+    print(f"Limit: strike periods ended, and accounts closed, before {format_london(found.cutoff)}.")
+    print(f"{done} the contact details of {len(found.request_ids)} request(s): {_ids(found.request_ids)}")
+    print(
+        f"{'Pseudonymised' if args.apply else 'Would pseudonymise'} {len(found.account_ids)} closed "
+        f"account(s): {_ids(found.account_ids)}"
+    )
+    if found and not args.apply:
+        print("Nothing was changed: add --apply to remove them.")
+    return 0
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids[:50])) + (f" and {len(ids) - 50} more" if len(ids) > 50 else "") if ids else "none"
+
+
 def _backup(args: argparse.Namespace) -> int:
     snapshot = backup.backup(args.out)
     print(
@@ -252,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     foi.add_argument("--period", type=int, required=True, help="strike period id")
     foi.add_argument("--out", required=True, help="CSV file to write")
     foi.set_defaults(func=_foi_export)
+    keep = sub.add_parser("retention", help="contact details and closed accounts past the retention limit")
+    keep.add_argument("--apply", action="store_true", help="remove them (without it: list what would go)")
+    keep.set_defaults(func=_retention)
     save = sub.add_parser("backup", help="consistent online backup of the SQLite database")
     save.add_argument("--out", required=True, help="new file to write")
     save.set_defaults(func=_backup)
