@@ -106,6 +106,9 @@ class ChainReport:
         return self.first_bad_id is None and not self.missing_anchors
 
 
+EDITED = "its content does not match its hash (it was edited)"
+
+
 def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = ()) -> ChainReport:
     """Walk every row in id order; name the first whose hash or link does not match.
 
@@ -130,6 +133,8 @@ def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = (
         for row in rows:
             checked += 1
             if row.prev_hash != previous:
+                if last_id in changed:  # the previous row's own hash was changed, so this link fails too
+                    return ChainReport(checked - 1, last_id, EDITED)
                 return ChainReport(
                     checked, row.id, "its link to the previous row is broken (a row was removed or reordered)"
                 )
@@ -142,7 +147,7 @@ def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = (
             last_id = row.id
     edited = sorted(row_id for row_id, content in changed.items() if recorded.get(row_id) != content)
     if edited:
-        return ChainReport(checked, edited[0], "its content does not match its hash (it was edited)")
+        return ChainReport(checked, edited[0], EDITED)
     head = session.get(AuditChainHead, 1)
     if head is not None and head.last_hash != previous:
         return ChainReport(checked, last_id or None, "the newest rows are missing (the chain head does not match)")
