@@ -12,7 +12,7 @@ from core.clock import format_london, from_london, utcnow
 from core.db import read_session, write_session
 from core.enums import AdminAction, Role, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
-from core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
+from core.inputs import DB_INT_MAX, free_text_problem, unstorable, whole, yes_no
 from core.models import LoginThrottle, StrikePeriod, User
 from core.timing import MAX_TARGET_MINUTES, TARGET_MESSAGE, set_target
 
@@ -154,8 +154,8 @@ def save_period(
     name = (name or "").strip()
     if not name or len(name) > MAX_PERIOD_NAME:
         errors["name"] = f"Enter a name of up to {MAX_PERIOD_NAME} characters, like 'July 2025 strike'."
-    elif unstorable(name):
-        errors["name"] = UNSTORABLE_MESSAGE
+    elif problem := free_text_problem(name):
+        errors["name"] = problem
     if starts_at is None:
         errors["starts_at"] = "Enter when the strike action starts."
     if ends_at is None:

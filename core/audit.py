@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -13,6 +12,7 @@ from typing import TextIO
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core import spreadsheet
 from core.access import MAX_ID, load_visible
 from core.clock import utcnow
 from core.enums import Action, AdminAction
@@ -106,15 +106,24 @@ class ChainReport:
         return self.first_bad_id is None and not self.missing_anchors
 
 
+EDITED = "its content does not match its hash (it was edited)"
+
+
 def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = ()) -> ChainReport:
     """Walk every row in id order; name the first whose hash or link does not match.
 
     `anchors` are row hashes recorded earlier (e.g. printed by a past check): someone able to rewrite
-    the whole table could recompute every hash, but could not make an old, recorded hash reappear."""
+    the whole table could recompute every hash, but could not make an old, recorded hash reappear.
+
+    A row whose personal data retention replaced (`redactions`) no longer matches its own hash; it must
+    then match, exactly, what a later pseudonymisation row recorded of it. Its `row_hash` is untouched,
+    so every link still holds."""
     previous = ""
     checked = 0
     last_id = 0
     pending = {a.strip().lower() for a in anchors if a.strip()}
+    changed: dict[int, str] = {}  # rows that no longer match their hash: id -> the hash of what they hold now
+    recorded: dict[int, str] = {}  # what pseudonymisation rows say those rows hold (the latest says)
     while True:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
@@ -124,14 +133,21 @@ def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = (
         for row in rows:
             checked += 1
             if row.prev_hash != previous:
+                if last_id in changed:  # the previous row's own hash was changed, so this link fails too
+                    return ChainReport(checked - 1, last_id, EDITED)
                 return ChainReport(
                     checked, row.id, "its link to the previous row is broken (a row was removed or reordered)"
                 )
-            if compute_hash(row) != row.row_hash:
-                return ChainReport(checked, row.id, "its content does not match its hash (it was edited)")
+            content = compute_hash(row)
+            if content != row.row_hash:
+                changed[row.id] = content
+            recorded.update(redactions(row))
             pending.discard(row.row_hash)
             previous = row.row_hash
             last_id = row.id
+    edited = sorted(row_id for row_id, content in changed.items() if recorded.get(row_id) != content)
+    if edited:
+        return ChainReport(checked, edited[0], EDITED)
     head = session.get(AuditChainHead, 1)
     if head is not None and head.last_hash != previous:
         return ChainReport(checked, last_id or None, "the newest rows are missing (the chain head does not match)")
@@ -144,6 +160,27 @@ def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = (
             tuple(sorted(pending)),
         )
     return ChainReport(checked, None, "", previous)
+
+
+# ---------------------------------------------------------------- personal data in the history
+# Retention (core.retention) replaces a long-closed account's name and e-mail address in the rows that hold
+# them. Those rows keep their row_hash, so the chain's links (and any anchor recorded) are unchanged; the row
+# that records the replacement (AdminAction.ACCOUNT_PSEUDONYMISED, itself chained) lists each changed row
+# with the hash of what it holds now, so the verifier can tell a recorded replacement from an edit.
+REDACTED_ROWS = "rows"
+
+
+def redacted(rows: list[tuple[AuditEvent, str]]) -> dict:
+    """The details of a pseudonymisation row: each changed row's id with the hash of its new content."""
+    return {REDACTED_ROWS: [[row.id, content] for row, content in rows]}
+
+
+def redactions(event: AuditEvent) -> dict[int, str]:
+    """What a pseudonymisation row recorded (row id -> hash of its new content); nothing for other rows."""
+    if event.action != AdminAction.ACCOUNT_PSEUDONYMISED:
+        return {}
+    listed = event.details.get(REDACTED_ROWS, [])
+    return {int(row_id): str(content) for row_id, content in listed if int(row_id) < event.id}  # only rows before it
 
 
 # ---------------------------------------------------------------- export for readers outside the system
@@ -180,7 +217,7 @@ def write_csv(
     events: Iterable[AuditEvent], out: TextIO, flag: Callable[[AuditEvent], bool] | None = None
 ) -> ExportSummary:
     """Write `events` (oldest first) as CSV to `out`, which must be opened with newline=""."""
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out, lineterminator="\r\n")
     writer.writerow([*EXPORT_COLUMNS, PERIOD_FLAG] if flag else EXPORT_COLUMNS)
     rows, first, last = 0, None, None
     for event in events:

@@ -236,7 +236,7 @@ ACTION_LABELS = {
 
 class AdminAction(StrEnum):
     """What the audit history records that is not about one request: accounts, sign-ins and sessions,
-    strike periods and response targets."""
+    strike periods, response targets and what retention removed."""
 
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"  # role, scope, name or closed
@@ -249,6 +249,8 @@ class AdminAction(StrEnum):
     PERIOD_CREATED = "period_created"
     PERIOD_UPDATED = "period_updated"
     TARGETS_UPDATED = "targets_updated"
+    CONTACTS_REMOVED = "contacts_removed"  # retention: contact details of requests past the limit (core.retention)
+    ACCOUNT_PSEUDONYMISED = "account_pseudonymised"  # retention: a long-closed account's name and e-mail replaced
 
 
 # What a reviewer at a tier below the BMA may do.

@@ -10,7 +10,7 @@ from annotated_types import MaxLen
 
 from core.clock import format_london, from_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
-from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, plausible_time, text_problem, unstorable
+from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, free_text_problem, plausible_time, text_problem, unstorable
 from core.models import DerogationRequest, RequestFields, StrikePeriod
 
 MAX_NOTE = 1000  # each mitigation's note (stored together in a JSON column)
@@ -26,6 +26,7 @@ ROUTINE_ELECTIVE_MESSAGE = (
 
 
 CHOSEN = ("trust_code", "category", "priority")  # picked from a list, not typed
+SHAPED = ("contact_phone", "contact_email")  # typed, but not free text: their own shape is checked instead
 
 
 def _fields_of(kind: object) -> tuple[str, ...]:
@@ -95,8 +96,10 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
             errors[name] = "Enter text."
         elif len(value) > limit:
             errors[name] = f"Use {limit:,} characters or fewer (you have {len(value):,})."
-        elif unstorable(value):
+        elif name in SHAPED and unstorable(value):
             errors[name] = UNSTORABLE_MESSAGE
+        elif name not in SHAPED and (problem := free_text_problem(value)):
+            errors[name] = problem
     for key, entry in form.mitigations.items():
         if problem := text_problem(entry.get("note", ""), MAX_NOTE):
             errors[f"mitigation.{key}"] = problem

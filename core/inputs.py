@@ -7,8 +7,11 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
+import regex
+
 from core.clock import from_london
 from core.errors import BadArgument
+from core.pid import NHS_NUMBER_MESSAGE, holds_nhs_number
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape of an address, nothing more
 UNSTORABLE_MESSAGE = "Remove the invisible control character from this text."
@@ -18,11 +21,21 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def text_problem(value: object, limit: int) -> str | None:
-    """Why optional free text cannot be stored as typed (not text, longer than `limit`, or holding what
-    cannot be stored), or None."""
+    """Why optional free text cannot be stored as typed (not text, longer than `limit`, or what
+    `free_text_problem` refuses), or None."""
     if not isinstance(value, str) or len(value) > limit:
         return f"Use plain text of {limit:,} characters or fewer."
-    return UNSTORABLE_MESSAGE if unstorable(value) else None
+    return free_text_problem(value)
+
+
+def free_text_problem(text: str) -> str | None:
+    """Why words a person writes for others to read (the request's text, rationales, comments, answers,
+    harm reports, the bypass's, period names) cannot be stored: what no field may hold (`unstorable`), or
+    an NHS number (core.pid: patient details do not belong in a request). None when they can. Fields with
+    a shape of their own (e-mail, phone, password) check `unstorable` only: a phone number is not a patient."""
+    if unstorable(text):
+        return UNSTORABLE_MESSAGE
+    return NHS_NUMBER_MESSAGE if holds_nhs_number(text) else None
 
 
 def unstorable(text: str) -> bool:
@@ -35,18 +48,24 @@ def unstorable(text: str) -> bool:
     return bool(invisible_at(text, first_only=True))
 
 
-# Invisible characters: control characters other than tab and line breaks (Unicode category Cc), and
-# format characters (Cf): the bidirectional overrides and isolates U+202A-U+202E and U+2066-U+2069, which
-# show "ok \u202egnp.exe" as "ok exe.png"; zero-width U+200B-U+200D, U+2060 and U+FEFF; the soft hyphen
-# and the rest. Two uses of format characters are kept, as they only join symbols into one emoji and can
+# Invisible characters: control characters other than tab and line breaks (Unicode category Cc), format
+# characters (Cf), and every default-ignorable code point (the Unicode property Default_Ignorable_Code_Point:
+# what a font draws as nothing, such as the Hangul fillers U+3164 and U+115F, the combining grapheme joiner
+# U+034F, the variation selectors and unassigned code points kept for such use). Among them the bidirectional
+# overrides and isolates U+202A-U+202E and U+2066-U+2069, which show "ok \u202egnp.exe" as "ok exe.png", and
+# the zero-width U+200B-U+200D, U+2060 and U+FEFF. Three uses are kept, as they only shape an emoji and can
 # neither hide nor reorder words: U+200D between two symbols (a phone keyboard's health worker: person,
-# U+200D, staff of Aesculapius), and the tag characters of a flag after U+1F3F4 (England's).
+# U+200D, staff of Aesculapius), the tag characters of a flag after U+1F3F4 (England's), and the emoji or
+# text presentation selector U+FE0F or U+FE0E right after a character that has an emoji form.
 KEPT_CONTROLS = frozenset("\t\n\r")
 ZERO_WIDTH_JOINER = "\u200d"
 BLACK_FLAG = "\U0001f3f4"
 TAGS = range(0xE0020, 0xE0080)
-EMOJI_TRIMMINGS = frozenset(["\ufe0e", "\ufe0f", *map(chr, range(0x1F3FB, 0x1F400))])  # presentation, skin tone
+PRESENTATION = frozenset("\ufe0e\ufe0f")
+EMOJI_TRIMMINGS = frozenset([*PRESENTATION, *map(chr, range(0x1F3FB, 0x1F400))])  # presentation, skin tone
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]")
+_HAS_EMOJI_FORM = regex.compile(r"\p{Emoji}")
 
 
 def _joins_emoji(text: str, i: int) -> bool:
@@ -60,6 +79,8 @@ def _joins_emoji(text: str, i: int) -> bool:
             and unicodedata.category(text[before]) == "So"
             and unicodedata.category(text[i + 1]) == "So"
         )
+    if text[i] in PRESENTATION:
+        return i > 0 and bool(_HAS_EMOJI_FORM.match(text[i - 1]))
     if ord(text[i]) in TAGS:
         before = i - 1
         while before >= 0 and ord(text[before]) in TAGS:
@@ -70,16 +91,15 @@ def _joins_emoji(text: str, i: int) -> bool:
 
 def invisible_at(text: str, *, first_only: bool = False) -> list[int]:
     """The positions of the invisible characters in `text` (described above), refused in every free-text field."""
-    if text.isascii():
-        matches = _ASCII_CONTROL.finditer(text)
-        return [m.start() for m in matches][: 1 if first_only else None]
     found: list[int] = []
-    for i, ch in enumerate(text):
-        category = unicodedata.category(ch)
-        if (category == "Cc" and ch not in KEPT_CONTROLS) or (category == "Cf" and not _joins_emoji(text, i)):
-            found.append(i)
-            if first_only:
-                break
+    pattern = _ASCII_CONTROL if text.isascii() else _INVISIBLE
+    for match in pattern.finditer(text):
+        i = match.start()
+        if text[i] in KEPT_CONTROLS or _joins_emoji(text, i):
+            continue
+        found.append(i)
+        if first_only:
+            break
     return found
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, tally, workflow
+from core import audit, pid_scan, report, retention, tally, workflow
 from core.clock import format_london
 from core.db import DatabaseBusy, migrate, read_session, write_session
 from core.enums import Role
@@ -163,6 +163,46 @@ def _export_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pid_scan(_: argparse.Namespace) -> int:
+    """Rows holding an NHS number in free text, from before it was refused: named, never printed."""
+    with read_session() as session:
+        findings = [str(finding) for finding in pid_scan.scan(session)]
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"{len(findings)} field(s) hold what looks like an NHS number: remove it (see docs/privacy.md).")
+        return 1
+    print("No NHS numbers found in requests, comments, audit rows or strike period names.")
+    return 0
+
+
+def _foi_export(args: argparse.Namespace) -> int:
+    data = report.foi.foi_csv(None, args.period)
+    Path(args.out).write_bytes(data)
+    rows = data.decode("utf-8-sig").count("\n") - 1
+    print(f"Wrote {rows} request(s) of strike period {args.period} to {args.out}: no personal data, no free text.")
+    return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    """Contact details and closed accounts past DEROG_CONTACT_RETENTION_MONTHS: listed, or removed with --apply."""
+    found = retention.apply() if args.apply else retention.due()
+    done = "Removed" if args.apply else "Would remove"
+    print(f"Limit: strike periods ended, and accounts closed, before {format_london(found.cutoff)}.")
+    print(f"{done} the contact details of {len(found.request_ids)} request(s): {_ids(found.request_ids)}")
+    print(
+        f"{'Pseudonymised' if args.apply else 'Would pseudonymise'} {len(found.account_ids)} closed "
+        f"account(s): {_ids(found.account_ids)}"
+    )
+    if found and not args.apply:
+        print("Nothing was changed: add --apply to remove them.")
+    return 0
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids[:50])) + (f" and {len(ids) - 50} more" if len(ids) > 50 else "") if ids else "none"
+
+
 def _backup(args: argparse.Namespace) -> int:
     snapshot = backup.backup(args.out)
     print(
@@ -226,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--period", type=int, help="strike period id")
     export.add_argument("--out", required=True, help="CSV file to write")
     export.set_defaults(func=_export_audit)
+    sub.add_parser("pid-scan", help="list stored free text holding an NHS number").set_defaults(func=_pid_scan)
+    foi = sub.add_parser("foi-export", help="a period's requests with no personal data, for an FOI answer")
+    foi.add_argument("--period", type=int, required=True, help="strike period id")
+    foi.add_argument("--out", required=True, help="CSV file to write")
+    foi.set_defaults(func=_foi_export)
+    keep = sub.add_parser("retention", help="contact details and closed accounts past the retention limit")
+    keep.add_argument("--apply", action="store_true", help="remove them (without it: list what would go)")
+    keep.set_defaults(func=_retention)
     save = sub.add_parser("backup", help="consistent online backup of the SQLite database")
     save.add_argument("--out", required=True, help="new file to write")
     save.set_defaults(func=_backup)

@@ -9,6 +9,7 @@ import streamlit as st
 from core import queries, report
 from core.clock import format_london
 from core.db import DatabaseBusy
+from core.enums import Role
 from core.errors import NotFound
 from ui.filters import period_picker
 from ui.report_charts import compare_charts, compare_printable, printable, report_charts
@@ -146,6 +147,18 @@ right.download_button(
     icon=":material/print:",
     on_click="ignore",
 )
+if user.role == Role.NATIONAL_MDT:
+    st.download_button(
+        "Download the requests for a freedom-of-information answer (CSV, no personal data)",
+        data=guarded_download(lambda actor: report.foi.foi_csv(actor, period_id)),
+        file_name=report.foi.filename(built.period),
+        mime="text/csv",
+        key="report_foi",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Every request of this period: no names, phone numbers or e-mail addresses, no free text (only "
+        "whether a request has any). See docs/privacy.md.",
+    )
 
 st.header("Charts")
 chart_list = report_charts(built)

@@ -3,7 +3,6 @@ a spreadsheet would run as a formula is written as text."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from itertools import islice
 
 from sqlmodel import col, select
 
-from core import audit
+from core import audit, spreadsheet
 from core.clock import utcnow
 from core.db import read_session
 from core.enums import BYPASS_REVIEW_REASON_LABELS, REASON_LABELS, Action, Tier
@@ -34,7 +33,7 @@ def _cell(value: object) -> object:
 
 def _csv(header: list[str], rows: Iterator[Iterable[object]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(v) for v in row])

@@ -7,7 +7,6 @@ agrees with its post-strike report; times at each tier come from the audit histo
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlmodel import col, select
 
-from core import periods, queries
+from core import periods, queries, spreadsheet
 from core.access import may_open, period_filter
 from core.clock import format_london, utcnow
 from core.db import read_session
@@ -167,7 +166,7 @@ def _value(value: object) -> object:
 def to_csv(comparison: Comparison) -> bytes:
     """The comparison as one long CSV (period, scope, measure, value), UTF-8 with a byte-order mark."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(["period", "scope", "measure", "value"])
     for record in comparison.table.to_dict("records"):
         for measure in comparison.measures:

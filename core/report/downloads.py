@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC
 
 import pandas as pd
 
-from core import queries
+from core import queries, spreadsheet
 from core.report.figures import Report
 from core.report.tables import tables
 from core.spreadsheet import defuse
@@ -28,7 +27,7 @@ def to_csv(report: Report) -> bytes:
     """Every table of the report in one long CSV (period, scope, table, row, measure, value), UTF-8 with a
     byte-order mark so spreadsheets read it correctly."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(["period", "scope", "table", "row", "measure", "value"])
     for title, frame, keys in tables(report):
         label_columns, measures = list(frame.columns[:keys]), list(frame.columns[keys:])

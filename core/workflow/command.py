@@ -20,7 +20,7 @@ from core.clock import utcnow
 from core.db import write_session
 from core.enums import REASONS_FOR, Action, Tier
 from core.errors import BadArgument, PermissionDenied, StaleVersion, ValidationFailed
-from core.inputs import UNSTORABLE_MESSAGE, request_at, unstorable, whole
+from core.inputs import free_text_problem, request_at, whole
 from core.models import MAX_RATIONALE, AuditEvent, DerogationRequest, RequestReason, StrikePeriod, User
 from core.permissions import NEEDS_HISTORY, Deed, filing_refusal, refusal
 
@@ -39,8 +39,8 @@ def written(text: object, field_name: str = "rationale") -> str:
         raise ValidationFailed({field_name: "Give your reasons: every action needs a written rationale."})
     if len(text) > MAX_RATIONALE:
         raise ValidationFailed({field_name: f"Use {MAX_RATIONALE:,} characters or fewer (you have {len(text):,})."})
-    if unstorable(text):
-        raise ValidationFailed({field_name: UNSTORABLE_MESSAGE})
+    if problem := free_text_problem(text):
+        raise ValidationFailed({field_name: problem})
     return text
 
 

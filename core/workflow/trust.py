@@ -14,7 +14,7 @@ from core.db import write_session
 from core.enums import Action, Grade, Status, Tier
 from core.errors import BadArgument, ValidationFailed
 from core.form import RequestForm, validate_draft, validate_submission
-from core.inputs import UNSTORABLE_MESSAGE, plausible_time, request_at, text_problem, unstorable
+from core.inputs import free_text_problem, plausible_time, request_at, text_problem
 from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
 from core.permissions import Deed, filing_refusal
 from core.workflow.command import acting_on, active_actor, written
@@ -174,8 +174,8 @@ def _check_recall(recall: BypassRecall, period: StrikePeriod, now: datetime) -> 
         errors["declared_by"] = "Say who declared the external event (for example the police or the ambulance service)."
     elif len(declared) > MAX_DECLARED_BY:
         errors["declared_by"] = f"Use {MAX_DECLARED_BY:,} characters or fewer (you have {len(declared):,})."
-    elif unstorable(declared):
-        errors["declared_by"] = UNSTORABLE_MESSAGE
+    elif problem := free_text_problem(declared):
+        errors["declared_by"] = problem
     if problem := text_problem(recall.note, MAX_RATIONALE):
         errors["note"] = problem
     if errors:

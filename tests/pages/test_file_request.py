@@ -20,6 +20,7 @@ from core.form import (
     RequestForm,
 )
 from core.models import DerogationRequest, StrikePeriod
+from core.pid import NHS_NUMBER_MESSAGE
 from tests.conftest import valid_form
 from tests.pages.conftest import (
     MARKUP,
@@ -220,3 +221,14 @@ def test_a_submitted_request_cannot_be_edited_here(people, strike):
     at = open_page(people[Role.REQUESTER], PAGE, id=str(request.id))
     assert "Only a draft can be edited: request" in shown(at)
     assert "rf_submit" not in [b.key for b in at.button]
+
+
+def test_an_nhs_number_is_refused_at_its_field_and_nothing_is_stored(people, strike):
+    """Issue 21: patient details do not belong in a request; the phone field is not free text."""
+    form = valid_form(strike, risk_description="Patient 943 476 5919 waits in majors.", contact_phone="9434765919")
+    at = fill(open_page(people[Role.REQUESTER], PAGE), form)
+    click(at, "rf_submit")
+    summary, at_field = errors(at)  # the summary at the top names the one field; the message is at the field
+    assert at_field == NHS_NUMBER_MESSAGE and summary.count("\n- ") == 1 and NHS_NUMBER_MESSAGE in summary
+    assert at.text_area(key="rf_risk_description").value == form.risk_description  # still there to correct
+    assert requests_in_db() == []

@@ -45,6 +45,7 @@ def test_national_mdt_sees_england(history: History) -> None:
     assert {b.proto.label for b in at.get("download_button")} == {
         "Download the figures (CSV)",
         "Download a printable summary (HTML)",
+        "Download the requests for a freedom-of-information answer (CSV, no personal data)",
     }
     assert len(at.get("vega_lite_chart")) == 8  # five summaries, declines by reason and two over time
     captions = " ".join(c.value for c in at.caption)
@@ -59,6 +60,7 @@ def test_regional_md_sees_only_their_region(history: History) -> None:
     assert metrics["Requests"] == "4" and metrics["Mass-casualty events"] == "0"
     captions = " ".join(c.value for c in at.caption)
     assert "Requests by region: North West: 4" in captions and "London" not in captions
+    assert len(at.get("download_button")) == 2  # no freedom-of-information export: it is the national MDT's
 
 
 @pytest.mark.parametrize("role", [Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.BMA, Role.ADMIN])

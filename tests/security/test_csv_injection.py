@@ -19,7 +19,7 @@ from core import queries, report, workflow
 from core.db import write_session
 from core.enums import Action, Role
 from core.models import StrikePeriod
-from core.spreadsheet import dangerous, defuse
+from core.spreadsheet import dangerous, defuse, starts_formula, writer
 from ops import cli
 from tests.conftest import examples, valid_form
 
@@ -53,6 +53,12 @@ FORMULAS = {
     "small at": "\ufe6bSUM(A1)",
     "minus sign": "\u22121+1",
     "space then full-width equals": " ＝1+1",
+    # After a separator: a spreadsheet splitting on it (semicolons in much of Europe, tabs) starts a new cell.
+    "semicolon then formula": "1;=cmd|' /C calc'!A0",
+    "comma then formula": "a,=1+1",
+    "tab then formula": "x\t=1+1",
+    "semicolon, space, full-width plus": "Majors; ＋1+1",
+    "comma, zero-width space, at": "beds,\u200b@SUM(A1)",
 }
 HARMLESS = ["Emergency department", "1-2 doctors", "a=b", "", "   ", "— a dash", "#1", "(=1)", "🚑 = ambulance", "x\n=1"]
 
@@ -70,6 +76,19 @@ def test_text_that_cannot_run_is_written_as_it_is(text):
     assert defuse(text) == text
 
 
+def test_every_text_cell_is_written_in_quotes_so_no_separator_splits_it():
+    """The apostrophe guards the cell's start; the quotes keep `1;=cmd` one cell in a spreadsheet that splits
+    on semicolons (it honours quotes whatever its separator). Numbers stay numbers."""
+    semicolon, tab = defuse(FORMULAS["semicolon then formula"]), defuse(FORMULAS["tab then formula"])
+    out = io.StringIO()
+    writer(out).writerow([semicolon, tab, 3, ""])
+    assert out.getvalue() == f'"{semicolon}","{tab}",3,""\r\n'
+    for cell, separator in ((semicolon, ";"), (tab, "\t")):
+        alone = io.StringIO()
+        writer(alone).writerow([cell])
+        assert next(csv.reader(io.StringIO(alone.getvalue()), delimiter=separator)) == [cell]
+
+
 def test_a_leading_apostrophe_is_doubled_so_the_reader_gets_it_back():
     assert defuse("'quoted'") == "''quoted'"
     assert unprotect(defuse("'quoted'")) == "'quoted'"
@@ -82,7 +101,7 @@ def test_a_leading_apostrophe_is_doubled_so_the_reader_gets_it_back():
 def test_any_text_comes_back_exactly_and_never_runs(text):
     written = defuse(text)
     assert unprotect(written) == text
-    assert not dangerous(written)
+    assert not starts_formula(written)
     assert written == text or written == "'" + text
 
 

@@ -1,24 +1,26 @@
 """Invisible characters: bidirectional overrides and isolates, zero-width characters, the other format
-characters (Unicode Cf) and control characters other than tab and line breaks are refused in every
+characters (Unicode Cf), every default-ignorable code point (Hangul fillers, variation selectors and the
+rest of the Unicode property) and control characters other than tab and line breaks are refused in every
 free-text field with the form's message; text stored before is shown with each one as its code point."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import sys
 
 import pytest
+import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core import admin, workflow
+from core import admin
 from core.db import write_session
-from core.enums import Action, Mitigation, Role
-from core.errors import ValidationFailed
-from core.form import TEXT_FIELDS, RequestForm
-from core.inputs import UNSTORABLE_MESSAGE, invisible_at, unstorable
+from core.enums import Role
+from core.form import TEXT_FIELDS
+from core.inputs import UNSTORABLE_MESSAGE, free_text_problem, invisible_at, unstorable
 from core.users import create_user
-from tests.conftest import examples, valid_form
-from tests.security.world import approval, assert_consistent, fingerprint, make_request
+from tests.conftest import examples
+from tests.security.free_text import free_text_refusals, refused
+from tests.security.world import assert_consistent, fingerprint
 from ui.text import html_text, md_escape, one_line, visible
 
 BIDI = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
@@ -45,6 +47,29 @@ def test_each_invisible_character_is_refused_and_shown_as_its_code_point(ch):
     assert unstorable(text)
     assert invisible_at(text) == [3]
     assert visible(text) == f"ok [U+{ord(ch):04X}]gnp.exe"
+
+
+# Every code point Unicode marks Default_Ignorable_Code_Point, read off the property (not a list of ours).
+DEFAULT_IGNORABLE = [
+    chr(c) for c in range(sys.maxunicode + 1) if regex.match(r"\p{Default_Ignorable_Code_Point}", chr(c))
+]
+
+
+def test_every_default_ignorable_code_point_is_refused_and_shown_as_its_code_point():
+    assert len(DEFAULT_IGNORABLE) > 4000  # the property, unassigned code points kept for it included
+    for ch in ["\u3164", "\u115f", "\u034f", "\ufe0f"]:  # still stored before (issue 20)
+        assert ch in DEFAULT_IGNORABLE
+    for ch in DEFAULT_IGNORABLE:
+        text = f"ok {ch}gnp.exe"
+        assert invisible_at(text) == [3], f"U+{ord(ch):04X}"
+        assert free_text_problem(text) == UNSTORABLE_MESSAGE
+        assert visible(text) == f"ok [U+{ord(ch):04X}]gnp.exe"
+
+
+def test_a_presentation_selector_is_kept_only_after_a_character_with_an_emoji_form():
+    assert not unstorable("\u2764\ufe0f \u260e\ufe0e 1\ufe0f\u20e3")  # red heart, black telephone, keycap one
+    for text in ["a\ufe0f", "\ufe0f", "Majors \ufe0fward", "\u3164\ufe0f"]:
+        assert unstorable(text), repr(text)
 
 
 @pytest.mark.parametrize("text", KEPT)
@@ -77,54 +102,12 @@ def test_what_is_shown_never_holds_an_invisible_character(text):
 # ---------------------------------------------------------------- every free-text field, on both databases
 
 
-def refused(call, field: str) -> str:
-    with pytest.raises(ValidationFailed) as caught:
-        call()
-    assert field in caught.value.errors, caught.value.errors
-    return caught.value.errors[field]
-
-
-@pytest.mark.parametrize("ch", ["\u202e", "\u2067", "\u200b", "\u200d", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize("ch", ["\u202e", "\u2067", "\u200b", "\u200d", "\ufeff", "\u00ad", "\u3164", "\ufe0f"])
 def test_every_free_text_field_refuses_them_with_the_forms_message(team, period, ch):
     bad = f"Majors {ch}ward"
-    requester, bma, adm = team[Role.REQUESTER], team[Role.BMA], team[Role.ADMIN]
-    more_info = make_request(team, period, "more_info")
-    at_cd = make_request(team, period, "clinical_director")
-    at_bma = make_request(team, period, "bma")
-    approved = make_request(team, period, "approved")
-    declined = make_request(team, period, "declined")
+    messages = free_text_refusals(team, period, bad, form_fields=TEXT_FIELDS)
     before = fingerprint()
-    messages = {}
-    for name in TEXT_FIELDS:
-        messages[name] = refused(
-            lambda name=name: workflow.save_draft(requester, valid_form(period, **{name: bad})), name
-        )
-    note = {Mitigation.OTHER.value: {"tried": True, "note": bad}}
-    key = f"mitigation.{Mitigation.OTHER.value}"
-    messages[key] = refused(lambda: workflow.save_draft(requester, valid_form(period, mitigations=note)), key)
-    answer = RequestForm.from_request(more_info)
-    calls = {
-        "answer": lambda: workflow.answer_more_info(requester, more_info.id, more_info.version, answer, bad),
-        "rationale": lambda: workflow.review(
-            team[Role.CLINICAL_DIRECTOR], at_cd.id, at_cd.version, Action.ESCALATE, bad
-        ),
-        "comment": lambda: workflow.add_comment(requester, at_cd.id, bad),
-        "harm_report": lambda: workflow.record_harm(requester, declined.id, declined.version, bad),
-    }
-    for field, call in calls.items():
-        messages[field] = refused(call, field)
-    messages["bma rationale"] = refused(
-        lambda: workflow.bma_decide(bma, at_bma.id, at_bma.version, approval(at_bma, rationale=bad)), "rationale"
-    )
-    messages["approved_scope"] = refused(
-        lambda: workflow.bma_decide(bma, at_bma.id, at_bma.version, approval(at_bma, approved_scope=bad)),
-        "approved_scope",
-    )
-    messages["revoke"] = refused(
-        lambda: workflow.revoke(bma, approved.id, approved.version, bad, reasons=["facts_changed"]), "rationale"
-    )
-    messages["withdraw"] = refused(lambda: workflow.withdraw(requester, at_cd.id, at_cd.version, bad), "rationale")
-    assert fingerprint() == before
+    adm = team[Role.ADMIN]
 
     def account(password: str | None = None, **fields: str) -> None:
         values = {"email": "new.person@nhs.net", "full_name": "New Person", "job_title": "", "phone": ""} | fields
@@ -134,11 +117,6 @@ def test_every_free_text_field_refuses_them_with_the_forms_message(team, period,
     for field in ("full_name", "job_title", "phone", "email"):
         value = f"new{ch}.person@nhs.net" if field == "email" else bad
         messages[f"account {field}"] = refused(lambda field=field, value=value: account(**{field: value}), field)
-    start = period.ends_at + timedelta(days=30)
-    messages["period name"] = refused(
-        lambda: admin.save_period(adm, name=f"March {ch}strike", starts_at=start, ends_at=start + timedelta(days=2)),
-        "name",
-    )
     assert set(messages.values()) == {UNSTORABLE_MESSAGE}, messages
     password = refused(lambda: account(password=f"A-long-password{ch}"), "password")
     assert "ordinary text" in password

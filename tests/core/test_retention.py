@@ -1,0 +1,160 @@
+"""Personal details kept only as long as needed (issue 21, docs/retention.md): contact details of requests
+whose strike period ended more than DEROG_CONTACT_RETENTION_MONTHS ago are removed, and accounts closed
+that long keep their audit trail under a pseudonym; the requests, their figures and reasons and the audit
+history stay, and the chain still verifies, with anchors recorded before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from core import audit, retention, workflow
+from core.db import read_session, write_session
+from core.enums import AdminAction, Role
+from core.models import AuditEvent, DerogationRequest, User
+from core.users import update_user
+from ops import cli, mail_worker
+from tests.core.conftest import audit_rows, file_request, reload
+
+
+def later(months: int) -> datetime:
+    return retention.cutoff(datetime.now(UTC), -months)
+
+
+def chain() -> audit.ChainReport:
+    with read_session() as session:
+        return audit.verify_chain(session)
+
+
+def close(account: User, by: User) -> None:
+    with write_session() as session:
+        update_user(
+            session, account.id, by=by, trust_code=account.trust_code, region_code=account.region_code, active=False
+        )
+
+
+def test_the_limit_counts_calendar_months():
+    assert retention.cutoff(datetime(2026, 3, 31, 9, tzinfo=UTC), 1) == datetime(2026, 2, 28, 9, tzinfo=UTC)
+    assert retention.cutoff(datetime(2026, 1, 15, tzinfo=UTC), 24) == datetime(2024, 1, 15, tzinfo=UTC)
+    assert retention.cutoff(datetime(2026, 2, 28, tzinfo=UTC), -24) == datetime(2028, 2, 28, tzinfo=UTC)
+
+
+def test_contact_details_past_the_limit_are_removed_and_nothing_else(team, period, monkeypatch):
+    request = file_request(team, period)
+    workflow.add_comment(team[Role.CLINICAL_DIRECTOR], request.id, "Called the rota coordinator back.")
+    before = reload(request.id)
+    history = [(e.id, e.row_hash) for e in audit_rows(request.id)]
+    anchor = chain().last_hash
+
+    not_yet = retention.due(later(23))
+    assert not not_yet and reload(request.id).contact_name == before.contact_name
+    soon = later(25)
+    listed = retention.due(soon)
+    assert listed.request_ids == [request.id] and not listed.account_ids
+    assert reload(request.id) == before  # the dry run changes nothing
+
+    removed = retention.apply(soon)
+    assert removed.request_ids == [request.id]
+    after = reload(request.id)
+    assert [getattr(after, name) for name in retention.CONTACT_FIELDS] == ["", "", "", ""]
+    kept = set(DerogationRequest.model_fields) - set(retention.CONTACT_FIELDS)
+    assert {name: getattr(after, name) for name in kept} == {name: getattr(before, name) for name in kept}
+    assert [(e.id, e.row_hash) for e in audit_rows(request.id)] == history
+    [record] = [e for e in audit_rows() if e.action == AdminAction.CONTACTS_REMOVED]
+    assert record.details["requests"] == 1 and record.actor_name == audit.SYSTEM_ACTOR
+    with read_session() as session:
+        assert audit.verify_chain(session, anchors=[anchor]).ok
+    assert not retention.apply(soon)  # nothing left to remove, nothing recorded
+    assert len([e for e in audit_rows() if e.action == AdminAction.CONTACTS_REMOVED]) == 1
+
+    monkeypatch.setenv(retention.MONTHS_SETTING, "1")
+    assert retention.retention_months() == 1
+    monkeypatch.setenv(retention.MONTHS_SETTING, "0")
+    with pytest.raises(ValueError, match=retention.MONTHS_SETTING):
+        retention.retention_months()
+
+
+def test_a_long_closed_account_keeps_its_trail_under_a_pseudonym(team, period, staff):
+    admin, reviewer = team[Role.ADMIN], staff.make(Role.CLINICAL_DIRECTOR, trust=team[Role.REQUESTER].trust_code)
+    request = file_request(team, period)
+    workflow.add_comment(reviewer, request.id, "I will look at this now.")
+    close(reviewer, admin)
+    acted = [e for e in audit_rows() if e.actor_id == reviewer.id]
+    created = next(
+        e for e in audit_rows() if e.action == AdminAction.USER_CREATED and e.details["user_id"] == reviewer.id
+    )
+    anchor = chain().last_hash
+    assert retention.due(later(23)).account_ids == []  # closed just now
+
+    removed = retention.apply(later(25))
+    assert removed.account_ids == [reviewer.id]  # the open accounts stay as they are
+    name, email = retention.pseudonym(reviewer.id)
+    with read_session() as session:
+        account = session.get(User, reviewer.id)
+        assert (account.full_name, account.email, account.phone, account.active) == (name, email, "", False)
+        others = session.exec(select(User).where(User.id != reviewer.id)).all()
+        assert all(u.email.endswith("@test.nhs.uk") for u in others)
+        rows = {e.id: e for e in session.exec(select(AuditEvent)).all()}
+        assert audit.verify_chain(session, anchors=[anchor]).ok
+    for event in acted:
+        assert rows[event.id].actor_name == name and rows[event.id].row_hash == event.row_hash
+        assert rows[event.id].rationale == event.rationale  # what they did and why stays
+    assert rows[created.id].details["email"] == email
+    assert not any(reviewer.email in str(e.details) or reviewer.full_name == e.actor_name for e in rows.values())
+    record = next(e for e in rows.values() if e.action == AdminAction.ACCOUNT_PSEUDONYMISED)
+    assert record.details["user_id"] == reviewer.id
+    assert [row_id for row_id, _ in record.details["rows"]] == sorted([*(e.id for e in acted), created.id])
+    assert cli.main(["verify-audit"]) == 0
+    assert retention.apply(later(25)).account_ids == []  # once only
+
+
+def test_an_edit_to_a_pseudonymised_row_still_shows(team, period, staff):
+    reviewer = staff.make(Role.CLINICAL_DIRECTOR, trust=team[Role.REQUESTER].trust_code)
+    request = file_request(team, period)
+    comment = workflow.add_comment(reviewer, request.id, "Seen.")
+    close(reviewer, team[Role.ADMIN])
+    retention.apply(later(25))
+    row_id = next(e.id for e in audit_rows() if e.details.get("comment_id") == comment.id)
+    with write_session() as session:
+        session.execute(update(AuditEvent).where(AuditEvent.id == row_id).values(rationale="Approved it myself."))
+    report = chain()
+    assert (report.first_bad_id, report.problem) == (row_id, "its content does not match its hash (it was edited)")
+
+
+def test_an_edit_made_before_is_not_hidden_by_pseudonymising(team, period, staff):
+    reviewer = staff.make(Role.CLINICAL_DIRECTOR, trust=team[Role.REQUESTER].trust_code)
+    request = file_request(team, period)
+    comment = workflow.add_comment(reviewer, request.id, "Seen.")
+    close(reviewer, team[Role.ADMIN])
+    row_id = next(e.id for e in audit_rows() if e.details.get("comment_id") == comment.id)
+    with write_session() as session:
+        session.execute(update(AuditEvent).where(AuditEvent.id == row_id).values(rationale="Edited."))
+    with pytest.raises(retention.ChainBroken):
+        retention.apply(later(25))
+    assert reload(request.id).contact_name  # one transaction: nothing removed
+    with read_session() as session:
+        assert session.get(User, reviewer.id).full_name == reviewer.full_name
+
+
+def test_the_command_line_lists_then_applies(team, period, capsys, monkeypatch):
+    request = file_request(team, period)
+    monkeypatch.setattr(retention, "utcnow", lambda: later(25))
+    assert cli.main(["retention"]) == 0
+    out = capsys.readouterr().out
+    assert f"Would remove the contact details of 1 request(s): {request.id}" in out and "--apply" in out
+    assert reload(request.id).contact_name
+    assert cli.main(["retention", "--apply"]) == 0
+    assert f"Removed the contact details of 1 request(s): {request.id}" in capsys.readouterr().out
+    assert reload(request.id).contact_name == "" and cli.main(["verify-audit"]) == 0
+
+
+def test_the_mail_worker_applies_it_once_a_day(team, period, monkeypatch):
+    request = file_request(team, period)
+    monkeypatch.setattr(mail_worker, "_retention_ran", [])
+    first = later(25)
+    assert mail_worker.daily_retention(first).request_ids == [request.id]
+    assert mail_worker.daily_retention(first + timedelta(hours=23)) is None  # not yet a day
+    assert mail_worker.daily_retention(first + timedelta(days=1)) is not None
