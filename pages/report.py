@@ -49,7 +49,7 @@ def compare_view() -> None:
         mime="text/csv",
         key="compare_csv",
         icon=":material/download:",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
     )
     right.download_button(
         "Download a printable comparison (HTML)",
@@ -58,7 +58,7 @@ def compare_view() -> None:
         mime="text/html",
         key="compare_html",
         icon=":material/print:",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
     )
     st.header("Figures, period by period")
     st.caption("Declines by reason count each reason given: a decline may give several.")
@@ -135,7 +135,7 @@ left.download_button(
     mime="text/csv",
     key="report_csv",
     icon=":material/download:",
-    on_click="ignore",
+    on_click="rerun",  # a refused download: the page run that follows says why
 )
 right.download_button(
     "Download a printable summary (HTML)",
@@ -144,7 +144,7 @@ right.download_button(
     mime="text/html",
     key="report_html",
     icon=":material/print:",
-    on_click="ignore",
+    on_click="rerun",  # a refused download: the page run that follows says why
 )
 
 st.header("Charts")
