@@ -17,10 +17,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from core.db import insert_for
 from core.models import TrustedDevice
 
 COOKIE_NAME = "derog_device"
@@ -30,9 +29,8 @@ LIFETIME = timedelta(days=180)
 
 def trust(session: Session, device_hash: str, user_id: int, now: datetime) -> None:
     """Note, in the caller's transaction, that this browser has just signed in to this account."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     session.execute(
-        insert(TrustedDevice)
+        insert_for(session)(TrustedDevice)
         .values(token_hash=device_hash, user_id=user_id, created_at=now, last_signed_in_at=now, failed_count=0)
         .on_conflict_do_update(index_elements=["token_hash", "user_id"], set_={"last_signed_in_at": now})
     )

@@ -11,15 +11,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from core import audit, devices, sessions
 from core.access import MAX_ID
 from core.clock import utcnow
 from core.config import security_settings
-from core.db import write_session
+from core.db import insert_for, write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, AdminAction, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
@@ -154,7 +152,7 @@ def _locked_budget(session: Session, model: type[LoginThrottle | AddressThrottle
     """A throttle row (per typed address, or per client address), created if need be and locked, so that
     parallel guesses are counted one after another (PostgreSQL; SQLite writers are serial anyway) instead
     of overwriting each other."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = insert_for(session)
     key_name = "email" if model is LoginThrottle else "address"
     session.execute(insert(model).values({key_name: key, "failed_count": 0}).on_conflict_do_nothing())
     return session.get(model, key, with_for_update=True, populate_existing=True)
