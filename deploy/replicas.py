@@ -161,6 +161,7 @@ def app_env(url: str, public_url: str) -> dict[str, str]:
     env.setdefault("DEROG_SECURE_COOKIES", "0")
     # nginx, on this machine, names the client in X-Forwarded-For: believe it, and nobody else.
     env.setdefault("DEROG_TRUSTED_PROXIES", "127.0.0.1")
+    env["FORWARDED_ALLOW_IPS"] = ""  # uvicorn's own reading of it off: DEROG_TRUSTED_PROXIES decides (serve.py)
     return env
 
 

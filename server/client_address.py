@@ -6,7 +6,8 @@ new address for every guess, or someone else's (core/users.py throttles unknown 
 
 An ASGI middleware (serve.py) writes the result into the connection's scope, so every HTTP request and
 every websocket (where `st.context.ip_address` reads it) sees the same answer. uvicorn's own reading of
-X-Forwarded-For is turned off in serve.py (FORWARDED_ALLOW_IPS), so that this is the only one."""
+X-Forwarded-For must be off (FORWARDED_ALLOW_IPS empty: ./scripts/start and deploy/ set it; serve.py),
+so that this is the only one."""
 
 from __future__ import annotations
 

@@ -44,3 +44,11 @@ def test_nginx_adds_the_security_headers_where_the_app_sent_none(conf: str) -> N
 
 def test_metrics_are_not_passed_through(conf: str) -> None:
     assert re.search(r"location = /metrics \{\s*return 404;", conf)
+
+
+def test_the_app_processes_believe_nginx_alone_about_the_clients_address(monkeypatch) -> None:
+    monkeypatch.delenv("DEROG_TRUSTED_PROXIES", raising=False)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn's own reading, which would believe anyone
+    env = replicas.app_env("postgresql+psycopg://postgres@127.0.0.1:5432/x", "http://127.0.0.1:8080")
+    assert env["DEROG_TRUSTED_PROXIES"] == "127.0.0.1" and env["FORWARDED_ALLOW_IPS"] == ""
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in replicas.TEMPLATE.read_text()
