@@ -23,6 +23,7 @@ def database_url() -> str:
 @dataclass(frozen=True)
 class SecuritySettings:
     max_failed_logins: int = 5
+    max_failed_logins_per_address: int = 20  # from browsers unknown to the accounts tried (core/users.py)
     lockout_minutes: int = 15
     idle_timeout_minutes: int = 30
     sign_in_floor_ms: int = 250
@@ -48,6 +49,7 @@ def _positive(name: str, default: float, kind: type[int] | type[float] = int) ->
 def security_settings() -> SecuritySettings:
     return SecuritySettings(
         max_failed_logins=_positive("DEROG_MAX_FAILED_LOGINS", 5),
+        max_failed_logins_per_address=_positive("DEROG_MAX_FAILED_LOGINS_PER_ADDRESS", 20),
         lockout_minutes=_positive("DEROG_LOCKOUT_MINUTES", 15),
         idle_timeout_minutes=_positive("DEROG_IDLE_TIMEOUT_MINUTES", 30),
         sign_in_floor_ms=int(os.environ.get("DEROG_SIGN_IN_FLOOR_MS", 250)),

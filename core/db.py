@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Insert, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -119,3 +121,8 @@ def migrate(url: str | None = None) -> None:
     if make_url(url).get_backend_name() == "sqlite" and make_url(url).database:
         Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
+
+
+def insert_for(session: Session) -> Callable[..., Insert]:
+    """The INSERT of the session's database (SQLite or PostgreSQL), which has ON CONFLICT DO NOTHING/UPDATE."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert

@@ -73,6 +73,32 @@ class LoginThrottle(SQLModel, table=True):
     last_failed_at: datetime | None = None
 
 
+class TrustedDevice(SQLModel, table=True):
+    """A browser that has signed in to an account before (core/devices.py): the SHA-256 hash of the
+    long-lived device cookie it holds, and that browser's own budget of failed sign-ins for the account."""
+
+    __tablename__ = "trusted_device"
+    __table_args__ = (UniqueConstraint("token_hash", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_signed_in_at: datetime = Field(default_factory=utcnow)
+    failed_count: int = 0
+    locked_until: datetime | None = None
+    last_failed_at: datetime | None = None
+
+
+class AddressThrottle(SQLModel, table=True):
+    """Failed sign-ins from unknown browsers per client address, whatever address was typed."""
+
+    __tablename__ = "address_throttle"
+    address: str = Field(primary_key=True, max_length=45)  # an IPv6 address at its longest
+    failed_count: int = 0
+    locked_until: datetime | None = None
+    last_failed_at: datetime | None = None
+
+
 class TierTarget(SQLModel, table=True):
     """Response target per tier, in minutes (configurable by administrators)."""
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import audit, devices
 from core.clock import utcnow
 from core.config import security_settings
 from core.db import DatabaseBusy, read_session, write_session
@@ -108,10 +108,15 @@ def _idle_limit() -> timedelta:
     return timedelta(minutes=security_settings().idle_timeout_minutes)
 
 
+def new_secret() -> str:
+    """A random secret for a ticket, a session id or a device cookie (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(_SECRET_BYTES)
+
+
 def begin(session: Session, user: User, method: str, now: datetime | None = None) -> str:
     """Open a session for `user` inside the caller's sign-in transaction; return its one-time ticket."""
     now = now or utcnow()
-    ticket = secrets.token_urlsafe(_SECRET_BYTES)
+    ticket = new_secret()
     session.add(
         UserSession(
             user_id=user.id,
@@ -125,18 +130,21 @@ def begin(session: Session, user: User, method: str, now: datetime | None = None
     return ticket
 
 
-def _well_formed(secret: object) -> bool:
+def well_formed(secret: object) -> bool:
     return isinstance(secret, str) and 0 < len(secret) <= _MAX_SECRET_LENGTH
 
 
-def redeem(ticket: str, replacing: str | None = None, now: datetime | None = None) -> str | None:
+def redeem(
+    ticket: str, replacing: str | None = None, now: datetime | None = None, *, device: str | None = None
+) -> str | None:
     """Swap a fresh ticket for the session id the cookie will hold (once); None if it is not valid.
     `replacing`: the session this browser's cookie named until now, which ends in the same transaction
-    (a browser holds one session: signing in again, perhaps as someone else, ends the earlier one)."""
-    if not _well_formed(ticket):
+    (a browser holds one session: signing in again, perhaps as someone else, ends the earlier one).
+    `device`: this browser's device cookie (core/devices.py), trusted from now on for the account."""
+    if not well_formed(ticket):
         return None
     now = now or utcnow()
-    token = secrets.token_urlsafe(_SECRET_BYTES)
+    token = new_secret()
     with write_session() as session:
         # One UPDATE: of two requests racing with the same ticket, exactly one matches the row.
         redeemed = session.execute(
@@ -150,8 +158,13 @@ def redeem(ticket: str, replacing: str | None = None, now: datetime | None = Non
         )
         if redeemed.rowcount != 1:
             return None
-        if _well_formed(replacing):  # only once the ticket is good: a refused one ends nothing
+        if well_formed(replacing):  # only once the ticket is good: a refused one ends nothing
             _end_where(session, col(UserSession.token_hash) == digest(replacing), EndReason.REPLACED, now)
+        if well_formed(device):
+            user_id = session.exec(
+                select(UserSession.user_id).where(col(UserSession.token_hash) == digest(token))
+            ).one()
+            devices.trust(session, digest(device), user_id, now)
         return token
 
 
@@ -160,7 +173,7 @@ def check(token: str | None, *, activity: bool = True, now: datetime | None = No
 
     `activity`: a person did something (a click, a page). An automatic refresh passes False, so an open
     dashboard does not keep its session alive."""
-    if not _well_formed(token):
+    if not well_formed(token):
         raise SessionEnded()
     now = now or utcnow()
     with read_session() as session:
@@ -249,7 +262,7 @@ def last_ended_at(session: Session, user_id: int) -> datetime | None:
 
 def sign_out(token: str | None, now: datetime | None = None) -> None:
     """End this browser's session (every tab of it); recorded in the audit history. Idempotent."""
-    if not _well_formed(token):
+    if not well_formed(token):
         return
     now = now or utcnow()
     with write_session() as session:
@@ -269,7 +282,7 @@ def sign_out_everywhere(token: str | None, now: datetime | None = None) -> int:
     A session that has already ended here still names its account: a person who walked away from a
     shared computer and asks from there must not be told it worked when nothing was ended.
     SessionEnded when the cookie names no session at all."""
-    if not _well_formed(token):
+    if not well_formed(token):
         raise SessionEnded()
     now = now or utcnow()
     with write_session() as session:
@@ -298,9 +311,12 @@ def live_count(user_id: int, now: datetime | None = None) -> int:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Remove sessions that ended (or could no longer be used) more than KEEP_ENDED ago."""
-    cutoff = (now or utcnow()) - KEEP_ENDED
+    """Remove sessions that ended (or could no longer be used) more than KEEP_ENDED ago, and browsers
+    no longer trusted (core/devices.py)."""
+    now = now or utcnow()
+    cutoff = now - KEEP_ENDED
     with write_session() as session:
+        devices.purge(session, now)
         removed = session.execute(
             delete(UserSession).where(
                 (col(UserSession.expires_at) < cutoff)

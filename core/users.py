@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,19 +11,17 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from core import audit, sessions
+from core import audit, devices, sessions
 from core.access import MAX_ID
 from core.clock import utcnow
 from core.config import security_settings
-from core.db import write_session
+from core.db import insert_for, write_session
 from core.enums import REGION_ROLES, TRUST_ROLES, AdminAction, Role
 from core.errors import AuthFailed, NotFound, ValidationFailed
 from core.inputs import EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
-from core.models import LoginThrottle, Region, Trust, User
+from core.models import AddressThrottle, LoginThrottle, Region, Trust, TrustedDevice, User
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
 # (64 MiB, 4 lanes). Older hashes are upgraded at the next sign-in (authenticate).
@@ -146,12 +145,45 @@ def create_user(
     return user
 
 
-def _locked_throttle(session: Session, email: str) -> LoginThrottle:
-    """The address's throttle row, created if need be and locked, so that parallel guesses are counted
-    one after another (PostgreSQL; SQLite writers are serial anyway) instead of overwriting each other."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(insert(LoginThrottle).values(email=email, failed_count=0).on_conflict_do_nothing())
-    return session.get(LoginThrottle, email, with_for_update=True, populate_existing=True)
+Budget = LoginThrottle | AddressThrottle | TrustedDevice
+
+
+def _locked_budget(session: Session, model: type[LoginThrottle | AddressThrottle], key: str) -> Budget:
+    """A throttle row (per typed address, or per client address), created if need be and locked, so that
+    parallel guesses are counted one after another (PostgreSQL; SQLite writers are serial anyway) instead
+    of overwriting each other."""
+    insert = insert_for(session)
+    key_name = "email" if model is LoginThrottle else "address"
+    session.execute(insert(model).values({key_name: key, "failed_count": 0}).on_conflict_do_nothing())
+    return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+def _minutes_locked(budget: Budget, now: datetime) -> int | None:
+    if budget.locked_until is None or budget.locked_until <= now:
+        return None
+    return max(1, math.ceil((budget.locked_until - now).total_seconds() / 60))
+
+
+def _count_failure(budget: Budget, limit: int, now: datetime) -> bool:
+    """One more failure against this budget; True when it used the budget up (now locked). Failures
+    further apart than the lockout itself start the count again."""
+    lockout = timedelta(minutes=security_settings().lockout_minutes)
+    if budget.last_failed_at is not None and now - budget.last_failed_at > lockout:
+        budget.failed_count = 0
+    budget.failed_count += 1
+    budget.last_failed_at = now
+    if budget.failed_count < limit:
+        return False
+    budget.locked_until, budget.failed_count = now + lockout, 0
+    return True
+
+
+def _client_address(address: str | None) -> str | None:
+    """The client's address as the server determined it (server/client_address.py); None if there is none."""
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -171,71 +203,104 @@ def record_sign_in(session: Session, user: User, method: str, now: datetime | No
     return SignedIn(user=user, ticket=ticket)
 
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> SignedIn:
+def authenticate(
+    email: str, password: str, now: datetime | None = None, *, device: str | None = None, address: str | None = None
+) -> SignedIn:
     """Sign in with a password and open a session, or raise AuthFailed with a message that reveals nothing
     about who exists.
+    `device`: the browser's device cookie (core/devices.py); `address`: the client's address. A browser
+    that signed in to this account before has its own budget of failures; any other browser counts
+    against the account's budget for unknown browsers and its address's (docs/sessions.md, Lockout).
     Every answer takes at least DEROG_SIGN_IN_FLOOR_MS: a password check costs what its hash's
     parameters say (an account not signed in since the hashes were strengthened takes several times
     the dummy check an unknown address gets), and the time of an answer must not tell who has an
     account. The wait is after the transaction, holding no lock."""
     started = time.monotonic()
     try:
-        return _authenticate(email, password, now)
+        return _authenticate(email, password, now, device, address)
     finally:
         floor = security_settings().sign_in_floor_ms / 1000
         time.sleep(max(0.0, started + floor - time.monotonic()))
 
 
-def _authenticate(email: str, password: str, now: datetime | None) -> SignedIn:
-    now = now or utcnow()
+def _budgets(
+    session: Session, known: TrustedDevice | None, email: str, address: str | None
+) -> list[tuple[str, Budget, int]]:
+    """What this attempt counts against, each with its limit: a browser that signed in to the account
+    before, only its own budget; any other, the address's budget and the typed address's. Locked in this
+    order, then the audit chain's head: the order administrators' actions take them in too."""
     settings = security_settings()
+    if known is not None:
+        return [("device", known, settings.max_failed_logins)]
+    budgets: list[tuple[str, Budget, int]] = []
+    if address:
+        budgets.append(
+            ("address", _locked_budget(session, AddressThrottle, address), settings.max_failed_logins_per_address)
+        )
+    budgets.append(("account", _locked_budget(session, LoginThrottle, email), settings.max_failed_logins))
+    return budgets
+
+
+def _locked_message(kind: str, minutes: int) -> str:
+    if kind == "address":
+        where = "from this network, in browsers that have not signed in here before,"
+    else:
+        where = "to this account from this browser"
+    return (
+        f"Too many failed attempts. Sign-in {where} is locked for about {minutes} more minute(s). "
+        "A browser you have signed in with before still works, and an administrator can unlock it sooner."
+    )
+
+
+def _authenticate(email: str, password: str, now: datetime | None, device: str | None, address: str | None) -> SignedIn:
+    now = now or utcnow()
     email = normalise_email(email)[:254]
     if unstorable(email):
         raise AuthFailed(GENERIC_FAILURE)  # no account can have such an address
+    address = _client_address(address)
     failure: str | None = None
     with write_session() as session:
-        throttle = _locked_throttle(session, email)
-        if throttle.locked_until is not None and throttle.locked_until > now:
-            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
-            raise AuthFailed(
-                f"Too many failed attempts. Sign-in for this e-mail address is locked for about {minutes} more "
-                "minute(s). An administrator can unlock it sooner."
-            )
         user = session.exec(select(User).where(User.email == email)).first()
+        device_hash = sessions.digest(device) if sessions.well_formed(device) else None
+        known = devices.trusted(session, device_hash, user.id if user is not None else None, now)
+        budgets = _budgets(session, known, email, address)
+        for kind, budget, _limit in budgets:
+            minutes = _minutes_locked(budget, now)
+            if minutes is not None:
+                raise AuthFailed(_locked_message(kind, minutes))
         valid = user is not None and verify_password(user.password_hash, password)
         if user is None:
             verify_password(_DUMMY_HASH, password)  # same cost as a real check
         if valid and user.active:
-            if throttle.failed_count:
-                throttle.failed_count, throttle.locked_until = 0, None
-                session.add(throttle)
+            for kind, budget, _limit in budgets:
+                if kind != "address" and budget.failed_count:  # an address's count is many people's
+                    budget.failed_count, budget.locked_until = 0, None
+                    session.add(budget)
             if _needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)  # the right password is in hand only now
                 session.add(user)
             return record_sign_in(session, user, "password", now)
-        throttle.failed_count += 1
-        throttle.last_failed_at = now
-        if throttle.failed_count >= settings.max_failed_logins:
-            throttle.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            throttle.failed_count = 0
-            # Who was being guessed at, and until when: for whoever looks into it (SECURITY.md).
-            audit.append(
-                session,
-                action=AdminAction.SIGN_IN_LOCKED,
-                actor=None,
-                details={"email": email, "locked_until": throttle.locked_until.isoformat()},
-                at=now,
-            )
-        session.add(throttle)
+        for kind, budget, limit in budgets:
+            if _count_failure(budget, limit, now):
+                # Who or where was being guessed at, and until when: for whoever looks into it (SECURITY.md).
+                details = {"email": email, "locked_until": budget.locked_until.isoformat(), "locked": kind}
+                if kind == "address":
+                    details["address"] = address
+                audit.append(session, action=AdminAction.SIGN_IN_LOCKED, actor=None, details=details, at=now)
+            session.add(budget)
         failure = GENERIC_FAILURE
     raise AuthFailed(failure)
 
 
 def unlock(session: Session, email: str, by: User) -> None:
-    throttle = session.get(LoginThrottle, normalise_email(email))
+    """Unlock sign-in for this address: from unknown browsers, and from every browser of its account."""
+    throttle = session.get(LoginThrottle, normalise_email(email), with_for_update=True)
     if throttle is not None:
         throttle.failed_count, throttle.locked_until = 0, None
         session.add(throttle)
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is not None:
+        devices.unlock_all(session, user.id)
     audit.append(session, action=AdminAction.USER_UNLOCKED, actor=by, details={"email": normalise_email(email)})
 
 

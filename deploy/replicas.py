@@ -13,6 +13,8 @@ What it does, in order (deploy/README.md says why):
    one's readiness probe (`/_stcore/script-health-check`) before any traffic reaches it.
 4. One mail worker (`python -m ops mail-worker`): outbox and reminders.
 5. nginx (deploy/nginx.conf.template) on --port, sticky by session cookie, in front of them.
+/metrics on each process wants the bearer token in DEROG_METRICS_TOKEN (one is made if it is unset and kept
+in the state folder); prometheus.yml there is a scraper's configuration that sends it.
 Every process id is written under the state folder (var/replicas/ by default) with its port and log.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -35,6 +38,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "var" / "replicas"
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
+PROMETHEUS = Path(__file__).resolve().parent / "prometheus.yml.example"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/derogations"
 READY_SECONDS = 120
 
@@ -155,7 +159,34 @@ def app_env(url: str, public_url: str) -> dict[str, str]:
     env.setdefault("DEROG_BASE_URL", public_url)
     # The local recipe serves plain http: a Secure-only cookie would never come back. Behind TLS, set 1.
     env.setdefault("DEROG_SECURE_COOKIES", "0")
+    # nginx, on this machine, names the client in X-Forwarded-For: believe it, and nobody else.
+    env.setdefault("DEROG_TRUSTED_PROXIES", "127.0.0.1")
+    env["FORWARDED_ALLOW_IPS"] = ""  # uvicorn's own reading of it off: DEROG_TRUSTED_PROXIES decides (serve.py)
     return env
+
+
+def metrics_token(state: Path) -> str:
+    """The bearer token /metrics wants (DEROG_METRICS_TOKEN, or one made once and kept in the state folder,
+    readable by its owner only), and a Prometheus configuration beside it that sends it."""
+    token_file = state / "metrics-token"
+    token = os.environ.get("DEROG_METRICS_TOKEN", "").strip()
+    if not token:
+        if not token_file.exists():
+            token_file.touch(mode=0o600)
+            token_file.write_text(secrets.token_urlsafe(32) + "\n")
+        token = token_file.read_text().strip()
+    else:
+        token_file.touch(mode=0o600)
+        token_file.write_text(token + "\n")
+    return token
+
+
+def write_prometheus_conf(state: Path, servers: list[App]) -> Path:
+    targets = ", ".join(f'"127.0.0.1:{app.port}"' for app in servers)
+    text = PROMETHEUS.read_text().replace("@TOKEN_FILE@", str(state / "metrics-token")).replace("@TARGETS@", targets)
+    conf = state / "prometheus.yml"
+    conf.write_text(text)
+    return conf
 
 
 def start_app(state: Path, index: int, env: dict[str, str], port: int | None = None) -> App:
@@ -242,7 +273,7 @@ def start(count: int, *, url: str, listen: int, state: Path = STATE, demo: bool 
         old.unlink()
     public = f"http://127.0.0.1:{listen}"
     ensure_postgres(url)
-    env = app_env(url, public)
+    env = app_env(url, public) | {"DEROG_METRICS_TOKEN": metrics_token(state)}
     seed = ["demo"] if demo else ["load-reference"]
     subprocess.run([sys.executable, "-m", "ops", *seed], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     servers = [start_app(state, i, env) for i in range(1, count + 1)]
@@ -252,6 +283,7 @@ def start(count: int, *, url: str, listen: int, state: Path = STATE, demo: bool 
     for n in range(1, workers + 1):
         name = "mail-worker" if n == 1 else f"mail-worker-{n}"
         print(f"  {name}: pid {start_worker(state, env, name, worker_interval)}", flush=True)
+    write_prometheus_conf(state, servers)
     pid = start_nginx(state, listen, servers)
     print(f"  nginx: pid {pid}, port {listen}", flush=True)
     (state / "url").write_text(public + "\n")

@@ -19,7 +19,7 @@ from core.models import StrikePeriod, User
 from core.nhs_organisations import load_reference_data
 from core.users import create_user, normalise_email, set_password
 from ops import backup, mail_worker
-from ops.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from ops.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, NotADemoDatabase, refuse_real_accounts, seed_demo
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -37,6 +37,11 @@ def _load_reference(_: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    try:
+        refuse_real_accounts()  # before migrating: a database of real people is not touched at all
+    except NotADemoDatabase as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     migrate()
     result = seed_demo(requests=args.requests)
     if not result["requests"]:

@@ -7,11 +7,12 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from core import periods, workflow
 from core.clock import LONDON, utcnow
-from core.db import write_session
+from core.db import get_engine, write_session
 from core.enums import (
     ELIGIBLE_CATEGORIES,
     REGION_ROLES,
@@ -154,6 +155,31 @@ def ensure_demo_accounts(session: Session) -> None:
             )
 
 
+SYNTHETIC_DOMAIN = "synthetic.demo.nhs.uk"  # the cast below: accounts that cannot sign in
+
+
+class NotADemoDatabase(DerogationError):
+    """The database holds accounts of real people: the demo, whose password is published, stays out."""
+
+
+def refuse_real_accounts() -> None:
+    """NotADemoDatabase if any account is neither a demo account nor one of the demo's synthetic cast.
+    Read before anything is written (migrations included), so a refused database is left as it was."""
+    engine = get_engine()
+    if not inspect(engine).has_table(User.__tablename__):
+        return
+    demo = {account.email for account in DEMO_ACCOUNTS}
+    with engine.connect() as connection:
+        emails = connection.execute(select(User.email)).scalars().all()
+    others = sorted(email for email in emails if email not in demo and not email.endswith(f"@{SYNTHETIC_DOMAIN}"))
+    if others:
+        raise NotADemoDatabase(
+            f"This database holds {len(others)} account(s) that are not the demo's (the first: {others[0]}). "
+            "The demo accounts share a published password and must never sit beside real ones, so nothing "
+            "was changed. Seed the demo into a new, empty database."
+        )
+
+
 class Cast:
     """Synthetic staff who file and review the generated requests (they cannot sign in)."""
 
@@ -163,7 +189,7 @@ class Cast:
     def get(self, role: Role, scope: str = "national", index: int = 0) -> User:
         key = (role.value, scope, index)
         if key not in self.cache:
-            email = f"{role.value}.{index}.{scope}@synthetic.demo.nhs.uk".lower()
+            email = f"{role.value}.{index}.{scope}@{SYNTHETIC_DOMAIN}".lower()
             with write_session() as session:
                 user = session.exec(select(User).where(User.email == email)).first() or create_user(
                     session,
@@ -428,7 +454,9 @@ def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng:
 
 
 def seed_demo(requests: int = 300, seed: int = 2025, now: datetime | None = None) -> dict[str, int]:
-    """Reference data, demo accounts, periods and requests. Running it again adds nothing twice."""
+    """Reference data, demo accounts, periods and requests. Running it again adds nothing twice; a database
+    with real accounts in it is refused (NotADemoDatabase) and left as it was."""
+    refuse_real_accounts()
     now = now or utcnow()
     rng = random.Random(seed)
     with write_session() as session:

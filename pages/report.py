@@ -50,7 +50,7 @@ def compare_view() -> None:
         mime="text/csv",
         key="compare_csv",
         icon=":material/download:",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
     )
     right.download_button(
         "Download a printable comparison (HTML)",
@@ -59,7 +59,7 @@ def compare_view() -> None:
         mime="text/html",
         key="compare_html",
         icon=":material/print:",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
     )
     st.header("Figures, period by period")
     st.caption("Declines by reason count each reason given: a decline may give several.")
@@ -136,7 +136,7 @@ left.download_button(
     mime="text/csv",
     key="report_csv",
     icon=":material/download:",
-    on_click="ignore",
+    on_click="rerun",  # a refused download: the page run that follows says why
 )
 right.download_button(
     "Download a printable summary (HTML)",
@@ -145,7 +145,7 @@ right.download_button(
     mime="text/html",
     key="report_html",
     icon=":material/print:",
-    on_click="ignore",
+    on_click="rerun",  # a refused download: the page run that follows says why
 )
 if user.role == Role.NATIONAL_MDT:
     st.download_button(

@@ -68,7 +68,7 @@ for column, (label, export, file_name, key) in zip(st.columns(2), downloads, str
         data=guarded_download(lambda actor, export=export: export(actor, chosen.id, filters)),
         file_name=file_name,
         mime="text/csv",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
         key=key,
         icon=":material/download:",
     )

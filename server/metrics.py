@@ -20,7 +20,8 @@ Read from the database (the same in every process; cached for 15 seconds):
 How: SQLAlchemy's events (an ORM session's flush and commit, an engine's errors: no change to core/),
 and a wrapper around the function Streamlit's script runner calls to execute a run (Streamlit 1.67's
 `script_runner.exec_func_with_error_handling`; tests/deploy/test_metrics.py fails if that moves).
-Optional: DEROG_METRICS_TOKEN set → a scraper must send `Authorization: Bearer <token>`."""
+Off unless DEROG_METRICS_TOKEN is set (404, as if there were no such route); with it, a scraper must send
+`Authorization: Bearer <token>` (401 otherwise): the figures say who is busy and when, for nobody else."""
 
 from __future__ import annotations
 
@@ -292,11 +293,12 @@ def render() -> str:
 
 
 def metrics(request: Request) -> Response:
-    token = os.environ.get("DEROG_METRICS_TOKEN", "")
-    if token:
-        sent = request.headers.get("authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            return PlainTextResponse("unauthorised\n", status_code=401)
+    token = os.environ.get("DEROG_METRICS_TOKEN", "").strip()
+    if not token:
+        return PlainTextResponse("Not Found\n", status_code=404)
+    sent = request.headers.get("authorization", "")
+    if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return PlainTextResponse("unauthorised\n", status_code=401, headers={"WWW-Authenticate": "Bearer"})
     response = PlainTextResponse(render(), media_type=CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response

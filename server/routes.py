@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from core import sessions
+from core import devices, sessions
 from core.config import security_settings
 from core.db import DatabaseBusy
 
@@ -62,9 +62,12 @@ def _delete_cookie(response: RedirectResponse) -> None:
 def start(request: Request) -> RedirectResponse:
     if _from_another_site(request):
         return _redirect(f"{SIGN_IN}?ended=ticket")
+    # The browser's device cookie (core/devices.py), or a new one: from now on it is trusted for the account.
+    device = request.cookies.get(devices.COOKIE_NAME)
+    device = device if sessions.well_formed(device) else sessions.new_secret()
     try:
         token = sessions.redeem(
-            request.query_params.get("ticket", ""), replacing=request.cookies.get(sessions.COOKIE_NAME)
+            request.query_params.get("ticket", ""), replacing=request.cookies.get(sessions.COOKIE_NAME), device=device
         )
     except DatabaseBusy:
         token = None
@@ -78,6 +81,16 @@ def start(request: Request) -> RedirectResponse:
         token,
         httponly=True,
         samesite="lax",
+        path="/",
+        secure=security_settings().secure_cookies,
+    )
+    # Long-lived, unlike the session: it only lets this browser keep signing in while others guess.
+    response.set_cookie(
+        devices.COOKIE_NAME,
+        device,
+        max_age=int(devices.LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
         path="/",
         secure=security_settings().secure_cookies,
     )

@@ -60,6 +60,11 @@ async def lifespan(_app: object) -> AsyncIterator[None]:
     from server import metrics
 
     metrics.install()  # before the freeze: its hooks are start-up objects too
+    if os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1") != "":
+        log.warning(
+            "FORWARDED_ALLOW_IPS is not empty: uvicorn takes the client's address from X-Forwarded-For sent by "
+            "those peers (127.0.0.1 if unset), beside DEROG_TRUSTED_PROXIES. Set FORWARDED_ALLOW_IPS= (serve.py)."
+        )
     if freeze_enabled():
         done = freeze()
         log.info("gc.freeze(): %(frozen)d objects frozen after preloading %(modules)d modules in %(ms).0f ms", done)

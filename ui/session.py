@@ -6,6 +6,7 @@ object kept from an earlier run. The entry points are listed in SECURITY.md."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from urllib.parse import quote
@@ -15,7 +16,7 @@ import streamlit as st
 from core import identity, sessions
 from core.access import may_open
 from core.db import DatabaseBusy
-from core.errors import AuthFailed, PermissionDenied
+from core.errors import AuthFailed, DerogationError, PermissionDenied
 from core.models import User
 from core.sessions import LiveSession, SessionEnded
 from core.users import SignedIn
@@ -128,6 +129,26 @@ def from_provider(claims: dict[str, object]) -> SignedIn | None:
         return None
 
 
+class DownloadRefused(PermissionDenied):
+    """A download refused at the click. The browser gets no file; the page run its button asks for
+    (on_click="rerun") says why, the sign-in page's reason when the session has ended. Streamlit logs
+    the exception of a refused data callable with its traceback: the filter below keeps ours out of the
+    server's log, where it is no crash."""
+
+
+def _not_a_refused_download(record: logging.LogRecord) -> bool:
+    error = record.exc_info[1] if record.exc_info else None
+    while error is not None:
+        if isinstance(error, DownloadRefused):
+            return False
+        error = error.__cause__
+    return True
+
+
+# Streamlit 1.67 runs a download's data callable in streamlit.runtime.backend_operation_handler.
+logging.getLogger("streamlit.runtime.backend_operation_handler").addFilter(_not_a_refused_download)
+
+
 def guarded_download(produce: Callable[[User], str | bytes]) -> Callable[[], str | bytes]:
     """A download's data, made when it is clicked for the account as it is then. Streamlit runs it on a
     worker thread with no page context, so the session id is taken now and checked at the click: an
@@ -136,9 +157,10 @@ def guarded_download(produce: Callable[[User], str | bytes]) -> Callable[[], str
 
     def data() -> str | bytes:
         try:
-            live = sessions.check(token)
+            return produce(sessions.check(token).user)
         except SessionEnded as ended:
-            raise PermissionDenied(str(ended) or "Sign in to download.") from None
-        return produce(live.user)
+            raise DownloadRefused(str(ended) or "Sign in to download.") from None
+        except DerogationError as refused:  # out of scope now, a busy database: the page run says so
+            raise DownloadRefused(str(refused)) from None
 
     return data

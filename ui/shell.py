@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -15,6 +16,7 @@ from core import upkeep
 from core.access import may_open
 from core.config import database_url
 from core.db import DatabaseBusy, migrate
+from core.devices import COOKIE_NAME as DEVICE_COOKIE
 from core.enums import Role
 from core.errors import AuthFailed
 from core.models import User
@@ -33,6 +35,7 @@ from ui.session import (
     live_session,
 )
 
+PAGE_ICON = Path(__file__).parent / "assets" / "icon.png"
 # (page key in core.access.PAGE_ROLES, file, title, icon, url path)
 PageEntry = tuple[str, str, str, str, str]
 # The session routes (server/routes.py) send the browser to /sign-in?ended=<reason> after a sign-out or
@@ -107,7 +110,9 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            signed_in = authenticate(email, password)
+            # The device cookie and the client's address decide whose budget a wrong password spends.
+            device, address = st.context.cookies.get(DEVICE_COOKIE), st.context.ip_address
+            signed_in = authenticate(email, password, device=device, address=address)
         except (AuthFailed, DatabaseBusy) as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -168,7 +173,7 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     _site.update(pages=tuple(pages), home=dict(home))
     st.set_page_config(
         page_title="Derogations during strike action",
-        page_icon=":material/local_hospital:",
+        page_icon=PAGE_ICON,  # a file of ours: a ":material/…:" icon makes the browser ask Google for it
         layout="wide",
         initial_sidebar_state="collapsed",
     )

@@ -15,10 +15,11 @@ from sqlmodel import select
 from core import audit
 from core.config import PROJECT_ROOT
 from core.db import read_session, write_session
-from core.enums import Status, Tier
-from core.models import AuditEvent, DerogationRequest, Region, Trust, User
+from core.enums import Role, Status, Tier
+from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.nhs_organisations import REGIONS, load_reference_data
-from ops.seed import DEMO_ACCOUNTS, DEMO_TRUST, seed_demo
+from core.users import create_user
+from ops.seed import DEMO_ACCOUNTS, DEMO_TRUST, NotADemoDatabase, seed_demo
 from tests.core.conftest import T0
 
 
@@ -86,6 +87,10 @@ def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
 
 def test_the_cli_creates_users_seeds_the_demo_and_verifies_the_audit(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    demo = _cli(url, "demo", "--requests", "80")
+    assert demo.returncode == 0, demo.stderr
+    assert "Seeded 80 demo requests" in demo.stdout and "requester@demo.nhs.uk" in demo.stdout
+
     made = _cli(
         url,
         "create-user",
@@ -105,10 +110,30 @@ def test_the_cli_creates_users_seeds_the_demo_and_verifies_the_audit(tmp_path):
         (stored,) = conn.execute("SELECT password_hash FROM app_user WHERE email = 'lead@example.nhs.uk'").fetchone()
     assert stored.startswith("$argon2id$")
 
-    demo = _cli(url, "demo", "--requests", "80")
-    assert demo.returncode == 0, demo.stderr
-    assert "Seeded 80 demo requests" in demo.stdout and "requester@demo.nhs.uk" in demo.stdout
-
     verified = _cli(url, "verify-audit")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "Audit chain intact" in verified.stdout
+
+
+def test_the_demo_refuses_a_database_with_real_accounts_and_changes_nothing(tmp_path):
+    path = tmp_path / "real.db"
+    url = f"sqlite:///{path}"
+    made = _cli(url, "create-user", "--email", "real.person@mft.nhs.uk", "--name", "Real Person", "--role", "admin",
+                "--password", "x" * 12)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    before = path.read_bytes()
+    refused = _cli(url, "demo", "--requests", "10")
+    assert refused.returncode == 1
+    assert "not the demo's" in refused.stderr and "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert path.read_bytes() == before  # not a byte: no demo account, no period, no request, no migration
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT email FROM app_user").fetchall() == [("real.person@mft.nhs.uk",)]
+
+
+def test_seeding_the_demo_beside_a_real_account_is_refused_and_adds_nothing(db):
+    with write_session() as session:
+        create_user(session, email="someone@nhs.net", full_name="Someone Real", role=Role.ADMIN, password=None)
+    with pytest.raises(NotADemoDatabase, match="someone@nhs.net"):
+        seed_demo(requests=10, now=T0)
+    assert (_count(User), _count(StrikePeriod), _count(DerogationRequest)) == (1, 0, 0)

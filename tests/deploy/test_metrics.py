@@ -79,13 +79,24 @@ def test_script_runs_are_timed_through_streamlits_runner() -> None:
     assert 'derog_script_run_seconds_bucket{kind="page",le="+Inf"}' in metrics.render()
 
 
-def test_the_route_answers_prometheus_text_and_can_require_a_token(db, monkeypatch) -> None:
+def test_without_a_token_set_the_route_is_off(db, monkeypatch) -> None:
+    monkeypatch.delenv("DEROG_METRICS_TOKEN", raising=False)
     client = TestClient(Starlette(routes=[metrics.ROUTE]))
-    answer = client.get("/metrics")
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+    monkeypatch.setenv("DEROG_METRICS_TOKEN", "   ")  # blank is unset, not a token anyone can send
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_the_route_answers_prometheus_text_only_with_the_token(db, monkeypatch) -> None:
+    monkeypatch.setenv("DEROG_METRICS_TOKEN", "s3cret-token")
+    client = TestClient(Starlette(routes=[metrics.ROUTE]))
+    for refused in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"},
+                    {"Authorization": "Bearer s3cret-token-and-more"}):  # fmt: skip
+        answer = client.get("/metrics", headers=refused)
+        assert answer.status_code == 401
+        assert "derog_" not in answer.text
+    answer = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "derog_sessions_open" in answer.text
-    monkeypatch.setenv("DEROG_METRICS_TOKEN", "s3cret-token")
-    assert client.get("/metrics").status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200

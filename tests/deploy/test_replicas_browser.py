@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from email.message import Message
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,6 +20,7 @@ from sqlmodel import select
 from core import sessions
 from core.db import dispose_engines, read_session, write_session
 from core.models import Comment, DerogationRequest, User
+from deploy import replicas
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import (
     RequestValues,
@@ -125,13 +130,38 @@ def test_the_route_across_processes_and_a_dashboard_on_one_sees_actions_on_the_o
     assert main_text(requester).count("Escalated") == 4
 
 
-def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_signed_in(people, cluster, db) -> None:
+@pytest.fixture
+def revived(cluster: Cluster) -> Iterator[list[replicas.App]]:
+    """The processes a test kills, started again afterwards on their own ports (nginx's configuration names
+    them), so that the next test has two again."""
+    killed: list[replicas.App] = []
+    yield killed
+    env = replicas.app_env(cluster.database_url, cluster.url) | {
+        "DEROG_METRICS_TOKEN": replicas.metrics_token(cluster.state)
+    }
+    for app in killed:
+        again = replicas.start_app(cluster.state, app.index, env, port=app.port)
+        replicas.ready(again.url, pid=again.pid)
+        cluster.apps[cluster.apps.index(app)] = again
+
+
+# How the person comes back after the process behind their page died: they click a link in the page, or,
+# the page looking stuck, they reload it about three seconds later (the independent check's timing).
+COME_BACK = ("click", "reload")
+
+
+@pytest.mark.parametrize("how", COME_BACK)
+def test_a_process_killed_mid_session_the_next_click_or_reload_lands_on_another_still_signed_in(
+    people, cluster, db, revived, how
+) -> None:
     # Signed in through the form, through nginx: the sign-in page, the ticket's redirect and the pages
     # after it go wherever nginx sends them.
     page = people.open("clinical_director", cluster.url, signed_in=False)
     sign_in(page, cluster.url, ACCOUNTS["clinical_director"], "queue")
     victim = cluster.app_at(landed_on(page))
     survivor = next(a for a in cluster.apps if a.port != victim.port)
+    access_log = (cluster.state / "nginx-access.log").read_text()
+    assert "/session/start" in access_log and "ticket=" not in access_log  # the sign-in went through nginx
 
     # Something saved: a comment on a request the person can see (saved before the process dies).
     with read_session() as session:
@@ -144,7 +174,7 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     page.goto(f"{cluster.url}/request?id={request_id}")
     expect(page.get_by_role("heading", name=f"Request {request_id}")).to_be_visible()
     settle(page)
-    note = "Spoke to the ward manager at 14:05; staffing unchanged."
+    note = f"Spoke to the ward manager at 14:05; staffing unchanged ({how})."
     page.get_by_label("Add a comment", exact=True).fill(note)
     page.get_by_role("button", name="Add comment").click()
     expect(page.get_by_text("Comment added.")).to_be_visible()
@@ -153,6 +183,15 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     assert saved_comments(request_id, note) == 1
 
     os.kill(victim.pid, signal.SIGKILL)  # the process goes mid-session, as in a crash or an OOM kill
+    revived.append(victim)
+    if how == "reload":
+        page.wait_for_timeout(3_000)  # the scenario's own timing: a person who waits a moment, then reloads
+        page.reload(timeout=20_000)  # the page's load event, within a few seconds even on a busy machine
+        expect(page.get_by_role("heading", name=f"Request {request_id}")).to_be_visible(timeout=20_000)
+        expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible()
+        assert cluster.app_at(landed_on(page)).port == survivor.port
+        assert saved_comments(request_id, note) == 1
+        return
 
     # The person's next click: the page's connection was to the dead process; the browser reconnects
     # through nginx, which sends it to the other one, where the cookie's session is just as good. A click the
@@ -174,3 +213,27 @@ def test_a_process_killed_mid_session_the_next_click_lands_on_another_still_sign
     page.goto(f"{cluster.url}/request?id={request_id}")
     expect(page.get_by_text(f"Signed in as {ACCOUNTS['clinical_director'].full_name}")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(note, exact=True).last).to_be_visible()  # in the timeline and under Comments
+
+
+def _answer(url: str, token: str | None = None) -> tuple[int, Message]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers
+
+
+def test_through_nginx_every_answer_has_the_security_headers_once_and_metrics_want_the_token(cluster) -> None:
+    for path, status in (("/", 200), ("/_stcore/health", 200), ("/metrics", 404), ("/session/end", 303)):
+        code, headers = _answer(f"{cluster.url}{path}")
+        assert code in (status, 200), path  # urllib follows the sign-out's redirect to the page
+        for header in ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "X-Content-Type-Options"):
+            assert len(headers.get_all(header) or []) == 1, (path, header)
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    token = replicas.metrics_token(cluster.state)
+    app = cluster.apps[0]
+    assert _answer(f"{app.url}/metrics")[0] == 401
+    code, headers = _answer(f"{app.url}/metrics", token)
+    assert code == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "127.0.0.1:" in (cluster.state / "prometheus.yml").read_text()

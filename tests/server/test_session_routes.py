@@ -7,7 +7,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from core import sessions
+from core import devices, sessions
+from core.clock import utcnow
 from core.db import write_session
 from core.enums import Role
 from core.sessions import safe_return_path as safe_next
@@ -25,6 +26,15 @@ def person(staff):
     return staff.make(Role.CLINICAL_DIRECTOR, trust=TRUST_A)
 
 
+def set_cookie(answer, name: str) -> str:  # noqa: ANN001 - an httpx response
+    """The Set-Cookie header of one cookie (the start route sets two: the session and the device)."""
+    return next(value for value in answer.headers.get_list("set-cookie") if value.startswith(f"{name}="))
+
+
+def flags_of(cookie: str) -> set[str]:
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
 def ticket_for(user) -> str:  # noqa: ANN001
     with write_session() as session:
         return sessions.begin(session, user, "password")
@@ -33,19 +43,31 @@ def ticket_for(user) -> str:  # noqa: ANN001
 def test_a_ticket_becomes_an_httponly_lax_secure_cookie_and_goes_on_to_the_deep_link(client, person):
     answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/request?id=7"})
     assert answer.status_code == 303 and answer.headers["location"] == "/request?id=7"
-    cookie = answer.headers["set-cookie"]
-    assert cookie.startswith(f"{sessions.COOKIE_NAME}=")
-    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    cookie = set_cookie(answer, sessions.COOKIE_NAME)
+    flags = flags_of(cookie)
     assert {"httponly", "samesite=lax", "path=/", "secure"} <= flags
     assert not any(flag.startswith(("max-age", "expires")) for flag in flags)  # gone when the browser closes
     token = cookie.split(";")[0].split("=", 1)[1]
     assert sessions.check(token).user.id == person.id
 
 
+def test_the_browser_gets_a_long_lived_httponly_device_cookie_trusted_for_the_account(client, person):
+    answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
+    cookie = set_cookie(answer, devices.COOKIE_NAME)
+    assert {"httponly", "samesite=strict", "path=/", "secure", f"max-age={180 * 24 * 3600}"} <= flags_of(cookie)
+    device = cookie.split(";")[0].split("=", 1)[1]
+    with write_session() as session:
+        assert devices.trusted(session, sessions.digest(device), person.id, utcnow()) is not None
+    # Signing in again from the same browser keeps its device cookie (one a browser, for every account).
+    client.cookies.set(devices.COOKIE_NAME, device, domain="derogations.test")
+    again = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
+    assert set_cookie(again, devices.COOKIE_NAME).startswith(f"{devices.COOKIE_NAME}={device};")
+
+
 def test_the_demo_can_serve_the_cookie_over_plain_http(client, person, monkeypatch):
     monkeypatch.setenv("DEROG_SECURE_COOKIES", "0")
     answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
-    assert "secure" not in answer.headers["set-cookie"].lower()
+    assert "secure" not in answer.headers["set-cookie"].lower()  # neither the session's nor the device's
 
 
 def test_a_used_or_unknown_ticket_sets_no_cookie(client, person):
@@ -99,7 +121,7 @@ def test_a_ticket_sent_from_another_site_signs_nobody_in(client, person, origin)
     answer = client.get(
         "/session/start", params={"ticket": ticket, "next": "/"}, headers={"Sec-Fetch-Site": "same-origin"}
     )
-    assert answer.headers["set-cookie"].startswith(f"{sessions.COOKIE_NAME}=")
+    assert set_cookie(answer, sessions.COOKIE_NAME)
 
 
 def test_a_sign_out_link_on_another_site_ends_nothing(client, person):
