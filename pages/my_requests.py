@@ -7,11 +7,12 @@ import streamlit as st
 
 from core import queries
 from core.enums import Status
-from ui import actions, components
+from ui import actions, components, narrow
 from ui.session import require_page
 from ui.text import one_line, status_word, visible
 
 user = require_page("my_requests")
+narrow.compact_on_phone()
 OPEN_KEY = "my_open"
 
 st.title("My trust's requests")

@@ -12,11 +12,12 @@ import streamlit as st
 from core import notify, queries
 from core.db import DatabaseBusy
 from core.errors import NotFound
-from ui import actions, bypass, components, decision_summary
+from ui import actions, bypass, components, decision_summary, narrow
 from ui.session import require_page
 from ui.text import visible
 
 user = require_page("request_detail")
+narrow.compact_on_phone()
 
 
 def open_number() -> None:

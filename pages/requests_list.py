@@ -10,11 +10,12 @@ import re
 import streamlit as st
 
 from core import queries
-from ui import components, shared_copies
+from ui import components, narrow, shared_copies
 from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
 from ui.session import guarded_download, require_page
 
 user = require_page("requests_list")
+narrow.compact_on_phone()
 SHOWN = 50  # newest rows on screen; the CSV holds every row
 
 st.title("Requests list")

@@ -7,12 +7,13 @@ import streamlit as st
 
 from core import queries
 from core.access import reviewer_tier
-from ui import actions, components
+from ui import actions, components, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
 from ui.text import one_line, visible, when_short
 
 user = require_page("review_queue")
+narrow.compact_on_phone()
 tier = reviewer_tier(user)
 OPEN_KEY = "queue_open"
 

@@ -1,7 +1,6 @@
 """What a reviewer decides on, at the top of a request (on a phone, above the decision): trust and service,
 what is asked, the risk in its first lines, decision needed by with the time left, mass casualty, and the
-evidence the BMA asks for, each shown as done or not. One HTML list; every typed value escaped (html_text).
-Also the page's compact styling for narrow screens (header, strike line), which it is drawn with."""
+evidence the BMA asks for, each shown as done or not. One HTML list; every typed value escaped (html_text)."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ EVIDENCE = (
     (Mitigation.REDEPLOYMENT, "Staff redeployed"),
 )
 
-# Static styling only. The summary's label column is narrow so a phone keeps label and value on one line;
-# on a narrow screen the header band and the strike line shrink so the request starts on the first screen.
+# Static styling only. On a phone the label column is narrow, so label and value keep to one line.
 STYLE = """
 <style>
 dl.summary {display:grid; grid-template-columns:minmax(7rem, 12rem) 1fr; gap:0.25rem 0.75rem; margin:0;
@@ -37,16 +35,6 @@ dl.summary .tag.soon {background:#FFB81C; color:#212B32;}
 dl.summary .done::before {content:"\\2713  "; color:#007F3B; font-weight:700;}
 dl.summary .missing::before {content:"\\2717  "; color:#D5281B; font-weight:700;}
 @media (max-width: 640px) {
-  [data-testid="stMainBlockContainer"] {padding-top:3.5rem; padding-left:0.75rem; padding-right:0.75rem;}
-  .st-key-nhs-header {padding:0.4rem 0.6rem;}
-  .st-key-nhs-header p, .st-key-nhs-header span, .st-key-nhs-header div {font-size:0.85rem; line-height:1.3;}
-  .st-key-nhs-header [data-testid="stHorizontalBlock"] {flex-direction:row; flex-wrap:wrap; gap:0.4rem;}
-  .st-key-nhs-header [data-testid="stColumn"] {width:auto !important; flex:1 1 auto; min-width:0;}
-  .st-key-nhs-header [data-testid="stVerticalBlock"] {gap:0.2rem;}
-  .st-key-nhs-header button {min-height:2rem; padding:0.1rem 0.6rem;}
-  .st-key-strike-on, .st-key-strike-off {padding:0.2rem 0.5rem;}
-  .st-key-strike-on p, .st-key-strike-off p {font-size:0.85rem; line-height:1.3;}
-  [data-testid="stMainBlockContainer"] h1 {font-size:1.75rem; padding:0.25rem 0;}
   dl.summary {grid-template-columns:6rem 1fr; gap:0.15rem 0.5rem; font-size:0.95rem;}
 }
 </style>
@@ -105,8 +93,3 @@ def summary(row: ListRow, request: DerogationRequest) -> None:
     ]
     body = "".join(f"<dt>{html_text(label)}</dt><dd>{value}</dd>" for label, value in items)
     st.html(f'{STYLE}<dl class="summary">{body}</dl>')
-
-
-def compact_on_phone() -> None:
-    """The narrow-screen styling alone, for a page that shows no summary (e.g. a queue)."""
-    st.html(STYLE)

@@ -31,6 +31,7 @@ table.requests th, table.requests td {text-align:left; vertical-align:top; paddi
 table.requests thead th {border-bottom:2px solid #425563; vertical-align:bottom;}
 table.requests tbody tr {position:relative;}
 table.requests tbody tr:hover {background:#E8EDEE;}
+table.requests td:first-child {white-space:nowrap;}
 table.requests a.open {color:#005EB8; font-weight:700; display:inline-block; min-width:24px; min-height:24px;}
 table.requests a.open::after {content:""; position:absolute; inset:0;}
 table.requests a.open:focus {outline:3px solid #FFEB3B; box-shadow:0 4px 0 #212B32;}
@@ -89,9 +90,7 @@ MARKED: dict[str, Callable[[ListRow, str], str]] = {
 
 def shown_columns(texts: list[dict[str, str]], columns: tuple[str, ...]) -> tuple[str, ...]:
     """The columns with something in them for at least one row (the number always)."""
-    return tuple(
-        name for name in columns if name == "No." or any(cells[name] not in EMPTY for cells in texts)
-    )
+    return tuple(name for name in columns if name == "No." or any(cells[name] not in EMPTY for cells in texts))
 
 
 def table_html(rows: list[ListRow], columns: tuple[str, ...], cells: dict[str, Callable[[ListRow], object]]) -> str:
@@ -114,9 +113,7 @@ def table_html(rows: list[ListRow], columns: tuple[str, ...], cells: dict[str, C
     return f'<table class="requests"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def request_table(
-    rows: list[ListRow], columns: tuple[str, ...], cells: dict[str, Callable[[ListRow], object]]
-) -> None:
+def request_table(rows: list[ListRow], columns: tuple[str, ...], cells: dict[str, Callable[[ListRow], object]]) -> None:
     """Draw the requests (nothing when there are none: the page says so in words)."""
     if rows:
         st.html(STYLE + table_html(rows, columns, cells))
