@@ -25,6 +25,13 @@ from tests.pages.conftest import (
 PAGE = "pages/request_detail.py"
 
 
+def asked_question(people, strike) -> DerogationRequest:  # noqa: ANN001
+    """A request the clinical director has returned to the trust with a question."""
+    request = file_request(people, strike)
+    return workflow.review(people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
+                           "Which consultants?", reasons=["evidence_missing"])  # fmt: skip
+
+
 def summary_of(at) -> str:  # noqa: ANN001
     """The summary at the top of the request (its <dl class="summary">), as text."""
     [body] = [str(e.proto.body) for e in at.html if 'class="summary"' in str(e.proto.body)]
@@ -71,9 +78,7 @@ def test_after_the_last_decision_it_says_nothing_else_is_waiting(people, strike)
 
 
 def test_the_requester_answers_the_question_at_the_top_of_the_request(people, strike):
-    request = file_request(people, strike)
-    asked = workflow.review(people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
-                            "Which consultants?", reasons=["evidence_missing"])  # fmt: skip
+    asked = asked_question(people, strike)
     at = open_page(people[Role.REQUESTER], PAGE, id=str(asked.id))
     click(at, f"answer_go_{asked.id}")
     assert errors(at)  # an empty answer is refused, under the answer box
@@ -86,9 +91,7 @@ def test_the_requester_answers_the_question_at_the_top_of_the_request(people, st
 
 
 def test_a_reviewer_sees_no_answer_box_and_another_trust_cannot_answer(people, staff, strike):
-    request = file_request(people, strike)
-    asked = workflow.review(people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
-                            "Which consultants?", reasons=["evidence_missing"])  # fmt: skip
+    asked = asked_question(people, strike)
     reviewer = open_page(people[Role.CLINICAL_DIRECTOR], PAGE, id=str(asked.id))
     assert f"answer_go_{asked.id}" not in [b.key for b in reviewer.button]
     stranger = open_page(other_trust_team(staff)[Role.REQUESTER], PAGE, id=str(asked.id))
@@ -97,9 +100,7 @@ def test_a_reviewer_sees_no_answer_box_and_another_trust_cannot_answer(people, s
 
 
 def test_a_stale_answer_is_refused_and_nothing_changes(people, strike):
-    request = file_request(people, strike)
-    asked = workflow.review(people[Role.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
-                            "Which consultants?", reasons=["evidence_missing"])  # fmt: skip
+    asked = asked_question(people, strike)
     at = open_page(people[Role.REQUESTER], PAGE, id=str(asked.id))
     workflow.add_comment(people[Role.REQUESTER], asked.id, "A note")  # comments do not change the version
     workflow.withdraw(people[Role.REQUESTER], asked.id, asked.version, "No longer needed.")  # another tab
