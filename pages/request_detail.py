@@ -56,12 +56,16 @@ with contextlib.suppress(DatabaseBusy):  # marking read can wait for the next vi
     notify.mark_request_read(user, request.id)
 st.title(f"Request {request.id}")
 # What a reviewer decides on, then the decision (on a phone within a screen and a half), then the rest.
-decision_summary.summary(record.row, request)
-components.decision(request)
-components.question_asked(record.question, "The question asked of the trust:")
-actions.requester_panel(record)
-actions.reviewer_panel(record)
-actions.revoke_panel(record)
+# At a desk the two sit side by side; on a phone Streamlit stacks them, the summary first.
+summary_column, action_column = st.columns([3, 2], gap="large")
+with summary_column:
+    decision_summary.summary(record.row, request)
+    components.decision(request)
+    components.question_asked(record.question, "The question asked of the trust:")
+with action_column:
+    actions.requester_panel(record)
+    actions.reviewer_panel(record)
+    actions.revoke_panel(record)
 bypass.reasons_given(request, record.events)
 bypass.bypass_record(request)
 bypass.bypass_panel(record)

@@ -21,6 +21,7 @@ from core.form import RequestForm
 from core.models import DerogationRequest, User
 from core.permissions import FILED_IT, Deed, waits_for
 from core.queries import RequestRecord
+from ui import into_view
 from ui.feedback import FORM_ERROR, act_as, errors_of, field_error, flash, form_error
 from ui.text import md_escape, visible
 
@@ -56,6 +57,7 @@ def recorded(panel: str, request_id: int, message: str) -> None:
     """What a decision or answer just did, in our words (no user text: drawn as markdown), kept to be shown
     in place of the panel it was made in, where the person is looking (outcome())."""
     st.session_state[_outcome_key(panel, request_id)] = message
+    into_view.ask(f"outcome_{panel}_{request_id}")
 
 
 def outcome(record: RequestRecord, panel: str) -> bool:
@@ -64,10 +66,12 @@ def outcome(record: RequestRecord, panel: str) -> bool:
     message = st.session_state.get(_outcome_key(panel, record.request.id))
     if message is None:
         return False
-    with st.container(border=True, key=f"outcome_{panel}_{record.request.id}"):
+    key = f"outcome_{panel}_{record.request.id}"
+    with st.container(border=True, key=key):
         st.success(message, icon=":material/check_circle:")
         if panel == DECISION:
             _next_link(record.viewer, record.request.id)
+    into_view.bring_if_asked(key)
     return True
 
 

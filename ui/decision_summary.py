@@ -13,7 +13,7 @@ from ui.components import waiting_at
 from ui.request_table import OPEN, at_tier_cell, time_left_cell
 from ui.text import at_tier, html_text, one_line, status_word, time_left, when, when_short
 
-RISK_PREVIEW = 180  # characters of the risk shown in the summary; the whole of it is in the full record
+RISK_PREVIEW = 150  # characters of the risk shown in the summary; the whole of it is in the full record
 
 # The evidence the BMA asks for before a recall, as the summary names it.
 EVIDENCE = (
@@ -28,6 +28,8 @@ STYLE = """
 dl.summary {display:grid; grid-template-columns:minmax(7rem, 12rem) 1fr; gap:0.25rem 0.75rem; margin:0;
   padding:0; color:#212B32;}
 dl.summary dt {font-weight:600;}
+h2.summary-heading {position:absolute; width:1px; height:1px; overflow:hidden; clip-path:inset(50%); margin:0;
+  padding:0;}
 dl.summary dd {margin:0; white-space:pre-wrap; overflow-wrap:anywhere;}
 dl.summary .tag {display:inline-block; padding:0 0.35rem; font-weight:700; border-radius:2px;}
 dl.summary .tag.urgent {background:#D5281B; color:#FFFFFF;}
@@ -92,4 +94,5 @@ def summary(row: ListRow, request: DerogationRequest) -> None:
         ("Evidence", _evidence(request)),
     ]
     body = "".join(f"<dt>{html_text(label)}</dt><dd>{value}</dd>" for label, value in items)
-    st.html(f'{STYLE}<dl class="summary">{body}</dl>')
+    # The heading is for screen readers (the page's outline: title, summary, decision); the eye sees the list.
+    st.html(f'{STYLE}<h2 class="summary-heading">Summary</h2><dl class="summary">{body}</dl>')

@@ -17,9 +17,12 @@ STYLE = """
   .st-key-nhs-header [data-testid="stColumn"] {width:auto !important; flex:1 1 auto; min-width:0;}
   .st-key-nhs-header [data-testid="stVerticalBlock"] {gap:0.2rem;}
   .st-key-nhs-header button {min-height:2rem; padding:0.1rem 0.6rem;}
+  .st-key-nhs-header a {min-height:24px; display:inline-flex; align-items:center;}  /* 24 px targets (WCAG 2.5.8) */
   .st-key-strike-on, .st-key-strike-off {padding:0.2rem 0.5rem;}
   .st-key-strike-on p, .st-key-strike-off p {font-size:0.85rem; line-height:1.3;}
   [data-testid="stMainBlockContainer"] h1 {font-size:1.75rem; padding:0.25rem 0;}
+  /* Columns stacked one above the other: a small gap, not the wide one set for side by side. */
+  [data-testid="stMainBlockContainer"] [data-testid="stHorizontalBlock"] {row-gap:0.5rem;}
 }
 </style>
 """

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.enums import OPEN_STATUSES
+from core.enums import OPEN_STATUSES, Status
 from core.queries import ListRow
 from ui.text import html_text
 
@@ -76,6 +76,11 @@ def at_tier_cell(row: ListRow, text: str) -> str:
     return _tag(text, "urgent") if row.breached else html_text(text)
 
 
+def status_cell(row: ListRow, text: str) -> str:
+    """A question waiting for the trust's answer stands out on the trust's list."""
+    return _tag(text, "soon") if row.request.status == Status.MORE_INFO else html_text(text)
+
+
 def mass_casualty_cell(row: ListRow, text: str) -> str:
     return _tag(text, "urgent") if text else ""
 
@@ -85,6 +90,7 @@ MARKED: dict[str, Callable[[ListRow, str], str]] = {
     "Time left": time_left_cell,
     "Time at tier (target)": at_tier_cell,
     "Mass casualty": mass_casualty_cell,
+    "Status": status_cell,
 }
 
 
