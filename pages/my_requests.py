@@ -32,10 +32,15 @@ else:
     more = f"; showing the newest {len(rows)}" if total > len(rows) else ""
     st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Open ones first. Click a request to open it.")
     waiting = [row.request.id for row in rows if row.request.status == Status.MORE_INFO]
-    for request_id in waiting:  # each notice goes straight to the answer box, at the top of the request
+    if waiting:
+        st.warning(
+            "A reviewer is waiting for your answer on request " + ", ".join(str(i) for i in waiting) + ".",
+            icon=":material/reply:",
+        )
+    for request_id in waiting:  # each goes straight to the answer box, at the top of the request
         st.page_link(
             "pages/request_detail.py",
-            label=f"A reviewer is waiting for your answer on request {request_id}: answer it",
+            label=f"Answer the question on request {request_id}",
             query_params={"id": str(request_id)},
             icon=":material/reply:",
         )

@@ -243,7 +243,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
                 recorded(
                     DECISION,
                     rid,
-                    f"Request {rid} approved. Confirmation reference {done.confirmation_ref}. "
+                    f"Request {rid} approved. Confirmation reference **{done.confirmation_ref}**. "
                     "The trust has been told.",
                 )
             else:

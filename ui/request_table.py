@@ -46,6 +46,7 @@ table.requests .card-only {display:none;}
     padding:0.5rem 0.75rem;}
   table.requests tbody tr:hover {background:none;}
   table.requests td {border:0; padding:0.1rem 0;}
+  table.requests td.empty {display:none;}  /* a card says only what it has */
   table.requests td[data-label]::before {content:attr(data-label) ": "; font-weight:600;}
   table.requests .card-only {display:inline;}
   table.requests a.open {font-size:1.1rem;}
@@ -114,7 +115,8 @@ def table_html(rows: list[ListRow], columns: tuple[str, ...], cells: dict[str, C
         for name in shown[1:]:
             mark = MARKED.get(name)
             content = mark(row, values[name]) if mark else html_text(values[name])
-            tds.append(f'<td data-label="{html_text(name)}">{content or "—"}</td>')
+            empty = ' class="empty"' if values[name] in EMPTY else ""
+            tds.append(f'<td data-label="{html_text(name)}"{empty}>{content or "—"}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
     return f'<table class="requests"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 

@@ -248,7 +248,8 @@ def test_the_queue_is_cards_on_a_phone_and_a_table_at_a_desk_and_a_row_opens_in_
 def test_the_requester_answers_the_question_at_the_top_of_the_request(screen, people, app_server, filed, journal):
     request_id = filed(None, question=True)
     page = open_link(people, app_server, "requester", "", screen)  # lands on My trust's requests
-    notice = page.get_by_role("link", name=f"A reviewer is waiting for your answer on request {request_id}: answer it")
+    expect(page.get_by_text(re.compile(f"A reviewer is waiting for your answer on request .*{request_id}"))).to_be_visible()
+    notice = page.get_by_role("link", name=f"Answer the question on request {request_id}")
     journey = Journey(page, "Requester: answer a reviewer's question", screen)
     journey.click(notice)
     answer = page.get_by_label("Your answer (required, shown to the reviewers)", exact=True)

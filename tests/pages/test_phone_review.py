@@ -127,3 +127,20 @@ def test_lists_link_every_row_and_leave_out_a_column_empty_for_everyone(people, 
 def status_of(request_id: int) -> str:
     with read_session() as session:
         return session.get(DerogationRequest, request_id).status
+
+
+def test_the_queue_keeps_the_decided_request_open_and_selected_with_its_outcome(people, strike):
+    """After a BMA approval in the queue, what is selected is what is shown: the decided request."""
+    decided, waiting = (escalate_to(people, file_request(people, strike), Tier.BMA) for _ in range(2))
+    at = open_page(people[Role.BMA], "pages/review_queue.py")
+    at.selectbox(key="queue_open").set_value(decided.id).run()
+    at.radio(key=f"bma_choice_{decided.id}").set_value(Action.APPROVE.value).run()
+    at.text_area(key=f"bma_rationale_{decided.id}").input("Evidenced.")
+    click(at, f"bma_go_{decided.id}")
+    assert at.selectbox(key="queue_open").value == decided.id
+    assert f"Request {decided.id}" in [h.value for h in at.header]
+    assert [int(row["No."]) for row in request_rows(at)] == [waiting.id]  # the list has no selection to jump
+    assert f"Open the next request waiting at your tier: request {waiting.id}" in [
+        link.proto.label for link in at.get("page_link")
+    ]
+    assert not at.dataframe
