@@ -67,8 +67,9 @@ def _where(row: ListRow) -> str:
     where = status_word(request.status)
     if request.status not in OPEN:
         return html_text(where)
+    waiting = html_text(f"{where}, waiting at {waiting_at(request)}")
     tier_time = at_tier(row.minutes_at_tier, row.target_minutes, row.breached)
-    return f"{html_text(f'{where}, waiting at {waiting_at(request)}')} · {at_tier_cell(row, tier_time)}"
+    return waiting if tier_time == "—" else f"{waiting} · {at_tier_cell(row, tier_time)}"
 
 
 def _deadline(row: ListRow) -> str:
