@@ -9,11 +9,13 @@ import streamlit as st
 from core import notify
 from core.db import DatabaseBusy
 from core.enums import Action
+from ui import narrow
 from ui.feedback import act_as, form_error
 from ui.session import require_page
 from ui.text import status_word, visible, when
 
 user = require_page("inbox")
+narrow.compact_on_phone()
 REQUEST_PAGE = "pages/request_detail.py"
 
 

@@ -7,11 +7,12 @@ import streamlit as st
 
 from core import queries
 from core.enums import Status
-from ui import actions, components
+from ui import actions, components, narrow
 from ui.session import require_page
 from ui.text import one_line, status_word, visible
 
 user = require_page("my_requests")
+narrow.compact_on_phone()
 OPEN_KEY = "my_open"
 
 st.title("My trust's requests")
@@ -29,20 +30,22 @@ if not rows:
     st.info("No requests to show.")
 else:
     more = f"; showing the newest {len(rows)}" if total > len(rows) else ""
-    st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Open ones first. Click a row to open it.")
+    st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Open ones first. Click a request to open it.")
     waiting = [row.request.id for row in rows if row.request.status == Status.MORE_INFO]
     if waiting:
         st.warning(
             "A reviewer is waiting for your answer on request " + ", ".join(str(i) for i in waiting) + ".",
             icon=":material/reply:",
         )
+    for request_id in waiting:  # each goes straight to the answer box, at the top of the request
+        st.page_link(
+            "pages/request_detail.py",
+            label=f"Answer the question on request {request_id}",
+            query_params={"id": str(request_id)},
+            icon=":material/reply:",
+        )
 
-
-def pick(request_id: int) -> None:
-    st.session_state[OPEN_KEY] = request_id
-
-
-components.list_table(rows, key="my_table", columns=components.TRUST_COLUMNS, on_pick=pick)
+components.list_table(rows, columns=components.TRUST_COLUMNS)
 labels = {
     row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {status_word(row.request.status)}"
     for row in rows

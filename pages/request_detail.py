@@ -1,5 +1,6 @@
-"""Request detail (?id=): everything about one request in the viewer's scope: where it is, the BMA's
-decision, the form as submitted, every action on a timeline, and comments. A request outside the
+"""Request detail (?id=): everything about one request in the viewer's scope. First what a reviewer
+decides on (a short summary) and the viewer's own action (decide, answer the question), then the full
+record: where it is, the form as submitted (folded), every action on a timeline, and comments. A request outside the
 viewer's scope looks exactly like one that does not exist."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import streamlit as st
 from core import notify, queries
 from core.db import DatabaseBusy
 from core.errors import NotFound
-from ui import actions, bypass, components
+from ui import actions, bypass, components, decision_summary, narrow
 from ui.session import require_page
 from ui.text import visible
 
 user = require_page("request_detail")
+narrow.compact_on_phone()
 
 
 def open_number() -> None:
@@ -53,6 +55,22 @@ request = record.request
 with contextlib.suppress(DatabaseBusy):  # marking read can wait for the next visit
     notify.mark_request_read(user, request.id)
 st.title(f"Request {request.id}")
+# What a reviewer decides on, then the decision (on a phone within a screen and a half), then the rest.
+# At a desk the two sit side by side; on a phone Streamlit stacks them, the summary first.
+summary_column, action_column = st.columns([3, 2], gap="large")
+with summary_column:
+    decision_summary.summary(record.row, request)
+    components.decision(request)
+    components.question_asked(record.question, "The question asked of the trust:")
+with action_column:
+    actions.requester_panel(record)
+    actions.reviewer_panel(record)
+    actions.revoke_panel(record)
+bypass.reasons_given(request, record.events)
+bypass.bypass_record(request)
+bypass.bypass_panel(record)
+
+st.header("The full record")
 st.text(
     visible(
         f"{request.service} at {request.site} · {record.row.trust_name} · {record.row.region_name} region"
@@ -60,23 +78,11 @@ st.text(
     )
 )
 components.status_line(record.row)
-components.decision(request)
-bypass.reasons_given(request, record.events)
-bypass.bypass_record(request)
-components.question_asked(record.question, "The question asked of the trust:")
-actions.requester_panel(record)
-actions.revoke_panel(record)
-bypass.bypass_panel(record)
-
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.header("The request as submitted")
+with st.expander("The request as submitted", expanded=False):
     components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
-with right:
-    actions.reviewer_panel(record)
-    st.header("Timeline")
-    components.timeline(record.events)
-    st.header("Comments")
-    components.comments(record.comments)
-    actions.comment_box(record)
+st.header("Timeline")
+components.timeline(record.events)
+st.header("Comments")
+components.comments(record.comments)
+actions.comment_box(record)
 actions.remember_seen(request)

@@ -10,17 +10,13 @@ import re
 import streamlit as st
 
 from core import queries
-from ui import components, shared_copies
+from ui import components, narrow, shared_copies
 from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
 from ui.session import guarded_download, require_page
 
 user = require_page("requests_list")
+narrow.compact_on_phone()
 SHOWN = 50  # newest rows on screen; the CSV holds every row
-GOTO_KEY = "list_goto"
-
-goto = st.session_state.pop(GOTO_KEY, None)
-if goto is not None:
-    st.switch_page("pages/request_detail.py", query_params={"id": str(goto)})
 
 st.title("Requests list")
 chosen = period_picker("list_period", st.query_params.get("period"))
@@ -44,14 +40,9 @@ chosen_filters |= filter_row("list", [reason(), bypass()])
 filters = queries.ListFilters(**chosen_filters, search=search or None)
 rows, total = queries.period_requests(user, chosen.id, filters, limit=SHOWN)
 more = f"; showing the newest {len(rows)}: download the CSV for all" if total > len(rows) else ""
-st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a row to open it.")
-
-
-def _goto(request_id: int) -> None:
-    st.session_state[GOTO_KEY] = request_id
-
-
-components.list_table(rows, key="list_table", on_pick=_goto)
+st.markdown(f"**{total} request{'s' if total != 1 else ''}{more}.** Click a request to open it.")
+columns = components.OVERVIEW_COLUMNS if national else tuple(c for c in components.OVERVIEW_COLUMNS if c != "Region")
+components.list_table(rows, columns=columns)
 slug = re.sub(r"[^a-z0-9]+", "-", chosen.name.lower()).strip("-") or "period"
 downloads = (
     ("Download this list (CSV)", queries.requests_csv, f"derogations-{slug}.csv", "list_csv"),

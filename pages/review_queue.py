@@ -7,12 +7,13 @@ import streamlit as st
 
 from core import queries
 from core.access import reviewer_tier
-from ui import actions, components
+from ui import actions, components, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
 from ui.text import one_line, visible, when_short
 
 user = require_page("review_queue")
+narrow.compact_on_phone()
 tier = reviewer_tier(user)
 OPEN_KEY = "queue_open"
 
@@ -32,11 +33,7 @@ else:
     shown = f"{total} waiting" + (
         f"; showing the first {len(rows)}, narrow with the filters" if total > len(rows) else ""
     )
-    st.markdown(f"**{shown}.** Click a row, or choose below, to open it.")
-
-
-def pick(request_id: int) -> None:
-    st.session_state[OPEN_KEY] = request_id
+    st.markdown(f"**{shown}.** Click a request to open it, or choose one below to read it here.")
 
 
 linked = st.query_params.get("id")
@@ -45,7 +42,7 @@ if linked and linked != st.session_state.get("queue_linked"):
     st.session_state["queue_linked"] = linked
 hidden = {"Trust", "Region"} if user.trust_code else ({"Region"} if user.region_code else set())
 columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
-components.list_table(rows, key="queue_table", columns=columns, on_pick=pick)
+components.list_table(rows, columns=columns)
 
 
 def bypass_reviews_due() -> None:

@@ -14,14 +14,16 @@ from typing import Any
 
 import streamlit as st
 
-from core import workflow
+from core import queries, workflow
 from core.clock import to_london
 from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
-from core.models import DerogationRequest
+from core.form import RequestForm
+from core.models import DerogationRequest, User
 from core.permissions import FILED_IT, Deed, waits_for
 from core.queries import RequestRecord
-from ui.feedback import act_as, errors_of, field_error, flash, form_error
-from ui.text import visible
+from ui import into_view
+from ui.feedback import FORM_ERROR, act_as, errors_of, field_error, flash, form_error
+from ui.text import md_escape, visible
 
 
 def _seen_key(request_id: int) -> str:
@@ -42,6 +44,48 @@ def forget(*keys: str) -> None:
     """Clear an action's inputs once it went through."""
     for name in keys:
         st.session_state.pop(name, None)
+
+
+DECISION, ANSWER = "decision", "answer"  # the panels an outcome replaces
+
+
+def _outcome_key(panel: str, request_id: int) -> str:
+    return f"recorded_{panel}_{request_id}"
+
+
+def recorded(panel: str, request_id: int, message: str) -> None:
+    """What a decision or answer just did, in our words (no user text: drawn as markdown), kept to be shown
+    in place of the panel it was made in, where the person is looking (outcome())."""
+    st.session_state[_outcome_key(panel, request_id)] = message
+    into_view.ask(f"outcome_{panel}_{request_id}")
+
+
+def outcome(record: RequestRecord, panel: str) -> bool:
+    """Draw what the person just recorded in `panel` on this request, if anything, with (after a decision) a
+    link to the next request waiting at their tier. Whether it drew it."""
+    message = st.session_state.get(_outcome_key(panel, record.request.id))
+    if message is None:
+        return False
+    key = f"outcome_{panel}_{record.request.id}"
+    with st.container(border=True, key=key):
+        st.success(message, icon=":material/check_circle:")
+        if panel == DECISION:
+            _next_link(record.viewer, record.request.id)
+    into_view.bring_if_asked(key)
+    return True
+
+
+def _next_link(user: User, decided: int) -> None:
+    following = queries.next_waiting(user, besides=decided)
+    if following is None:
+        st.markdown("Nothing else is waiting at your tier.")
+        return
+    st.page_link(
+        "pages/request_detail.py",
+        label=f"Open the next request waiting at your tier: request {following}",
+        query_params={"id": str(following)},
+        icon=":material/arrow_forward:",
+    )
 
 
 def _action_words(tier: Tier) -> dict[str, str]:
@@ -99,6 +143,8 @@ def reviewer_panel(record: RequestRecord) -> None:
     errors_key = f"review_errors_{request.id}"
     deed = Deed.BMA_DECIDE if request.current_tier == Tier.BMA else Deed.REVIEW
     if not record.offers(deed):
+        if outcome(record, DECISION):
+            return
         why = record.why_not(deed)
         if waits_for(record.viewer, request):
             st.subheader("Your decision")
@@ -106,6 +152,7 @@ def reviewer_panel(record: RequestRecord) -> None:
         else:
             _leftover(errors_key)
         return
+    st.session_state.pop(_outcome_key(DECISION, request.id), None)  # back at this tier: an earlier outcome is history
     st.subheader("Your decision")
     form_error(errors_key)
     _stale_note(errors_key)
@@ -132,7 +179,11 @@ def reviewer_panel(record: RequestRecord) -> None:
             reasons=_chosen(reasons_key, choice),
         )
         if done is not None:
-            flash(f"Request {request.id}: {Action(choice).label.lower()}. The people who act next have been told.")
+            recorded(
+                DECISION,
+                request.id,
+                f"Request {request.id}: {Action(choice).label.lower()}. The people who act next have been told.",
+            )
             forget(action_key, rationale_key, reasons_key)
 
     st.radio(
@@ -189,11 +240,14 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
         done = act_as(errors_key, workflow.bma_decide, rid, seen_version(request), decision)
         if done is not None:
             if done.status == Status.APPROVED:
-                flash(
-                    f"Request {rid} approved. Confirmation reference {done.confirmation_ref}. The trust has been told."
+                recorded(
+                    DECISION,
+                    rid,
+                    f"Request {rid} approved. Confirmation reference **{done.confirmation_ref}**. "
+                    "The trust has been told.",
                 )
             else:
-                flash(f"Request {rid} declined. The trust has been told.")
+                recorded(DECISION, rid, f"Request {rid} declined. The trust has been told.")
             forget(*keys.values())
 
     st.radio(
@@ -322,10 +376,9 @@ def revoke_panel(record: RequestRecord) -> None:
 def requester_panel(record: RequestRecord) -> None:
     request, rid = record.request, record.request.id
     if record.offers(Deed.ANSWER):
-        st.warning("**A reviewer has asked for more information.** Answer it so the request can move on.")
-        st.page_link(
-            "pages/file_request.py", label="Answer the question", icon=":material/reply:", query_params={"id": str(rid)}
-        )
+        answer_box(record)
+    elif outcome(record, ANSWER):
+        pass
     elif request.status == Status.MORE_INFO and record.offers(Deed.WITHDRAW):  # theirs, but too late to answer
         st.info(record.why_not(Deed.ANSWER), icon=":material/event_busy:")
     elif record.offers(Deed.EDIT):
@@ -360,6 +413,43 @@ def requester_panel(record: RequestRecord) -> None:
             field="harm_report",
             title="Record harm or a near miss",
             caption="NHS England catalogues harm and near misses that followed a declined or revoked request.",
+        )
+
+
+ANSWER_LABEL = "Your answer (required, shown to the reviewers)"
+
+
+def _send_answer(actor: User, request: DerogationRequest, version: int, answer: str) -> DerogationRequest:
+    """The answer alone: the form goes back exactly as it is (a change to it is made on the form's page)."""
+    return workflow.answer_more_info(actor, request.id, version, RequestForm.from_request(request), answer)
+
+
+def answer_box(record: RequestRecord) -> None:
+    """The trust answers the reviewer's question where the question shows, at the top of the request."""
+    request, rid = record.request, record.request.id
+    errors_key, answer_key = f"answer_errors_{rid}", f"answer_text_{rid}"
+
+    def send() -> None:
+        answer = st.session_state.get(answer_key, "")
+        if act_as(errors_key, _send_answer, request, seen_version(request), answer) is not None:
+            recorded(ANSWER, rid, f"Answer sent: request {rid} has gone back to the reviewer who asked.")
+            forget(answer_key)
+
+    with st.container(border=True, key=f"answer_{rid}"):
+        st.warning("**A reviewer has asked for more information.** Answer it so the request can move on.")
+        form_error(errors_key)
+        _stale_note(errors_key)
+        for name, message in errors_of(errors_key).items():  # the form as it stands no longer passes
+            if name not in (FORM_ERROR, "answer", "_stale"):
+                st.error(md_escape(message), icon=":material/error:")
+        st.text_area(ANSWER_LABEL, key=answer_key, max_chars=workflow.MAX_RATIONALE, on_change="ignore")
+        field_error(errors_key, "answer")
+        st.button("Send answer", key=f"answer_go_{rid}", type="primary", on_click=send)
+        st.page_link(
+            "pages/file_request.py",
+            label="Or change the form as well, then answer",
+            icon=":material/edit:",
+            query_params={"id": str(rid)},
         )
 
 

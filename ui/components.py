@@ -15,6 +15,7 @@ from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
+from ui.request_table import request_table
 from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, visible, when, when_short
 
 NO = "No"
@@ -212,26 +213,29 @@ def comments(rows: list[CommentRow]) -> None:
         st.text(visible(row.body))
 
 
+# The timing columns come early: on a desk they are on screen whatever the width, on a phone's card near
+# the top. A column empty for every row on the page is left out (ui.request_table).
 QUEUE_COLUMNS = (
     "No.",
     "Mass casualty",
     "Trust",
     "Region",
     "Service",
-    "Category",
-    "Time at tier (target)",
-    "Decision needed by",
     "Time left",
+    "Decision needed by",
+    "Time at tier (target)",
+    "Category",
 )
 TRUST_COLUMNS = (
     "No.",
     "Mass casualty",
     "Service",
-    "Category",
     "Status",
     "Waiting at",
-    "Time at tier (target)",
     "Time left",
+    "Decision needed by",
+    "Time at tier (target)",
+    "Category",
     "Latest action",
 )
 OVERVIEW_COLUMNS = (
@@ -240,11 +244,12 @@ OVERVIEW_COLUMNS = (
     "Trust",
     "Region",
     "Service",
-    "Category",
     "Status",
+    "Time left",
+    "Decision needed by",
     "Waiting at",
     "Time at tier (target)",
-    "Time left",
+    "Category",
 )
 
 
@@ -299,16 +304,9 @@ def show_table(frame: pa.Table, ids: list[int], *, key: str, on_pick: Callable[[
     )
 
 
-def list_table(
-    rows: list[ListRow],
-    *,
-    key: str,
-    columns: tuple[str, ...] = OVERVIEW_COLUMNS,
-    on_pick: Callable[[int], None] | None = None,
-) -> None:
-    """Requests as a table; clicking a row picks it."""
-    frame, ids = table_frame(rows, columns)
-    show_table(frame, ids, key=key, on_pick=on_pick)
+def list_table(rows: list[ListRow], *, columns: tuple[str, ...] = OVERVIEW_COLUMNS) -> None:
+    """Requests as a table of links (a list of cards on a phone): a click anywhere on a row opens it."""
+    request_table(rows, columns, CELLS)
 
 
 # Every page that reads ?id= says this, in the same way, for any value that is not a request the person

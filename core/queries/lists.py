@@ -103,6 +103,13 @@ def queue(
         return list_page(session, where, order, limit, now, targets)
 
 
+def next_waiting(user: User, *, besides: int | None = None, now: datetime | None = None) -> int | None:
+    """The request the user should open next: the first of their queue (its order), other than `besides`
+    (the one just decided, should it still be there); None when nothing else waits at their tier."""
+    rows, _ = queue(user, limit=2, now=now)
+    return next((row.request.id for row in rows if row.request.id != besides), None)
+
+
 # The queue filters a reviewer is offered: those their scope spans more than one of.
 REGION_FILTER_ROLES = frozenset({Role.NATIONAL_MDT, Role.BMA})
 TRUST_FILTER_ROLES = frozenset({Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA})

@@ -69,6 +69,7 @@ def test_markup_typed_into_the_form_is_shown_as_plain_text(people, open_as) -> N
     reviewer = open_as("clinical_director", f"request?id={request_id}")
     reviewer.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     expect(reviewer.get_by_role("heading", name=re.compile(rf"Request {request_id}"))).to_be_visible()
+    reviewer.get_by_text("The request as submitted", exact=True).click()  # the full record is folded
     # Columns show their contents a moment after the run ends: read the page once the ward's column shows.
     expect(reviewer.get_by_text(MARKUP, exact=True)).to_be_visible()
     settle(reviewer)

@@ -262,3 +262,19 @@ def test_queue_filters_are_offered_where_the_scope_spans_more_than_one(team, lon
     regions, trusts = queries.queue_choices(team[Role.NATIONAL_MDT])
     assert list(regions) == ["Y56"] and list(trusts) == [TRUST_OTHER_REGION]
     assert queries.queue_choices(team[Role.REQUESTER]) == (None, None)  # reviews nothing
+
+
+def test_the_next_request_waiting_is_the_first_of_the_queue_in_scope_and_never_the_one_just_decided(
+    team, london, period
+):
+    oldest, newer = file(team, period), file(team, period)
+    elsewhere = file(london, period)  # another trust's clinical director's queue
+    director = team[Role.CLINICAL_DIRECTOR]
+    assert queries.next_waiting(director) == oldest.id
+    assert queries.next_waiting(director, besides=oldest.id) == newer.id
+    escalate(team, oldest, Tier.TRUST_MD)
+    escalate(team, newer, Tier.TRUST_MD)
+    assert queries.next_waiting(director) is None  # nothing else here; never another trust's
+    assert queries.next_waiting(team[Role.TRUST_MD], besides=oldest.id) == newer.id
+    assert queries.next_waiting(team[Role.REQUESTER]) is None  # reviews nothing
+    assert elsewhere.id not in {queries.next_waiting(director), queries.next_waiting(team[Role.TRUST_MD])}

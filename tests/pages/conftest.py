@@ -143,3 +143,13 @@ def html_rows(markup: str) -> list[list[str]]:
     parser = _Cells()
     parser.feed(markup)
     return parser.rows
+
+
+def request_rows(at: AppTest) -> list[dict[str, str]]:
+    """The page's list of requests (ui.request_table) as a reader sees it: one dict per request, column ->
+    cell text; the number column ("No.") holds the request's number."""
+    tables = [str(e.proto.body) for e in at.html if 'class="requests"' in str(e.proto.body)]
+    if not tables:
+        return []
+    head, *body = html_rows(tables[0])
+    return [dict(zip(head, (cell.removeprefix("Request ") for cell in row), strict=True)) for row in body]

@@ -17,6 +17,7 @@ from tests.pages.conftest import (
     html_rows,
     open_page,
     other_trust_team,
+    request_rows,
     shown,
 )
 
@@ -47,17 +48,15 @@ def test_the_list_shows_every_request_of_the_trust_in_words_and_no_other_trust(p
     draft = workflow.save_draft(people[Role.REQUESTER], valid_form(strike))
     elsewhere = file_request(other_trust_team(staff), strike, trust="RJ1")
     at = open_page(people[Role.REQUESTER], PAGE)
-    frame = at.dataframe[0].value
-    assert sorted(frame["No."].tolist()) == sorted([waiting.id, draft.id])
-    assert elsewhere.id not in frame["No."].tolist()
-    rows = dict(zip(frame["No."], frame["Status"], strict=True))
-    assert rows[waiting.id] == "In review" and rows[draft.id] == "Draft"
-    waiting_at = dict(zip(frame["No."], frame["Waiting at"], strict=True))
-    assert waiting_at[waiting.id] == "Clinical director"
-    assert dict(zip(frame["No."], frame["Latest action"], strict=True))[waiting.id].startswith("Submitted")
+    rows = {int(row["No."]): row for row in request_rows(at)}
+    assert sorted(rows) == sorted([waiting.id, draft.id])
+    assert elsewhere.id not in rows
+    assert rows[waiting.id]["Status"] == "In review" and rows[draft.id]["Status"] == "Draft"
+    assert rows[waiting.id]["Waiting at"] == "Clinical director"
+    assert rows[waiting.id]["Latest action"].startswith("Submitted")
 
 
-def test_a_question_is_flagged_and_linked_to_the_form(people, strike):
+def test_a_question_is_flagged_and_linked_to_its_answer(people, strike):
     request = file_request(people, strike)
     workflow.review(
         people[Role.CLINICAL_DIRECTOR],
@@ -69,9 +68,12 @@ def test_a_question_is_flagged_and_linked_to_the_form(people, strike):
     )
     at = open_page(people[Role.REQUESTER], PAGE)
     assert f"A reviewer is waiting for your answer on request {request.id}." in shown(at)
+    notice = [link.proto for link in at.get("page_link") if link.proto.label.startswith("Answer the question")]
+    assert [link.label for link in notice] == [f"Answer the question on request {request.id}"]
+    assert notice[0].page.endswith("request") and notice[0].query_string == f"id={request.id}"
     at.selectbox(key="my_open").set_value(request.id).run()
     assert any("Which consultants?" in t.value for t in at.text)
-    assert any(link.proto.label == "Answer the question" for link in at.get("page_link"))
+    assert at.text_area(key=f"answer_text_{request.id}").label == "Your answer (required, shown to the reviewers)"
 
 
 def test_withdraw_needs_a_reason_and_then_closes_the_request(people, strike):

@@ -9,14 +9,14 @@ from core.clock import utcnow
 from core.db import write_session
 from core.enums import Role
 from core.models import StrikePeriod
-from tests.pages.conftest import file_request, open_page, other_trust_team, shown
+from tests.pages.conftest import file_request, open_page, other_trust_team, request_rows, shown
 from tests.pages.test_my_requests import approve
 
 PAGE = "pages/requests_list.py"
 
 
 def listed(at) -> list[int]:  # noqa: ANN001
-    return at.dataframe[0].value["No."].tolist()
+    return [int(row["No."]) for row in request_rows(at)]
 
 
 def test_the_list_filters_by_outcome_and_offers_both_downloads(people, strike):
@@ -66,7 +66,7 @@ def test_other_roles_cannot_open_it(people, strike):
     for role in (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.BMA, Role.ADMIN):
         at = open_page(people[role], PAGE)
         assert [e.value for e in at.error] == ["This page is not available to your role."], role
-        assert not at.dataframe
+        assert not request_rows(at)
 
 
 def test_the_list_filters_by_reason_and_bypass_and_searches_either_name(people, strike):
