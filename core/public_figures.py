@@ -16,7 +16,8 @@ import re
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time as clock_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, union_all
 from sqlmodel import Session, col, select
