@@ -31,9 +31,11 @@ def _tried(form: RequestForm, mitigation: Mitigation) -> bool:
 
 
 def _non_urgent_work(form: RequestForm) -> str | None:
-    if form.non_urgent_work_running:
-        return "This request says non-urgent work is still running: say why it must continue, or stand it down."
-    return None
+    if not form.non_urgent_work_running:
+        return None
+    if form.non_urgent_work_note.strip():
+        return "This request says non-urgent work is still running: make sure the note says why it cannot stop."
+    return "This request says non-urgent work is still running: say why it must continue, or stand it down."
 
 
 def _incentives(form: RequestForm) -> str | None:
@@ -113,7 +115,7 @@ class Advice:
     @property
     def sentence(self) -> str:
         return (
-            f"In {self.periods_phrase} {self.percent}% of the BMA's declines ({self.citing} of {self.declines}) "
+            f"In {self.periods_phrase}, {self.percent}% of the BMA's declines ({self.citing} of {self.declines}) "
             f"gave '{self.reason.label}'. {self.this_request}"
         )
 
