@@ -40,7 +40,11 @@ class DecisionTime:
 
     @property
     def label(self) -> str:
-        return "Submission to final decision" if self.stage == WHOLE else f"At the {Tier(self.stage).label}"
+        return stage_label(self.stage)
+
+
+def stage_label(stage: str) -> str:
+    return "Submission to final decision" if stage == WHOLE else f"{Tier(stage).label}: arrival to decision"
 
 
 def _minutes(session: Session, start: ColumnElement, end: ColumnElement) -> ColumnElement[float]:
