@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from core import periods
 from core.clock import LONDON, from_london, to_london, utcnow
+from core.config import database_url
 from core.db import read_session
 from core.enums import Status
 from core.errors import NotFound
@@ -213,19 +214,20 @@ def daily(period: StrikePeriod, now: datetime | None = None) -> Publication:
     return Publication(period=period, counted_at=now, rows=rows)
 
 
-_cache: dict[int, tuple[float, Publication]] = {}
+_cache: dict[tuple[str, int], tuple[float, Publication]] = {}
 _cache_lock = threading.Lock()
 
 
 def published(period: StrikePeriod) -> Publication:
     """daily(period), counted at most once a minute in this process: what the page and the routes show."""
+    key = (database_url(), period.id)
     with _cache_lock:
-        kept = _cache.get(period.id)
+        kept = _cache.get(key)
         if kept is not None and time.monotonic() - kept[0] < CACHE_SECONDS:
             return kept[1]
     fresh = daily(period)
     with _cache_lock:
-        _cache[period.id] = (time.monotonic(), fresh)
+        _cache[key] = (time.monotonic(), fresh)
     return fresh
 
 
