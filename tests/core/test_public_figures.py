@@ -86,8 +86,14 @@ def test_each_day_is_the_state_at_its_end(three_days: ThreeDays) -> None:
     assert {row.date for row in publication.rows} == {D1, D2, D3}
     assert len(publication.rows) == 3 * 7  # every region every day, zeros included
     nw, london = "North West", "London"
-    assert cells(publication) == {
-        (D1, nw): {"requests": 2, "approved": 1, "not_decided_in_time": 1, "doctors_requested": 6, "doctors_approved": 2},
+    assert cells(publication) == {  # fmt: skip
+        (D1, nw): {
+            "requests": 2,
+            "approved": 1,
+            "not_decided_in_time": 1,
+            "doctors_requested": 6,
+            "doctors_approved": 2,
+        },
         (D2, nw): {"requests": 2, "revoked": 1, "declined": 1, "doctors_requested": 6},
         (D2, london): {"requests": 2, "pending": 1, "not_decided_in_time": 1, "doctors_requested": 6},
         (D3, nw): {"requests": 3, "revoked": 1, "declined": 1, "pending": 1, "doctors_requested": 9},
@@ -126,7 +132,9 @@ def test_the_last_day_equals_the_dashboard_and_a_direct_count(three_days: ThreeD
             "expired": count(request.status == "expired", ~late),
             "doctors_requested": session.exec(select(func.sum(request.doctors_requested)).where(submitted)).one(),
             "doctors_approved": session.exec(
-                select(func.coalesce(func.sum(request.approved_doctors), 0)).where(submitted, request.status == "approved")
+                select(func.coalesce(func.sum(request.approved_doctors), 0)).where(
+                    submitted, request.status == "approved"
+                )
             ).one(),
         }
     assert published == direct == {
