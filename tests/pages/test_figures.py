@@ -14,7 +14,7 @@ from core.models import StrikePeriod
 from tests.conftest import TRUST_OTHER_REGION
 from tests.core.conftest import add_period
 from tests.core.test_advice import bma_declines
-from tests.pages.conftest import escalate_to, file_request, open_page, other_trust_team, shown
+from tests.pages.conftest import escalate_to, file_request, html_rows, open_page, other_trust_team, shown
 
 PAGE = "pages/figures.py"
 
@@ -78,12 +78,15 @@ def test_the_dashboard_and_the_report_show_time_to_decision(people, strike: Stri
     national = people[Role.NATIONAL_MDT]
     dashboard = open_page(national, "pages/dashboard.py")
     assert "Time to decision" in shown(dashboard)
-    stages = table_with(dashboard, "Stage")
-    assert stages["Stage"].tolist()[0] == "Submission to final decision" and stages["Decisions"].tolist()[:3] == [
-        1,
-        1,
-        1,
+    (table,) = [str(h.proto.body) for h in dashboard.html if "Time to decision in this strike" in str(h.proto.body)]
+    stages = html_rows(table)
+    assert stages[0] == ["Stage", "Decisions", "Median", "90th percentile"]
+    assert [row[:2] for row in stages[1:4]] == [
+        ["Submission to final decision", "1"],
+        ["Clinical director: arrival to decision", "1"],
+        ["Trust medical director: arrival to decision", "1"],
     ]
+    assert stages[4][1:] == ["0", "—", "—"]  # nothing decided at the regional tier yet
     report = open_page(national, "pages/report.py")
     assert "Time to decision" in shown(report)
 
