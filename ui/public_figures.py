@@ -32,6 +32,8 @@ OUTCOMES = {
     "expired": ("Expired", "#AE2573"),
 }
 OUTCOME_SCALE = alt.Scale(domain=[w for w, _ in OUTCOMES.values()], range=[c for _, c in OUTCOMES.values()])
+HEIGHT = 420  # the whole chart (Streamlit fits the plot, axes and legend below it into this)
+LEGEND = alt.Legend(orient="bottom", columns=2)  # below the chart: a phone's width is the chart's
 DOCTORS = {"doctors_requested": "Doctors requested", "doctors_approved": "Doctors approved"}
 
 
@@ -76,28 +78,33 @@ def _long(rows: list[DayRow], by: str) -> pd.DataFrame:
 def by_day(frame: pd.DataFrame) -> alt.Chart:
     """`date`, `outcome`, `requests`: England's requests at the end of each day, by outcome."""
     return (
-        alt.Chart(frame, title="Requests at the end of each day, by outcome (England)")
+        alt.Chart(frame, title="Requests by day and outcome (England)")
         .mark_bar()
         .encode(
             x=alt.X("date:O", title="Day (UK)", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color("outcome:N", scale=OUTCOME_SCALE, title="Outcome"),
+            color=alt.Color("outcome:N", scale=OUTCOME_SCALE, title="Outcome", legend=LEGEND),
             tooltip=["date:O", "outcome:N", "requests:Q"],
         )
+        .properties(height=HEIGHT)
     )
 
 
 def by_region(frame: pd.DataFrame) -> alt.Chart:
     """`region`, `outcome`, `requests`: each region's requests at the end of the latest day, by outcome."""
     return (
-        alt.Chart(frame, title="Requests by region, by outcome (latest day)")
+        alt.Chart(frame, title="Requests by region (latest day)")
         .mark_bar()
         .encode(
             y=alt.Y("region:N", title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color("outcome:N", scale=OUTCOME_SCALE, title="Outcome"),
+            # One column: the region names beside the bars leave a phone's legend little width.
+            color=alt.Color(
+                "outcome:N", scale=OUTCOME_SCALE, title="Outcome", legend=alt.Legend(orient="bottom", columns=1)
+            ),
             tooltip=["region:N", "outcome:N", "requests:Q"],
         )
+        .properties(height=HEIGHT + 160)  # its legend is one column
     )
 
 
@@ -105,15 +112,16 @@ def doctors_by_day(frame: pd.DataFrame) -> alt.Chart:
     """`date`, `measure`, `doctors`: resident doctors requested and approved by the end of each day."""
     colours = alt.Scale(domain=list(DOCTORS.values()), range=[NHS_BLUE, NHS_GREEN])
     return (
-        alt.Chart(frame, title="Resident doctors requested and approved (England)")
+        alt.Chart(frame, title="Doctors requested and approved")
         .mark_bar()
         .encode(
             x=alt.X("date:O", title="Day (UK)", axis=alt.Axis(labelAngle=0)),
             xOffset="measure:N",
             y=alt.Y("doctors:Q", title="Doctors", axis=COUNT_AXIS),
-            color=alt.Color("measure:N", scale=colours, title=None),
+            color=alt.Color("measure:N", scale=colours, title=None, legend=LEGEND),
             tooltip=["date:O", "measure:N", "doctors:Q"],
         )
+        .properties(height=HEIGHT)
     )
 
 
