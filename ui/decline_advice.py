@@ -11,7 +11,7 @@ from core.form import RequestForm
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _past(_url: str) -> advice.PastDeclines:
+def _past(url: str) -> advice.PastDeclines:  # noqa: ARG001 (the cache key: one database, one count)
     """National counts of past periods, the same for every requester: read at most once a minute."""
     return advice.past_declines()
 
