@@ -12,7 +12,7 @@ from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
 from core.db import DatabaseBusy
-from ui import components, live_figures, shared_copies
+from ui import components, decision_times, live_figures, shared_copies
 from ui.filters import period_picker
 from ui.session import live_session, require_page
 
@@ -125,6 +125,7 @@ def live() -> None:
         components.show_table(attention, attention_ids, key="dash_attention", on_pick=_goto)
     else:
         st.success("Nothing is breached or close to its decision-needed-by time.")
+    decision_times.draw(viewer, scope, period_id, database_url())
     st.header("Charts")
     if shown.empty:
         st.info("No requests have been submitted in this strike period.")

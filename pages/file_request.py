@@ -11,7 +11,7 @@ from core.errors import NotFound
 from core.form import RequestForm
 from core.models import User
 from core.permissions import Deed
-from ui import components, request_form
+from ui import components, decline_advice, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
 
@@ -183,6 +183,7 @@ request_form.draw(ERRORS, trust, queries.region_name(trust.region_code), period)
 if errors_of(ERRORS).get("_stale"):
     st.button("Show the latest saved version (replaces what is on screen)", key="rf_reload", on_click=on_reload)
 
+decline_advice.draw(_form_of(user))
 st.divider()
 if answering:
     st.text_area(request_form.LABELS["answer"], key="rf_answer", max_chars=workflow.MAX_RATIONALE, on_change="ignore")

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from core import devices, sessions
 from core.config import security_settings
 from core.db import DatabaseBusy
+from server import figures
 
 # Streamlit's identity cookie (st.login) and its sign-out route, which also signs out at the provider.
 PROVIDER_COOKIE = "_streamlit_user"
@@ -116,4 +117,5 @@ def end(request: Request) -> RedirectResponse:
 ROUTES = [
     Route("/session/start", start, methods=["GET"]),
     Route("/session/end", end, methods=["GET"]),
+    *figures.ROUTES,  # the daily public figures (server/figures.py)
 ]

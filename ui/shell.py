@@ -41,6 +41,7 @@ PageEntry = tuple[str, str, str, str, str]
 # The session routes (server/routes.py) send the browser to /sign-in?ended=<reason> after a sign-out or
 # a sign-in link that no longer works; the page says why in our words, never the parameter's.
 ENDED_PARAM = "ended"
+FIGURES_PATH = "strike-figures"  # the public daily figures (pages/figures.py): no sign-in
 TICKET_REFUSED = "That sign-in did not complete (it may have taken too long). Please sign in again."
 
 
@@ -127,6 +128,7 @@ def sign_in_page() -> None:
 
 def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role, str]) -> StreamlitPage:
     verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
+    figures = st.Page("pages/figures.py", title="Strike figures", icon=":material/bar_chart:", url_path=FIGURES_PATH)
     if user is None:
         protected = [
             st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
@@ -135,7 +137,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         sign_in_entry = st.Page(
             sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in", default=True
         )
-        return st.navigation([sign_in_entry, verify, *protected], position="top")
+        return st.navigation([sign_in_entry, verify, figures, *protected], position="top")
     landing = home[Role(user.role)]
     # Pages the role may not open stay routable but hidden, so a pasted URL reaches the page and
     # the page itself says "not available to your role".
@@ -150,7 +152,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         )
         for key, path, title, icon, url in pages
     ]
-    return st.navigation([*entries, verify], position="top")
+    return st.navigation([*entries, verify, figures], position="top")
 
 
 def signed_in_user() -> User | None:
@@ -189,7 +191,7 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
         page = navigation(user, pages, home)
         draw_header(user)
         show_flash()
-        if user is None and page.url_path not in ("sign-in", "check"):
+        if user is None and page.url_path not in ("sign-in", "check", FIGURES_PATH):
             sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
         else:
             with drawing_for(user):

@@ -23,6 +23,7 @@ from core.enums import DECLINE_ACTIONS, Reason, Tier
 from core.errors import BadArgument, NotFound, PermissionDenied
 from core.inputs import whole
 from core.models import StrikePeriod, User
+from core.report.decision_times import STAGES, decision_times, stage_label
 from core.report.figures import percentile, tier_visits
 from core.report.printable import PRINT_CSS, cell_text
 from core.spreadsheet import defuse
@@ -62,6 +63,11 @@ def declines_column(reason: Reason) -> str:
 
 def tier_columns(tier: Tier) -> tuple[str, str]:
     return f"{tier.label}: median minutes", f"{tier.label}: 90th percentile minutes"
+
+
+def decision_columns(label: str) -> tuple[str, str]:
+    """The columns of one stage of core.report.decision_times (its DecisionTime.label)."""
+    return f"{label}: median minutes", f"{label}: 90th percentile minutes"
 
 
 @dataclass
@@ -116,6 +122,7 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
             raise NotFound("strike period")
         periods.sort(key=lambda p: p.starts_at)
         visits = {p.id: tier_visits(session, period_filter(user, p.id)) for p in periods}
+    to_decide = decision_times(user, [p.id for p in periods])
     rows, reason_rows, time_rows = [], [], []
     for period in periods:
         name = period_name(period)
@@ -140,9 +147,15 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
             median, p90 = percentile(minutes, 0.5), percentile(minutes, 0.9)
             row[tier_columns(tier)[0]], row[tier_columns(tier)[1]] = median, p90
             time_rows.append((name, tier.label, len(minutes), median, p90))
+        for stage in (t for t in to_decide if t.period_id == period.id):
+            row[decision_columns(stage.label)[0]], row[decision_columns(stage.label)[1]] = (
+                stage.median_minutes,
+                stage.p90_minutes,
+            )
         rows.append(row)
     columns = [PERIOD, *(c for c, _ in HEADLINE_MEASURES), *(declines_column(r) for r in Reason)]
     columns += [c for tier in Tier for c in tier_columns(tier)]
+    columns += [c for stage in STAGES for c in decision_columns(stage_label(stage))]
     return Comparison(
         scope=queries.figures_scope_label(user),
         generated_at=now,

@@ -39,6 +39,7 @@ from core.enums import (
 from core.errors import NotFound, PermissionDenied
 from core.inputs import DB_INT_MAX, whole
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.report.decision_times import DecisionTime, decision_times
 from core.tally import EVERY_REASON
 from core.timing import breached_sql, tier_targets
 
@@ -104,6 +105,7 @@ class Report:
     declines_by_who: pd.DataFrame = field(default_factory=pd.DataFrame)  # tier or BMA: requests, doctors
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)  # who, action, reason: times, doctors
     bypasses: pd.DataFrame = field(default_factory=pd.DataFrame)  # every recall under the failsafe bypass
+    decision_times: list[DecisionTime] = field(default_factory=list)  # core.report.decision_times
 
     @property
     def is_final(self) -> bool:
@@ -464,5 +466,6 @@ def build(user: User, period_id: object, now: datetime | None = None) -> Report:
         breakdown=breakdown,
         timeline=queries.dashboard_timeline(user, period),
         reasons=reasons_frame(counted),
+        decision_times=decision_times(user, [period.id]),
         **report_parts,
     )

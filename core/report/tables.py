@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import pandas as pd
 
+from core.report.decision_times import DecisionTime
 from core.report.figures import Approvals, Report
 
 HEADLINE_LABELS = {
@@ -62,6 +63,22 @@ def tier_times_frame(report: Report) -> pd.DataFrame:
     )
 
 
+def decision_times_frame(times: list[DecisionTime]) -> pd.DataFrame:
+    """Time to decision (core.report.decision_times): one row a stage."""
+    return pd.DataFrame(
+        [
+            {
+                "Stage": t.label,
+                "Decisions": t.decisions,
+                "Median (minutes)": t.median_minutes,
+                "90th percentile (minutes)": t.p90_minutes,
+            }
+            for t in times
+        ],
+        columns=["Stage", "Decisions", "Median (minutes)", "90th percentile (minutes)"],
+    )
+
+
 def summary_rows(report: Report) -> list[tuple[str, object]]:
     """The headline figures as (label, value), in the order they are published."""
     rows: list[tuple[str, object]] = [
@@ -91,6 +108,7 @@ def tables(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
         ("Requests by trust", report.by_trust, 3),
         ("Outcomes at each tier", report.tier_outcomes, 1),
         ("Time at each tier", tier_times_frame(report), 1),
+        ("Time to decision", decision_times_frame(report.decision_times), 1),
         ("Declines by who declined", report.declines_by_who, 1),
         ("Reasons given for declines, returns and revocations", report.reasons, 3),
         ("Mass-casualty events", report.mass_casualty, 1),
