@@ -38,7 +38,9 @@ def _test_names(path: Path) -> frozenset[str]:
             names.add(node.name)
         elif isinstance(node, ast.ClassDef):
             names.update(
-                f"{node.name}::{item.name}" for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                f"{node.name}::{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
             )
     return frozenset(name for name in names if name.split("::")[-1].startswith("test"))
 
