@@ -106,14 +106,16 @@ class ChainReport:
         return self.first_bad_id is None and not self.missing_anchors
 
 
-def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = ()) -> ChainReport:
+def verify_chain(
+    session: Session, batch: int = 5000, anchors: Iterable[str] = (), after: tuple[int, str] = (0, "")
+) -> ChainReport:
     """Walk every row in id order; name the first whose hash or link does not match.
 
     `anchors` are row hashes recorded earlier (e.g. printed by a past check): someone able to rewrite
-    the whole table could recompute every hash, but could not make an old, recorded hash reappear."""
-    previous = ""
+    the whole table could recompute every hash, but could not make an old, recorded hash reappear.
+    `after` (row id, its hash): walk only the rows after one checked before (core/integrity.py)."""
+    last_id, previous = after
     checked = 0
-    last_id = 0
     pending = {a.strip().lower() for a in anchors if a.strip()}
     while True:
         rows = session.exec(

@@ -1,5 +1,6 @@
-"""The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, then
-delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
+"""The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, proves
+the live state against its audit history when due (every few minutes; core/integrity.py) and e-mails the
+day's anchor, then delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import threading
 from datetime import datetime
 
-from core import mailer, reminders, workflow
+from core import integrity, mailer, reminders, workflow
 from core.db import DatabaseBusy
 
 log = logging.getLogger("derogations.mail_worker")
@@ -18,9 +19,14 @@ DEFAULT_INTERVAL_SECONDS = 15.0
 
 def run_once(now: datetime | None = None) -> tuple[int, mailer.PassResult]:
     """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
-    reminders (they may add mail), then the outbox."""
+    reminders (they may add mail), then the live state against its history when due (its alarm and the
+    day's anchor may add mail too: core/integrity.py), then the outbox."""
     workflow.expire_ended_periods(now)
     reminded = reminders.send_due_reminders(now)
+    report = integrity.check_if_due(now)
+    if report is not None and not report.ok:
+        log.error("INTEGRITY ALARM: %s", "; ".join(report.findings()[:10]))
+    integrity.send_anchor_if_due(now)
     return reminded, mailer.deliver_due(now)
 
 

@@ -53,7 +53,7 @@ from core.queries.lookups import (
     trusts_in,
     user_scope_label,
 )
-from core.queries.public_check import Verification, normalise_reference, verify_reference
+from core.queries.public_check import Standing, Verification, normalise_reference, verify_reference
 from core.queries.rows import LIST_LIMIT, ListRow
 from core.queries.search import request_number, search_condition, understand
 
@@ -73,6 +73,7 @@ __all__ = [
     "ListRow",
     "QueueFilters",
     "RequestRecord",
+    "Standing",
     "Verification",
     "attention",
     "audit_csv",
