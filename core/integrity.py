@@ -306,21 +306,50 @@ def _kept(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, 
     return kept
 
 
-def _compare_all(session: Session, recorded_of, report: Report) -> None:  # noqa: ANN001
+@dataclass
+class _Recorded:
+    """The replayed facts to compare the live rows with: this check's folds, over (incremental) the facts
+    kept by the checks before, read a batch at a time."""
+
+    session: Session
+    states: dict[tuple[str, int], dict]
+    incremental: bool
+
+    def of(self, kind: str, ids: list[int]) -> dict[int, dict]:
+        found = _kept(self.session, [(kind, i) for i in ids]) if self.incremental else {}
+        found |= {(kind, i): self.states[(kind, i)] for i in ids if (kind, i) in self.states}
+        return {entity_id: facts for (_, entity_id), facts in found.items()}
+
+    def ids(self, kind: str) -> set[int]:
+        ids = {entity_id for k, entity_id in self.states if k == kind}
+        if self.incremental:
+            ids.update(self.session.exec(select(ReplayedState.entity_id).where(ReplayedState.kind == kind)).all())
+        return ids
+
+
+def _compare_all(session: Session, recorded: _Recorded, report: Report) -> None:
     """Every live row against its replayed facts, and every replayed entity whose row is gone."""
     for kind in (REQUEST, ACCOUNT, PERIOD):
         seen: set[int] = set()
-        compared = 0
         for live in _live_batches(session, kind):
-            recorded = recorded_of(kind, list(live))
+            facts_of = recorded.of(kind, list(live))
             for entity_id, facts in live.items():
-                report.differences += compare(kind, entity_id, recorded.get(entity_id), facts)
+                report.differences += compare(kind, entity_id, facts_of.get(entity_id), facts)
             seen.update(live)
-            compared += len(live)
-        for entity_id in recorded_of(kind, None):
-            if entity_id not in seen:
-                report.differences += compare(kind, entity_id, {}, None)
-        report.compared[kind] = compared
+        report.differences += [d for i in sorted(recorded.ids(kind) - seen) for d in compare(kind, i, {}, None)]
+        report.compared[kind] = len(seen)
+
+
+def _start(session: Session, full: bool, report: Report, mark: IntegrityCheck | None) -> tuple[bool, int]:
+    """Where this check replays from: the first row, or the row the last check ended on if it is unchanged."""
+    if full or mark is None:
+        return True, 0
+    ended_on = session.get(AuditEvent, mark.last_event_id)
+    if ended_on is None or ended_on.row_hash != mark.last_hash:
+        if report.chain.ok:  # changed or removed since it was checked: say so, and replay all next time
+            report.chain = audit.ChainReport(0, mark.last_event_id, "the row the last check ended on was changed")
+        report.full = True
+    return report.full, mark.last_event_id
 
 
 def check(full: bool = False, anchors: Iterable[str] = (), now: datetime | None = None) -> Report:
@@ -334,41 +363,23 @@ def check(full: bool = False, anchors: Iterable[str] = (), now: datetime | None 
         head = session.get(AuditChainHead, 1)
         until = (head.last_event_id if head else None) or 0
         full = full or bool(anchors) or mark is None or mark.last_event_id == 0
-        start = (0, "") if full else (mark.last_event_id, mark.last_hash)
-        report = Report(audit.verify_chain(session, anchors=anchors, after=start), full=full)
-        if not full:
-            previous = session.get(AuditEvent, mark.last_event_id)
-            if previous is None or previous.row_hash != mark.last_hash:
-                # The row the last check ended on was changed or removed since: say so, then replay all again.
-                bad = audit.ChainReport(0, mark.last_event_id, "the row the last check ended on was changed")
-                report = Report(bad if report.chain.ok else report.chain, full=True)
-                full, start = True, (0, "")
+        after = (0, "") if full else (mark.last_event_id, mark.last_hash)
+        report = Report(audit.verify_chain(session, anchors=anchors, after=after), full=full)
+        full, after_id = _start(session, full, report, mark)
         if not report.chain.ok:
             return _remember(report, None, now)
-        rows = list(_rows(session, start[0], until)) if not full else None
-        touched = {key for row in rows if (key := subject(row))} if rows is not None else set()
-        kept = _kept(session, touched) if not full else {}
-        states: dict[tuple[str, int], dict] = kept
-        for row in rows if rows is not None else _rows(session, 0, until):
+        if full:  # streamed: every row of the chain
+            rows: Iterable[Row] = _rows(session, 0, until)
+            states: dict[tuple[str, int], dict] = {}
+        else:  # the few rows since the last check, over the facts kept for what they touch
+            rows = list(_rows(session, after_id, until))
+            states = _kept(session, {key for row in rows if (key := subject(row))})
+        for row in rows:
             if key := subject(row):
                 fold(key[0], states.setdefault(key, {}), row)
                 report.rows_replayed += 1
-
-        def recorded_of(kind: str, ids: list[int] | None) -> dict[int, dict]:
-            if full:
-                mine = {entity_id: facts for (k, entity_id), facts in states.items() if k == kind}
-                return mine if ids is None else {i: mine[i] for i in ids if i in mine}
-            if ids is None:  # every kept entity of this kind, to find rows that are gone
-                return dict.fromkeys(
-                    session.exec(select(ReplayedState.entity_id).where(ReplayedState.kind == kind)).all(), {}
-                ) | {i: f for (k, i), f in states.items() if k == kind}
-            found = {i: f for (k, i), f in _kept(session, [(kind, i) for i in ids]).items()}
-            found.update({i: f for (k, i), f in states.items() if k == kind and i in set(ids)})
-            return found
-
-        _compare_all(session, recorded_of, report)
-        last_hash = report.chain.last_hash
-    return _remember(report, (until, last_hash, states), now)
+        _compare_all(session, _Recorded(session, states, incremental=not full), report)
+    return _remember(report, (until, report.chain.last_hash, states), now)
 
 
 def _remember(report: Report, replayed: tuple[int, str, dict] | None, now: datetime) -> Report:
