@@ -13,6 +13,7 @@ back adds no audit row. The requester's contact details are never compared (rete
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from core.models import (
 
 REQUEST, ACCOUNT, PERIOD = "request", "account", "period"
 BATCH = 2000
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 MISSING = "(no row)"
 NO_HISTORY = "(no history)"
 
@@ -227,7 +229,16 @@ class Difference:
             return f"{self.kind} {self.entity_id}: the row has no audit history (made outside the application)"
         if self.field == MISSING:
             return f"{self.kind} {self.entity_id}: its audit history exists but the row is gone"
-        return f"{self.kind} {self.entity_id}: {self.field} is {self.live!r}, its audit history says {self.recorded!r}"
+        return f"{self.kind} {self.entity_id}: {self.field} is {_shown(self.live)}, its audit history says {_shown(self.recorded)}"
+
+
+def _shown(value: object) -> str:
+    """A fact as a person reads it: times in UK time, nothing as "empty"."""
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, str) and ISO_TIME.match(value):
+        return format_london(datetime.fromisoformat(value))
+    return repr(value)
 
 
 def compare(kind: str, entity_id: int, recorded: dict | None, live: dict | None) -> list[Difference]:

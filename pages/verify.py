@@ -49,7 +49,7 @@ def recall_facts(found: Verification) -> list[tuple[str, str]]:
 
 
 def answer(found: Verification) -> list[tuple[str, str]]:
-    """Say what the reference means now; return the facts to show under it."""
+    """Say what the reference means now; return the facts to show under it (none that cannot be proven)."""
     standing = found.standing
     if standing is Standing.UNCONFIRMED:
         st.error(
@@ -105,5 +105,5 @@ if reference:
             "reference with the trust, or contact the BMA.",
             icon=":material/gpp_bad:",
         )
-    elif shown := answer(found):
-        facts([("Reference", found.reference), *shown])
+    else:
+        facts([("Reference", found.reference), *answer(found)])
