@@ -19,15 +19,17 @@ DEFAULT_INTERVAL_SECONDS = 15.0
 
 def run_once(now: datetime | None = None) -> tuple[int, mailer.PassResult]:
     """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
-    reminders (they may add mail), then the live state against its history when due (its alarm and the
-    day's anchor may add mail too: core/integrity.py), then the outbox."""
+    reminders (they may add mail), then the outbox; last the live state against its history when due
+    (core/integrity.py: the daily full replay takes a while, and the mail waiting goes first), whose alarm
+    and the day's anchor go out with the next pass's mail."""
     workflow.expire_ended_periods(now)
     reminded = reminders.send_due_reminders(now)
+    delivered = mailer.deliver_due(now)
     report = integrity.check_if_due(now)
     if report is not None and not report.ok:
         log.error("INTEGRITY ALARM: %s", "; ".join(report.findings()[:10]))
     integrity.send_anchor_if_due(now)
-    return reminded, mailer.deliver_due(now)
+    return reminded, delivered
 
 
 def run(interval: float = DEFAULT_INTERVAL_SECONDS, stop: threading.Event | None = None) -> None:
