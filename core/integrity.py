@@ -1,4 +1,5 @@
-"""The live state proven against its audit history (docs/audit-chain.md, "Replaying the history").
+"""The live state proven against its audit history (docs/audit-chain.md: "The live records proven against
+their history").
 
 The hash chain (core/audit.py) proves the audit rows were not changed; it says nothing about the live
 rows. A request, an account or a strike period changed by hand in SQL keeps its intact history and
