@@ -444,6 +444,13 @@ def seed_bulk(url: str, requests: int, *, seed: int = 2025, periods: int = 5, no
              "action": "user_created", "from_status": None, "to_status": None, "from_tier": None, "to_tier": None,
              "rationale": "", "details": details}
         )  # fmt: skip
+    for p in period_rows:  # as Administration records a new period (core/admin.py), so the history vouches for it
+        after = {"name": p["name"], "starts_at": p["starts_at"].isoformat(), "ends_at": p["ends_at"].isoformat()}
+        user_events.append(
+            {"request_id": None, "at": joined, "actor_id": None, "actor_name": SYSTEM_ACTOR, "actor_role": SYSTEM_ACTOR,
+             "action": "period_created", "from_status": None, "to_status": None, "from_tier": None, "to_tier": None,
+             "rationale": "", "details": {"period_id": p["id"], "before": {}, "after": after}}
+        )  # fmt: skip
     head = _chain(user_events, 1, "")
     head = _chain(builder.events, len(user_events) + 1, head)
     events = user_events + builder.events

@@ -109,18 +109,20 @@ class ChainReport:
 EDITED = "its content does not match its hash (it was edited)"
 
 
-def verify_chain(session: Session, batch: int = 5000, anchors: Iterable[str] = ()) -> ChainReport:
+def verify_chain(
+    session: Session, batch: int = 5000, anchors: Iterable[str] = (), after: tuple[int, str] = (0, "")
+) -> ChainReport:
     """Walk every row in id order; name the first whose hash or link does not match.
 
     `anchors` are row hashes recorded earlier (e.g. printed by a past check): someone able to rewrite
     the whole table could recompute every hash, but could not make an old, recorded hash reappear.
+    `after` (row id, its hash): walk only the rows after one checked before (core/integrity.py).
 
     A row whose personal data retention replaced (`redactions`) no longer matches its own hash; it must
     then match, exactly, what a later pseudonymisation row recorded of it. Its `row_hash` is untouched,
     so every link still holds."""
-    previous = ""
+    last_id, previous = after
     checked = 0
-    last_id = 0
     pending = {a.strip().lower() for a in anchors if a.strip()}
     changed: dict[int, str] = {}  # rows that no longer match their hash: id -> the hash of what they hold now
     recorded: dict[int, str] = {}  # what pseudonymisation rows say those rows hold (the latest says)

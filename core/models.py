@@ -216,6 +216,8 @@ class DerogationRequest(RequestFields, table=True):
     bypass_review: str | None = Field(default=None, max_length=24)  # core.enums.BypassState finding
     bypass_review_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     bypass_reviewed_at: datetime | None = None
+    # The recall's own reference, which the public check answers for with its true state (core/queries/public_check.py).
+    bypass_ref: str | None = Field(default=None, max_length=16, unique=True, index=True)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -246,6 +248,32 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_hash: str = Field(default="", max_length=64)
     last_event_id: int | None = None
+
+
+class IntegrityCheck(SQLModel, table=True):
+    """One row: how far the live state was last proven against its audit history (core/integrity.py), what
+    that check found (the alarm while `differences` is not 0), and the day the chain's head last went out."""
+
+    __tablename__ = "integrity_check"
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = 0  # every audit row up to this one is replayed into replayed_state
+    last_hash: str = Field(default="", max_length=64)  # that row's hash: the incremental check starts from it
+    checked_at: datetime | None = None
+    full_at: datetime | None = None  # the last replay from the first row
+    differences: int = 0
+    findings: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    alarm_since: datetime | None = None
+    anchor_sent_at: datetime | None = None
+
+
+class ReplayedState(SQLModel, table=True):
+    """What the audit history says a request, account or strike period holds now (core/integrity.py), so
+    that an incremental check replays only the rows added since and still compares every live row."""
+
+    __tablename__ = "replayed_state"
+    kind: str = Field(primary_key=True, max_length=8)  # request, account, period
+    entity_id: int = Field(primary_key=True)
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Comment(SQLModel, table=True):

@@ -223,6 +223,35 @@ def on_transition(
         tell(session, request, people, headline, action.value, now, actor, detail)
 
 
+INTEGRITY_ALARM = "integrity_alarm"  # Notification.kind: the live state differs from its audit history
+
+
+def integrity_alarm(session: Session, findings: list[str], now: datetime) -> int:
+    """Tell every administrator and the national MDT that live rows differ from their audit history
+    (core/integrity.py); returns how many were told."""
+    people = _with_role(session, Role.ADMIN, true()) + _with_role(session, Role.NATIONAL_MDT, true())
+    shown = findings[:20]
+    more = f"\n... and {len(findings) - len(shown)} more." if len(findings) > len(shown) else ""
+    message = (
+        "INTEGRITY ALARM: records differ from their audit history. Someone may have changed the database "
+        "outside the application. Do not rely on the records named until it is explained; run "
+        "`python -m ops verify-audit` and tell the service's security lead.\n" + "\n".join(shown) + more
+    )
+    for person in people:
+        session.add(Notification(user_id=person.id, at=now, kind=INTEGRITY_ALARM, message=message))
+        if smtp_configured():
+            session.add(
+                EmailOutbox(
+                    to_address=person.email,
+                    subject="Derogations: INTEGRITY ALARM (records differ from their audit history)",
+                    body=f"{message}\n\nThis message was sent by the derogations service; replies are not read.\n",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    return len(people)
+
+
 def unread_count(session: Session, user: User) -> int:
     return session.exec(
         select(func.count())

@@ -1,5 +1,6 @@
-"""The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, then
-delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
+"""The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, proves
+the live state against its audit history when due (every few minutes; core/integrity.py) and e-mails the
+day's anchor, then delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import threading
 from datetime import datetime, timedelta
 
-from core import mailer, reminders, retention, workflow
+from core import integrity, mailer, reminders, retention, workflow
 from core.clock import utcnow
 from core.db import DatabaseBusy
 from core.errors import DerogationError
@@ -45,11 +46,18 @@ def daily_retention(now: datetime | None = None) -> retention.Due | None:
 
 def run_once(now: datetime | None = None) -> tuple[int, mailer.PassResult]:
     """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
-    reminders (they may add mail), then the outbox."""
+    reminders (they may add mail), then the outbox; last the live state against its history when due
+    (core/integrity.py: the daily full replay takes a while, and the mail waiting goes first), whose alarm
+    and the day's anchor go out with the next pass's mail. Retention runs first, once a day."""
     daily_retention(now)
     workflow.expire_ended_periods(now)
     reminded = reminders.send_due_reminders(now)
-    return reminded, mailer.deliver_due(now)
+    delivered = mailer.deliver_due(now)
+    report = integrity.check_if_due(now)
+    if report is not None and not report.ok:
+        log.error("INTEGRITY ALARM: %s", "; ".join(report.findings()[:10]))
+    integrity.send_anchor_if_due(now)
+    return reminded, delivered
 
 
 def run(interval: float = DEFAULT_INTERVAL_SECONDS, stop: threading.Event | None = None) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import inspect
 from sqlmodel import Session, select
 
-from core import periods, workflow
+from core import audit, periods, workflow
 from core.clock import LONDON, utcnow
 from core.db import get_engine, write_session
 from core.enums import (
@@ -18,6 +18,7 @@ from core.enums import (
     REGION_ROLES,
     TRUST_ROLES,
     Action,
+    AdminAction,
     Category,
     Grade,
     Mitigation,
@@ -124,18 +125,25 @@ def london(year: int, month: int, day: int, hour: int) -> datetime:
 
 def ensure_periods(session: Session, now: datetime) -> tuple[StrikePeriod, StrikePeriod]:
     """The July 2025 strike (history) and one in progress now (so the demo can submit)."""
+    made: list[StrikePeriod] = []
     july = session.exec(select(StrikePeriod).where(StrikePeriod.name == "July 2025 resident doctors' strike")).first()
     if july is None:
         july = StrikePeriod(
             name="July 2025 resident doctors' strike", starts_at=london(2025, 7, 25, 7), ends_at=london(2025, 7, 30, 7)
         )
         session.add(july)
+        made.append(july)
     current = periods.current(session, now)
     if current is None:
         start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=36)
         current = StrikePeriod(name="Demo strike (in progress)", starts_at=start, ends_at=start + timedelta(days=5))
         session.add(current)
+        made.append(current)
     session.flush()
+    for period in made:  # audited as Administration records a new period (core/admin.py), so the history vouches for it
+        after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
+        details = {"period_id": period.id, "before": {}, "after": after}
+        audit.append(session, action=AdminAction.PERIOD_CREATED, actor=None, details=details, at=now)
     return july, current
 
 

@@ -8,11 +8,13 @@ import streamlit as st
 from ui.admin_accounts import accounts_tab
 from ui.admin_periods import periods_tab
 from ui.admin_targets import targets_tab
+from ui.integrity import alarm_banner
 from ui.session import require_page
 
 user = require_page("admin")
 
 st.title("Administration")
+alarm_banner()
 accounts, strike_periods, targets = st.tabs(["Accounts", "Strike periods", "Response targets"])
 with accounts:
     accounts_tab(user)

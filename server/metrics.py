@@ -93,6 +93,10 @@ HELP = {
         "gauge",
         "Age of the oldest e-mail still waiting to be sent (database-wide).",
     ),
+    "derog_integrity_differences": (
+        "gauge",
+        "Records that differ from their audit history at the last check, or 0 (core/integrity.py); not 0 is an alarm.",
+    ),
     "derog_metrics_scrape_errors_total": ("counter", "Database reads for /metrics that failed."),
     "process_cpu_seconds_total": ("counter", "CPU time of this process (user and system), in seconds."),
     "process_resident_memory_bytes": ("gauge", "Resident memory of this process, in bytes."),
@@ -261,6 +265,16 @@ def render() -> str:
     except Exception:  # noqa: BLE001  (the database is down: say so, and still answer)
         REGISTRY.inc("derog_metrics_scrape_errors_total")
         outbox = None
+    try:
+        from core.integrity import alarm_state
+
+        differences: int | None = alarm_state().differences
+    except Exception:  # noqa: BLE001  (the database is down: say so, and still answer)
+        REGISTRY.inc("derog_metrics_scrape_errors_total")
+        differences = None
+    if differences is not None:
+        header("derog_integrity_differences")
+        lines.append(f"derog_integrity_differences {differences}")
     with REGISTRY.lock:
         counters = {name: dict(values) for name, values in REGISTRY.counters.items()}
         histograms = {

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from core import sessions
+from core import audit, sessions
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import dispose_engines, migrate, write_session
-from core.enums import Grade, Mitigation, Role
+from core.enums import AdminAction, Grade, Mitigation, Role
 from core.form import TEXT_LIMITS, RequestForm
 from core.models import StrikePeriod, User
 from core.nhs_organisations import load_reference_data
@@ -232,6 +232,15 @@ def period(db: str) -> StrikePeriod:
     with write_session() as session:
         period = StrikePeriod(name="Test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3))
         session.add(period)
+        session.flush()
+        after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
+        # Audited as Administration audits a new period, so that the history vouches for it (core/integrity.py).
+        audit.append(
+            session,
+            action=AdminAction.PERIOD_CREATED,
+            actor=None,
+            details={"period_id": period.id, "before": {}, "after": after},
+        )
     return period
 
 

@@ -54,7 +54,7 @@ from core.queries.lookups import (
     trusts_in,
     user_scope_label,
 )
-from core.queries.public_check import Verification, normalise_reference, verify_reference
+from core.queries.public_check import Standing, Verification, normalise_reference, verify_reference
 from core.queries.rows import LIST_LIMIT, ListRow
 from core.queries.search import request_number, search_condition, understand
 
@@ -74,6 +74,7 @@ __all__ = [
     "ListRow",
     "QueueFilters",
     "RequestRecord",
+    "Standing",
     "Verification",
     "attention",
     "audit_csv",

@@ -17,6 +17,7 @@ from core.form import RequestForm, validate_draft, validate_submission
 from core.inputs import free_text_problem, plausible_time, request_at, text_problem
 from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
 from core.permissions import Deed, filing_refusal
+from core.workflow.bma import new_confirmation_ref
 from core.workflow.command import acting_on, active_actor, written
 
 MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
@@ -47,7 +48,8 @@ def save_draft(
             errors = validate_draft(form) | _check_trust(act.session, act.actor, form)
             if errors:
                 raise ValidationFailed(errors)
-            return act.record(Action.UPDATE_DRAFT, _form_values(act.session, form))
+            values = _form_values(act.session, form)
+            return act.record(Action.UPDATE_DRAFT, values, details=_where(values))
     now = now or utcnow()
     with write_session() as session:
         actor = active_actor(session, actor)
@@ -61,13 +63,24 @@ def save_draft(
         session.add(request)
         session.flush()
         audit.append(
-            session, action=Action.CREATE, actor=actor, request_id=request.id, to_status=Status.DRAFT.value, at=now
+            session,
+            action=Action.CREATE,
+            actor=actor,
+            request_id=request.id,
+            to_status=Status.DRAFT.value,
+            details=_where(values),
+            at=now,
         )
         return request
 
 
 def _form_values(session: Session, form: RequestForm) -> dict:
     return form.storable() | {"region_code": session.get(Trust, form.trust_code).region_code}
+
+
+def _where(values: dict) -> dict:
+    """Whose request it is, in the audit row that sets it: who may see it follows from these (core/integrity.py)."""
+    return {"trust_code": values["trust_code"], "region_code": values["region_code"]}
 
 
 def submit(actor: User, request_id: int, version: int, now: datetime | None = None) -> DerogationRequest:
@@ -84,7 +97,7 @@ def submit(actor: User, request_id: int, version: int, now: datetime | None = No
             "submitted_at": act.now,
             "strike_period_id": act.period.id,
         }
-        details = {"mass_casualty": True} if act.request.mass_casualty else {}
+        details = {"strike_period_id": act.period.id} | ({"mass_casualty": True} if act.request.mass_casualty else {})
         return act.record(Action.SUBMIT, changes, details=details)
 
 
@@ -102,13 +115,14 @@ def answer_more_info(
         errors = validate_submission(form, act.period, act.now) | _check_trust(act.session, act.actor, form)
         if errors:
             raise ValidationFailed(errors)
-        changes = form.storable() | {
+        values = _form_values(act.session, form)
+        changes = values | {
             "status": Status.IN_REVIEW.value,
             "current_tier": act.request.returned_from_tier,
             "tier_entered_at": act.now,
             "returned_from_tier": None,
         }
-        return act.record(Action.RESUBMIT, changes, rationale=answer)
+        return act.record(Action.RESUBMIT, changes, rationale=answer, details=_where(values))
 
 
 def withdraw(
@@ -199,12 +213,13 @@ def record_bypass(
     if not isinstance(recall, BypassRecall):
         raise BadArgument("bypass record")
     with acting_on(actor, request_id, version, Deed.RECORD_BYPASS, now) as act:
-        changes = _check_recall(recall, act.period, act.now)
+        changes = _check_recall(recall, act.period, act.now) | {"bypass_ref": new_confirmation_ref()}
         details = {
             "recalled_at": changes["bypass_recalled_at"].isoformat(),
             "doctors": changes["bypass_doctors"],
             "grades": changes["bypass_grades"],
             "declared_by": changes["bypass_declared_by"],
+            "reference": changes["bypass_ref"],
         }
         return act.record(Action.RECORD_BYPASS, changes, rationale=recall.note.strip(), details=details)
 

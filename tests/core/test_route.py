@@ -518,7 +518,7 @@ def test_mass_casualty_alerts_every_tier_at_once_but_walks_the_route(team, staff
         assert len(alerts) == 1 and "MASS CASUALTY" in alerts[0].message, role
     for person in (*outsiders, team[Role.REQUESTER], team[Role.ADMIN]):
         assert notifications_for(person, request.id) == []
-    assert audit_rows(request.id)[-1].details == {"mass_casualty": True}
+    assert audit_rows(request.id)[-1].details == {"mass_casualty": True, "strike_period_id": period.id}
     # Still one tier at a time, and still the BMA's decision on record.
     with nothing_changes(request.id), pytest.raises(NotAllowed, match="not yours"):
         workflow.review(team[Role.NATIONAL_MDT], request.id, request.version, Action.ESCALATE, REASON)

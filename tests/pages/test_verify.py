@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from core import workflow
+from core import integrity, workflow
+from core.db import get_engine
 from core.enums import Role
+from tests.core.test_bypass import recall
 from tests.pages.conftest import click, errors, file_request, open_page, shown
 from tests.pages.test_my_requests import approve
 
@@ -42,4 +44,31 @@ def test_a_revoked_approval_says_so(people, strike):
 def test_an_unknown_reference_is_refused_plainly(sqlite_db):
     for reference in ("ABCD-EFGH", "<script>", "x" * 20):
         at = check(reference)
-        assert any("No BMA approval has this reference" in m for m in errors(at)), reference
+        assert any("No BMA approval or recall has this reference" in m for m in errors(at)), reference
+
+
+def test_enter_in_the_box_checks_the_reference(sqlite_db):
+    """The box and the button are one form: a browser submits it on Enter, as on the button."""
+    at = open_page(None, PAGE)
+    box = at.text_input(key="verify_ref")
+    assert box.form_id == "verify_form" and at.button(key="verify_go").form_id == "verify_form"
+    assert "Press Enter" not in shown(at)
+
+
+def test_a_record_changed_behind_the_audits_back_cannot_be_confirmed(people, strike):
+    approved = approve(people, file_request(people, strike))
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql(f"UPDATE derogation_request SET approved_doctors = 25 WHERE id = {approved.id}")
+    at = check(approved.confirmation_ref)
+    page = shown(at)
+    assert "CANNOT BE CONFIRMED." in page and "call the trust" in page
+    assert "VALID." not in page and "25" not in {t.value for t in at.text}  # nothing forged is shown
+    assert integrity.alarm_state().differences == 2
+
+
+def test_a_bypass_recall_is_answered_with_where_it_stands(people, strike):
+    request = file_request(people, strike, mass_casualty=True)
+    request = workflow.record_bypass(people[Role.REQUESTER], request.id, request.version, recall())
+    at = check(request.bypass_ref)
+    assert "RECALLED UNDER THE FAILSAFE BYPASS." in shown(at)
+    assert {"3", "FY2, ST3+"} <= {t.value for t in at.text}
