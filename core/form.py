@@ -138,9 +138,7 @@ def _filled(value: object) -> bool:
 def is_blank(form: RequestForm) -> bool:
     """Nothing typed or chosen beyond the trust and the call-back details a new form starts with: such a
     draft would only sit at the top of every requester's list saying nothing."""
-    started = (
-        name for name in type(form).model_fields if name not in ("trust_code", "mitigations", *CALL_BACK)
-    )
+    started = (name for name in type(form).model_fields if name not in ("trust_code", "mitigations", *CALL_BACK))
     if any(_filled(getattr(form, name)) for name in started):
         return False
     mitigations = form.mitigations if isinstance(form.mitigations, dict) else {}

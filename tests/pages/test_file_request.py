@@ -163,7 +163,10 @@ def test_the_summary_shows_every_text_as_text():
     markup = Problem('rf_x" onclick="alert(1)', "<b>Label</b>", "<script>alert(1)</script>")
     html = summary_html([markup, Problem("", "", "No field & no link")], nonce="1")
     assert "<script>" not in html and "<b>" not in html and 'onclick="' not in html
-    assert "<strong>&lt;b&gt;Label&lt;/b&gt;:</strong> &lt;script&gt;" in html and "<li>No field &amp; no link</li>" in html
+    assert (
+        "<strong>&lt;b&gt;Label&lt;/b&gt;:</strong> &lt;script&gt;" in html
+        and "<li>No field &amp; no link</li>" in html
+    )
 
 
 def test_a_draft_is_saved_at_any_time_and_reopened_by_its_link(people, strike):
