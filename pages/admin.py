@@ -13,7 +13,10 @@ from ui.session import require_page
 user = require_page("admin")
 
 st.title("Administration")
-accounts, strike_periods, targets = st.tabs(["Accounts", "Strike periods", "Response targets"])
+# Keyed, so a save (a callback, then a rerun that may draw a message above) leaves the person on its tab.
+accounts, strike_periods, targets = st.tabs(
+    ["Accounts", "Strike periods", "Response targets"], key="adm_tab", on_change="rerun"
+)
 with accounts:
     accounts_tab(user)
 with strike_periods:
