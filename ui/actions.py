@@ -61,6 +61,7 @@ def reason_picker(action: Action, key: str, errors_key: str, label: str = "Reaso
         format_func=lambda value: Reason(value).label,
         key=key,
         placeholder="Choose the reasons",
+        select_all=False,
         help="Counted in the dashboard and the post-strike report, and shown to the trust with your rationale.",
     )
     field_error(errors_key, "reasons")
@@ -218,6 +219,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
             options=[g for g in request.grades_requested if g in set(Grade)],
             key=keys["grades"],
             on_change="ignore",
+            select_all=False,
         )
         field_error(errors_key, "approved_grades")
         left, right = st.columns(2)

@@ -252,7 +252,11 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _number("doctors_requested", errors_key, help="No more than the gap to the minimum safe number.")
     st.multiselect(
-        LABELS["grades_requested"], options=[g.value for g in Grade], key=key("grades_requested"), on_change="ignore"
+        LABELS["grades_requested"],
+        options=[g.value for g in Grade],
+        key=key("grades_requested"),
+        on_change="ignore",
+        select_all=False,  # a request names the grades it needs, one by one
     )
     field_error(errors_key, "grades_requested")
     if period is not None:

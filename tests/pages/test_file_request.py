@@ -144,6 +144,7 @@ def test_an_empty_form_saves_nothing_and_the_summary_links_to_its_first_question
         assert BLANK_MESSAGE in errors(at)  # next to the field as well
         assert at.text_input(key="rf_contact_name").value == people[Role.REQUESTER].full_name
         assert "id" not in at.query_params
+    assert at.multiselect(key="rf_grades_requested").proto.select_all == 0  # no "Select all" grades
 
 
 def test_the_summary_lists_every_problem_in_the_forms_order_each_a_link_to_its_field(people, strike):
