@@ -24,6 +24,7 @@ from core.models import AuditEvent, DerogationRequest
 from core.permissions import Deed, stand_down_needed
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
+from ui.enter_hint import hide_enter_hint
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, wall_clock, when
 
@@ -113,6 +114,7 @@ def _recall_now(request: DerogationRequest) -> None:
 
 def bypass_panel(record: RequestRecord) -> None:
     """The actions on the failsafe bypass this viewer may take now (core.permissions decides)."""
+    hide_enter_hint("bypass_", "standdown_", "bypassreview_")  # each waits for its button
     if record.offers(Deed.RECORD_BYPASS):
         _record(record.request)
     if record.offers(Deed.STAND_DOWN):

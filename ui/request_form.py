@@ -25,6 +25,7 @@ from core.form import (
 from core.form import LABELS as FORM_LABELS
 from core.models import StrikePeriod, Trust, User
 from ui import error_summary as summary
+from ui.enter_hint import hide_enter_hint
 from ui.error_summary import Problem
 from ui.feedback import FORM_ERROR, errors_of, field_error
 from ui.text import md_escape, visible, wall_clock
@@ -212,6 +213,7 @@ def _category(errors_key: str) -> None:
 
 def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod | None) -> None:
     """Every field, grouped in the order a person under pressure can answer them."""
+    hide_enter_hint(PREFIX)  # every value waits for Save draft or Submit
     error_summary(errors_key)
     _category(errors_key)
 
