@@ -148,7 +148,7 @@ def reviewer_panel(record: RequestRecord) -> None:
     if choice in {a.value for a in REASONS_FOR}:
         reason_picker(Action(choice), reasons_key, errors_key)
     st.text_area(
-        "Your reasons (required, shown to everyone who can see this request)",
+        "Your rationale (required, shown to everyone who can see this request)",
         key=rationale_key,
         max_chars=workflow.MAX_RATIONALE,
         on_change="ignore",
@@ -244,7 +244,9 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
         field_error(errors_key, "approved_scope")
     if state.get(keys["choice"]) == Action.DECLINE:
         reason_picker(Action.DECLINE, keys["reasons"], errors_key)
-    st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE, on_change="ignore")
+    st.text_area(
+        "Your rationale (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE, on_change="ignore"
+    )
     field_error(errors_key, "rationale")
     st.button("Record the BMA's decision", key=f"bma_go_{rid}", type="primary", on_click=decide)
 
