@@ -17,7 +17,7 @@ STYLE = """
 <style>
 .derog-error-summary {border:4px solid #D5281B; padding:1rem 1.25rem; margin:0 0 1rem 0; background:#FFFFFF;
   color:#212B32; scroll-margin-top:6rem;}
-.derog-error-summary:focus {outline:4px solid #FFEB3B !important; outline-offset:0;}
+.derog-error-summary:focus {outline:none !important; box-shadow:inset 0 0 0 4px #FFEB3B;}  /* inside: a parent clips outlines */
 .derog-error-summary h2 {font-size:1.5rem; font-weight:700; margin:0 0 0.5rem 0; padding:0; color:#212B32;}
 .derog-error-summary p {margin:0 0 0.75rem 0;}
 .derog-error-summary ul {margin:0; padding-left:0; list-style:none;}
