@@ -246,7 +246,7 @@ async def review(base: str, tasks: list[tuple[int, str]], tally: Tally, stop: as
                 continue
             page.choose("What do you decide?", "Escalate")
             await page.change()  # the radio reruns the page, as in the browser
-            page.type_text("Your reasons", "Benchmark: escalating, the risk is confirmed by the clinical lead.")
+            page.type_text("Your rationale", "Benchmark: escalating, the risk is confirmed by the clinical lead.")
             await asyncio.sleep(rng.uniform(0.3, 0.8))
             acted = await page.click("Record my decision")
             if any(t.startswith(f"Request {request_id}:") for t in acted.texts):

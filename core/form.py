@@ -27,6 +27,13 @@ ROUTINE_ELECTIVE_MESSAGE = (
 
 CHOSEN = ("trust_code", "category", "priority")  # picked from a list, not typed
 SHAPED = ("contact_phone", "contact_email")  # typed, but not free text: their own shape is checked instead
+# Filled in from the requester's account on a new form (ui.request_form.new_form), so they say nothing
+# about whether the person has started the request.
+CALL_BACK = ("contact_name", "contact_role", "contact_phone", "contact_email")
+BLANK_MESSAGE = (
+    "Nothing was saved: the form is empty. Choose the kind of care at risk and fill in what you know, "
+    "then save a draft or submit."
+)
 
 
 def _fields_of(kind: object) -> tuple[str, ...]:
@@ -120,7 +127,34 @@ def _text_errors(form: RequestForm) -> dict[str, str]:
     return errors
 
 
+def _filled(value: object) -> bool:
+    """Whether a person put something in a field (0 doctors on duty is an answer; an unticked box is not)."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, tuple, set, dict)):
+        return bool(value)
+    return True
+
+
+def is_blank(form: RequestForm) -> bool:
+    """Nothing typed or chosen beyond the trust and the call-back details a new form starts with: such a
+    draft would only sit at the top of every requester's list saying nothing."""
+    started = (name for name in type(form).model_fields if name not in ("trust_code", "mitigations", *CALL_BACK))
+    if any(_filled(getattr(form, name)) for name in started):
+        return False
+    mitigations = form.mitigations if isinstance(form.mitigations, dict) else {}
+    return not any(
+        isinstance(entry, dict) and (entry.get("tried") or _filled(entry.get("note"))) for entry in mitigations.values()
+    )
+
+
 def validate_draft(form: RequestForm) -> dict[str, str]:
+    """What a draft must be to be saved: something filled in, and every value storable. The empty form's
+    message sits under its first question, the category, which the error summary links to."""
+    if is_blank(form):
+        return {"category": BLANK_MESSAGE}
     return _text_errors(form)
 
 

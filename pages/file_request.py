@@ -45,12 +45,14 @@ def _save() -> int | None:
 
 
 def on_save() -> None:
+    request_form.count_attempt(ERRORS)
     request_id = _save()
     if request_id is not None:
         flash(f"Draft saved as request {request_id}. It is not submitted yet: nobody else can act on it.")
 
 
 def on_submit() -> None:
+    request_form.count_attempt(ERRORS)
     request_id = _save()
     if request_id is None:
         return
@@ -68,6 +70,7 @@ def on_submit() -> None:
 
 
 def on_answer() -> None:
+    request_form.count_attempt(ERRORS)
     loaded = st.session_state[LOADED]
     answer = st.session_state.get("rf_answer", "")
     answered = act_as(

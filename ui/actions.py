@@ -105,6 +105,7 @@ def reason_picker(action: Action, key: str, errors_key: str, label: str = "Reaso
         format_func=lambda value: Reason(value).label,
         key=key,
         placeholder="Choose the reasons",
+        select_all=False,
         help="Counted in the dashboard and the post-strike report, and shown to the trust with your rationale.",
     )
     field_error(errors_key, "reasons")
@@ -198,7 +199,7 @@ def reviewer_panel(record: RequestRecord) -> None:
     if choice in {a.value for a in REASONS_FOR}:
         reason_picker(Action(choice), reasons_key, errors_key)
     st.text_area(
-        "Your reasons (required, shown to everyone who can see this request)",
+        "Your rationale (required, shown to everyone who can see this request)",
         key=rationale_key,
         max_chars=workflow.MAX_RATIONALE,
         on_change="ignore",
@@ -272,6 +273,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
             options=[g for g in request.grades_requested if g in set(Grade)],
             key=keys["grades"],
             on_change="ignore",
+            select_all=False,
         )
         field_error(errors_key, "approved_grades")
         left, right = st.columns(2)
@@ -296,7 +298,9 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
         field_error(errors_key, "approved_scope")
     if state.get(keys["choice"]) == Action.DECLINE:
         reason_picker(Action.DECLINE, keys["reasons"], errors_key)
-    st.text_area("Your reasons (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE, on_change="ignore")
+    st.text_area(
+        "Your rationale (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE, on_change="ignore"
+    )
     field_error(errors_key, "rationale")
     st.button("Record the BMA's decision", key=f"bma_go_{rid}", type="primary", on_click=decide)
 

@@ -11,10 +11,11 @@ import streamlit as st
 from core import admin, periods, queries
 from core.clock import utcnow
 from ui import shared_copies
-from ui.feedback import act_as, field_error, flash, form_error
-from ui.text import wall_clock, when
+from ui.feedback import act_as, field_error, form_error
+from ui.text import md_escape, wall_clock, when
 
 PERIOD_ERRORS = "adm_period_errors"
+PERIOD_SAVED = "adm_period_saved"  # what the last save stored, said on this tab
 
 
 def periods_tab() -> None:
@@ -42,7 +43,8 @@ def periods_tab() -> None:
         format_func=lambda pid: "Add a new strike period" if pid is None else f"Change: {by_id[pid].name}",
         key="adm_period_pick",
     )
-    if st.session_state.get("adm_period_loaded") != editing:  # another period picked: fill in its values
+    # On the first visit, and when another period is picked: fill in its values (a new one starts empty).
+    if "adm_period_loaded" not in st.session_state or st.session_state["adm_period_loaded"] != editing:
         chosen = by_id.get(editing)
         st.session_state.update(
             adm_period_name=chosen.name if chosen else "",
@@ -51,6 +53,8 @@ def periods_tab() -> None:
             adm_period_loaded=editing,
         )
 
+    if saved := st.session_state.pop(PERIOD_SAVED, None):  # once, on the run after the save
+        st.success(saved, icon=":material/check_circle:")
     form_error(PERIOD_ERRORS)
     st.text_input("Name", key="adm_period_name", max_chars=120, placeholder="e.g. July 2025 resident doctors' strike")
     field_error(PERIOD_ERRORS, "name")
@@ -74,7 +78,11 @@ def _save_period(period_id: int | None) -> None:
         starts_at=state.get("adm_period_start"),
         ends_at=state.get("adm_period_end"),
     )
+    state.pop(PERIOD_SAVED, None)
     if saved is not None:
         shared_copies.forget_periods()  # every page's header and period lists show it at once
-        flash("Strike period saved.")
+        # Our words around the name, as text: the name is typed by an administrator, so escaped.
+        state[PERIOD_SAVED] = (
+            f"Strike period saved: {md_escape(saved.name)}, {when(saved.starts_at)} to {when(saved.ends_at)} (UK time)."
+        )
         state.pop("adm_period_loaded", None)

@@ -8,9 +8,10 @@ from core import admin, queries
 from core.clock import format_duration
 from core.enums import TIER_ORDER
 from core.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
-from ui.feedback import act_as, field_error, flash, form_error, succeeded
+from ui.feedback import act_as, field_error, form_error, succeeded
 
 TARGET_ERRORS = "adm_target_errors"
+TARGETS_SAVED = "adm_targets_saved"  # what the last save stored, said on this tab once
 
 
 def targets_tab() -> None:
@@ -19,6 +20,8 @@ def targets_tab() -> None:
         "How long a request may wait at each tier before it shows as BREACHED and a reminder goes out. "
         "Defaults: " + ", ".join(f"{t.label} {format_duration(DEFAULT_TARGETS[t])}" for t in TIER_ORDER) + "."
     )
+    if saved := st.session_state.pop(TARGETS_SAVED, None):
+        st.success(saved, icon=":material/check_circle:")
     form_error(TARGET_ERRORS)
     for tier in TIER_ORDER:
         st.session_state.setdefault(_key(tier.value), current[tier])
@@ -37,4 +40,7 @@ def _save_targets() -> None:
     values = {tier: st.session_state.get(_key(tier.value)) for tier in TIER_ORDER}
     act_as(TARGET_ERRORS, admin.save_targets, values)
     if succeeded(TARGET_ERRORS):
-        flash("Response targets saved.")
+        saved = queries.targets()
+        st.session_state[TARGETS_SAVED] = (
+            "Response targets saved: " + ", ".join(f"{t.label} {format_duration(saved[t])}" for t in TIER_ORDER) + "."
+        )

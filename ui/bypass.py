@@ -18,11 +18,13 @@ from core.enums import (
     BypassState,
     Grade,
     Reason,
+    Status,
 )
 from core.models import AuditEvent, DerogationRequest
-from core.permissions import Deed
+from core.permissions import Deed, stand_down_needed
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
+from ui.enter_hint import hide_enter_hint
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, wall_clock, when
 
@@ -65,12 +67,11 @@ def bypass_record(request: DerogationRequest) -> None:
     st.warning(
         f"**Failsafe bypass: {request.bypass_doctors} resident doctor{'s' if request.bypass_doctors != 1 else ''} "
         f"({grades}) recalled at {when(request.bypass_recalled_at)}**, before the BMA's decision, in a mass casualty "
-        "event. The request continues on its route; the BMA's decision is still needed.",
+        "event.",
         icon=":material/emergency_home:",
     )
     st.text(visible(f"The external event was declared by: {request.bypass_declared_by}"))
-    if request.bypass_stood_down_at is not None:
-        st.text(f"The recalled doctors were stood down at {when(request.bypass_stood_down_at)}.")
+    _recall_now(request)
     state = BypassState(request.bypass_review) if request.bypass_review else BypassState.REVIEW_DUE
     if request.bypass_review:
         findings = "; ".join(BypassReviewReason(r).label for r in request.bypass_review_reasons or [])
@@ -80,8 +81,40 @@ def bypass_record(request: DerogationRequest) -> None:
         st.caption("The national MDT reviews every use of the failsafe bypass once the request's route has ended.")
 
 
+def _recall_now(request: DerogationRequest) -> None:
+    """Where the recall stands after the route: still waiting for the BMA, covered by its approval, or not
+    approved (a decline, a revocation, any other end, or an approval of fewer doctors or grades) and what
+    the trust must do now (core.permissions.stand_down_needed decides)."""
+    status = Status(request.status)
+    if status.is_open or status is Status.DRAFT:
+        st.info("The request continues on its route; the BMA's decision is still needed.", icon=":material/schedule:")
+    elif request.bypass_stood_down_at is not None:
+        st.info(
+            f"Request status: {status.label}. The trust recorded that the recalled doctors were stood down at "
+            f"{when(request.bypass_stood_down_at)}.",
+            icon=":material/check_circle:",
+        )
+    elif not stand_down_needed(request):
+        st.success("The BMA approved this request: its decision covers the doctors recalled.", icon=":material/check:")
+    elif status is Status.APPROVED:
+        approved = ", ".join(request.approved_grades or [])
+        st.error(
+            f"**The recall is approved only in part.** The BMA approved {request.approved_doctors} doctor"
+            f"{'s' if request.approved_doctors != 1 else ''} ({approved}), fewer doctors or grades than were "
+            "recalled. The trust must stand the others down now and record when it did.",
+            icon=":material/front_hand:",
+        )
+    else:
+        st.error(
+            f"**The recall is not approved.** Request status: {status.label}. The trust must stand the recalled "
+            "doctors down now and record when it did.",
+            icon=":material/front_hand:",
+        )
+
+
 def bypass_panel(record: RequestRecord) -> None:
     """The actions on the failsafe bypass this viewer may take now (core.permissions decides)."""
+    hide_enter_hint("bypass_", "standdown_", "bypassreview_")  # each waits for its button
     if record.offers(Deed.RECORD_BYPASS):
         _record(record.request)
     if record.offers(Deed.STAND_DOWN):
@@ -129,7 +162,7 @@ def _record(request: DerogationRequest) -> None:
             "How many resident doctors were recalled?", key=keys["doctors"], min_value=1, step=1, value=None
         )
         field_error(errors_key, "doctors")
-        st.multiselect("Grades recalled", options=[g.value for g in Grade], key=keys["grades"])
+        st.multiselect("Grades recalled", options=[g.value for g in Grade], key=keys["grades"], select_all=False)
         field_error(errors_key, "grades")
         st.text_input(
             "Who declared the external event?",
@@ -211,6 +244,7 @@ def _review(request: DerogationRequest) -> None:
         options=[r.value for r in BypassReviewReason],
         format_func=lambda v: BypassReviewReason(v).label,
         key=keys["reasons"],
+        select_all=False,  # several findings exclude each other (core refuses such a pair)
     )
     field_error(errors_key, "reasons")
     st.text_area("Your rationale (required)", key=keys["rationale"], max_chars=workflow.MAX_RATIONALE)

@@ -24,6 +24,9 @@ from core.form import (
 )
 from core.form import LABELS as FORM_LABELS
 from core.models import StrikePeriod, Trust, User
+from ui import error_summary as summary
+from ui.enter_hint import hide_enter_hint
+from ui.error_summary import Problem
 from ui.feedback import FORM_ERROR, errors_of, field_error
 from ui.text import md_escape, visible, wall_clock
 
@@ -100,20 +103,61 @@ def read(trust_code: str) -> RequestForm:
     return form
 
 
+# Where each field's problem is shown, in the order the form draws them (the summary lists them so).
+FIELD_ORDER = (
+    "category", "priority", "mass_casualty", "trust_code", "site", "service", "ward", "risk_description",
+    "patients_affected", "risk_from", "decision_needed_by", "doctors_on_duty", "minimum_safe_doctors",
+    "doctors_requested", "grades_requested", "window_start", "window_end", "mitigations",
+    *(f"mitigation.{m.value}" for m in Mitigation),
+    "non_urgent_work_running", "non_urgent_work_note", "local_agreement_sought", "local_agreement_with",
+    "contact_name", "contact_phone", "contact_role", "contact_email", "answer",
+)  # fmt: skip
+NO_WIDGET = {"trust_code"}  # shown as text: its problem is listed without a link
+
+
+def _field_key(name: str) -> str:
+    """The widget a problem's link moves to: a mitigation's note (what to write), the first tick box for
+    'mitigations' (nothing tried)."""
+    if name in NO_WIDGET:
+        return ""
+    if name == "mitigations":
+        return mitigation_keys(next(iter(Mitigation)))[0]
+    if name.startswith("mitigation."):
+        return mitigation_keys(Mitigation(name.split(".", 1)[1]))[1]
+    return key(name)
+
+
+def _label(name: str) -> str:
+    if name.startswith("mitigation."):
+        return Mitigation(name.split(".", 1)[1]).label
+    return LABELS.get(name, "")
+
+
+def problems(errors: dict[str, str]) -> list[Problem]:
+    """The field problems in the form's order (any field not in FIELD_ORDER last, as core gave them)."""
+    named = [name for name in errors if not name.startswith("_")]
+    ordered = sorted(named, key=lambda name: FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER))
+    return [Problem(_field_key(name), _label(name), errors[name]) for name in ordered]
+
+
 def error_summary(errors_key: str) -> None:
-    """GOV.UK style: every problem listed at the top, each also shown next to its field."""
+    """GOV.UK style: the whole action's message, then every problem listed at the top as a link to its
+    field (each also shown next to its field)."""
     errors = errors_of(errors_key)
-    listed = [(name, message) for name, message in errors.items() if not name.startswith("_")]
-    if errors.get(FORM_ERROR):
+    listed = problems(errors)
+    if errors.get(FORM_ERROR) and not listed:  # e.g. changed since you opened it: no field to point to
         st.error(md_escape(errors[FORM_ERROR]), icon=":material/error:")
-    if listed:
-        lines = []
-        for name, message in listed:
-            label = LABELS.get(name) or (
-                Mitigation(name.split(".", 1)[1]).label if name.startswith("mitigation.") else name
-            )
-            lines.append(f"- **{md_escape(label)}:** {md_escape(message)}")
-        st.error("**There is a problem. Nothing you typed has been lost.**\n\n" + "\n".join(lines))
+    nonce = str(st.session_state.get(attempt_key(errors_key), 0))
+    summary.error_summary(listed, nonce, errors.get(FORM_ERROR) or summary.NOTHING_LOST)
+
+
+def attempt_key(errors_key: str) -> str:
+    return f"{errors_key}_attempt"
+
+
+def count_attempt(errors_key: str) -> None:
+    """A save or submit was pressed: the summary it may bring is moved to and focused once."""
+    st.session_state[attempt_key(errors_key)] = st.session_state.get(attempt_key(errors_key), 0) + 1
 
 
 def _text(name: str, errors_key: str, *, area: bool = False, help: str | None = None) -> None:
@@ -169,6 +213,7 @@ def _category(errors_key: str) -> None:
 
 def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod | None) -> None:
     """Every field, grouped in the order a person under pressure can answer them."""
+    hide_enter_hint(PREFIX)  # every value waits for Save draft or Submit
     error_summary(errors_key)
     _category(errors_key)
 
@@ -209,7 +254,11 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
     with right:
         _number("doctors_requested", errors_key, help="No more than the gap to the minimum safe number.")
     st.multiselect(
-        LABELS["grades_requested"], options=[g.value for g in Grade], key=key("grades_requested"), on_change="ignore"
+        LABELS["grades_requested"],
+        options=[g.value for g in Grade],
+        key=key("grades_requested"),
+        on_change="ignore",
+        select_all=False,  # a request names the grades it needs, one by one
     )
     field_error(errors_key, "grades_requested")
     if period is not None:

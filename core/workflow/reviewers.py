@@ -18,6 +18,13 @@ CLOSING_STATUS = {
     Action.RETURN_FOR_INFO: Status.MORE_INFO,
 }
 CHOOSE_AN_ACTION = "Choose escalate, resolve locally, return for more information, or decline."
+# Findings of a bypass review that cannot both be true: one review records one of each pair at most.
+CONTRADICTORY_FINDINGS = (
+    (BypassReviewReason.EVENT_CONFIRMED, BypassReviewReason.NO_EXTERNAL_EVENT),
+    (BypassReviewReason.RECALL_PROPORTIONATE, BypassReviewReason.RECALL_EXCESSIVE),
+    (BypassReviewReason.ESCALATED_IN_PARALLEL, BypassReviewReason.NOT_ESCALATED_PROMPTLY),
+    (BypassReviewReason.STOOD_DOWN_PROMPTLY, BypassReviewReason.NOT_STOOD_DOWN_PROMPTLY),
+)
 
 
 def review(
@@ -75,6 +82,9 @@ def review_bypass(
             "list of reasons",
             "Choose at least one finding from the list, as well as writing your rationale.",
         )
+        if clashes := [pair for pair in CONTRADICTORY_FINDINGS if set(pair) <= set(chosen)]:
+            named = "; ".join(f"'{one.label}' and '{other.label}'" for one, other in clashes)
+            raise ValidationFailed({"reasons": f"These findings contradict each other: {named}. Keep one of each."})
         changes = {"bypass_review": str(finding), "bypass_review_reasons": chosen, "bypass_reviewed_at": act.now}
         details = {"finding": str(finding), "findings": chosen}
         return act.record(Action.REVIEW_BYPASS, changes, rationale=rationale, details=details)

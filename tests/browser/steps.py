@@ -119,7 +119,9 @@ def submit_request(page: Page) -> int:
 def review(page: Page, request_id: int, decision: str, rationale: str) -> None:
     """A reviewer below the BMA records a decision on the open request."""
     choose(page, decision)
-    page.get_by_label("Your reasons (required, shown to everyone who can see this request)", exact=True).fill(rationale)
+    page.get_by_label("Your rationale (required, shown to everyone who can see this request)", exact=True).fill(
+        rationale
+    )
     page.get_by_role("button", name="Record my decision").click()
     expect(page.get_by_text(f"Request {request_id}: escalated")).to_be_visible()
     settle(page)

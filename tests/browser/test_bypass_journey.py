@@ -78,7 +78,7 @@ def test_failsafe_bypass_from_submission_to_national_review(people, open_as) -> 
     bma = open_as("bma", f"request?id={request_id}")
     choose(bma, "Decline")
     pick(bma, "Reasons (choose one or more)", "Consultants, SAS doctors or redeployment not tried")
-    bma.get_by_label("Your reasons (required)", exact=True).fill("Consultant cover was available in the region.")
+    bma.get_by_label("Your rationale (required)", exact=True).fill("Consultant cover was available in the region.")
     bma.get_by_role("button", name="Record the BMA's decision").click()
     expect(bma.get_by_text(f"Request {request_id} declined.")).to_be_visible()
 

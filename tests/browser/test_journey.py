@@ -59,7 +59,7 @@ def test_request_goes_up_the_route_and_the_bma_approves_fewer_doctors(people, ap
     bma.keyboard.press("Backspace")  # removes the last one: FY2 only is approved
     bma.keyboard.press("Escape")
     bma.get_by_label("Scope approved: ward, service or shifts (optional)", exact=True).fill("Night shifts only")
-    bma.get_by_label("Your reasons (required)", exact=True).fill("Risk evidenced; two doctors are enough overnight.")
+    bma.get_by_label("Your rationale (required)", exact=True).fill("Risk evidenced; two doctors are enough overnight.")
     bma.get_by_role("button", name="Record the BMA's decision").click()
     approved = bma.get_by_text(re.compile(rf"Request {request_id} approved\. Confirmation reference"))
     expect(approved).to_be_visible()

@@ -124,7 +124,7 @@ def test_a_decision_after_the_session_went_idle_saves_nothing(people, app_server
     account = new_account(app_server, Role.CLINICAL_DIRECTOR, trust_code=TRUST)
     page = open_page(people, app_server, account, f"queue?id={AT_CLINICAL_DIRECTOR}")
     choose(page, "Escalate to the Trust medical director")
-    page.get_by_label("Your reasons (required, shown to everyone who can see this request)", exact=True).fill(
+    page.get_by_label("Your rationale (required, shown to everyone who can see this request)", exact=True).fill(
         "Escalating: no registrar cover overnight."
     )
     engine = get_engine(app_server.database_url)

@@ -10,7 +10,7 @@ import pytest
 from core import queries, tally, workflow
 from core.clock import utcnow
 from core.db import read_session
-from core.enums import Action, BypassState, Grade, Role, Status, Tier
+from core.enums import Action, BypassReviewReason, BypassState, Grade, Role, Status, Tier
 from core.errors import NotAllowed, PermissionDenied, ValidationFailed
 from tests.core.conftest import (
     REASON,
@@ -133,6 +133,30 @@ def test_after_a_bma_decline_the_trust_stands_the_doctors_down_and_the_mdt_revie
     with read_session() as session:
         tally.hold_writers(session)
         assert tally.differences(session) == {}
+
+
+@pytest.mark.parametrize(
+    ("findings", "named"),
+    [
+        (list(BypassReviewReason), "'A massive, externally declared event was confirmed' and 'No externally declared"),
+        (["recall_proportionate", "recall_excessive", "other"], "'The number and grades recalled were proportionate'"),
+        (["stood_down_promptly", "not_stood_down_promptly"], "'Doctors stood down promptly when required' and"),
+        (["escalated_in_parallel", "not_escalated_promptly"], "'Not escalated promptly'"),
+    ],
+)
+def test_contradictory_bypass_findings_are_refused_by_the_workflow(team, period, findings, named):
+    request = escalate_to(team, bypassed(team, period), Tier.BMA)
+    decision = workflow.BmaDecision(approve=False, rationale=REASON, reasons=["other"])
+    declined = workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
+    stood = workflow.stand_down(team[Role.REQUESTER], declined.id, declined.version, utcnow(), "All sent home.")
+    national = team[Role.NATIONAL_MDT]
+    with nothing_changes(stood.id), pytest.raises(ValidationFailed) as caught:
+        workflow.review_bypass(national, stood.id, stood.version, "justified", findings, REASON)
+    (message,) = caught.value.errors.values()
+    assert set(caught.value.errors) == {"reasons"} and "contradict each other" in message and named in message
+    consistent = [f for f in findings if not f.startswith(("no_", "not_", "recall_excessive"))]
+    reviewed = workflow.review_bypass(national, stood.id, stood.version, "justified", consistent, REASON)
+    assert reviewed.bypass_review == "justified"
 
 
 def test_an_approval_covering_the_recall_needs_no_stand_down_a_narrower_one_does(team, period):

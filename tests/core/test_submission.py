@@ -13,6 +13,8 @@ from core.clock import format_london
 from core.enums import ELIGIBLE_CATEGORIES, Category, Mitigation, Priority, Role, Status, Tier
 from core.errors import NotAllowed, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from core.form import (
+    BLANK_MESSAGE,
+    CALL_BACK,
     CHOSEN,
     FLAG_FIELDS,
     NUMBER_FIELDS,
@@ -23,7 +25,7 @@ from core.form import (
     RequestForm,
 )
 from core.models import DerogationRequest, RequestFields
-from tests.conftest import TRUST_B, valid_form
+from tests.conftest import TRUST_A, TRUST_B, valid_form
 from tests.core.conftest import T0, add_period, audit_rows, file_request, nothing_changes, reload, timed_form
 
 
@@ -86,6 +88,48 @@ def test_drafts_can_be_saved_at_any_time_even_incomplete(team):
     draft = workflow.save_draft(team[Role.REQUESTER], valid_form(None, site="", category="", risk_description=""))
     assert draft.status == Status.DRAFT and draft.current_tier is None
     assert [row.action for row in audit_rows(draft.id)] == ["create"]
+
+
+def _new_form(**filled) -> RequestForm:
+    """What a new form holds before the person types: the trust and the call-back details from the account,
+    and anything in `filled`."""
+    return RequestForm(trust_code=TRUST_A, **{name: "From the account" for name in CALL_BACK}, **filled)
+
+
+@pytest.mark.parametrize(
+    "looks_filled",
+    [
+        {},
+        {"site": "   ", "ward": "\n"},  # spaces are not an answer
+        {"mitigations": {"consultants_sas": {"tried": False, "note": " "}}},  # an unticked box, no note
+        {"grades_requested": [], "priority": None},
+    ],
+)
+def test_an_empty_form_saves_nothing_and_says_so_at_its_first_question(team, looks_filled):
+    with nothing_changes(), pytest.raises(ValidationFailed) as caught:
+        _draft(team, _new_form(**looks_filled))
+    assert caught.value.errors == {"category": BLANK_MESSAGE}
+
+
+@pytest.mark.parametrize(
+    "one_answer",
+    [
+        {"service": "Acute medicine"},
+        {"doctors_on_duty": 0},  # none on duty is an answer
+        {"category": Category.CANCER.value},
+        {"mass_casualty": True},
+        {"mitigations": {"consultants_sas": {"tried": True, "note": ""}}},
+    ],
+)
+def test_one_answer_is_enough_for_a_draft(team, one_answer):
+    assert _draft(team, _new_form(**one_answer)).status == Status.DRAFT
+
+
+def test_a_draft_emptied_and_saved_again_stays_as_it_was(team):
+    draft = _draft(team, _new_form(service="Acute medicine"))
+    with nothing_changes(draft.id), pytest.raises(ValidationFailed) as caught:
+        workflow.save_draft(team[Role.REQUESTER], _new_form(), draft.id, draft.version)
+    assert caught.value.errors == {"category": BLANK_MESSAGE}
 
 
 @pytest.mark.parametrize(

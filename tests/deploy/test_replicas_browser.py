@@ -120,7 +120,7 @@ def test_the_route_across_processes_and_a_dashboard_on_one_sees_actions_on_the_o
     bma = open_on(people, cluster, "bma", 2, f"request?id={request_id}")
     choose(bma, "Approve (you can approve less than was asked)")
     bma.get_by_label(f"Resident doctors approved (asked: {values.doctors_requested})", exact=True).fill("2")
-    bma.get_by_label("Your reasons (required)", exact=True).fill("Risk evidenced; two doctors are enough overnight.")
+    bma.get_by_label("Your rationale (required)", exact=True).fill("Risk evidenced; two doctors are enough overnight.")
     bma.get_by_role("button", name="Record the BMA's decision").click()
     expect(bma.get_by_text(re.compile(rf"Request {request_id} approved\. Confirmation reference"))).to_be_visible()
 

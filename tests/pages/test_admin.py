@@ -157,7 +157,22 @@ def test_response_targets_are_saved_and_audited(people):
     with read_session() as session:
         assert session.get(TierTarget, Tier.CLINICAL_DIRECTOR.value).minutes == 45
     assert "targets_updated" in audit_actions()
-    assert "Response targets saved." in shown(at)
+    assert "Response targets saved: Clinical director 45m, Trust medical director" in shown(at)
+
+
+def test_a_new_strike_period_starts_empty_and_the_tab_says_what_was_saved(people):
+    at = open_page(people[Role.ADMIN], PAGE)
+    assert at.datetime_input(key="adm_period_start").value is None  # never a prefilled 'now'
+    assert at.datetime_input(key="adm_period_end").value is None
+    at.text_input(key="adm_period_name").input("<b>March</b> strike")
+    at.datetime_input(key="adm_period_start").set_value(datetime(2025, 3, 10, 7, 0))
+    at.datetime_input(key="adm_period_end").set_value(datetime(2025, 3, 12, 7, 0))
+    click(at, "adm_period_save")
+    (saved,) = [s.value for s in at.success if "Strike period saved" in s.value]
+    assert "March" in saved and "<b>" not in saved and "Mon 10 Mar 2025 07:00 GMT" in saved
+    assert at.datetime_input(key="adm_period_start").value is None  # ready for the next new one
+    at.text_input(key="adm_period_name").input("Another").run()
+    assert not [s for s in at.success if "Strike period saved" in s.value]  # said once
 
 
 def test_reset_a_forgotten_password_clears_the_lockout(people):

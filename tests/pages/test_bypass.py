@@ -11,6 +11,7 @@ from core.clock import to_london, utcnow
 from core.db import read_session
 from core.enums import Role, Tier
 from core.models import DerogationRequest
+from tests.core.conftest import bma_approval
 from tests.pages.conftest import click, errors, escalate_to, file_request, open_page, shown
 
 PAGE = "pages/request_detail.py"
@@ -80,3 +81,59 @@ def test_no_bypass_on_an_ordinary_request_or_for_reviewers(people, strike):
     for role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.NATIONAL_MDT):
         at = open_page(people[role], PAGE, id=str(mass.id))
         assert f"bypass_go_{mass.id}" not in [b.key for b in at.button], role
+
+
+def bypassed_at_bma(people, strike, doctors: int = 2) -> DerogationRequest:  # noqa: ANN001
+    """A mass-casualty request with a recall recorded under the bypass, waiting at the BMA."""
+    request = file_request(people, strike, mass_casualty=True)
+    recall = workflow.BypassRecall(
+        recalled_at=utcnow() - timedelta(minutes=10), doctors=doctors, grades=["FY2", "ST3+"], declared_by="Police"
+    )
+    request = workflow.record_bypass(people[Role.REQUESTER], request.id, request.version, recall)
+    return escalate_to(people, request, Tier.BMA)
+
+
+def test_the_bypass_box_says_the_recall_is_not_approved_after_a_bma_decline(people, strike):
+    request = bypassed_at_bma(people, strike)
+    at = open_page(people[Role.NATIONAL_MDT], PAGE, id=str(request.id))
+    assert "the BMA's decision is still needed" in shown(at)
+    decision = workflow.BmaDecision(approve=False, rationale="No.", reasons=["other"])
+    declined = workflow.bma_decide(people[Role.BMA], request.id, request.version, decision)
+    for role in (Role.REQUESTER, Role.NATIONAL_MDT):
+        text = shown(open_page(people[role], PAGE, id=str(request.id)))
+        assert "The recall is not approved. Request status: Declined by the BMA." in text
+        assert "The trust must stand the recalled doctors down now and record when it did." in text
+        assert "the BMA's decision is still needed" not in text
+    workflow.stand_down(people[Role.REQUESTER], request.id, declined.version, utcnow(), "Both sent home.")
+    text = shown(open_page(people[Role.REQUESTER], PAGE, id=str(request.id)))
+    assert "The trust recorded that the recalled doctors were stood down at" in text
+    assert "must stand" not in text
+
+
+def test_the_bypass_box_says_which_part_of_the_recall_a_narrower_approval_covers(people, strike):
+    request = bypassed_at_bma(people, strike, doctors=3)
+    narrower = bma_approval(request, approved_doctors=1, approved_grades=["ST3+"])
+    workflow.bma_decide(people[Role.BMA], request.id, request.version, narrower)
+    text = shown(open_page(people[Role.REQUESTER], PAGE, id=str(request.id)))
+    assert "The recall is approved only in part. The BMA approved 1 doctor (ST3+)" in text
+    assert "The trust must stand the others down now" in text
+    wide = bypassed_at_bma(people, strike, doctors=1)
+    workflow.bma_decide(people[Role.BMA], wide.id, wide.version, bma_approval(wide))
+    assert "its decision covers the doctors recalled" in shown(open_page(people[Role.REQUESTER], PAGE, id=str(wide.id)))
+
+
+def test_no_select_all_where_findings_exclude_each_other_and_core_refuses_a_contradiction(people, strike):
+    request = bypassed_at_bma(people, strike)
+    decision = workflow.BmaDecision(approve=False, rationale="No.", reasons=["other"])
+    declined = workflow.bma_decide(people[Role.BMA], request.id, request.version, decision)
+    workflow.stand_down(people[Role.REQUESTER], request.id, declined.version, utcnow(), "Both sent home.")
+    at = open_page(people[Role.NATIONAL_MDT], PAGE, id=str(request.id))
+    findings = at.multiselect(key=f"bypassreview_reasons_{request.id}")
+    assert findings.proto.select_all == 0  # streamlit: 0 hides "Select all"
+    at.radio(key=f"bypassreview_finding_{request.id}").set_value("justified")
+    findings.set_value(["event_confirmed", "no_external_event"])
+    at.text_area(key=f"bypassreview_rationale_{request.id}").input("Reviewed.")
+    click(at, f"bypassreview_go_{request.id}")
+    assert any("These findings contradict each other" in e for e in errors(at))
+    assert fresh(request.id).bypass_review is None
+    assert at.multiselect(key=f"bypassreview_reasons_{request.id}").value == ["event_confirmed", "no_external_event"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlmodel import select
@@ -11,6 +12,7 @@ from core.clock import to_london, utcnow
 from core.db import read_session, write_session
 from core.enums import Action, Category, Mitigation, Role, Status, Tier
 from core.form import (
+    BLANK_MESSAGE,
     LABELS,
     NUMBER_FIELDS,
     ROUTINE_ELECTIVE_MESSAGE,
@@ -32,6 +34,7 @@ from tests.pages.conftest import (
     other_trust_team,
     shown,
 )
+from ui.error_summary import Problem, summary_html
 
 PAGE = "pages/file_request.py"
 
@@ -126,6 +129,46 @@ def test_missing_answers_are_shown_next_to_their_fields_and_nothing_typed_is_los
     (request,) = requests_in_db()
     assert request.status == Status.DRAFT and request.service == "Emergency department"
     assert at.query_params["id"] == str(request.id)
+
+
+def error_summary(at) -> str:  # noqa: ANN001 - the GOV.UK summary's HTML (ui.error_summary), or ''
+    return "".join(h.proto.body for h in at.get("html") if "derog-error-summary" in h.proto.body)
+
+
+def test_an_empty_form_saves_nothing_and_the_summary_links_to_its_first_question(people, strike):
+    at = open_page(people[Role.REQUESTER], PAGE)
+    for button in ("rf_save", "rf_submit"):
+        click(at, button)
+        assert requests_in_db() == []  # no blank draft at the top of every requester's list
+        summary = error_summary(at)
+        assert "There is a problem" in summary and 'href="#rf_category" data-field="rf_category"' in summary
+        assert BLANK_MESSAGE in errors(at)  # next to the field as well
+        assert at.text_input(key="rf_contact_name").value == people[Role.REQUESTER].full_name
+        assert "id" not in at.query_params
+    assert at.multiselect(key="rf_grades_requested").proto.select_all == 0  # no "Select all" grades
+
+
+def test_the_summary_lists_every_problem_in_the_forms_order_each_a_link_to_its_field(people, strike):
+    form = valid_form(strike, site="", contact_phone="call me", patients_affected=None)
+    form.mitigations = {}
+    at = fill(open_page(people[Role.REQUESTER], PAGE), form)
+    click(at, "rf_submit")
+    linked = re.findall(r'data-field="([^"]+)"', error_summary(at))
+    assert linked == ["rf_site", "rf_patients_affected", "rf_mit_consultants_sas_tried", "rf_mit_consultants_sas_note",
+                      "rf_mit_elective_stood_down_note", "rf_contact_phone"]  # fmt: skip
+    assert f"<strong>{LABELS['site']}:</strong> Enter the hospital site." in error_summary(at)
+    click(at, "rf_submit")  # the same problems again: moved to and focused again, for this attempt
+    assert 'data-nonce="2"' in error_summary(at)
+
+
+def test_the_summary_shows_every_text_as_text():
+    markup = Problem('rf_x" onclick="alert(1)', "<b>Label</b>", "<script>alert(1)</script>")
+    html = summary_html([markup, Problem("", "", "No field & no link")], nonce="1")
+    assert "<script>" not in html and "<b>" not in html and 'onclick="' not in html
+    assert (
+        "<strong>&lt;b&gt;Label&lt;/b&gt;:</strong> &lt;script&gt;" in html
+        and "<li>No field &amp; no link</li>" in html
+    )
 
 
 def test_a_draft_is_saved_at_any_time_and_reopened_by_its_link(people, strike):
