@@ -249,6 +249,9 @@ class AdminAction(StrEnum):
     PERIOD_CREATED = "period_created"
     PERIOD_UPDATED = "period_updated"
     TARGETS_UPDATED = "targets_updated"
+    DISPLAY_STARTED = "display_started"  # a wall screen (core/display_sessions.py)
+    DISPLAY_ENDED = "display_ended"
+    DISPLAY_EXPIRED = "display_expired"
 
 
 # What a reviewer at a tier below the BMA may do.

@@ -20,7 +20,7 @@ from core.errors import AuthFailed
 from core.models import User
 from core.sessions import ENDED_MESSAGES, end_reason
 from core.users import authenticate
-from ui import identity_provider
+from ui import browser, identity_provider, wall
 from ui.feedback import show_flash
 from ui.header import draw_header
 from ui.session import (
@@ -122,6 +122,9 @@ def sign_in_page() -> None:
 
 def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role, str]) -> StreamlitPage:
     verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
+    # The wall screen's own page (its code, until it becomes a display session): no menu on a wall.
+    wall_page = wall.page()
+    position = "hidden" if browser.current_address().partition("?")[0] == f"/{wall.URL_PATH}" else "top"
     if user is None:
         protected = [
             st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
@@ -130,7 +133,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         sign_in_entry = st.Page(
             sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in", default=True
         )
-        return st.navigation([sign_in_entry, verify, *protected], position="top")
+        return st.navigation([sign_in_entry, verify, *protected, wall_page], position=position)
     landing = home[Role(user.role)]
     # Pages the role may not open stay routable but hidden, so a pasted URL reaches the page and
     # the page itself says "not available to your role".
@@ -145,7 +148,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         )
         for key, path, title, icon, url in pages
     ]
-    return st.navigation([*entries, verify], position="top")
+    return st.navigation([*entries, verify, wall_page], position=position)
 
 
 def signed_in_user() -> User | None:
@@ -180,11 +183,15 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     with contextlib.suppress(DatabaseBusy):
         upkeep.purge_sessions_if_due()
     try:
+        if wall.live_display() is not None:  # a wall screen: its page and nothing else, for nobody
+            wall.display_navigation().run()
+            return
         user = signed_in_user()
         page = navigation(user, pages, home)
-        draw_header(user)
+        if page.url_path != wall.URL_PATH:
+            draw_header(user)
         show_flash()
-        if user is None and page.url_path not in ("sign-in", "check"):
+        if user is None and page.url_path not in ("sign-in", "check", wall.URL_PATH):
             sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
         else:
             with drawing_for(user):
