@@ -15,9 +15,11 @@ from sqlmodel import select
 
 from bench import capacity
 from bench.st_client import FINISHED, Session
+from core import display_sessions, sessions
 from core.db import dispose_engines, read_session
 from core.enums import Role
 from core.models import User
+from tests.browser.steps import PASSWORD
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +60,40 @@ def test_the_client_loads_the_dashboard_and_refreshes_its_fragment_as_the_browse
     assert refreshed.status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
     assert any(t.startswith("Figures as at") for t in refreshed.texts)
     assert "Live dashboard" not in refreshed.texts  # the page's title is outside the fragment: not redrawn
+
+
+def test_the_client_signs_in_on_the_sign_in_page_and_opens_a_wall_display(tmp_path, monkeypatch) -> None:
+    """What the benchmark's viewers and walls do: the sign-in form typed and its route's cookie, and a
+    wall screen's code typed by the national MDT, its route's display cookie and the live wall."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    subprocess.run([sys.executable, "-m", "tests.browser.setup_db", url, "in-progress"], cwd=ROOT, check=True)
+    monkeypatch.setattr(capacity, "free_port", free_port)
+    process, base = capacity.start_server(url, capacity.CONFIGS["shipped"], tmp_path / "streamlit.log")
+    try:
+        monkeypatch.setenv("DATABASE_URL", url)
+        dispose_engines()
+        with read_session() as session:
+            national = session.exec(select(User).where(User.role == Role.NATIONAL_MDT.value)).first()
+
+        async def visit() -> tuple:
+            cookie = await Session(base, "").sign_in(national.email, PASSWORD, sessions.COOKIE_NAME)
+            page = Session(base, "live-dashboard", cookie=cookie)
+            opened = await page.open()
+            await page.close()
+            wall = await capacity.open_wall(base, national, None)
+            refreshed = await wall.refresh()
+            await wall.close()
+            return cookie, opened, wall, refreshed
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            cookie, opened, wall, refreshed = pool.submit(asyncio.run, visit()).result()
+        live = display_sessions.live_displays()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        dispose_engines()
+    assert cookie.startswith(f"{sessions.COOKIE_NAME}=")
+    assert f"Signed in as {national.full_name}" in " ".join(opened.texts)
+    assert wall.cookie.startswith(f"{display_sessions.COOKIE_NAME}=") and len(live) == 1
+    assert wall.fragment is not None and wall.fragment[0] == 10
+    assert refreshed.status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
