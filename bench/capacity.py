@@ -246,6 +246,15 @@ async def watch(viewer: Session, tally: Tally, stop: asyncio.Event) -> None:
             tally.late_ticks += 1
 
 
+async def stop_watching(stop: asyncio.Event, watchers: list[asyncio.Task], pages: list[Session]) -> None:
+    """Stop the timers, then close the pages (their websockets)."""
+    stop.set()
+    for task in watchers:
+        task.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    await asyncio.gather(*(page.close() for page in pages), return_exceptions=True)
+
+
 async def open_viewer(base: str, cookie: str, tally: Tally) -> Session:
     viewer = Session(base, "live-dashboard", cookie=cookie)
     viewer.collect_texts = True
@@ -291,11 +300,7 @@ async def measure_walls(name: str, base: str, pid: int, count: int, starter: Use
         print(f"  {name}: {describe(level)}", flush=True)
         return level
     finally:
-        stop.set()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        await asyncio.gather(*(w.close() for w in walls), return_exceptions=True)
+        await stop_watching(stop, watchers, walls)
 
 
 async def review(base: str, tasks: list[tuple[int, str]], tally: Tally, stop: asyncio.Event, seed: int) -> None:
@@ -421,11 +426,7 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
             levels.append(level)
             print(f"  {name}: {describe(level)}", flush=True)
     finally:
-        stop.set()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        await asyncio.gather(*(v.close() for v in viewers), return_exceptions=True)
+        await stop_watching(stop, watchers, viewers)
     return levels
 
 
