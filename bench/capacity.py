@@ -372,12 +372,11 @@ async def measure_window(pid: int, tally: Tally, seconds: float) -> tuple[float,
 async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], reviewers: int,
                      people: list[User], tasks: list[tuple[int, str]], walls: int) -> list[Level]:  # fmt: skip
     levels: list[Level] = []
+    wall_levels: list[Level] = []
     if walls:
         starter, regions = people[0], sorted({p.region_code for p in people if p.region_code})
-        levels.append(await measure_walls(name, base, pid, walls, starter, regions))
-    began = time.perf_counter()
-    cookies = await sign_in_all(base, people)
-    print(f"  {name}: {len(cookies)} viewers signed in in {time.perf_counter() - began:.0f} s", flush=True)
+        wall_levels.append(await measure_walls(name, base, pid, walls, starter, regions))
+    cookies: list[str] = []
     tally = Tally()
     stop = asyncio.Event()
     viewers: list[Session] = []
@@ -393,6 +392,9 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
                 print(f"  {name}: {target} viewers would need ~{projected:.1f} cores: not measured", flush=True)
                 break
             new = target - len(viewers)
+            began = time.perf_counter()  # the new viewers sign in before the window, as people arrive
+            cookies += await sign_in_all(base, people[len(cookies) : target])
+            print(f"  {name}: {new} more viewers signed in in {time.perf_counter() - began:.0f} s", flush=True)
             # Open the new viewers a few at a time, spread over at least one refresh interval so that
             # their timers tick evenly through it.
             batch = max(1, min(8, new // 10))
@@ -427,7 +429,7 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
             print(f"  {name}: {describe(level)}", flush=True)
     finally:
         await stop_watching(stop, watchers, viewers)
-    return levels
+    return wall_levels + levels
 
 
 def summarise(name: str, viewers: int, reviewers: int, tally: Tally, pid: int, cpu: float,
