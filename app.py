@@ -19,6 +19,7 @@ PAGES = (
     ("request_detail", "pages/request_detail.py", "Find a request", ":material/search:", "request"),
     ("inbox", "pages/inbox.py", "Inbox", ":material/notifications:", "notifications"),
     ("admin", "pages/admin.py", "Administration", ":material/settings:", "administration"),
+    ("wall_displays", "pages/wall_displays.py", "Wall displays", ":material/tv:", "wall-displays"),
 )
 # The page each role lands on after signing in.
 HOME = {

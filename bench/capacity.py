@@ -4,6 +4,14 @@ speaking Streamlit's protocol, bench/st_client.py, whose timer asks for the dash
 10 seconds as the browser's does), then reviewers opening requests and acting while the dashboards
 refresh.
 
+Every viewer signs in as a person does (the sign-in page, e-mail and password typed, "Sign in", the
+route that sets the session cookie: bench/st_client.Session.sign_in), so each holds what a real
+browser's sign-in leaves in the process.
+
+First, W wall displays (--walls; /wall, ui/wall.py: every chart at once, for a display session started
+with the code its screen shows) refresh on their own: their CPU per refresh, against the dashboard's
+(one section of charts) measured after them in the same server.
+
 For each N (viewers are added to the same process: 1, 10, 50, 200):
 - server CPU per refresh: the process's CPU time (/proc/<pid>/stat, user + system) over the window,
   divided by the refreshes that finished in it (the server does nothing else meanwhile);
@@ -20,6 +28,7 @@ same run, so they are compared on the same machine at the same time:
     python -m bench.capacity                                      # every configuration
     python -m bench.capacity --configs shipped --viewers 1 10 50 200 --reviewers 10
     python -m bench.capacity --configs default shipped --viewers 1 10 50
+    python -m bench.capacity --configs default shipped --viewers 1 10 200 --walls 8 --reviewers 0
 
 The machine is shared: absolute figures move from run to run; compare configurations within a run.
 """
@@ -30,6 +39,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -43,8 +53,9 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bench.pages import database
+from bench.seed_bulk import BENCH_PASSWORD
 from bench.st_client import RunFailed, Session
-from core import sessions
+from core import display_sessions, sessions
 from core.clock import utcnow
 from core.config import PROJECT_ROOT
 from core.db import dispose_engines, read_session, write_session
@@ -60,6 +71,9 @@ CONFIGS = {
     "shipped": {"post_gc": False, "freeze": True, "what": "gc.freeze() at start-up and postScriptGC off"},
 }
 VIEWERS = (1, 10, 50, 200)
+WALLS = 8  # the national ops room and one per region
+SIGN_INS_AT_ONCE = 4
+WALL_CODE = re.compile(r'class="wall-code"[^>]*>([A-Z0-9]{4}-[A-Z0-9]{4})<')
 WARM_S = 12.0
 WINDOW_S = 30.0
 REVIEWER_THINK_S = (2.0, 4.0)
@@ -130,13 +144,25 @@ def use_database(url: str) -> None:
 
 
 def session_cookies(people: list[User]) -> list[str]:
-    """A signed-in session for each, as the sign-in form would open it; the cookie header to send."""
+    """A signed-in session for each, opened as the sign-in form would but without its page (the
+    reviewers: their own pages are what is timed, not the memory a sign-in leaves); the cookie header."""
     cookies = []
     for person in people:
         with write_session() as session:
             ticket = sessions.begin(session, person, "password")
         cookies.append(f"{sessions.COOKIE_NAME}={sessions.redeem(ticket)}")
     return cookies
+
+
+async def sign_in_all(base: str, people: list[User]) -> list[str]:
+    """Each person signs in on the sign-in page (a few at a time, as people arrive); their cookies."""
+    gate = asyncio.Semaphore(SIGN_INS_AT_ONCE)
+
+    async def one(person: User) -> str:
+        async with gate:
+            return await Session(base, "").sign_in(person.email, BENCH_PASSWORD, sessions.COOKIE_NAME)
+
+    return list(await asyncio.gather(*(one(person) for person in people)))
 
 
 def dashboard_people(count: int) -> list[User]:
@@ -220,6 +246,15 @@ async def watch(viewer: Session, tally: Tally, stop: asyncio.Event) -> None:
             tally.late_ticks += 1
 
 
+async def stop_watching(stop: asyncio.Event, watchers: list[asyncio.Task], pages: list[Session]) -> None:
+    """Stop the timers, then close the pages (their websockets)."""
+    stop.set()
+    for task in watchers:
+        task.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    await asyncio.gather(*(page.close() for page in pages), return_exceptions=True)
+
+
 async def open_viewer(base: str, cookie: str, tally: Tally) -> Session:
     viewer = Session(base, "live-dashboard", cookie=cookie)
     viewer.collect_texts = True
@@ -229,6 +264,43 @@ async def open_viewer(base: str, cookie: str, tally: Tally) -> Session:
     viewer.collect_texts = False  # refreshes: the client only needs the end of each run
     tally.opens.append((run.finished, run.ms))
     return viewer
+
+
+async def open_wall(base: str, starter: User, region_code: str | None) -> Session:
+    """A wall screen: /wall shows its code; the national MDT types it (Wall displays' core call); the
+    screen's next poll sends the browser to /display/start, whose cookie opens the live wall."""
+    screen = Session(base, "wall")
+    shown = await screen.open()
+    code = next((m.group(1) for t in shown.texts if (m := WALL_CODE.search(t))), None)
+    if code is None or screen.fragment is None:
+        raise RuntimeError(f"/wall showed no code: {shown.texts[:4]}")
+    await asyncio.to_thread(display_sessions.start, starter, code, region_code, 12)
+    await screen.refresh()
+    cookie = await screen.follow(display_sessions.COOKIE_NAME)
+    await screen.close()
+    wall = Session(base, "wall", cookie=cookie)
+    run = await wall.open()
+    if run.status != 0 or wall.fragment is None or not any("Needs action now" in t for t in run.texts):
+        raise RuntimeError(f"a wall display did not open: status {run.status}, {run.texts[:4]}")
+    wall.collect_texts = False
+    return wall
+
+
+async def measure_walls(name: str, base: str, pid: int, count: int, starter: User, regions: list[str]) -> Level:
+    """`count` wall displays alone in the process (England, then each region in turn), refreshing."""
+    tally, stop = Tally(), asyncio.Event()
+    scopes = [None, *regions]
+    walls = [await open_wall(base, starter, scopes[i % len(scopes)]) for i in range(count)]
+    watchers = [asyncio.create_task(watch(wall, tally, stop)) for wall in walls]
+    try:
+        await asyncio.sleep(WARM_S)
+        cpu, start, end, client, wall_s = await measure_window(pid, tally, WINDOW_S)
+        level = summarise(name, 0, 0, tally, pid, cpu, start, end, client, wall_s)
+        level.walls = count
+        print(f"  {name}: {describe(level)}", flush=True)
+        return level
+    finally:
+        await stop_watching(stop, watchers, walls)
 
 
 async def review(base: str, tasks: list[tuple[int, str]], tally: Tally, stop: asyncio.Event, seed: int) -> None:
@@ -287,6 +359,7 @@ class Level:
     action_p95: float = float("nan")
     open_p50: float = float("nan")
     action_errors: int = 0
+    walls: int = 0  # wall displays refreshing instead of dashboard viewers
 
 
 async def measure_window(pid: int, tally: Tally, seconds: float) -> tuple[float, float, float, float, float]:
@@ -297,8 +370,13 @@ async def measure_window(pid: int, tally: Tally, seconds: float) -> tuple[float,
 
 
 async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], reviewers: int,
-                     cookies: list[str], tasks: list[tuple[int, str]]) -> list[Level]:  # fmt: skip
+                     people: list[User], tasks: list[tuple[int, str]], walls: int) -> list[Level]:  # fmt: skip
     levels: list[Level] = []
+    wall_levels: list[Level] = []
+    if walls:
+        starter, regions = people[0], sorted({p.region_code for p in people if p.region_code})
+        wall_levels.append(await measure_walls(name, base, pid, walls, starter, regions))
+    cookies: list[str] = []
     tally = Tally()
     stop = asyncio.Event()
     viewers: list[Session] = []
@@ -314,6 +392,9 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
                 print(f"  {name}: {target} viewers would need ~{projected:.1f} cores: not measured", flush=True)
                 break
             new = target - len(viewers)
+            began = time.perf_counter()  # the new viewers sign in before the window, as people arrive
+            cookies += await sign_in_all(base, people[len(cookies) : target])
+            print(f"  {name}: {new} more viewers signed in in {time.perf_counter() - began:.0f} s", flush=True)
             # Open the new viewers a few at a time, spread over at least one refresh interval so that
             # their timers tick evenly through it.
             batch = max(1, min(8, new // 10))
@@ -347,12 +428,8 @@ async def run_config(name: str, base: str, pid: int, viewer_levels: list[int], r
             levels.append(level)
             print(f"  {name}: {describe(level)}", flush=True)
     finally:
-        stop.set()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        await asyncio.gather(*(v.close() for v in viewers), return_exceptions=True)
-    return levels
+        await stop_watching(stop, watchers, viewers)
+    return wall_levels + levels
 
 
 def summarise(name: str, viewers: int, reviewers: int, tally: Tally, pid: int, cpu: float,
@@ -387,8 +464,9 @@ def summarise(name: str, viewers: int, reviewers: int, tally: Tally, pid: int, c
 
 
 def describe(level: Level) -> str:
+    who = f"{level.walls} wall displays" if level.walls else f"{level.viewers} viewers"
     text = (
-        f"{level.viewers} viewers{f' + {level.reviewers} reviewers' if level.reviewers else ''}: "
+        f"{who}{f' + {level.reviewers} reviewers' if level.reviewers else ''}: "
         f"{level.refreshes} refreshes, {level.cpu_ms_per_refresh:.1f} ms CPU each, {level.cores:.2f} cores, "
         f"RSS {level.rss:.0f} MB, refresh p50 {level.p50:.0f} / p95 {level.p95:.0f} ms"
     )
@@ -400,7 +478,9 @@ def describe(level: Level) -> str:
 # ---------------------------------------------------------------- the run
 
 
-def run(configs: list[str], viewer_levels: list[int], reviewers: int, size: int) -> tuple[list[Level], dict]:
+def run(
+    configs: list[str], viewer_levels: list[int], reviewers: int, size: int, walls: int
+) -> tuple[list[Level], dict]:
     source = database(size).removeprefix("sqlite:///")
     results: list[Level] = []
     starts: dict[str, float] = {}
@@ -413,13 +493,15 @@ def run(configs: list[str], viewer_levels: list[int], reviewers: int, size: int)
             try:
                 starts[name] = memory_mb(process.pid)["VmRSS"]
                 use_database(url)
-                cookies = session_cookies(dashboard_people(max(viewer_levels)))
-                pending = review_tasks()
+                people = dashboard_people(max(viewer_levels))
+                pending = review_tasks() if reviewers else []
                 tasks = list(
                     zip([rid for rid, _ in pending], session_cookies([person for _, person in pending]), strict=False)
                 )
                 print(f"{name} ({CONFIGS[name]['what']}): started, RSS {starts[name]:.0f} MB", flush=True)
-                results += asyncio.run(run_config(name, base, process.pid, viewer_levels, reviewers, cookies, tasks))
+                results += asyncio.run(
+                    run_config(name, base, process.pid, viewer_levels, reviewers, people, tasks, walls)
+                )
             finally:
                 process.terminate()
                 try:
@@ -442,21 +524,21 @@ def table(results: list[Level], starts: dict[str, float], size: int) -> str:
     for r in results:
         action = f"{r.action_p50:.0f} / {r.action_p95:.0f} ms" if r.reviewers else ""
         lines.append(
-            f"| {r.config} | {r.viewers} | {r.reviewers or ''} | {r.refreshes} | {r.cpu_ms_per_refresh:.1f} ms "
+            f"| {r.config} | {f'{r.walls} wall displays' if r.walls else r.viewers} | {r.reviewers or ''} | {r.refreshes} | {r.cpu_ms_per_refresh:.1f} ms "
             f"| {r.cores:.2f} | {r.rss:.0f} ({r.peak:.0f}) MB | {r.p50:.0f} / {r.p95:.0f} ms | "
             f"{r.actions if r.reviewers else ''} | {action} | {r.errors + r.action_errors} |"
         )
     lines.append("")
     lines.append("Resident memory after start (no session): " + ", ".join(f"{k} {v:.0f} MB" for k, v in starts.items()))
     lines.append("Client (this benchmark's own process) used " + ", ".join(
-        f"{r.config}@{r.viewers}: {r.client_cores:.2f}" for r in results if not r.reviewers) + " cores")  # fmt: skip
+        f"{r.config}@{r.viewers}: {r.client_cores:.2f}" for r in results if not r.reviewers and not r.walls) + " cores")  # fmt: skip
     return "\n".join(lines)
 
 
 def targets(results: list[Level]) -> list[tuple[str, str, bool]]:
     out = []
     for name in dict.fromkeys(r.config for r in results):
-        rows = [r for r in results if r.config == name and not r.reviewers]
+        rows = [r for r in results if r.config == name and not r.reviewers and not r.walls]
         mixed = [r for r in results if r.config == name and r.reviewers]
         if not rows:
             continue
@@ -490,9 +572,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--viewers", type=int, nargs="+", default=list(VIEWERS))
     parser.add_argument("--reviewers", type=int, default=10)
     parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--walls", type=int, default=WALLS, help="wall displays measured first (0: none)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    results, starts = run(args.configs, sorted(args.viewers), args.reviewers, args.size)
+    results, starts = run(args.configs, sorted(args.viewers), args.reviewers, args.size, args.walls)
     print()
     print(table(results, starts, args.size))
     print("\nTargets")

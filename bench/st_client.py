@@ -10,13 +10,18 @@ What the frontend does, and so what this does (checked against Chromium's frames
 - when the server sends `ForwardMsg.auto_rerun` (a fragment with `run_every`), starts a timer at that
   interval and on each tick sends `rerun_script` with the fragment's id and `is_auto_rerun` set: the
   server never reruns a fragment by itself, the client asks;
-- a run is over at `ForwardMsg.script_finished` (the last message of a run, before the status change).
+- a run is over at `ForwardMsg.script_finished` (the last message of a run, before the status change);
+- when a run sends the browser to another address (`ForwardMsg.auth_redirect`: the sign-in's way to the
+  session cookie, a wall screen's to its display cookie), loads that address over HTTP as the browser's
+  full page load does, without following its redirect, and keeps the cookie it sets (`follow`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 
 import websockets
@@ -26,11 +31,32 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 WIDGET_TYPES = {"selectbox", "button_group", "radio", "text_area", "text_input", "checkbox", "number_input"}
-TEXT_TYPES = {"markdown", "alert", "heading", "text", "metric", "toast"}
+TEXT_TYPES = {"markdown", "alert", "heading", "text", "metric", "toast", "html"}
 
 
 class RunFailed(RuntimeError):
     pass
+
+
+class _KeepRedirect(urllib.request.HTTPRedirectHandler):
+    """The route's answer itself (a 303 with Set-Cookie), not the page it sends the browser on to."""
+
+    def redirect_request(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        return None
+
+
+def cookie_set_by(address: str, name: str) -> str | None:
+    """GET `address` as a browser's page load and return the cookie `name` it sets, as `name=value`."""
+    try:
+        urllib.request.build_opener(_KeepRedirect).open(address, timeout=120).close()
+        return None  # not a redirect: no route of ours answered
+    except urllib.error.HTTPError as answer:
+        headers = answer.headers
+    for header in headers.get_all("Set-Cookie") or []:
+        key, _, value = header.split(";", 1)[0].partition("=")
+        if key == name and value:
+            return f"{key}={value}"
+    return None
 
 
 @dataclass
@@ -91,6 +117,7 @@ class Session:
         self._reader: asyncio.Task | None = None
         self.closed = False
         self.collect_texts = True
+        self.redirect: str | None = None  # the address a run last sent the browser to
 
     # ----------------------------------------------------------------- connection
 
@@ -143,6 +170,8 @@ class Session:
                 self.page_script_hash = msg.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string  # the page changed its query parameters
+        elif kind == "auth_redirect":
+            self.redirect = msg.auth_redirect.url
         elif kind == "auto_rerun":
             self.fragment = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
         elif kind == "script_finished" and run is not None:
@@ -239,3 +268,26 @@ class Session:
         """Click a button (its trigger is sent once, with every other widget's value)."""
         trigger = WidgetState(id=self.labels[label], trigger_value=True)
         return await self._rerun(self._client_state(extra=[trigger]), timeout)
+
+    async def follow(self, cookie: str) -> str:
+        """Load the address the last run sent the browser to (a route of ours) and return the cookie
+        named `cookie` that it sets, as `name=value`; RunFailed if none."""
+        if not self.redirect:
+            raise RunFailed("the page sent the browser nowhere")
+        found = await asyncio.to_thread(cookie_set_by, self.base + self.redirect, cookie)
+        if found is None:
+            raise RunFailed(f"{self.redirect.split('?')[0]} set no {cookie} cookie")
+        return found
+
+    async def sign_in(self, email: str, password: str, cookie: str) -> str:
+        """Sign in as a person does: the sign-in page, the e-mail address and password typed, "Sign in",
+        then the route that swaps the ticket for the session cookie. Returns that cookie (`name=value`);
+        the sign-in page's own session is closed, as the browser leaves it."""
+        await self.open()
+        self.type_text("E-mail address", email)
+        self.type_text("Password", password)
+        await self.click("Sign in")
+        try:
+            return await self.follow(cookie)
+        finally:
+            await self.close()

@@ -142,6 +142,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "report": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
     "inbox": frozenset(Role),
     "admin": frozenset({Role.ADMIN}),
+    "wall_displays": frozenset({Role.NATIONAL_MDT, Role.ADMIN}),
 }
 
 

@@ -251,6 +251,9 @@ class AdminAction(StrEnum):
     TARGETS_UPDATED = "targets_updated"
     CONTACTS_REMOVED = "contacts_removed"  # retention: contact details of requests past the limit (core.retention)
     ACCOUNT_PSEUDONYMISED = "account_pseudonymised"  # retention: a long-closed account's name and e-mail replaced
+    DISPLAY_STARTED = "display_started"  # a wall screen (core/display_sessions.py)
+    DISPLAY_ENDED = "display_ended"
+    DISPLAY_EXPIRED = "display_expired"
 
 
 # What a reviewer at a tier below the BMA may do.

@@ -63,6 +63,26 @@ class UserSession(SQLModel, table=True):
     ended_reason: str | None = Field(default=None, max_length=40)
 
 
+class DisplaySession(SQLModel, table=True):
+    """A wall screen that shows one scope's live dashboard and nothing else (core/display_sessions.py). Only
+    hashes of its secrets are stored: the code the screen shows until it is started, the claim its own
+    browser tab redeems, and the display id its HttpOnly cookie holds."""
+
+    __tablename__ = "display_session"
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str | None = Field(default=None, max_length=64, unique=True)  # cleared when started
+    claim_hash: str | None = Field(default=None, max_length=64, unique=True)  # cleared when redeemed
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)  # set when redeemed
+    region_code: str | None = Field(default=None, foreign_key="region.code", max_length=8)  # None: England
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    started_by: int | None = Field(default=None, foreign_key="app_user.id")
+    expires_at: datetime  # the code's expiry until the display starts, then the display's own
+    last_seen_at: datetime | None = None  # the wall's latest refresh (to the minute)
+    ended_at: datetime | None = Field(default=None, index=True)
+    ended_reason: str | None = Field(default=None, max_length=40)
+
+
 class LoginThrottle(SQLModel, table=True):
     """Failed sign-ins per typed e-mail, whether or not the account exists (so a lockout reveals nothing)."""
 

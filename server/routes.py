@@ -4,6 +4,9 @@ cookie, and a Streamlit script run answers over a websocket.
 - GET /session/start?ticket=…&next=…  redeems the one-time ticket a sign-in made (core/sessions.py),
   ends the session the browser's cookie named until then, sets the new session cookie and sends the
   browser on to `next` (a path on this server only).
+- GET /display/start?claim=…  turns the wall screen's browser into a display session
+  (core/display_sessions.py) once the national MDT or an administrator has typed its code: sets the
+  display cookie, ends the person's session this browser held (a wall acts for nobody) and opens /wall.
 - GET /session/end?reason=…  ends this browser's session (if the page has not already), clears the
   cookie, and sends the browser to sign in again, saying why (`reason`, one of ours), through
   Streamlit's own sign-out first when the person signed in with the identity provider, so that its
@@ -27,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from core import devices, sessions
+from core import devices, display_sessions, sessions
 from core.config import security_settings
 from core.db import DatabaseBusy
 from server import figures
@@ -36,6 +39,7 @@ from server import figures
 PROVIDER_COOKIE = "_streamlit_user"
 PROVIDER_SIGN_OUT = "/auth/logout"
 SIGN_IN = "/sign-in"
+WALL = "/wall"
 
 
 # Sec-Fetch-Site values of a navigation our own page started; "none" (typed or bookmarked) and
@@ -114,8 +118,34 @@ def end(request: Request) -> RedirectResponse:
     return response
 
 
+def start_display(request: Request) -> RedirectResponse:
+    if _from_another_site(request):
+        return _redirect(WALL)
+    try:
+        token = display_sessions.redeem(request.query_params.get("claim", ""))
+    except DatabaseBusy:
+        token = None
+    response = _redirect(WALL)  # refused: the wall shows a new code
+    if token is None:
+        return response
+    with contextlib.suppress(DatabaseBusy):  # the cookie goes whatever happens; the session's limits end it
+        sessions.sign_out(request.cookies.get(sessions.COOKIE_NAME))
+    _delete_cookie(response)
+    # No Max-Age, like the session cookie; the row's own end stops the display whatever the browser keeps.
+    response.set_cookie(
+        display_sessions.COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=security_settings().secure_cookies,
+    )
+    return response
+
+
 ROUTES = [
     Route("/session/start", start, methods=["GET"]),
     Route("/session/end", end, methods=["GET"]),
     *figures.ROUTES,  # the daily public figures (server/figures.py)
+    Route("/display/start", start_display, methods=["GET"]),
 ]

@@ -11,12 +11,18 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from core import display_sessions
 from core.sessions import COOKIE_NAME
 
 
 def session_token() -> str | None:
     """The session id from this browser's HttpOnly cookie, as sent when the page was opened."""
     return st.context.cookies.get(COOKIE_NAME)
+
+
+def display_token() -> str | None:
+    """The display id from a wall screen's HttpOnly cookie (core/display_sessions.py), if it has one."""
+    return st.context.cookies.get(display_sessions.COOKIE_NAME)
 
 
 def current_address() -> str:

@@ -22,7 +22,7 @@ from core.errors import AuthFailed
 from core.models import User
 from core.sessions import ENDED_MESSAGES, end_reason
 from core.users import authenticate
-from ui import identity_provider
+from ui import browser, identity_provider, wall
 from ui.feedback import show_flash
 from ui.header import draw_header
 from ui.session import (
@@ -129,6 +129,9 @@ def sign_in_page() -> None:
 def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role, str]) -> StreamlitPage:
     verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
     figures = st.Page("pages/figures.py", title="Strike figures", icon=":material/bar_chart:", url_path=FIGURES_PATH)
+    # The wall screen's own page (its code, until it becomes a display session): no menu on a wall.
+    wall_page = wall.page()
+    position = "hidden" if browser.current_address().partition("?")[0] == f"/{wall.URL_PATH}" else "top"
     if user is None:
         protected = [
             st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
@@ -137,7 +140,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         sign_in_entry = st.Page(
             sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in", default=True
         )
-        return st.navigation([sign_in_entry, verify, figures, *protected], position="top")
+        return st.navigation([sign_in_entry, verify, figures, *protected, wall_page], position=position)
     landing = home[Role(user.role)]
     # Pages the role may not open stay routable but hidden, so a pasted URL reaches the page and
     # the page itself says "not available to your role".
@@ -152,7 +155,7 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
         )
         for key, path, title, icon, url in pages
     ]
-    return st.navigation([*entries, verify, figures], position="top")
+    return st.navigation([*entries, verify, figures, wall_page], position=position)
 
 
 def signed_in_user() -> User | None:
@@ -212,13 +215,17 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
     with contextlib.suppress(DatabaseBusy):
         upkeep.purge_sessions_if_due()
     try:
+        if wall.live_display() is not None:  # a wall screen: its page and nothing else, for nobody
+            wall.display_navigation().run()
+            return
         user = signed_in_user()
         page = navigation(user, pages, home)
-        with st.container(key="menu-label"):
-            st.html(MENU_LABEL, unsafe_allow_javascript=True)
-        draw_header(user)
+        if page.url_path != wall.URL_PATH:  # a wall screen has no menu, header or buttons
+            with st.container(key="menu-label"):
+                st.html(MENU_LABEL, unsafe_allow_javascript=True)
+            draw_header(user)
         show_flash()
-        if user is None and page.url_path not in ("sign-in", "check", FIGURES_PATH):
+        if user is None and page.url_path not in ("sign-in", "check", FIGURES_PATH, wall.URL_PATH):
             sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
         else:
             with drawing_for(user):

@@ -4,7 +4,9 @@ new button, download or live refresh that forgets the guard fails here before an
 - A widget callback (`on_click`, `on_change`) that changes something calls `ui.feedback.act_as`
   (itself or through a function of its module that does); the others are listed here, with why.
 - A download button's data is `ui.session.guarded_download(...)`, made for the account at the click.
-- A fragment (`@st.fragment`, the live refresh) checks `live_session` itself."""
+- A fragment (`@st.fragment`, the live refresh) checks `live_session` itself, or on the wall screen the
+  display session (`live_display`, core/display_sessions.py).
+- The wall screen acts for nobody: no button, callback, download or link on it at all."""
 
 from __future__ import annotations
 
@@ -82,12 +84,31 @@ def test_every_download_is_made_for_the_account_at_the_click(path: Path) -> None
             )
 
 
+# What a live refresh asks at each run: a person's session, or (the wall screen only) a display session.
+LIVE_GUARDS = {"live_session", "live_display"}
+WALL_SOURCES = [PROJECT_ROOT / "ui" / "wall.py", PROJECT_ROOT / "pages" / "wall_screen.py"]
+
+
 @pytest.mark.parametrize("path", DRAWING_SOURCES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_live_refresh_checks_the_session_itself(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
         if any("fragment" in _name(decorator) for decorator in function.decorator_list):
-            assert "live_session" in _calls(function), f"{path.name}: fragment {function.name} must call live_session"
+            assert LIVE_GUARDS & _calls(function), f"{path.name}: fragment {function.name} must call live_session"
+            if "live_display" in _calls(function):
+                assert path in WALL_SOURCES, f"{path.name}: only the wall screen may run for a display session"
+
+
+@pytest.mark.parametrize("path", WALL_SOURCES, ids=lambda path: path.name)
+def test_the_wall_screen_offers_nothing_to_click(path: Path) -> None:
+    """A display session acts for nobody: its page has no button, link, callback, download or input."""
+    offered = {
+        name
+        for name in _calls(ast.parse(path.read_text(encoding="utf-8")))
+        if name.rsplit(".", 1)[-1].endswith(("button", "page_link", "link_button", "input", "selectbox", "popover"))
+    }
+    callbacks = [argument for _, argument, _, _ in _keyword_calls(path) if argument.startswith("on_")]
+    assert not offered and not callbacks, f"{path.name}: {sorted(offered)} {callbacks}"
 
 
 def test_the_checks_above_find_what_they_look_for() -> None:
@@ -96,3 +117,4 @@ def test_the_checks_above_find_what_they_look_for() -> None:
     assert sum(argument == "on_click" for argument, _ in found) >= 20
     assert sum(argument == "data" for argument, _ in found) >= 6
     assert "def live(" in (PROJECT_ROOT / "pages" / "dashboard.py").read_text(encoding="utf-8")
+    assert "@st.fragment" in (PROJECT_ROOT / "ui" / "wall.py").read_text(encoding="utf-8")
