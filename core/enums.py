@@ -236,7 +236,7 @@ ACTION_LABELS = {
 
 class AdminAction(StrEnum):
     """What the audit history records that is not about one request: accounts, sign-ins and sessions,
-    strike periods and response targets."""
+    strike periods, response targets and trusts' cover registers."""
 
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"  # role, scope, name or closed
@@ -249,6 +249,9 @@ class AdminAction(StrEnum):
     PERIOD_CREATED = "period_created"
     PERIOD_UPDATED = "period_updated"
     TARGETS_UPDATED = "targets_updated"
+    COVER_LINE_SAVED = "cover_line_saved"  # a trust's cover register (core/cover_register.py)
+    COVER_LINE_REMOVED = "cover_line_removed"
+    COVER_IMPORTED = "cover_imported"  # a whole register replaced from a CSV file
 
 
 # What a reviewer at a tier below the BMA may do.
