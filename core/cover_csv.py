@@ -166,8 +166,7 @@ def parse_csv(data: bytes, today: date | None = None) -> tuple[list[LineValues],
         cells = {name: row[i] if i < len(row) else "" for name, i in where.items()}
         values, unreadable = _row_values(cells)
         found = unreadable | {k: v for k, v in line_problems(values, today).items() if k not in unreadable}
-        for name, message in found.items():
-            problems.append(RowProblem(number, CSV_COLUMNS[name], message))
+        problems += [RowProblem(number, heading, found[name]) for name, heading in CSV_COLUMNS.items() if name in found]
         if found:
             continue
         key = (service_key(values.service), values.grade, values.shift)
