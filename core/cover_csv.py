@@ -10,10 +10,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete
-
-from core import audit
-from core.clock import utcnow
 from core.cover_register import (
     COVER_GRADES,
     LineValues,
@@ -21,14 +17,13 @@ from core.cover_register import (
     editor_of,
     line_problems,
     register,
+    replace_register,
     service_key,
-    stored_values,
     uk_today,
 )
 from core.db import read_session, write_session
-from core.enums import AdminAction
 from core.errors import DerogationError
-from core.models import CoverLine, User
+from core.models import User
 from core.spreadsheet import defuse
 
 MAX_FILE_BYTES = 512 * 1024
@@ -194,23 +189,5 @@ def import_csv(actor: User, trust_code: object, data: bytes) -> int:
         raise CsvRejected(problems)
     with write_session() as session:
         editor, trust = editor_of(session, actor, trust_code)
-        replaced = session.execute(delete(CoverLine).where(CoverLine.trust_code == trust.ods_code)).rowcount
-        now = utcnow()
-        session.add_all(
-            CoverLine(trust_code=trust.ods_code, updated_by_id=editor.id, updated_at=now, **stored_values(values))
-            for values in lines
-        )
-        session.flush()
-        audit.append(
-            session,
-            action=AdminAction.COVER_IMPORTED,
-            actor=editor,
-            details={
-                "trust": trust.ods_code,
-                "lines": len(lines),
-                "replaced": replaced,
-                "file_sha256": hashlib.sha256(data).hexdigest(),
-            },
-            at=now,
-        )
+        replace_register(session, trust.ods_code, lines, editor, file_sha256=hashlib.sha256(data).hexdigest())
     return len(lines)

@@ -344,6 +344,28 @@ def remove_line(actor: User, trust_code: object, line_id: object, version: objec
         )
 
 
+def replace_register(
+    session: Session, trust_code: str, lines: list[LineValues], actor: User | None, **details: object
+) -> int:
+    """Inside the caller's transaction: the trust's whole register replaced by `lines` (already checked), and
+    one audit row. `actor` None is the system (the demo's registers). Returns how many lines were replaced."""
+    replaced = session.execute(delete(CoverLine).where(CoverLine.trust_code == trust_code)).rowcount
+    now = utcnow()
+    by = actor.id if actor else None
+    session.add_all(
+        CoverLine(trust_code=trust_code, updated_by_id=by, updated_at=now, **stored_values(values)) for values in lines
+    )
+    session.flush()
+    audit.append(
+        session,
+        action=AdminAction.COVER_IMPORTED,
+        actor=actor,
+        details={"trust": trust_code, "lines": len(lines), "replaced": replaced, **details},
+        at=now,
+    )
+    return replaced
+
+
 def line_values(line: CoverLine) -> LineValues:
     return LineValues(**{name: getattr(line, name) for name in LineValues.__dataclass_fields__})
 

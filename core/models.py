@@ -343,5 +343,5 @@ class CoverLine(SQLModel, table=True):
     expected_cover: int  # doctors of this grade expected from staff who are not striking
     agreed_with: str = Field(max_length=300)  # e.g. "Dr A Patel, local BMA representative"
     agreed_on: date
-    updated_by_id: int = Field(foreign_key="app_user.id")
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: the system (demo data)
     updated_at: datetime = Field(default_factory=utcnow)

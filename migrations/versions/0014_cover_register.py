@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("expected_cover", sa.Integer(), nullable=False),
         sa.Column("agreed_with", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("agreed_on", sa.Date(), nullable=False),
-        sa.Column("updated_by_id", sa.Integer(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["trust_code"], ["trust.ods_code"]),
         sa.ForeignKeyConstraint(["updated_by_id"], ["app_user.id"]),

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import cover_csv, cover_register, workflow
+from core import audit, cover_csv, cover_register, workflow
 from core.clock import from_london, to_london, utcnow
 from core.cover_csv import CsvRejected, RowProblem
 from core.cover_register import LineValues, Shift, StaleLine
@@ -21,8 +21,9 @@ from core.db import read_session
 from core.enums import AdminAction, Role, Tier
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEvent, CoverLine
+from ops.seed import DEMO_OTHER_TRUST, DEMO_TRUST, seed_demo
 from tests.conftest import TRUST_A, TRUST_B, TRUST_OTHER_REGION, Staff
-from tests.core.conftest import bma_approval, escalate_to, file_request, make_team
+from tests.core.conftest import T0, bma_approval, escalate_to, file_request, make_team
 
 ED = LineValues(
     service="Emergency department",
@@ -305,3 +306,17 @@ def test_the_dashboard_lists_services_below_their_minimum_in_its_scope(team, per
     workflow.bma_decide(team[Role.BMA], request.id, request.version, bma_approval(request))
     assert cover_register.below_minimum(team[Role.REGIONAL_MD], period.id) == []
     assert len(cover_register.below_minimum(team[Role.REGIONAL_MD], None)) == 1  # no period: no approvals counted
+
+
+@pytest.mark.usefixtures("cheap_hashing")
+def test_the_demo_seeds_registers_for_its_trusts_each_in_one_audit_row(db):
+    result = seed_demo(requests=30, now=T0)
+    national = make_team(Staff(), TRUST_A)[Role.NATIONAL_MDT]
+    registered = {trust.ods_code for trust, lines in cover_register.trusts_in_scope(national) if lines}
+    assert {DEMO_TRUST, DEMO_OTHER_TRUST} <= registered and len(registered) == result["cover registers"]
+    assert len(audit_of(AdminAction.COVER_IMPORTED)) == len(registered)
+    services = {cover.service for cover in cover_register.service_cover(national, DEMO_TRUST)}
+    assert "Emergency department" in services
+    assert cover_register.below_minimum(national, None)  # some services are short, for the demo to show
+    with read_session() as session:
+        assert audit.verify_chain(session).ok
