@@ -17,7 +17,7 @@ from core.models import DerogationRequest, StrikePeriod
 
 # (grade, the minimum at night; the day needs one more), for every registered service and both shifts.
 GRADES = (("ST3+", 1), ("CT/ST1-2", 1), ("FY1", 1))
-SHORT_BY = (0, 0, 0, 1, 2)  # how far the cover expected from staff not striking falls short, drawn per line
+SHORT_BY = (0,) * 14 + (1, 2)  # how far the cover expected from staff not striking falls short, drawn per line
 
 
 def seed_cover_registers(current: StrikePeriod, always: dict[str, list[str]], rng: random.Random) -> int:

@@ -15,6 +15,7 @@ from ui import components
 from ui.feedback import FORM_ERROR, act_as, field_error, flash, form_error, succeeded
 from ui.text import md_escape, visible
 
+SHIFT_SHORT = {"day": "Day", "night": "Night", "24h": "24 hours"}  # in tables, where the hours are said once
 LINE_ERRORS = "cover_line_errors"
 IMPORT_PROBLEMS = "cover_import_problems"
 PREFILL = "rf_cover_pick"  # rf_: cleared with the request form (pages/file_request.py)
@@ -28,7 +29,7 @@ LABELS = {
     "agreed_with": "Agreed with (name and role)",
     "agreed_on": "Agreed on",
 }
-SHOWN_BELOW = 50  # rows of the dashboard's list; the rest are counted
+SHOWN_BELOW = 20  # rows of the dashboard's list; the rest are counted
 
 
 def _doctors(n: int) -> str:
@@ -43,24 +44,32 @@ def _agreed(cover: ServiceCover) -> str:
 
 
 def register_table(lines: list[CoverLine]) -> None:
-    rows = [
-        (
-            line.service,
-            SHIFT_LABELS[line.shift],
-            line.grade,
-            str(line.minimum_doctors),
-            str(line.expected_cover),
-            str(max(0, line.minimum_doctors - line.expected_cover)),
-            line.agreed_with,
-            f"{line.agreed_on:%d %b %Y}",
-        )
-        for line in lines
-    ]
-    components.fact_table(
-        f"The register: {len(lines)} line{'s' if len(lines) != 1 else ''}",
-        ["Service", "Shift", "Grade", "Minimum", "Expected from staff not striking", "Gap", "Agreed with", "Agreed on"],
-        rows,
+    """One short table per service (five narrow columns read on a phone too), with who agreed it and when."""
+    st.caption(
+        f"{len(lines)} line{'s' if len(lines) != 1 else ''}. Minimum: the minimum safe number of doctors of the grade "
+        "on the shift. Expected: the doctors expected from staff who are not striking. Gap: what is missing. Day is "
+        "08:00 to 20:00, night 20:00 to 08:00 (UK time)."
     )
+    services: dict[str, list[CoverLine]] = {}
+    for line in lines:
+        services.setdefault(line.service_key, []).append(line)
+    for group in services.values():
+        components.fact_table(
+            group[0].service,
+            ["Shift", "Grade", "Minimum", "Expected", "Gap"],
+            [
+                (
+                    SHIFT_SHORT[x.shift],
+                    x.grade,
+                    str(x.minimum_doctors),
+                    str(x.expected_cover),
+                    str(max(0, x.minimum_doctors - x.expected_cover)),
+                )
+                for x in group
+            ],
+        )
+        agreed = dict.fromkeys(f"{x.agreed_with} on {x.agreed_on:%d %b %Y}" for x in group)
+        st.text(visible("Agreed with " + "; ".join(agreed) + "."))
 
 
 def _line_label(line: CoverLine) -> str:
@@ -237,10 +246,11 @@ def asked_minimum_on_duty(request: DerogationRequest) -> None:
     """What the request asks for, the service's registered minimum and the doctors on duty now, side by side."""
     cover = cover_register.request_cover(request)
     registered = cover.registered
-    with st.container(horizontal=True, gap="small"):
-        st.metric("Asked for", "—" if cover.asked is None else cover.asked, border=True, width=150)
-        st.metric("Registered minimum", "—" if registered is None else registered.minimum, border=True, width=150)
-        st.metric("On duty now", "—" if cover.on_duty is None else cover.on_duty, border=True, width=150)
+    st.markdown("**Against the trust's cover register**")
+    with st.container(horizontal=True, gap="xxsmall"):  # side by side on a phone too (wraps, never stacks)
+        st.metric("Asked for", "—" if cover.asked is None else cover.asked, border=True, width="content")
+        st.metric("Registered minimum", "—" if registered is None else registered.minimum, border=True, width="content")
+        st.metric("On duty now", "—" if cover.on_duty is None else cover.on_duty, border=True, width="content")
     if registered is None:
         shifts = ", ".join(SHIFT_LABELS[c.shift] for c in cover.shifts)
         st.caption(
@@ -288,11 +298,11 @@ def services_below_minimum(user: User, period_id: int | None) -> None:
     components.fact_table(
         f"{len(below)} service shift{'s' if len(below) != 1 else ''} below the minimum"
         + (f" (the first {SHOWN_BELOW})" if more > 0 else ""),
-        ["Trust and service", "Shift", "Minimum", "Expected", "Approved", "Short by"],
+        ["Trust: service", "Shift", "Minimum", "Expected", "Approved", "Short by"],
         [
             (
                 f"{row.trust_name}: {row.service}",
-                SHIFT_LABELS[row.shift],
+                SHIFT_SHORT[row.shift],
                 str(row.minimum),
                 str(row.expected),
                 str(row.approved),
