@@ -223,6 +223,11 @@ def cover_prefill(user: User) -> None:
             f"{_doctors(cover.expected)}; **the gap: {_doctors(cover.gap)}**. {md_escape(_agreed(cover))}",
             icon=":material/rule:",
         )
+        if not cover.gap:
+            st.warning(
+                "The register expects staff who are not striking to cover this minimum: say below what has changed.",
+                icon=":material/warning:",
+            )
 
 
 def _prefill(covers: list[ServiceCover]) -> None:

@@ -27,6 +27,7 @@ from tests.pages.conftest import (
     other_trust_team,
     shown,
 )
+from tests.pages.test_security import assert_nothing_rendered, hostile, plain_strings
 
 PAGE = "pages/cover_register.py"
 DR_PATEL = "Dr A Patel, local BMA representative"
@@ -181,3 +182,19 @@ def test_the_dashboard_lists_services_below_their_registered_minimum_in_its_scop
     table = next(html_rows(h.value) for h in at.html if "below the minimum" in h.value)
     assert [row[0] for row in table[1:]] == ["Manchester University NHS Foundation Trust: Emergency department"]
     assert table[1][1:] == ["24 hours", "5", "2", "0", "3"]
+
+
+def test_register_text_is_shown_as_typed_never_as_markup_on_every_page_that_draws_it(people, strike):
+    service, agreed_with = hostile("service", 200), hostile("agreed", 300)
+    cover_register.save_line(people[Role.REQUESTER], TRUST_A, replace(ED, service=service, agreed_with=agreed_with))
+    request = file_request(people, strike, service=service, doctors_on_duty=1, doctors_requested=3)
+    prefilled = open_page(people[Role.REQUESTER], "pages/file_request.py")
+    prefilled.selectbox(key="rf_cover_pick").select_index(0).run()
+    for at, where in (
+        (open_page(people[Role.REQUESTER], PAGE), "cover register"),
+        (prefilled, "the request form, prefilled"),
+        (open_page(people[Role.CLINICAL_DIRECTOR], "pages/request_detail.py", id=str(request.id)), "request"),
+        (open_page(people[Role.NATIONAL_MDT], "pages/dashboard.py"), "dashboard"),
+    ):
+        assert_nothing_rendered(at, where)
+        assert "ZQ" in plain_strings(at), where
