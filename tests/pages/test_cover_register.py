@@ -198,3 +198,26 @@ def test_register_text_is_shown_as_typed_never_as_markup_on_every_page_that_draw
     ):
         assert_nothing_rendered(at, where)
         assert "ZQ" in plain_strings(at), where
+
+
+def test_a_line_changed_by_someone_else_meanwhile_is_refused_the_typed_values_kept(people):
+    line = cover_register.save_line(people[Role.REQUESTER], TRUST_A, ED)
+    at = open_page(people[Role.TRUST_MD], PAGE)
+    at.selectbox(key="cover_pick").select(line.id).run()
+    assert at.number_input(key="cover_minimum_doctors").value == 5
+    cover_register.save_line(people[Role.REQUESTER], TRUST_A, replace(ED, minimum_doctors=6), line.id, line.version)
+    at.number_input(key="cover_minimum_doctors").set_value(7)
+    click(at, "cover_save")
+    assert "This line of the register changed since you opened it. Nothing was saved" in shown(at)
+    assert at.number_input(key="cover_minimum_doctors").value == 7
+    assert [x.minimum_doctors for x in cover_register.register(people[Role.REQUESTER], TRUST_A)] == [6]
+    at.selectbox(key="cover_pick").select(None).run()  # start again from the line as it is now
+    at.selectbox(key="cover_pick").select(line.id).run()
+    at.number_input(key="cover_minimum_doctors").set_value(7)
+    click(at, "cover_save")
+    assert "Line saved." in shown(at)
+    assert [x.minimum_doctors for x in cover_register.register(people[Role.REQUESTER], TRUST_A)] == [7]
+    at.selectbox(key="cover_pick").select(line.id).run()
+    click(at, "cover_remove")
+    assert "Line removed from the register." in shown(at)
+    assert cover_register.register(people[Role.REQUESTER], TRUST_A) == []
