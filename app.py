@@ -17,6 +17,7 @@ PAGES = (
     ("requests_list", "pages/requests_list.py", "Requests list", ":material/table_view:", "requests-list"),
     ("report", "pages/report.py", "Post-strike report", ":material/summarize:", "post-strike-report"),
     ("request_detail", "pages/request_detail.py", "Find a request", ":material/search:", "request"),
+    ("cover_register", "pages/cover_register.py", "Cover register", ":material/groups:", "cover"),
     ("inbox", "pages/inbox.py", "Inbox", ":material/notifications:", "notifications"),
     ("admin", "pages/admin.py", "Administration", ":material/settings:", "administration"),
     ("wall_displays", "pages/wall_displays.py", "Wall displays", ":material/tv:", "wall-displays"),

@@ -140,6 +140,9 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "dashboard": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
     "requests_list": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
     "report": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "cover_register": frozenset(
+        {Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT}
+    ),  # core/cover_register.py
     "inbox": frozenset(Role),
     "admin": frozenset({Role.ADMIN}),
     "wall_displays": frozenset({Role.NATIONAL_MDT, Role.ADMIN}),

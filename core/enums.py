@@ -236,7 +236,7 @@ ACTION_LABELS = {
 
 class AdminAction(StrEnum):
     """What the audit history records that is not about one request: accounts, sign-ins and sessions,
-    strike periods, response targets and what retention removed."""
+    strike periods, response targets, trusts' cover registers, wall displays and what retention removed."""
 
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"  # role, scope, name or closed
@@ -254,6 +254,9 @@ class AdminAction(StrEnum):
     DISPLAY_STARTED = "display_started"  # a wall screen (core/display_sessions.py)
     DISPLAY_ENDED = "display_ended"
     DISPLAY_EXPIRED = "display_expired"
+    COVER_LINE_SAVED = "cover_line_saved"  # a trust's cover register (core/cover_register.py)
+    COVER_LINE_REMOVED = "cover_line_removed"
+    COVER_IMPORTED = "cover_imported"  # a whole register replaced from a CSV file
 
 
 # What a reviewer at a tier below the BMA may do.

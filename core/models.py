@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -396,3 +396,26 @@ class ReasonTally(SQLModel, table=True):
     reason: str = Field(primary_key=True, max_length=40)
     times: int = 0
     doctors_requested: int = 0
+
+
+class CoverLine(SQLModel, table=True):
+    """One line of a trust's cover register (core/cover_register.py): the minimum safe number of doctors of
+    one grade a service needs on one shift during strike action, the cover expected from staff who are not
+    striking, and who agreed it and when. Agreed before the strike; requests prefill from it."""
+
+    __tablename__ = "cover_line"
+    # Also the index a trust's register is read by (trust first).
+    __table_args__ = (UniqueConstraint("trust_code", "service_key", "grade", "shift", name="uq_cover_line"),)
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = 1
+    trust_code: str = Field(foreign_key="trust.ods_code", max_length=10)
+    service: str = Field(max_length=200)  # as typed (trimmed)
+    service_key: str = Field(max_length=200)  # lower case, single spaces: how a request's service is matched
+    grade: str = Field(max_length=16)  # core.cover_register.COVER_GRADES
+    shift: str = Field(max_length=8)  # core.cover_register.Shift
+    minimum_doctors: int
+    expected_cover: int  # doctors of this grade expected from staff who are not striking
+    agreed_with: str = Field(max_length=300)  # e.g. "Dr A Patel, local BMA representative"
+    agreed_on: date
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: the system (demo data)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -32,6 +32,7 @@ from core.form import RequestForm
 from core.models import DerogationRequest, StrikePeriod, Trust, User
 from core.nhs_organisations import load_reference_data
 from core.users import create_user
+from ops.seed_cover import seed_cover_registers
 
 DEMO_PASSWORD = "Demo-password-2026"  # demo data only; never used outside a demo database
 DEMO_TRUST = "R0A"  # Manchester University NHS Foundation Trust, North West
@@ -484,4 +485,6 @@ def seed_demo(requests: int = 300, seed: int = 2025, now: datetime | None = None
     made += seed_requests(own, current, now, rng, cast, [demo_trust])
     made += seed_showcase(july, current, now, rng)
     expired = workflow.expire_ended_periods(now)
-    return {"requests": made, "expired": expired}
+    demo_services = SERVICES[Category.URGENT_EMERGENCY]
+    registers = seed_cover_registers(current, {DEMO_TRUST: demo_services, DEMO_OTHER_TRUST: demo_services}, rng)
+    return {"requests": made, "expired": expired, "cover registers": registers}

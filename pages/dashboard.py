@@ -12,7 +12,7 @@ from core.access import scope_key
 from core.clock import to_london
 from core.config import database_url
 from core.db import DatabaseBusy
-from ui import components, decision_times, live_figures, shared_copies
+from ui import components, cover, decision_times, live_figures, shared_copies
 from ui.filters import period_picker
 from ui.session import live_session, require_page
 
@@ -146,3 +146,4 @@ def live() -> None:
 
 
 live()
+cover.services_below_minimum(user, period_id)  # from the trusts' cover registers (ui/cover.py)

@@ -11,7 +11,7 @@ from core.errors import NotFound
 from core.form import RequestForm
 from core.models import User
 from core.permissions import Deed
-from ui import components, decline_advice, request_form
+from ui import components, cover, decline_advice, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page
 
@@ -181,6 +181,7 @@ else:
 if loaded["id"] != "new":
     st.caption(f"Editing request {loaded['id']}.")
 
+cover.cover_prefill(user)  # a registered service fills in its staffing (ui/cover.py)
 request_form.draw(ERRORS, trust, queries.region_name(trust.region_code), period)
 
 if errors_of(ERRORS).get("_stale"):
