@@ -1,7 +1,7 @@
 """the live state proven against its audit history: the replay's bookmark and states; a bypass recall's reference
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

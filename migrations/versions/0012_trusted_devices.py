@@ -1,7 +1,7 @@
 """trusted devices and address throttles: a sign-in nobody else can block (OWASP's device cookies)
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

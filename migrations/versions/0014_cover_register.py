@@ -1,7 +1,7 @@
 """cover register: each trust's agreed minimum safe cover per service, grade and shift
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0012
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
