@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, union_all
 from sqlmodel import Session, col, select
 
 from core import periods
@@ -164,7 +164,7 @@ def _last_change(session: Session, period_id: int) -> datetime | None:
     return session.exec(select(latest).where(request.strike_period_id == period_id)).one()
 
 
-def _day_counts(period_id: int, day: date, moment: datetime):  # noqa: ANN202 (a SQLAlchemy Select)
+def _day_counts(period_id: int, day: date, moment: datetime) -> Select:
     request = DerogationRequest
     at = literal(moment, MOMENT)
     outcome = outcome_at(at)

@@ -125,11 +125,10 @@ def doctors_by_day(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def _words(frame: pd.DataFrame, label: str, value: str) -> str:
-    parts = [
-        f"{row[label]} {row['outcome' if 'outcome' in frame else 'measure']}: {row[value]}"
-        for _, row in frame.iterrows()
-    ]
+def _words(frame: pd.DataFrame, *columns: str) -> str:
+    """A chart's figures in words, one "label kind: value" a row (its text alternative)."""
+    label, kind, value = columns
+    parts = [f"{row[label]} {row[kind]}: {row[value]}" for _, row in frame.iterrows()]
     return "; ".join(parts) or "No requests."
 
 
@@ -150,13 +149,13 @@ def charts(publication: Publication) -> None:
         ],
         columns=["date", "measure", "doctors"],
     )
-    show(chart_spec(by_day, days[days["requests"] > 0], _words(days[days["requests"] > 0], "date", "requests")))
+    days, regions = days[days["requests"] > 0], regions[regions["requests"] > 0]  # no empty bars
+    show(chart_spec(by_day, days, _words(days, "date", "outcome", "requests")))
     left, right = st.columns(2)
     with left:
-        shown = regions[regions["requests"] > 0]
-        show(chart_spec(by_region, shown, _words(shown, "region", "requests")))
+        show(chart_spec(by_region, regions, _words(regions, "region", "outcome", "requests")))
     with right:
-        show(chart_spec(doctors_by_day, doctors, _words(doctors, "date", "doctors")))
+        show(chart_spec(doctors_by_day, doctors, _words(doctors, "date", "measure", "doctors")))
 
 
 def table(publication: Publication) -> pd.DataFrame:

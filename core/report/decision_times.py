@@ -86,26 +86,25 @@ def durations(session: Session, user: User, period_ids: list[int]) -> Select:
         )
         .where(scope)
     )
-    arrival = aliased(AuditEvent)
-    arrived_at = (
-        select(func.max(arrival.at))
-        .where(
-            arrival.request_id == decided.request_id,
-            arrival.to_tier == decided.from_tier,
-            col(arrival.action).in_([a.value for a in ARRIVALS]),
-            arrival.id < decided.id,
+    # Among a request's arrivals and decisions in id order, each decision's previous row is its arrival at the
+    # tier: an escalation is the one tier's decision and the next tier's arrival; a return for information is
+    # followed by the answer (an arrival) before that tier decides again. One window, no per-row lookup.
+    steps = (
+        select(
+            period.label("period_id"),
+            AuditEvent.action,
+            AuditEvent.from_tier,
+            AuditEvent.at,
+            func.lag(AuditEvent.at).over(partition_by=AuditEvent.request_id, order_by=AuditEvent.id).label("since"),
         )
-        .scalar_subquery()
+        .join(DerogationRequest, col(DerogationRequest.id) == AuditEvent.request_id)
+        .where(scope, col(AuditEvent.action).in_([a.value for a in (*ARRIVALS, *TIER_DECISIONS)]))
+        .subquery()
     )
-    at_tier = (
-        select(period, decided.from_tier, _minutes(session, arrived_at, decided.at))
-        .select_from(DerogationRequest)
-        .join(decided, decided.request_id == DerogationRequest.id)
-        .where(
-            scope,
-            col(decided.action).in_([a.value for a in TIER_DECISIONS]),
-            col(decided.from_tier).is_not(None),
-        )
+    at_tier = select(steps.c.period_id, steps.c.from_tier, _minutes(session, steps.c.since, steps.c.at)).where(
+        steps.c.action.in_([a.value for a in TIER_DECISIONS]),
+        steps.c.from_tier.is_not(None),
+        steps.c.since.is_not(None),
     )
     return union_all(whole, at_tier)
 
