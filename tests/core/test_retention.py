@@ -53,7 +53,7 @@ def test_contact_details_past_the_limit_are_removed_and_nothing_else(team, perio
     assert not not_yet and reload(request.id).contact_name == before.contact_name
     soon = later(25)
     listed = retention.due(soon)
-    assert listed.request_ids == [request.id] and not listed.account_ids
+    assert listed.request_ids == [request.id] and not listed.account_ids and not listed.address_rows
     assert reload(request.id) == before  # the dry run changes nothing
 
     removed = retention.apply(soon)
@@ -158,3 +158,22 @@ def test_the_mail_worker_applies_it_once_a_day(team, period, monkeypatch):
     assert mail_worker.daily_retention(first).request_ids == [request.id]
     assert mail_worker.daily_retention(first + timedelta(hours=23)) is None  # not yet a day
     assert mail_worker.daily_retention(first + timedelta(days=1)) is not None
+
+
+def test_an_address_typed_at_sign_in_that_is_no_accounts_is_removed_after_the_limit(team, period):
+    known = team[Role.BMA].email
+    with write_session() as session:
+        for email in ("guess@example.com", known):
+            details = {"email": email, "locked_until": period.starts_at.isoformat()}
+            audit.append(session, action=AdminAction.SIGN_IN_LOCKED, actor=None, details=details)
+    rows = [e for e in audit_rows() if e.action == AdminAction.SIGN_IN_LOCKED]
+    anchor = chain().last_hash
+    assert retention.due(later(23)).address_rows == []
+    assert retention.due(later(25)).address_rows == [rows[0].id]
+    assert retention.apply(later(25)).address_rows == [rows[0].id]
+    after = {e.id: e for e in audit_rows()}
+    assert after[rows[0].id].details == {"email": retention.REMOVED, "locked_until": period.starts_at.isoformat()}
+    assert after[rows[1].id].details["email"] == known  # an account's address stays while the account does
+    with read_session() as session:
+        assert audit.verify_chain(session, anchors=[anchor]).ok
+    assert retention.apply(later(25)).address_rows == []
