@@ -8,6 +8,7 @@
   chain stays intact: core.audit's redactions).
 - An address typed at a sign-in that was locked out or unlocked, which belongs to no account, is removed
   from those audit rows after the same limit, with the sign-in throttle's rows for it.
+- E-mails sent (or given up) longer ago than the limit are deleted from the outbox.
 
 `python -m ops retention` shows what is due (`--apply` removes it); the mail worker applies it once a day.
 Each removal is one transaction with its audit rows."""
@@ -81,9 +82,10 @@ class Due:
     request_ids: list[int]
     account_ids: list[int]
     address_rows: list[int]  # audit rows holding an address typed at sign-in that is no account's
+    mail_ids: list[int]  # e-mails sent (or given up) before the limit: addresses, names and request details
 
     def __bool__(self) -> bool:
-        return bool(self.request_ids or self.account_ids or self.address_rows)
+        return bool(self.request_ids or self.account_ids or self.address_rows or self.mail_ids)
 
 
 def _requests_due(session: Session, before: datetime) -> list[int]:
@@ -127,7 +129,18 @@ def due(now: datetime | None = None, months: int | None = None) -> Due:
     before = cutoff(now or utcnow(), months or retention_months())
     with read_session() as session:
         addresses = [row.id for row in _typed_addresses_due(session, before)]
-        return Due(before, _requests_due(session, before), _accounts_due(session, before), addresses)
+        return Due(
+            before,
+            _requests_due(session, before),
+            _accounts_due(session, before),
+            addresses,
+            _mail_due(session, before),
+        )
+
+
+def _mail_due(session: Session, before: datetime) -> list[int]:
+    done = or_(EmailOutbox.sent_at < before, EmailOutbox.failed_at < before)  # never one still to send
+    return list(session.exec(select(EmailOutbox.id).where(done).order_by(EmailOutbox.id)))
 
 
 def _typed_addresses_due(session: Session, before: datetime) -> list[AuditEvent]:
@@ -220,4 +233,6 @@ def apply(now: datetime | None = None, months: int | None = None) -> Due:
             _pseudonymise(session, session.get(User, user_id))
         if addresses:
             _remove_typed_addresses(session, addresses, before)
-    return Due(before, request_ids, account_ids, [row.id for row in addresses])
+        mail_ids = _mail_due(session, before)
+        session.execute(delete(EmailOutbox).where(col(EmailOutbox.id).in_(mail_ids)))  # not audited, as sending is not
+    return Due(before, request_ids, account_ids, [row.id for row in addresses], mail_ids)

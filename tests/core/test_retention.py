@@ -14,7 +14,7 @@ from sqlmodel import select
 from core import audit, retention, workflow
 from core.db import read_session, write_session
 from core.enums import AdminAction, Role
-from core.models import AuditEvent, DerogationRequest, User
+from core.models import AuditEvent, DerogationRequest, EmailOutbox, User
 from core.users import update_user
 from ops import cli, mail_worker
 from tests.core.conftest import audit_rows, file_request, reload
@@ -177,3 +177,16 @@ def test_an_address_typed_at_sign_in_that_is_no_accounts_is_removed_after_the_li
     with read_session() as session:
         assert audit.verify_chain(session, anchors=[anchor]).ok
     assert retention.apply(later(25)).address_rows == []
+
+
+def test_mail_sent_before_the_limit_leaves_the_outbox_and_mail_still_to_send_stays(db):
+    now = datetime.now(UTC)
+    with write_session() as session:
+        for sent, failed in ((now, None), (None, now), (None, None)):
+            session.add(EmailOutbox(to_address="a@nhs.net", subject="s", body="b", sent_at=sent, failed_at=failed))
+    with read_session() as session:
+        sent_id, failed_id, waiting_id = session.exec(select(EmailOutbox.id).order_by(EmailOutbox.id)).all()
+    assert retention.due(later(23)).mail_ids == []
+    assert retention.apply(later(25)).mail_ids == [sent_id, failed_id]
+    with read_session() as session:
+        assert session.exec(select(EmailOutbox.id)).all() == [waiting_id]
