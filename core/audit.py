@@ -166,10 +166,11 @@ def verify_chain(
 
 # ---------------------------------------------------------------- personal data in the history
 # Retention (core.retention) replaces a long-closed account's name and e-mail address in the rows that hold
-# them. Those rows keep their row_hash, so the chain's links (and any anchor recorded) are unchanged; the row
-# that records the replacement (AdminAction.ACCOUNT_PSEUDONYMISED, itself chained) lists each changed row
+# them, and addresses typed at a sign-in that belong to no account. Those rows keep their row_hash, so the chain's links (and any anchor recorded) are unchanged; the row
+# that records the replacement (AdminAction.ACCOUNT_PSEUDONYMISED or ADDRESSES_REMOVED, itself chained) lists each changed row
 # with the hash of what it holds now, so the verifier can tell a recorded replacement from an edit.
 REDACTED_ROWS = "rows"
+REDACTING = frozenset([AdminAction.ACCOUNT_PSEUDONYMISED.value, AdminAction.ADDRESSES_REMOVED.value])
 
 
 def redacted(rows: list[tuple[AuditEvent, str]]) -> dict:
@@ -179,7 +180,7 @@ def redacted(rows: list[tuple[AuditEvent, str]]) -> dict:
 
 def redactions(event: AuditEvent) -> dict[int, str]:
     """What a pseudonymisation row recorded (row id -> hash of its new content); nothing for other rows."""
-    if event.action != AdminAction.ACCOUNT_PSEUDONYMISED:
+    if event.action not in REDACTING:
         return {}
     listed = event.details.get(REDACTED_ROWS, [])
     return {int(row_id): str(content) for row_id, content in listed if int(row_id) < event.id}  # only rows before it

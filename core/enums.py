@@ -251,6 +251,7 @@ class AdminAction(StrEnum):
     TARGETS_UPDATED = "targets_updated"
     CONTACTS_REMOVED = "contacts_removed"  # retention: contact details of requests past the limit (core.retention)
     ACCOUNT_PSEUDONYMISED = "account_pseudonymised"  # retention: a long-closed account's name and e-mail replaced
+    ADDRESSES_REMOVED = "addresses_removed"  # retention: addresses typed at sign-in that belong to no account
     DISPLAY_STARTED = "display_started"  # a wall screen (core/display_sessions.py)
     DISPLAY_ENDED = "display_ended"
     DISPLAY_EXPIRED = "display_expired"

@@ -6,6 +6,9 @@
 - An account closed longer than the same limit keeps its audit trail under a pseudonym: its name, e-mail,
   job title and phone are replaced, and so are its name and address in the audit rows that hold them (the
   chain stays intact: core.audit's redactions).
+- An address typed at a sign-in that was locked out or unlocked, which belongs to no account, is removed
+  from those audit rows after the same limit, with the sign-in throttle's rows for it.
+- E-mails sent (or given up) longer ago than the limit are deleted from the outbox.
 
 `python -m ops retention` shows what is due (`--apply` removes it); the mail worker applies it once a day.
 Each removal is one transaction with its audit rows."""
@@ -35,6 +38,9 @@ ABOUT_ACCOUNTS = [
     a.value
     for a in (AdminAction.USER_CREATED, AdminAction.USER_UPDATED, AdminAction.USER_UNLOCKED, AdminAction.SIGN_IN_LOCKED)
 ]
+# Rows that hold an address typed at sign-in, which may belong to no account (core.users).
+TYPED_ADDRESS = [AdminAction.SIGN_IN_LOCKED.value, AdminAction.USER_UNLOCKED.value]
+REMOVED = "(removed)"
 PSEUDONYM_DOMAIN = "pseudonymised.invalid"  # .invalid can never be a real address (RFC 2606)
 
 
@@ -75,9 +81,11 @@ class Due:
     cutoff: datetime
     request_ids: list[int]
     account_ids: list[int]
+    address_rows: list[int]  # audit rows holding an address typed at sign-in that is no account's
+    mail_ids: list[int]  # e-mails sent (or given up) before the limit: addresses, names and request details
 
     def __bool__(self) -> bool:
-        return bool(self.request_ids or self.account_ids)
+        return bool(self.request_ids or self.account_ids or self.address_rows or self.mail_ids)
 
 
 def _requests_due(session: Session, before: datetime) -> list[int]:
@@ -120,7 +128,44 @@ def due(now: datetime | None = None, months: int | None = None) -> Due:
     """What retention would remove (the dry run)."""
     before = cutoff(now or utcnow(), months or retention_months())
     with read_session() as session:
-        return Due(before, _requests_due(session, before), _accounts_due(session, before))
+        addresses = [row.id for row in _typed_addresses_due(session, before)]
+        return Due(
+            before,
+            _requests_due(session, before),
+            _accounts_due(session, before),
+            addresses,
+            _mail_due(session, before),
+        )
+
+
+def _mail_due(session: Session, before: datetime) -> list[int]:
+    done = or_(EmailOutbox.sent_at < before, EmailOutbox.failed_at < before)  # never one still to send
+    return list(session.exec(select(EmailOutbox.id).where(done).order_by(EmailOutbox.id)))
+
+
+def _typed_addresses_due(session: Session, before: datetime) -> list[AuditEvent]:
+    accounts = set(session.exec(select(User.email)))
+    rows = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.action).in_(TYPED_ADDRESS), AuditEvent.at < before)
+        .order_by(AuditEvent.id)
+    )
+    return [row for row in rows if row.details.get("email") not in (None, REMOVED, *accounts)]
+
+
+def _remove_typed_addresses(session: Session, rows: list[AuditEvent], before: datetime) -> None:
+    """Addresses typed at sign-in that are no account's, out of the audit rows and the throttle; recorded."""
+    changed: list[tuple[AuditEvent, str]] = []
+    for row in rows:
+        row.details = row.details | {"email": REMOVED}
+        session.add(row)
+        changed.append((row, audit.compute_hash(row)))
+    accounts = select(User.email)
+    session.execute(
+        delete(LoginThrottle).where(col(LoginThrottle.email).not_in(accounts), LoginThrottle.last_failed_at < before)
+    )
+    session.flush()
+    audit.append(session, action=AdminAction.ADDRESSES_REMOVED, actor=None, details=audit.redacted(changed))
 
 
 def _replaced(value: object, personal: dict[str, str]) -> object:
@@ -181,9 +226,13 @@ def apply(now: datetime | None = None, months: int | None = None) -> Due:
                 actor=None,
                 details={"before": before.isoformat(), "requests": len(request_ids), "first_id": request_ids[0]},
             )
-        account_ids = _accounts_due(session, before)
-        if account_ids and not (chain := audit.verify_chain(session)).ok:
+        account_ids, addresses = _accounts_due(session, before), _typed_addresses_due(session, before)
+        if (account_ids or addresses) and not (chain := audit.verify_chain(session)).ok:
             raise ChainBroken(chain)  # recording a row's new content would hide an edit made before
         for user_id in account_ids:
             _pseudonymise(session, session.get(User, user_id))
-    return Due(before, request_ids, account_ids)
+        if addresses:
+            _remove_typed_addresses(session, addresses, before)
+        mail_ids = _mail_due(session, before)
+        session.execute(delete(EmailOutbox).where(col(EmailOutbox.id).in_(mail_ids)))  # not audited, as sending is not
+    return Due(before, request_ids, account_ids, [row.id for row in addresses], mail_ids)

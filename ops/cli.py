@@ -209,6 +209,11 @@ def _retention(args: argparse.Namespace) -> int:
         f"{'Pseudonymised' if args.apply else 'Would pseudonymise'} {len(found.account_ids)} closed "
         f"account(s): {_ids(found.account_ids)}"
     )
+    print(
+        f"{done} {len(found.address_rows)} address(es) typed at sign-in that are no account's, from audit rows: "
+        f"{_ids(found.address_rows)}"
+    )
+    print(f"{done} {len(found.mail_ids)} e-mail(s) sent or given up before then, from the outbox.")
     if found and not args.apply:
         print("Nothing was changed: add --apply to remove them.")
     return 0

@@ -169,7 +169,9 @@ def test_the_dashboard_audit_download_rechecks_outside_the_system(team, period, 
     path.write_text(queries.audit_csv(team[Role.NATIONAL_MDT], period.id, queries.ListFilters()), newline="")
     verifier = [sys.executable, "-I", str(PROJECT_ROOT / "scripts" / "verify_audit_csv.py"), "--request-export"]
     assert subprocess.run([*verifier, str(path)], capture_output=True).returncode == 0
-    path.write_text(path.read_text().replace(",requester,", ",trust_md,", 1), newline="")  # a forged role
+    written = path.read_text()
+    assert ',"requester",' in written  # every text cell is quoted (core.spreadsheet.writer)
+    path.write_text(written.replace(',"requester",', ',"trust_md",', 1), newline="")  # a forged role
     assert subprocess.run([*verifier, str(path)], capture_output=True).returncode == 1
 
 

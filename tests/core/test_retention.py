@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from core import audit, retention, workflow
+from core import audit, integrity, retention, workflow
 from core.db import read_session, write_session
 from core.enums import AdminAction, Role
-from core.models import AuditEvent, DerogationRequest, User
+from core.models import AuditEvent, DerogationRequest, EmailOutbox, User
 from core.users import update_user
 from ops import cli, mail_worker
 from tests.core.conftest import audit_rows, file_request, reload
@@ -53,7 +53,7 @@ def test_contact_details_past_the_limit_are_removed_and_nothing_else(team, perio
     assert not not_yet and reload(request.id).contact_name == before.contact_name
     soon = later(25)
     listed = retention.due(soon)
-    assert listed.request_ids == [request.id] and not listed.account_ids
+    assert listed.request_ids == [request.id] and not listed.account_ids and not listed.address_rows
     assert reload(request.id) == before  # the dry run changes nothing
 
     removed = retention.apply(soon)
@@ -108,6 +108,8 @@ def test_a_long_closed_account_keeps_its_trail_under_a_pseudonym(team, period, s
     assert record.details["user_id"] == reviewer.id
     assert [row_id for row_id, _ in record.details["rows"]] == sorted([*(e.id for e in acted), created.id])
     assert cli.main(["verify-audit"]) == 0
+    with read_session() as session:  # the public check still vouches for the request the account acted on
+        assert integrity.prove_request(session, session.get(DerogationRequest, request.id)) == []
     assert retention.apply(later(25)).account_ids == []  # once only
 
 
@@ -158,3 +160,35 @@ def test_the_mail_worker_applies_it_once_a_day(team, period, monkeypatch):
     assert mail_worker.daily_retention(first).request_ids == [request.id]
     assert mail_worker.daily_retention(first + timedelta(hours=23)) is None  # not yet a day
     assert mail_worker.daily_retention(first + timedelta(days=1)) is not None
+
+
+def test_an_address_typed_at_sign_in_that_is_no_accounts_is_removed_after_the_limit(team, period):
+    known = team[Role.BMA].email
+    with write_session() as session:
+        for email in ("guess@example.com", known):
+            details = {"email": email, "locked_until": period.starts_at.isoformat()}
+            audit.append(session, action=AdminAction.SIGN_IN_LOCKED, actor=None, details=details)
+    rows = [e for e in audit_rows() if e.action == AdminAction.SIGN_IN_LOCKED]
+    anchor = chain().last_hash
+    assert retention.due(later(23)).address_rows == []
+    assert retention.due(later(25)).address_rows == [rows[0].id]
+    assert retention.apply(later(25)).address_rows == [rows[0].id]
+    after = {e.id: e for e in audit_rows()}
+    assert after[rows[0].id].details == {"email": retention.REMOVED, "locked_until": period.starts_at.isoformat()}
+    assert after[rows[1].id].details["email"] == known  # an account's address stays while the account does
+    with read_session() as session:
+        assert audit.verify_chain(session, anchors=[anchor]).ok
+    assert retention.apply(later(25)).address_rows == []
+
+
+def test_mail_sent_before_the_limit_leaves_the_outbox_and_mail_still_to_send_stays(db):
+    now = datetime.now(UTC)
+    with write_session() as session:
+        for sent, failed in ((now, None), (None, now), (None, None)):
+            session.add(EmailOutbox(to_address="a@nhs.net", subject="s", body="b", sent_at=sent, failed_at=failed))
+    with read_session() as session:
+        sent_id, failed_id, waiting_id = session.exec(select(EmailOutbox.id).order_by(EmailOutbox.id)).all()
+    assert retention.due(later(23)).mail_ids == []
+    assert retention.apply(later(25)).mail_ids == [sent_id, failed_id]
+    with read_session() as session:
+        assert session.exec(select(EmailOutbox.id)).all() == [waiting_id]
