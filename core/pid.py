@@ -5,7 +5,8 @@ the first nine are weighted 10 down to 2 and summed; 11 minus the sum's remainde
 the check digit, where 11 means 0 and 10 means the number is not valid. People write it as 943 476 5919,
 943-476-5919 or 9434765919, so a run of digits with single spaces or hyphens between them is read in
 whole groups: any stretch of whole groups holding exactly ten digits is a candidate (an eleven-digit
-phone number written 01632 960 123 holds none; "bed 12, 943 476 5919" still finds the number). Ten
+phone number written 01632 960 123 holds none, nor does one written +44 7700 900000; "bed 12, 943 476 5919"
+still finds the number). Ten
 digits with a wrong check digit (a phone extension, a reference) are not an NHS number."""
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def valid_nhs_number(digits: str) -> bool:
 def _candidates(text: str) -> Iterator[str]:
     """Every stretch of whole digit groups, within one run of digits and separators, of ten digits."""
     for run in _RUN.finditer(text):
+        if text[run.start() - 1 : run.start()] == "+":  # an international phone number (+44 7700 900000)
+            continue
         groups = _GROUP.findall(run.group())
         for first in range(len(groups)):
             joined = ""

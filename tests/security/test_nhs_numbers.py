@@ -36,6 +36,8 @@ ACCEPTED = [
     "1000000010",  # its check digit computes to 10: no NHS number has it
     "01632 960 123",  # an eleven-digit UK phone number
     "+44 1632 960 123",
+    "+44 7700 900000",  # an international phone number whose last ten digits happen to pass the check
+    "agreed with Dr B (+44 7700 900 000)",
     "94347659190",  # eleven digits in a row
     "943476591",  # nine
     "Ward 9, 4 beds, 3 doctors, 47 patients",
