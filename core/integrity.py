@@ -374,7 +374,8 @@ def check(full: bool = False, anchors: Iterable[str] = (), now: datetime | None 
         mark = session.get(IntegrityCheck, 1)
         head = session.get(AuditChainHead, 1)
         until = (head.last_event_id if head else None) or 0
-        full = full or bool(anchors) or mark is None or mark.last_event_id == 0
+        nothing_kept = session.exec(select(ReplayedState.kind).limit(1)).first() is None  # first, or emptied
+        full = full or bool(anchors) or mark is None or mark.last_event_id == 0 or nothing_kept
         after = (0, "") if full else (mark.last_event_id, mark.last_hash)
         report = Report(audit.verify_chain(session, anchors=anchors, after=after), full=full)
         full, after_id = _start(session, full, report, mark)

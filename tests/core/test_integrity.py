@@ -210,3 +210,10 @@ def test_the_mail_worker_checks_on_a_schedule_and_sends_the_days_anchor(history,
             len(session.exec(select(EmailOutbox).where(EmailOutbox.to_address == "anchor@assurance.example")).all())
             == 1
         )
+
+
+def test_kept_facts_emptied_make_the_next_check_replay_from_the_first_row(history):
+    assert integrity.check(full=True).ok
+    behind_the_audits_back("DELETE FROM replayed_state")
+    report = integrity.check()
+    assert report.ok and report.full, report.findings()
