@@ -26,7 +26,7 @@ def _named_paths(document: Path) -> list[tuple[str, Path]]:
     text = document.read_text(encoding="utf-8")
     named = [(m, document.parent / m) for m in LINK.findall(text) if not re.match(r"[a-z]+:", m)]
     for path in CODE_PATH.findall(text):
-        if path.startswith(NOT_IN_THE_REPOSITORY) or "*" in path:
+        if path.startswith(NOT_IN_THE_REPOSITORY) or "*" in path or not re.search("[A-Za-z]", path):  # 30/11/2026
             continue
         relative = document.parent / path
         named.append((path, relative if relative.exists() else ROOT / path))

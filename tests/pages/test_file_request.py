@@ -271,7 +271,7 @@ def test_an_nhs_number_is_refused_at_its_field_and_nothing_is_stored(people, str
     form = valid_form(strike, risk_description="Patient 943 476 5919 waits in majors.", contact_phone="9434765919")
     at = fill(open_page(people[Role.REQUESTER], PAGE), form)
     click(at, "rf_submit")
-    summary, at_field = errors(at)  # the summary at the top names the one field; the message is at the field
-    assert at_field == NHS_NUMBER_MESSAGE and summary.count("\n- ") == 1 and NHS_NUMBER_MESSAGE in summary
+    # The message is at the one field, and the summary at the top ("There is a problem") links to it.
+    assert errors(at) == [NHS_NUMBER_MESSAGE] and error_summary(at).count(NHS_NUMBER_MESSAGE) == 1
     assert at.text_area(key="rf_risk_description").value == form.risk_description  # still there to correct
     assert requests_in_db() == []
