@@ -14,7 +14,7 @@ from core.queries.lookups import region_label
 from ui import shared_copies
 from ui.feedback import act_as, field_error, flash, form_error
 from ui.session import require_page
-from ui.text import md_escape
+from ui.text import md_escape, visible
 
 require_page("wall_displays")
 START_ERRORS = "wall_start_errors"
@@ -90,9 +90,11 @@ for display in shown:
         words, action = st.columns([4, 1], vertical_alignment="center")
         seen = to_london(display.last_seen_at).strftime("%H:%M") if display.last_seen_at else "not yet"
         words.markdown(f"**Display {display.id}: {md_escape(_scope_words(display.region_code))}**")
-        words.text(
-            f"Started {to_london(display.started_at).strftime('%d/%m %H:%M')} by {display.started_by} · "
-            f"ends {to_london(display.ends_at).strftime('%d/%m %H:%M')} · last refreshed {seen} (UK time)"
+        words.text(  # a person's name as typed: invisible characters shown, not hidden
+            visible(
+                f"Started {to_london(display.started_at).strftime('%d/%m %H:%M')} by {display.started_by} · "
+                f"ends {to_london(display.ends_at).strftime('%d/%m %H:%M')} · last refreshed {seen} (UK time)"
+            )
         )
         action.button(
             "End this display",
