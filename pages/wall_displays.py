@@ -90,7 +90,7 @@ for display in shown:
         words, action = st.columns([4, 1], vertical_alignment="center")
         seen = to_london(display.last_seen_at).strftime("%H:%M") if display.last_seen_at else "not yet"
         words.markdown(f"**Display {display.id}: {md_escape(_scope_words(display.region_code))}**")
-        words.text(
+        words.text(  # a person's name as typed: invisible characters shown, not hidden
             visible(
                 f"Started {to_london(display.started_at).strftime('%d/%m %H:%M')} by {display.started_by} · "
                 f"ends {to_london(display.ends_at).strftime('%d/%m %H:%M')} · last refreshed {seen} (UK time)"

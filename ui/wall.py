@@ -257,7 +257,15 @@ def wall_spec(chart: ChartSpec) -> dict[str, Any]:
     spec = {key: value for key, value in chart.spec.items() if key != "height"}
     if chart.name in WALL_TITLES:
         spec["title"] = WALL_TITLES[chart.name]
+    if chart.name in WIDE:  # flatter category labels leave the heatmap's rows more of its height
+        spec["layer"] = [_flatter_x_labels(layer) for layer in spec["layer"]]
     return {**spec, "config": {**chart.spec.get("config", {}), **CHART_CONFIG}}
+
+
+def _flatter_x_labels(layer: dict[str, Any]) -> dict[str, Any]:
+    encoding = layer["encoding"]
+    axis = {**encoding["x"].get("axis", {}), "labelAngle": -15, "labelLimit": 220}
+    return {**layer, "encoding": {**encoding, "x": {**encoding["x"], "axis": axis}}}
 
 
 def _draw_chart(name: str, charts: dict[str, ChartSpec]) -> None:
