@@ -228,7 +228,7 @@ def _review(request: DerogationRequest) -> None:
             flash(f"Failsafe bypass on request {rid} reviewed. The trust and the BMA have been told.")
             forget(*keys.values())
 
-    st.subheader("Review this failsafe bypass")
+    st.header("Review this failsafe bypass")  # h2: it may follow the title directly
     form_error(errors_key)
     st.radio(
         "Was the bypass justified?",

@@ -187,6 +187,33 @@ def test_after_a_bma_decline_the_bypass_box_says_the_recall_is_not_approved(
     page.context.close()
 
 
+@pytest.fixture
+def reviewable_bypass(declined_bypass) -> int:  # noqa: ANN001
+    """The declined bypass above, its doctors stood down: waiting for the national MDT's review."""
+    with read_session() as session:
+        request = session.get(DerogationRequest, declined_bypass)
+        requester = session.exec(select(User).where(User.email == ACCOUNTS["requester"].email)).one()
+    workflow.stand_down(requester, request.id, request.version, utcnow(), "Both sent home at once.")
+    return request.id
+
+
+@pytest.mark.parametrize("size", [PHONE, DESK, WALL], ids=["390", "1280", "1920"])
+def test_the_bypass_review_offers_no_select_all_and_passes_axe(browser, app_server, reviewable_bypass, size) -> None:
+    page = at_width(browser, app_server, "national_mdt", size, f"request?id={reviewable_bypass}")
+    expect(page.get_by_role("heading", name="Review this failsafe bypass")).to_be_visible()
+    settle(page)
+    findings = page.get_by_label("Findings (choose one or more)", exact=True)
+    findings.scroll_into_view_if_needed()
+    findings.click()
+    expect(page.get_by_role("option", name="No externally declared event", exact=True)).to_be_visible()
+    expect(page.get_by_role("option", name="Select all")).to_have_count(0)
+    page.keyboard.press("Escape")
+    settle(page)
+    shot(page, f"bypass-review-{size[0]}")
+    assert not check(page, "national_mdt", f"Bypass review {size[0]}")
+    page.context.close()
+
+
 def test_the_phone_menu_has_a_visible_label_and_the_same_name(browser, app_server) -> None:
     page = at_width(browser, app_server, "requester", PHONE, "")
     menu = page.get_by_role("button", name="Menu", exact=True)
