@@ -52,7 +52,7 @@ DECISION = {
     "regional_md": "Escalate to the National MDT",
     "national_mdt": "Escalate to the BMA",
 }
-REASONS = "Your reasons (required, shown to everyone who can see this request)"
+REASONS = "Your rationale (required, shown to everyone who can see this request)"
 
 
 @dataclass
@@ -213,7 +213,7 @@ def test_the_bma_approves_from_the_email_link_and_sees_the_reference(screen, peo
     decide_first_screen(page, button, screen, "bma")
     journey = Journey(page, "BMA: approve as asked from the e-mail link", screen)
     journey.click(page.get_by_text("Approve (you can approve less than was asked)", exact=True))
-    journey.type(page.get_by_label("Your reasons (required)", exact=True), "Risk evidenced; approved as asked.")
+    journey.type(page.get_by_label("Your rationale (required)", exact=True), "Risk evidenced; approved as asked.")
     journey.click(button)
     done = page.get_by_text(re.compile(rf"Request {request_id} approved\. Confirmation reference [A-Z2-9]{{4}}-"))
     assert_in_view(page, done, screen)
