@@ -5,7 +5,8 @@
   origin only (no request leaves the site), and no other site may frame it (`frame-ancestors 'none'`:
   clickjacking "Record my decision"). What Streamlit's front end needs beyond that: inline styles (its
   CSS-in-JS), `data:`/`blob:` images and fonts, and its one inline script, allowed by its hash, read
-  from the index.html this Streamlit serves (so an upgrade cannot silently break or widen it).
+  from the index.html this Streamlit serves (so an upgrade cannot silently break or widen it); and our own
+  three inline scripts (ui/scripts.py), by their hashes.
 - X-Frame-Options: DENY, for browsers older than frame-ancestors.
 - Referrer-Policy: no-referrer (a sign-in ticket travels in an address: /session/start?ticket=…).
 - X-Content-Type-Options: nosniff.
@@ -26,15 +27,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.config import security_settings
+from ui import scripts
 
 HSTS = "max-age=31536000; includeSubDomains"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def _inline_script_hashes() -> list[str]:
-    """CSP hashes of the inline scripts in the index.html Streamlit serves."""
+    """CSP hashes of the inline scripts in the index.html Streamlit serves, and of our own (ui/scripts.py)."""
     index = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
-    digests = (hashlib.sha256(body.encode("utf-8")).digest() for body in _INLINE_SCRIPT.findall(index))
+    bodies = [*_INLINE_SCRIPT.findall(index), *scripts.ALL]
+    digests = (hashlib.sha256(body.encode("utf-8")).digest() for body in bodies)
     return [f"'sha256-{base64.b64encode(digest).decode()}'" for digest in digests]
 
 

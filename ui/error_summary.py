@@ -13,6 +13,8 @@ from html import escape
 
 import streamlit as st
 
+from ui import scripts
+
 STYLE = """
 <style>
 .derog-error-summary {border:4px solid #D5281B; padding:1rem 1.25rem; margin:0 0 1rem 0; background:#FFFFFF;
@@ -31,34 +33,6 @@ STYLE = """
 
 # Runs each time the summary is drawn; acts once per refused attempt (the nonce), so ticking a box after
 # a refusal does not pull the person back to the top.
-SCRIPT = """
-<script>
-(function () {
-  const box = document.getElementById("derog-error-summary");
-  if (!box) { return; }
-  const focusField = function (key) {
-    const holder = document.querySelector(".st-key-" + key);
-    if (!holder) { return false; }
-    const target = holder.querySelector(
-      "input:not([type=hidden]), textarea, [role=spinbutton], [role=combobox], [tabindex]:not([tabindex='-1'])"
-    ) || holder;
-    holder.scrollIntoView({block: "center"});
-    target.focus({preventScroll: true});
-    return true;
-  };
-  box.querySelectorAll("a[data-field]").forEach(function (link) {
-    link.addEventListener("click", function (event) {
-      if (focusField(link.dataset.field)) { event.preventDefault(); }
-    });
-  });
-  if (window.derogErrorSummaryShown !== box.dataset.nonce) {
-    window.derogErrorSummaryShown = box.dataset.nonce;
-    box.scrollIntoView({block: "start"});
-    box.focus({preventScroll: true});
-  }
-})();
-</script>
-"""
 
 
 @dataclass(frozen=True)
@@ -96,4 +70,4 @@ def error_summary(problems: Sequence[Problem], nonce: str, lead: str = NOTHING_L
     """Draw the summary (nothing when there are no problems); `lead` says what happened to the attempt."""
     if not problems:
         return
-    st.html(STYLE + summary_html(problems, nonce, lead) + SCRIPT, unsafe_allow_javascript=True)
+    st.html(STYLE + summary_html(problems, nonce, lead) + scripts.tag(scripts.ERROR_SUMMARY), unsafe_allow_javascript=True)

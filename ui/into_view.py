@@ -9,18 +9,10 @@ import re
 
 import streamlit as st
 
+from ui import scripts
+
 PENDING_KEY = "_into_view"
 HIDE = "<style>.st-key-into-view {display:none;}</style>"  # the frame itself takes no room
-# Retries for a few frames: the element is drawn just before the frame, but may not be laid out yet.
-SCRIPT = """<script>
-let tries = 0;
-function bring() {
-  const target = window.parent.document.querySelector(".st-key-%s");
-  if (target) { target.scrollIntoView({block: "center"}); return; }
-  if (tries++ < 40) { window.requestAnimationFrame(bring); }
-}
-bring();
-</script>"""
 
 
 def ask(key: str) -> None:
@@ -37,4 +29,4 @@ def bring_if_asked(key: str) -> None:
         raise ValueError(key)
     st.html(HIDE)
     with st.container(key="into-view"):
-        st.iframe(SCRIPT % key, height=1, tab_index=-1, alt="Moves the page to the outcome just shown")
+        st.iframe(f'<div id="derog-into-view" data-key="{key}"></div>' + scripts.tag(scripts.INTO_VIEW), height=1, tab_index=-1, alt="Moves the page to the outcome just shown")

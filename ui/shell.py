@@ -22,7 +22,7 @@ from core.errors import AuthFailed
 from core.models import User
 from core.sessions import ENDED_MESSAGES, end_reason
 from core.users import authenticate
-from ui import browser, identity_provider, wall
+from ui import browser, identity_provider, scripts, wall
 from ui.feedback import show_flash
 from ui.header import draw_header
 from ui.session import (
@@ -176,25 +176,12 @@ def signed_in_user() -> User | None:
 # On a narrow screen the top navigation folds into the sidebar, opened by an icon-only "»" button: give it
 # the visible word "Menu" and the same accessible name (WCAG 2.5.3, label in name). Streamlit redraws the
 # button, so a watcher keeps the name on it. Our static markup only; the container itself is never shown.
-MENU_LABEL = """
+MENU_LABEL_STYLE = """
 <style>
 .st-key-menu-label {display:none;}
 [data-testid="stExpandSidebarButton"] {color:#005EB8; gap:0.25rem; padding:0.25rem 0.5rem; min-height:44px;}
 [data-testid="stExpandSidebarButton"]::after {content:"Menu"; font-weight:600; font-size:1rem; color:#005EB8;}
 </style>
-<script>
-(function () {
-  if (window.derogMenuLabel) { return; }
-  window.derogMenuLabel = true;
-  const name = function () {
-    document.querySelectorAll('[data-testid="stExpandSidebarButton"]').forEach(function (button) {
-      if (button.getAttribute("aria-label") !== "Menu") { button.setAttribute("aria-label", "Menu"); }
-    });
-  };
-  name();
-  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
-})();
-</script>
 """
 
 
@@ -222,7 +209,7 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
         page = navigation(user, pages, home)
         if page.url_path != wall.URL_PATH:  # a wall screen has no menu, header or buttons
             with st.container(key="menu-label"):
-                st.html(MENU_LABEL, unsafe_allow_javascript=True)
+                st.html(MENU_LABEL_STYLE + scripts.tag(scripts.MENU_LABEL), unsafe_allow_javascript=True)
             draw_header(user)
         show_flash()
         if user is None and page.url_path not in ("sign-in", "check", FIGURES_PATH, wall.URL_PATH):
