@@ -219,3 +219,22 @@ def test_the_worker_signs_in_when_the_server_requires_it(db, monkeypatch) -> Non
         assert [m["Subject"] for m in server.messages] == ["Mail 0"]
     finally:
         server.stop()
+
+
+def test_a_housekeeping_step_that_fails_never_stops_the_mail(db, smtp_server: SmtpServer, monkeypatch, caplog) -> None:
+    """Retention under a database role without UPDATE on the audit rows (the hardening in docs/audit-chain.md),
+    or an integrity check that breaks, is logged and retried later: reviewers' e-mail still goes out."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from core import integrity, retention
+
+    def refused(*_: object) -> None:
+        raise ProgrammingError("UPDATE audit_event", {}, Exception("permission denied for table audit_event"))
+
+    monkeypatch.setattr(mail_worker, "_retention_ran", [])
+    monkeypatch.setattr(retention, "apply", refused)
+    monkeypatch.setattr(integrity, "check_if_due", refused)
+    _queue(2)
+    reminded, result = mail_worker.run_once()
+    assert result.sent == 2 and len(smtp_server.messages) == 2
+    assert "retention failed" in caplog.text and "the integrity check failed" in caplog.text
