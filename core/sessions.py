@@ -25,7 +25,7 @@ from core.config import security_settings
 from core.db import DatabaseBusy, read_session, write_session
 from core.enums import AdminAction
 from core.errors import DerogationError
-from core.models import User, UserSession
+from core.models import TrustedDevice, User, UserSession
 
 COOKIE_NAME = "derog_session"
 # A ticket travels in one redirect right after sign-in; a minute is ample, and it works once.
@@ -132,6 +132,19 @@ def begin(session: Session, user: User, method: str, now: datetime | None = None
 
 def well_formed(secret: object) -> bool:
     return isinstance(secret, str) and 0 < len(secret) <= _MAX_SECRET_LENGTH
+
+
+def device_for_browser(presented: str | None) -> str:
+    """The device cookie (core/devices.py) a browser keeps after signing in: the one it presents if this
+    server issued it (some account trusts its hash), else a new one. A value planted in the browser by
+    another site (cookie tossing from a sibling domain) is never adopted, so it cannot buy a budget of its own."""
+    if well_formed(presented):
+        with read_session() as session:
+            if session.exec(
+                select(TrustedDevice.user_id).where(col(TrustedDevice.token_hash) == digest(presented))
+            ).first():
+                return presented
+    return new_secret()
 
 
 def redeem(

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from core import audit, devices, sessions
 from core.access import MAX_ID
@@ -293,11 +294,18 @@ def _authenticate(email: str, password: str, now: datetime | None, device: str |
 
 
 def unlock(session: Session, email: str, by: User) -> None:
-    """Unlock sign-in for this address: from unknown browsers, and from every browser of its account."""
+    """Unlock sign-in for this address: from unknown browsers, and from every browser of its account. Client
+    addresses locked now are unlocked too: an outsider's guessing from the network a reviewer shares (one
+    NAT, one proxy) must not outlast an administrator's unlock."""
     throttle = session.get(LoginThrottle, normalise_email(email), with_for_update=True)
     if throttle is not None:
         throttle.failed_count, throttle.locked_until = 0, None
         session.add(throttle)
+    session.execute(
+        update(AddressThrottle)
+        .where(col(AddressThrottle.locked_until).is_not(None))
+        .values(failed_count=0, locked_until=None, last_failed_at=None)
+    )
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()
     if user is not None:
         devices.unlock_all(session, user.id)

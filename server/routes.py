@@ -67,9 +67,12 @@ def _delete_cookie(response: RedirectResponse) -> None:
 def start(request: Request) -> RedirectResponse:
     if _from_another_site(request):
         return _redirect(f"{SIGN_IN}?ended=ticket")
-    # The browser's device cookie (core/devices.py), or a new one: from now on it is trusted for the account.
-    device = request.cookies.get(devices.COOKIE_NAME)
-    device = device if sessions.well_formed(device) else sessions.new_secret()
+    # The browser's device cookie (core/devices.py) if we issued it, or a new one: from now on it is trusted
+    # for the account.
+    try:
+        device = sessions.device_for_browser(request.cookies.get(devices.COOKIE_NAME))
+    except DatabaseBusy:
+        device = sessions.new_secret()
     try:
         token = sessions.redeem(
             request.query_params.get("ticket", ""), replacing=request.cookies.get(sessions.COOKIE_NAME), device=device

@@ -150,3 +150,14 @@ def test_only_hashes_of_device_cookies_are_stored(reviewer):
     with read_session() as session:
         stored = [row.token_hash for row in session.exec(select(TrustedDevice)).all()]
     assert stored == [sessions.digest(own)]
+
+
+def test_an_administrators_unlock_also_unlocks_a_network_locked_by_guessing(reviewer, team):
+    """Behind one NAT or proxy, an outsider's guesses at other addresses lock the network's unknown browsers
+    (a reviewer's new phone among them): the administrator's unlock ends that too."""
+    for n in range(PER_ADDRESS):
+        refused(f"someone{n}@nhs.net", address=OUTSIDER)
+    assert "from this network" in refused(reviewer.email, TEST_PASSWORD, address=OUTSIDER)
+    with write_session() as session:
+        unlock(session, reviewer.email, team[Role.ADMIN])
+    assert authenticate(reviewer.email, TEST_PASSWORD, address=OUTSIDER).user.id == reviewer.id

@@ -64,6 +64,18 @@ def test_the_browser_gets_a_long_lived_httponly_device_cookie_trusted_for_the_ac
     assert set_cookie(again, devices.COOKIE_NAME).startswith(f"{devices.COOKIE_NAME}={device};")
 
 
+def test_a_device_cookie_this_server_never_issued_is_replaced_not_trusted(client, person):
+    """A value planted in the browser by another site (cookie tossing) must not become a trusted browser."""
+    planted = sessions.new_secret()
+    client.cookies.set(devices.COOKIE_NAME, planted, domain="derogations.test")
+    answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
+    issued = set_cookie(answer, devices.COOKIE_NAME).split(";")[0].split("=", 1)[1]
+    assert issued != planted
+    with write_session() as session:
+        assert devices.trusted(session, sessions.digest(planted), person.id, utcnow()) is None
+        assert devices.trusted(session, sessions.digest(issued), person.id, utcnow()) is not None
+
+
 def test_the_demo_can_serve_the_cookie_over_plain_http(client, person, monkeypatch):
     monkeypatch.setenv("DEROG_SECURE_COOKIES", "0")
     answer = client.get("/session/start", params={"ticket": ticket_for(person), "next": "/"})
