@@ -124,8 +124,8 @@ def verify_chain(
     last_id, previous = after
     checked = 0
     pending = {a.strip().lower() for a in anchors if a.strip()}
-    changed: dict[int, str] = {}  # rows that no longer match their hash: id -> the hash of what they hold now
-    recorded: dict[int, str] = {}  # what pseudonymisation rows say those rows hold (the latest says)
+    changed: dict[int, tuple[AuditEvent, str]] = {}  # rows that no longer match their hash, with what they hold now
+    recorded = Redactions(session)  # what pseudonymisation rows say those rows hold, where they may say it
     while True:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
@@ -142,12 +142,12 @@ def verify_chain(
                 )
             content = compute_hash(row)
             if content != row.row_hash:
-                changed[row.id] = content
-            recorded.update(redactions(row))
+                changed[row.id] = (row, content)
+            recorded.add(row)
             pending.discard(row.row_hash)
             previous = row.row_hash
             last_id = row.id
-    edited = sorted(row_id for row_id, content in changed.items() if recorded.get(row_id) != content)
+    edited = sorted(row_id for row_id, (row, content) in changed.items() if not recorded.vouches(row, content))
     if edited:
         return ChainReport(checked, edited[0], EDITED)
     head = session.get(AuditChainHead, 1)
@@ -184,6 +184,70 @@ def redactions(event: AuditEvent) -> dict[int, str]:
         return {}
     listed = event.details.get(REDACTED_ROWS, [])
     return {int(row_id): str(content) for row_id, content in listed if int(row_id) < event.id}  # only rows before it
+
+
+class Redactions:
+    """What retention's redacting rows recorded, and what they may vouch for: the one rule both
+    `verify_chain` and the public check (core.integrity.prove_request) apply. Feed it redacting rows in id
+    order (`add`; other rows are ignored), then ask whether a row that no longer matches its hash is vouched
+    for (`vouches`).
+
+    A listed row is vouched for only when its content is exactly what the latest row listing it recorded,
+    and that row may cover it:
+    - `account_pseudonymised`: the first such row naming the account (details user_id; a later one naming
+      it again is retention's never, so it vouches for nothing), whose live account is closed and carries
+      the pseudonym retention gives it; and the listed row is about that account: the account acted in it,
+      or it is an account row (core.retention.ABOUT_ACCOUNTS) whose user_id is that account, or a sign-in
+      row whose address is now the account's pseudonymous one;
+    - `addresses_removed`: a sign-in row of the kinds retention changes, whose address now reads removed.
+    Anything else listed reads as edited (docs/audit-chain.md, "Retention and pseudonymised accounts")."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.recorded: dict[int, tuple[str, AuditEvent]] = {}  # row id -> (hash of its content, the row saying so)
+        self.accounts: set[int] = set()  # accounts a pseudonymisation row has named already
+        self.closed: dict[int, bool] = {}  # account id -> closed and pseudonymised, in the live table
+
+    def add(self, event: AuditEvent) -> None:
+        if event.action not in REDACTING:
+            return
+        if event.action == AdminAction.ACCOUNT_PSEUDONYMISED.value:
+            user_id = (event.details or {}).get("user_id")
+            if not isinstance(user_id, int) or user_id in self.accounts:
+                return  # retention names the account, and pseudonymises it once: a second row is not its
+            self.accounts.add(user_id)
+        self.recorded.update({row_id: (content, event) for row_id, content in redactions(event).items()})
+
+    def vouches(self, row: AuditEvent, content: str) -> bool:
+        found = self.recorded.get(row.id)
+        return found is not None and found[0] == content and self._may_cover(found[1], row)
+
+    def _may_cover(self, redacting: AuditEvent, row: AuditEvent) -> bool:
+        from core import retention  # core.retention imports this module
+
+        details = row.details or {}
+        if redacting.action == AdminAction.ADDRESSES_REMOVED.value:
+            return row.action in retention.TYPED_ADDRESS and details.get("email") == retention.REMOVED
+        user_id = (redacting.details or {}).get("user_id")
+        if not isinstance(user_id, int) or isinstance(user_id, bool) or not self._closed(user_id):
+            return False
+        if row.actor_id == user_id:
+            return True
+        if row.action not in retention.ABOUT_ACCOUNTS:
+            return False
+        if details.get("user_id") == user_id:
+            return True
+        return row.action in retention.TYPED_ADDRESS and details.get("email") == retention.pseudonym(user_id)[1]
+
+    def _closed(self, user_id: int) -> bool:
+        from core import retention
+
+        if user_id not in self.closed:
+            user = self.session.get(User, user_id)
+            self.closed[user_id] = (
+                user is not None and not user.active and (user.full_name, user.email) == retention.pseudonym(user_id)
+            )
+        return self.closed[user_id]
 
 
 # ---------------------------------------------------------------- export for readers outside the system

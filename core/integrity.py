@@ -427,39 +427,70 @@ def _remember(report: Report, replayed: tuple[int, str, dict] | None, now: datet
 
 
 def prove_request(session: Session, request: DerogationRequest) -> list[str]:
-    """What stops one request's live row being vouched for: its audit rows' hashes and links, and every
-    fact they record against the row. Empty when it is proven. A few indexed reads, whatever the size."""
+    """What stops one request's live row being vouched for; empty when it is proven. A few indexed reads,
+    whatever the size of the chain:
+    - each of its audit rows matches its hash (or a redaction vouches for it: core.audit.Redactions), is
+      linked to the row before it, and the row after it is linked to it (the newest: the chain's head), so
+      none of its rows can be removed from the end or from after one of its own without it showing;
+    - every fact its rows record equals the live row;
+    - what the last integrity check replayed of it (`replayed_state`) is what its rows up to that check
+      still replay to: a row of it removed since that check shows, wherever it stood in the chain;
+    - the alarm does not name it (a problem the checks found stands until a check finds it gone)."""
     events = session.exec(select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)).all()
     problems: list[str] = []
     facts: dict = {}
     changed = {event.id: content for event in events if (content := audit.compute_hash(event)) != event.row_hash}
-    recorded = _pseudonymised(session, min(changed)) if changed else {}
+    recorded = _redactions(session) if changed else None
+    head = session.get(AuditChainHead, 1)
+    mark = session.get(IntegrityCheck, 1)
+    checked_until = mark.last_event_id if mark is not None else 0
+    at_check: dict | None = None  # the facts its rows up to the last check replay to
     for event in events:
-        if event.id in changed and recorded.get(event.id) != changed[event.id]:
-            problems.append(f"audit row {event.id} of request {request.id} does not match its hash")
+        name = f"audit row {event.id} of request {request.id}"
+        if event.id in changed and not (recorded and recorded.vouches(event, changed[event.id])):
+            problems.append(f"{name} does not match its hash")
         before = session.exec(
             select(AuditEvent.row_hash).where(AuditEvent.id < event.id).order_by(col(AuditEvent.id).desc()).limit(1)
         ).first()
         if (before or "") != event.prev_hash:
-            problems.append(f"audit row {event.id} of request {request.id} is not linked to the row before it")
+            problems.append(f"{name} is not linked to the row before it")
+        after = session.exec(
+            select(AuditEvent.prev_hash).where(AuditEvent.id > event.id).order_by(AuditEvent.id).limit(1)
+        ).first()
+        linked_on = after if after is not None else (head.last_hash if head is not None else None)
+        if linked_on != event.row_hash:
+            problems.append(f"{name} is not linked to the row after it (a row after it was removed)")
         fold_request(facts, event)
+        if event.id <= checked_until:
+            at_check = dict(facts, reasons=dict(facts.get("reasons", {})))
+    if checked_until:
+        kept = session.get(ReplayedState, (REQUEST, request.id))
+        if (kept.facts if kept is not None else None) != at_check:
+            problems.append(
+                f"request {request.id}: its audit history no longer replays to what the integrity check kept of it"
+                " (a row of it was removed or changed since)"
+            )
     live = request_facts(request, _live_reasons(session, [request.id]).get(request.id, {}))
     problems += [str(d) for d in compare(REQUEST, request.id, facts or None, live)]
+    if not problems and mark is not None and _named(mark.findings, request.id):
+        problems.append(f"request {request.id}: the integrity alarm names it")
     return problems
 
 
-def _pseudonymised(session: Session, first_id: int) -> dict[int, str]:
-    """What retention's pseudonymisation rows after `first_id` recorded of the rows they changed (row id ->
-    hash of what it holds now; the latest says): such a row no longer matches its own hash, by design
-    (core.audit.verify_chain reads them the same way). Read only when a row does not match: rare."""
+def _named(findings: str, request_id: int) -> bool:
+    """Whether the alarm's findings name the request."""
+    return re.search(rf"\brequest {request_id}(?!\d)", findings) is not None
+
+
+def _redactions(session: Session) -> audit.Redactions:
+    """What retention's redacting rows vouch for: a row they changed no longer matches its own hash, by
+    design (core.audit.verify_chain reads them with the same rule). Read only when a row does not match: rare."""
     rows = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.action == AdminAction.ACCOUNT_PSEUDONYMISED.value, AuditEvent.id > first_id)
-        .order_by(AuditEvent.id)
+        select(AuditEvent).where(col(AuditEvent.action).in_(audit.REDACTING)).order_by(AuditEvent.id)
     ).all()
-    recorded: dict[int, str] = {}
+    recorded = audit.Redactions(session)
     for row in rows:
-        recorded.update(audit.redactions(row))
+        recorded.add(row)
     return recorded
 
 

@@ -19,7 +19,7 @@ from core.notify import INTEGRITY_ALARM
 from core.queries import Standing
 from ops import cli, mail_worker
 from server.metrics import render
-from tests.core.conftest import REASON, bma_approval, escalate_to, file_request
+from tests.core.conftest import REASON, audit_rows, bma_approval, escalate_to, file_request
 from tests.core.test_bypass import recall
 
 
@@ -217,3 +217,56 @@ def test_kept_facts_emptied_make_the_next_check_replay_from_the_first_row(histor
     behind_the_audits_back("DELETE FROM replayed_state")
     report = integrity.check()
     assert report.ok and report.full, report.findings()
+
+
+def remove_the_revocation(request_id: int) -> int:
+    """Delete the request's REVOKE audit row and its reasons, and set the live row back to approved: in SQL,
+    behind the application's back (finding 1 of the security review). The removed row's id."""
+    revoke_id = next(e.id for e in audit_rows(request_id) if e.action == Action.REVOKE)
+    behind_the_audits_back("DELETE FROM request_reason WHERE audit_event_id = :id", id=revoke_id)
+    behind_the_audits_back("DELETE FROM audit_event WHERE id = :id", id=revoke_id)
+    behind_the_audits_back(
+        "UPDATE derogation_request SET status = 'approved', revoked_at = NULL, revoke_reason = '' WHERE id = :id",
+        id=request_id,
+    )
+    return revoke_id
+
+
+def test_a_revocation_removed_from_the_end_of_the_chain_cannot_be_confirmed(team, period):
+    untouched = approved(team, period)
+    request = revoked(team, period)  # its REVOKE row is the newest: the chain's head names it
+    revoke_id = remove_the_revocation(request.id)
+    found = queries.verify_reference(request.confirmation_ref)
+    assert found.standing is Standing.UNCONFIRMED and not found.valid
+    findings = integrity.alarm_state().findings
+    assert any(f"of request {request.id} is not linked to the row after it" in f for f in findings), findings
+    assert queries.verify_reference(untouched.confirmation_ref).standing is Standing.VALID
+    assert revoke_id not in [e.id for e in audit_rows()]
+
+
+def test_a_revocation_removed_from_the_middle_of_the_chain_cannot_be_confirmed(team, period):
+    untouched, request = approved(team, period), approved(team, period)
+    other = file_request(team, period)  # a row of another request between the approval and the revocation
+    request = workflow.revoke(team[Role.BMA], request.id, request.version, "Cover found.", reasons=["facts_changed"])
+    assert integrity.check().ok  # the check keeps what the request's history replays to
+    workflow.add_comment(team[Role.CLINICAL_DIRECTOR], other.id, "Rows after the revocation, too.")
+    remove_the_revocation(request.id)
+    found = queries.verify_reference(request.confirmation_ref)
+    assert found.standing is Standing.UNCONFIRMED and not found.valid
+    assert any(
+        f"request {request.id}: its audit history no longer replays to what the integrity check kept" in f
+        for f in integrity.alarm_state().findings
+    )
+    assert queries.verify_reference(untouched.confirmation_ref).standing is Standing.VALID
+
+
+def test_a_request_the_alarm_names_cannot_be_confirmed_until_a_check_clears_it(team, period):
+    request, untouched = approved(team, period), approved(team, period)
+    behind_the_audits_back("UPDATE derogation_request SET approved_doctors = 25 WHERE id = :id", id=request.id)
+    assert not integrity.check(full=True).ok
+    behind_the_audits_back("UPDATE derogation_request SET approved_doctors = 1 WHERE id = :id", id=request.id)
+    # The row is put back, but the alarm still names it: not vouched for until a check finds it gone.
+    assert queries.verify_reference(request.confirmation_ref).standing is Standing.UNCONFIRMED
+    assert queries.verify_reference(untouched.confirmation_ref).standing is Standing.VALID
+    assert integrity.check(full=True).ok
+    assert queries.verify_reference(request.confirmation_ref).standing is Standing.VALID
