@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from core import audit, integrity, retention, workflow
+from core import audit, integrity, queries, retention, workflow
 from core.db import read_session, write_session
-from core.enums import AdminAction, Role
+from core.enums import Action, AdminAction, Role, Tier
 from core.models import AuditEvent, DerogationRequest, EmailOutbox, User
+from core.queries import Standing
 from core.users import update_user
 from ops import cli, mail_worker
-from tests.core.conftest import audit_rows, file_request, reload
+from tests.core.conftest import audit_rows, bma_approval, escalate_to, file_request, reload
 
 
 def later(months: int) -> datetime:
@@ -192,3 +193,49 @@ def test_mail_sent_before_the_limit_leaves_the_outbox_and_mail_still_to_send_sta
     assert retention.apply(later(25)).mail_ids == [sent_id, failed_id]
     with read_session() as session:
         assert session.exec(select(EmailOutbox.id)).all() == [waiting_id]
+
+
+@pytest.mark.parametrize(
+    "named", ["the approver, still active", "a closed account", "that closed account again", "no account"]
+)
+def test_a_forged_pseudonymisation_row_does_not_launder_an_edit(team, period, staff, named):
+    """Finding 2 of the security review: a pseudonymisation row appended by someone with database access,
+    listing an edited row with the hash of its new content, vouches for nothing retention would not change."""
+    reviewer = staff.make(Role.CLINICAL_DIRECTOR, trust=team[Role.REQUESTER].trust_code)
+    request = file_request(team, period)
+    comment = workflow.add_comment(reviewer, request.id, "Seen.")
+    close(reviewer, team[Role.ADMIN])
+    assert retention.apply(later(25)).account_ids == [reviewer.id]  # the real one: the comment row changed
+    request = escalate_to(team, reload(request.id), Tier.BMA)
+    request = workflow.bma_decide(
+        team[Role.BMA], request.id, request.version, bma_approval(request, approved_doctors=1)
+    )
+    assert queries.verify_reference(request.confirmation_ref).standing is Standing.VALID
+    assert chain().ok
+
+    if named == "that closed account again":  # its own comment row, edited after the real pseudonymisation
+        edited = next(e for e in audit_rows(request.id) if e.details.get("comment_id") == comment.id)
+        change, user_id = {"rationale": "Approved it myself."}, reviewer.id
+    else:  # the approval: 1 doctor becomes 25, in the audit row and the live row
+        edited = next(e for e in audit_rows(request.id) if e.action == Action.APPROVE)
+        change = {"details": edited.details | {"approved_doctors": 25}}
+        user_id = team[Role.BMA].id if named.startswith("the approver") else reviewer.id
+    with write_session() as session:
+        session.execute(update(AuditEvent).where(AuditEvent.id == edited.id).values(**change))
+        session.execute(update(DerogationRequest).where(DerogationRequest.id == request.id).values(approved_doctors=25))
+    with write_session() as session:
+        row = session.get(AuditEvent, edited.id)
+        forged = audit.redacted([(row, audit.compute_hash(row))])
+        if named == "no account":  # as if typed addresses were removed from it
+            audit.append(session, action=AdminAction.ADDRESSES_REMOVED, actor=None, details=forged)
+        else:
+            forged = {"user_id": user_id} | forged
+            audit.append(session, action=AdminAction.ACCOUNT_PSEUDONYMISED, actor=None, details=forged)
+
+    report = chain()
+    assert (report.first_bad_id, report.problem) == (edited.id, audit.EDITED)
+    assert cli.main(["verify-audit"]) == 1
+    found = queries.verify_reference(request.confirmation_ref)
+    assert found.standing is Standing.UNCONFIRMED and found.doctors == 0
+    assert any(f"audit row {edited.id} of request {request.id} does not match its hash" in f for f in
+               integrity.alarm_state().findings)  # fmt: skip
