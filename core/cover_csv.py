@@ -25,6 +25,7 @@ from core.db import read_session, write_session
 from core.errors import DerogationError
 from core.models import User
 from core.spreadsheet import defuse
+from core.spreadsheet import writer as spreadsheet_writer
 
 MAX_FILE_BYTES = 512 * 1024
 MAX_ROWS = 2000  # a trust's register, every service x grade x shift, is a few hundred lines at most
@@ -66,7 +67,7 @@ SHIFT_WORDS = {"day": Shift.DAY, "night": Shift.NIGHT, "24h": Shift.WHOLE_DAY, "
 def export_csv(user: User, trust_code: object) -> str:
     """The trust's register as CSV, every text cell defused for spreadsheets (core/spreadsheet.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet_writer(out, lineterminator="\r\n")  # every text cell quoted: no separator splits it
     writer.writerow(CSV_COLUMNS.values())
     for line in register(user, trust_code):
         writer.writerow(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import queries
 from core.enums import Status
-from ui import actions, components, narrow
+from ui import actions, components, cover, narrow
 from ui.session import require_page
 from ui.text import one_line, status_word, visible
 
@@ -60,6 +60,7 @@ if record is not None:
     components.decision(request)
     components.question_asked(record.question)
     actions.requester_panel(record)
+    cover.asked_minimum_on_duty(request)
     left, right = st.columns([3, 2], gap="large")
     with left, st.expander("The request as submitted", expanded=False):
         components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=False)

@@ -155,7 +155,7 @@ if user.role == Role.NATIONAL_MDT:
         mime="text/csv",
         key="report_foi",
         icon=":material/download:",
-        on_click="ignore",
+        on_click="rerun",  # a refused download: the page run that follows says why
         help="Every request of this period: no names, phone numbers or e-mail addresses, no free text (only "
         "whether a request has any). See docs/privacy.md.",
     )

@@ -12,7 +12,7 @@ import streamlit as st
 from core import notify, queries
 from core.db import DatabaseBusy
 from core.errors import NotFound
-from ui import actions, bypass, components, decision_summary, narrow
+from ui import actions, bypass, components, cover, decision_summary, narrow
 from ui.session import require_page
 from ui.text import visible
 
@@ -69,6 +69,7 @@ with action_column:
 bypass.reasons_given(request, record.events)
 bypass.bypass_record(request)
 bypass.bypass_panel(record)
+cover.asked_minimum_on_duty(request)  # asked for / registered minimum / on duty now, unfolded (ui/cover.py)
 
 st.header("The full record")
 st.text(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import queries
 from core.access import reviewer_tier
-from ui import actions, components, narrow
+from ui import actions, components, cover, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
 from ui.text import one_line, visible, when_short
@@ -81,6 +81,7 @@ if record is not None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         components.status_line(record.row)
+        cover.asked_minimum_on_duty(request)
         components.request_form_view(request, record.row.trust_name, record.row.region_name, mitigations_first=True)
     with right:
         actions.reviewer_panel(record)

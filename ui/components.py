@@ -14,7 +14,6 @@ from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
 from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
 from core.queries import CommentRow, ListRow, category_label
-from ui import cover
 from ui.charts import SHORT_CATEGORY
 from ui.request_table import request_table
 from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, visible, when, when_short
@@ -147,7 +146,6 @@ def request_form_view(
             ("Recall window", f"{when(request.window_start)} to {when(request.window_end)}"),
         ]
     )
-    cover.asked_minimum_on_duty(request)  # beside the trust's cover register (ui/cover.py)
     if not mitigations_first:
         mitigations(request)
     st.markdown("### Local agreement and contact")

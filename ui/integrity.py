@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import integrity
 from core.db import DatabaseBusy
-from ui.text import when
+from ui.text import md_escape, when
 
 SHOWN = 10
 
@@ -19,7 +19,7 @@ def alarm_banner() -> None:
         return  # the tabs below say the database is busy
     if not state.differences:
         return
-    listed = "\n".join(f"- {finding}" for finding in state.findings[:SHOWN])
+    listed = "\n".join(f"- {md_escape(finding)}" for finding in state.findings[:SHOWN])  # they quote stored text
     more = f"\n\n... and {len(state.findings) - SHOWN} more." if len(state.findings) > SHOWN else ""
     st.error(
         f"**Integrity alarm since {when(state.since)}: {state.differences} record(s) differ from their audit "

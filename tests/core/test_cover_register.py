@@ -21,6 +21,7 @@ from core.db import read_session
 from core.enums import AdminAction, Role, Tier
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEvent, CoverLine
+from core.spreadsheet import defuse
 from ops.seed import DEMO_OTHER_TRUST, DEMO_TRUST, seed_demo
 from tests.conftest import TRUST_A, TRUST_B, TRUST_OTHER_REGION, Staff
 from tests.core.conftest import T0, bma_approval, escalate_to, file_request, make_team
@@ -167,12 +168,14 @@ def test_a_register_exported_and_imported_again_is_the_same_and_is_defused_for_s
         replace(ED, service='=HYPERLINK("http://evil.example","x")', grade="Any grade", shift=Shift.WHOLE_DAY),
         replace(ED, service="'Quoted' ward, with a comma", agreed_with='@SUM(1) and -2, "quoted"'),
         replace(ED, service="Maternité\nnew line", agreed_with="+44 7700 900000 (BMA)"),
+        replace(ED, service="ICU;=1+1", shift=Shift.NIGHT),  # a spreadsheet splitting on ";" must not split it
     ]
     for values in lines:
         cover_register.save_line(requester, TRUST_A, values)
     exported = cover_csv.export_csv(team[Role.NATIONAL_MDT], TRUST_A)
-    assert exported.startswith(HEADER)
+    assert exported.splitlines()[0].replace('"', "") == HEADER.strip()  # every text cell quoted
     assert "'=HYPERLINK" in exported and "'@SUM" in exported and "'+44" in exported and "''Quoted" in exported
+    assert f'"{defuse("ICU;=1+1")}"' in exported  # quoted whole, whatever the separator
     before = [cover_register.line_values(x) for x in cover_register.register(requester, TRUST_A)]
     assert cover_csv.import_csv(requester, TRUST_A, exported.encode("utf-8")) == len(lines)
     assert [cover_register.line_values(x) for x in cover_register.register(requester, TRUST_A)] == before
