@@ -130,8 +130,9 @@ def from_provider(claims: dict[str, object]) -> SignedIn | None:
 
 
 class DownloadRefused(PermissionDenied):
-    """A download refused at the click. The browser gets no file; the page run its button asks for
-    (on_click="rerun") says why, the sign-in page's reason when the session has ended. Streamlit logs
+    """A download refused at the click. The browser gets no file, and the person's next click shows the
+    sign-in page with the reason. (A button that also reruns the page, on_click="rerun", would say so at
+    once, but its rerun races the file generated on the click: under load the file never came.) Streamlit logs
     the exception of a refused data callable with its traceback: the filter below keeps ours out of the
     server's log, where it is no crash."""
 

@@ -145,8 +145,23 @@ def show_approval_fields(page: Page) -> None:
     settle(page)
 
 
+def show_comparison(page: Page) -> None:
+    """Every strike round side by side: the report's comparison view, its table and charts."""
+    page.get_by_text("Compare strike periods", exact=True).click()
+    expect(page.get_by_role("heading", name="Figures, period by period")).to_be_visible()
+    settle(page)
+
+
 # Further states of a page worth checking: (role, page heading) -> what a person does first.
-STATES = {("requester", "File a request"): show_form_errors, ("bma", "Review queue: BMA"): show_approval_fields}
+STATES = {
+    ("requester", "File a request"): show_form_errors,
+    ("bma", "Review queue: BMA"): show_approval_fields,
+    ("national_mdt", "Post-strike report"): show_comparison,
+}
+# A desk and the ops room's wall (height: a screen of each). At a phone's width the pages each issue changed
+# are checked by their own tests (phone review, forms, wall, figures, cover register); walking every page
+# through the folded menu there is still to do.
+WIDTHS = {1280: 800, 1920: 1080}
 
 
 def open_first_in_queue(page: Page) -> None:
@@ -157,9 +172,12 @@ def open_first_in_queue(page: Page) -> None:
     settle(page)
 
 
+@pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("who", list(ROLE_PAGES))
-def test_every_page_of_each_role_passes_axe(who: str, people, app_server) -> None:
+def test_every_page_of_each_role_passes_axe(who: str, width: int, people, app_server) -> None:
     page = people.open(who, app_server.url, signed_in=False)
+    page.set_viewport_size({"width": width, "height": WIDTHS[width]})
+    seen = f"{who} at {width}"
     ours: list[str] = []
     for target, heading in ROLE_PAGES[who]:
         if target.startswith("/"):
@@ -169,10 +187,10 @@ def test_every_page_of_each_role_passes_axe(who: str, people, app_server) -> Non
         wait_for_page(page, heading)
         if heading.startswith("Review queue"):
             open_first_in_queue(page)
-        ours += check(page, who, heading)
+        ours += check(page, seen, heading)
         if (who, heading) in STATES:
             STATES[(who, heading)](page)
-            ours += check(page, who, f"{heading} ({STATES[(who, heading)].__name__})")
+            ours += check(page, seen, f"{heading} ({STATES[(who, heading)].__name__})")
     assert not ours, "Accessibility violations in our own markup:\n" + "\n".join(ours)
 
 

@@ -4,11 +4,14 @@ Each journey asserts the layout facts: the decision button within a screen and a
 tier and the BMA), the outcome inside the viewport after recording, cards with no sideways scrolling, time
 left and decision-needed-by on screen at a desk. It prints, and never asserts, what the journey cost: clicks,
 typed fields and screens scrolled (scrolling the page to what is acted on, as Playwright does). The figures
-are written to docs/journeys.md, whose table this module refreshes (each journey's row) when it runs.
+go to test-artifacts/journeys.md, and the phone review's picture to test-artifacts/screenshots/; with
+DEROG_REFRESH_DOCS=1 they refresh docs/journeys.md's table (each journey's row) and docs/images/ instead, so a
+test run never changes the repository unless asked to.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sys
@@ -26,7 +29,7 @@ from core.db import dispose_engines, write_session
 from core.enums import TIER_ORDER, Action, Tier
 from core.models import StrikePeriod, Trust, User
 from ops.seed import make_form
-from tests.browser.conftest import ROOT, AppServer, People
+from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, People
 from tests.browser.setup_db import ACCOUNTS, TRUST
 from tests.browser.steps import settle, sign_in
 from tests.browser.test_accessibility import check, wait_for_page
@@ -35,8 +38,9 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 800}
 WALL = {"width": 1920, "height": 1080}
-JOURNEYS = ROOT / "docs" / "journeys.md"
-PHONE_SHOT = ROOT / "docs" / "images" / "phone-review.png"
+REFRESH_DOCS = os.environ.get("DEROG_REFRESH_DOCS") == "1"
+JOURNEYS = ROOT / "docs" / "journeys.md" if REFRESH_DOCS else ARTIFACTS / "journeys.md"
+PHONE_SHOT = (ROOT / "docs" / "images" if REFRESH_DOCS else ARTIFACTS / "screenshots") / "phone-review.png"
 # Whatever scrolls (Streamlit scrolls its main block, not the window), how far down it is.
 SCROLL_TOP = """() => [document.scrollingElement, ...document.querySelectorAll(
     "[data-testid='stMain'], [data-testid='stAppViewContainer']")].reduce((sum, e) => sum + (e ? e.scrollTop : 0), 0)"""
@@ -97,7 +101,8 @@ class Journey:
 
 
 def write_rows(rows: dict[tuple[str, str], str]) -> None:
-    """Refresh docs/journeys.md's table: this run's rows replace the same journeys', others are kept."""
+    """Refresh the journeys table: this run's rows replace the same journeys', others are kept."""
+    JOURNEYS.parent.mkdir(parents=True, exist_ok=True)
     text = JOURNEYS.read_text() if JOURNEYS.exists() else ""
     kept = {}
     for line in text.splitlines():
@@ -248,7 +253,9 @@ def test_the_queue_is_cards_on_a_phone_and_a_table_at_a_desk_and_a_row_opens_in_
 def test_the_requester_answers_the_question_at_the_top_of_the_request(screen, people, app_server, filed, journal):
     request_id = filed(None, question=True)
     page = open_link(people, app_server, "requester", "", screen)  # lands on My trust's requests
-    expect(page.get_by_text(re.compile(f"A reviewer is waiting for your answer on request .*{request_id}"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(f"A reviewer is waiting for your answer on request .*{request_id}"))
+    ).to_be_visible()
     notice = page.get_by_role("link", name=f"Answer the question on request {request_id}")
     journey = Journey(page, "Requester: answer a reviewer's question", screen)
     journey.click(notice)
@@ -266,7 +273,7 @@ def test_the_requester_answers_the_question_at_the_top_of_the_request(screen, pe
 
 
 def shoot_phone_review(page: Page) -> None:
-    """docs/images/phone-review.png: the first screen and a half of a review on a phone (README)."""
+    """The first screen and a half of a review on a phone (docs/images/phone-review.png, in the README)."""
     PHONE_SHOT.parent.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": PHONE["width"], "height": int(PHONE["height"] * 1.5)})
     settle(page)

@@ -21,8 +21,9 @@ from tests.conftest import DRAWING_SOURCES
 # Callbacks that act for nobody, or check the session themselves.
 CHANGE_NOTHING = {
     "ignore": "Streamlit's own 'rerun nothing' marker",
-    "rerun": "Streamlit's own 'run the page again' marker: the page run that follows checks the session (a refused download's button; Administration's tabs remember the one open)",
+    "rerun": "Streamlit's own 'run the page again' marker: the page run that follows checks the session (Administration's tabs remember the one open)",
     "on_new": "clears the form on the screen",
+    "_prefill": "fills the form on the screen from the cover register line chosen; saves nothing",
     "on_reload": "clears the form on the screen to show the saved version",
     "open_number": "puts a typed request number in the address; the page run that follows checks",
     "check": "the public recall check: reads a reference anyone may check, for nobody",
