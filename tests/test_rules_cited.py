@@ -8,7 +8,9 @@ import re
 from core.config import PROJECT_ROOT
 
 SOURCES = [
-    path for folder in ("core", "ops", "ui", "pages", "server", "bench", "tests") for path in (PROJECT_ROOT / folder).rglob("*.py")
+    path
+    for folder in ("core", "ops", "ui", "pages", "server", "bench", "tests")
+    for path in (PROJECT_ROOT / folder).rglob("*.py")
 ] + [PROJECT_ROOT / "app.py", PROJECT_ROOT / "serve.py"]
 
 
@@ -19,6 +21,8 @@ def test_every_rule_the_code_cites_is_written_in_docs_rules_md() -> None:
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
         cited |= {int(n) for n in re.findall(r"docs/rules\.md rule (\d+)", text)}
-        loose += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"(?<!rules\.md )\b(?:DESIGN )?rules? \d+", text, re.I)]
+        loose += [
+            f"{path.name}: {m.group(0)}" for m in re.finditer(r"(?<!rules\.md )\b(?:DESIGN )?rules? \d+", text, re.I)
+        ]
     assert loose == [], "cite a rule as 'docs/rules.md rule N'"
     assert cited and cited <= written

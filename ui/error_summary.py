@@ -70,4 +70,6 @@ def error_summary(problems: Sequence[Problem], nonce: str, lead: str = NOTHING_L
     """Draw the summary (nothing when there are no problems); `lead` says what happened to the attempt."""
     if not problems:
         return
-    st.html(STYLE + summary_html(problems, nonce, lead) + scripts.tag(scripts.ERROR_SUMMARY), unsafe_allow_javascript=True)
+    st.html(
+        STYLE + summary_html(problems, nonce, lead) + scripts.tag(scripts.ERROR_SUMMARY), unsafe_allow_javascript=True
+    )

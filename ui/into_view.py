@@ -29,4 +29,9 @@ def bring_if_asked(key: str) -> None:
         raise ValueError(key)
     st.html(HIDE)
     with st.container(key="into-view"):
-        st.iframe(f'<div id="derog-into-view" data-key="{key}"></div>' + scripts.tag(scripts.INTO_VIEW), height=1, tab_index=-1, alt="Moves the page to the outcome just shown")
+        st.iframe(
+            f'<div id="derog-into-view" data-key="{key}"></div>' + scripts.tag(scripts.INTO_VIEW),
+            height=1,
+            tab_index=-1,
+            alt="Moves the page to the outcome just shown",
+        )

@@ -39,7 +39,9 @@ class AppServer:
     process: subprocess.Popen
 
 
-def start_server(folder: Path, strike: str, extra_env: dict[str, str] | None = None, port: int | None = None) -> AppServer:
+def start_server(
+    folder: Path, strike: str, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> AppServer:
     database_url = f"sqlite:///{folder / 'app.db'}"
     env = os.environ | {"DATABASE_URL": database_url} | (extra_env or {})
     subprocess.run(

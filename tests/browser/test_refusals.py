@@ -63,7 +63,10 @@ def test_markup_typed_into_the_form_is_shown_as_plain_text(people, open_as) -> N
     dialogs: list[str] = []
     requester = open_as("requester", "file")
     requester.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    fill_request(requester, RequestValues(service=f"Service {MARKUP}", ward=MARKUP, risk_description=f"Risk to patients: {MARKUP}"))
+    fill_request(
+        requester,
+        RequestValues(service=f"Service {MARKUP}", ward=MARKUP, risk_description=f"Risk to patients: {MARKUP}"),
+    )
     request_id = submit_request(requester)
 
     reviewer = open_as("clinical_director", f"request?id={request_id}")

@@ -49,7 +49,8 @@ def test_everyone_escalating_the_same_requests_at_once_exactly_one_wins_each(tea
     requests = [file_request(team, period) for _ in range(4)]
     # Each thread opened its request (read its version) before anyone acted.
     opened = [
-        (requests[i % 4].id, queries.request_record(directors[i % 4], requests[i % 4].id).request.version) for i in range(THREADS)
+        (requests[i % 4].id, queries.request_record(directors[i % 4], requests[i % 4].id).request.version)
+        for i in range(THREADS)
     ]
     calls = [
         lambda i=i: workflow.review(directors[i // 4], opened[i][0], opened[i][1], Action.ESCALATE, f"{REASON} ({i})")

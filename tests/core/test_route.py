@@ -30,7 +30,10 @@ REVIEWER_ROLES = [Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.
 BAD_RATIONALES = [
     ("", "Give your reasons: every action needs a written rationale."),
     ("   \n\t", "Give your reasons: every action needs a written rationale."),
-    ("x" * (workflow.MAX_RATIONALE + 1), f"Use {workflow.MAX_RATIONALE:,} characters or fewer (you have {workflow.MAX_RATIONALE + 1:,})."),
+    (
+        "x" * (workflow.MAX_RATIONALE + 1),
+        f"Use {workflow.MAX_RATIONALE:,} characters or fewer (you have {workflow.MAX_RATIONALE + 1:,}).",
+    ),
     ("fine\x00", "Remove the invisible control character from this text."),
     (None, "Give your reasons: every action needs a written rationale."),
 ]

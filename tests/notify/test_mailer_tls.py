@@ -83,7 +83,9 @@ def tls_server(sqlite_db, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[
 def _queue(subject: str = "Request 7: waiting for your review") -> None:
     with write_session() as session:
         session.add(
-            EmailOutbox(to_address="reviewer@test.nhs.uk", subject=subject, body="Open the link.", next_attempt_at=utcnow())
+            EmailOutbox(
+                to_address="reviewer@test.nhs.uk", subject=subject, body="Open the link.", next_attempt_at=utcnow()
+            )
         )
 
 

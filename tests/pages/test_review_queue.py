@@ -102,7 +102,9 @@ def test_returning_for_more_information_and_declining(people, strike):
         at.radio(key=f"review_action_{request.id}").set_value(action.value).run()
         at.text_area(key=f"review_rationale_{request.id}").input(REASON)
         click(at, f"review_go_{request.id}")
-        assert any("Choose at least one reason" in e for e in errors(at))  # reasons from the list too (docs/rules.md rule 9)
+        assert any(
+            "Choose at least one reason" in e for e in errors(at)
+        )  # reasons from the list too (docs/rules.md rule 9)
         assert fresh(request.id).status == Status.IN_REVIEW
         picker = at.multiselect(key=f"review_reasons_{request.id}")
         assert "Evidence missing or unclear" in picker.options

@@ -241,4 +241,3 @@ def test_only_activity_moves_the_idle_deadline(people):
     with read_session() as session:
         row = session.exec(select(UserSession).where(col(UserSession.token_hash) == sessions.digest(token))).one()
     assert utcnow() - row.last_seen_at < timedelta(minutes=1)
-

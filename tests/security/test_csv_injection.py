@@ -60,7 +60,18 @@ FORMULAS = {
     "semicolon, space, full-width plus": "Majors; ＋1+1",
     "comma, zero-width space, at": "beds,\u200b@SUM(A1)",
 }
-HARMLESS = ["Emergency department", "1-2 doctors", "a=b", "", "   ", "— a dash", "#1", "(=1)", "🚑 = ambulance", "x\n=1"]
+HARMLESS = [
+    "Emergency department",
+    "1-2 doctors",
+    "a=b",
+    "",
+    "   ",
+    "— a dash",
+    "#1",
+    "(=1)",
+    "🚑 = ambulance",
+    "x\n=1",
+]
 
 
 @pytest.mark.parametrize("text", FORMULAS.values(), ids=FORMULAS.keys())
@@ -183,13 +194,15 @@ def test_streamlits_own_table_download_is_off():
 
 def test_a_period_name_with_a_formula_is_defused_in_the_report_and_the_comparison(team, period):
     """Strike period names are typed by administrators and head the report's and the comparison's rows."""
-    named = " \uff1dHYPERLINK(\"http://evil.example\") strike"
+    named = ' \uff1dHYPERLINK("http://evil.example") strike'
     with write_session() as session:
         stored = session.get(StrikePeriod, period.id)
         stored.name = named
         session.add(stored)
     national = team[Role.NATIONAL_MDT]
-    report_rows = list(csv.DictReader(io.StringIO(report.to_csv(report.build(national, period.id)).decode("utf-8-sig"))))
+    report_rows = list(
+        csv.DictReader(io.StringIO(report.to_csv(report.build(national, period.id)).decode("utf-8-sig")))
+    )
     assert report_rows and {r["period"] for r in report_rows} == {"'" + named}
     compared = report.compare.to_csv(report.compare.compare(national, [period.id]))
     compare_rows = list(csv.DictReader(io.StringIO(compared.decode("utf-8-sig"))))

@@ -254,7 +254,9 @@ def test_core_and_ops_never_import_streamlit_and_core_never_imports_ops():
         for p in (PROJECT_ROOT / folder).rglob("*.py")
         if p.stem not in ("__main__", "__init__")
     )
-    code = "import importlib, sys\n" + "".join(f"importlib.import_module('{m}')\n" for m in modules if m.startswith("core."))
+    code = "import importlib, sys\n" + "".join(
+        f"importlib.import_module('{m}')\n" for m in modules if m.startswith("core.")
+    )
     code += "assert not [m for m in sys.modules if m == 'ops' or m.startswith('ops.')], 'core imported ops'\n"
     code += "".join(f"importlib.import_module('{m}')\n" for m in modules if m.startswith("ops."))
     code += "assert 'streamlit' not in sys.modules, 'core or ops imported streamlit'\n"
