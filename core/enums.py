@@ -124,7 +124,7 @@ class Grade(StrEnum):
 
 
 class Mitigation(StrEnum):
-    """What the BMA expects to see tried before a recall (domain/README.md)."""
+    """What the BMA expects to see tried before a recall (the product specification's form, and its domain notes)."""
 
     CONSULTANTS_SAS = "consultants_sas"
     ENHANCED_RATES = "enhanced_rates"
