@@ -1,12 +1,12 @@
 """Derogations: the Streamlit app. Which pages exist and where each role lands; everything a run does
 (upkeep, sign-in, navigation, header, the page) is in ui/shell.py, so that this script, which
-Streamlit executes afresh on every rerun, stays short. Access is decided in core/access.py and asked
+Streamlit executes afresh on every rerun, stays short. Access is decided in core/access_control/visibility.py and asked
 again by each page."""
 
 from core.enums import Role
 from ui import shell
 
-# (page key in core.access.PAGE_ROLES, file, title, icon, url path), in navigation order. No url path
+# (page key in core.access_control.visibility.PAGE_ROLES, file, title, icon, url path), in navigation order. No url path
 # equals a file name in pages/: Streamlit would otherwise run that file on its own, without this script
 # (its sign-in, idle and account checks and the header), on a process's first run and in AppTest.
 PAGES = (

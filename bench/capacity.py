@@ -55,12 +55,12 @@ from sqlmodel import col, select
 from bench.pages import database
 from bench.seed_bulk import BENCH_PASSWORD
 from bench.st_client import RunFailed, Session
-from core import display_sessions, sessions
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import dispose_engines, read_session, write_session
+from core.accounts import display_sessions, sessions
 from core.enums import Role, Status, Tier
 from core.models import DerogationRequest, StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import dispose_engines, read_session, write_session
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # What each configuration changes. "shipped" is what .streamlit/config.toml and serve.py ship.

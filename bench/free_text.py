@@ -4,7 +4,7 @@ For texts a person types (a short rationale, a long risk description, the longes
 with digits and phone numbers, and with emoji and accents), the time per call of:
 - baseline: `str.encode("utf-8")`, the least any save does with the text;
 - `unstorable`: lone surrogates, control and format characters, every default-ignorable code point;
-- `free_text_problem`: that, and an NHS number (core.pid).
+- `free_text_problem`: that, and an NHS number (core.records.nhs_numbers).
 Each figure is the range over RUNS runs of the best of several repeats, measured in the same run."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import timeit
 
-from core.inputs import free_text_problem, unstorable
+from core.platform.input_checks import free_text_problem, unstorable
 
 RUNS = 3
 SENTENCE = "Only one registrar for 40 patients overnight; sepsis reviews will wait (bleep 2345, 0161 276 1234). "

@@ -1,4 +1,4 @@
-"""What proving the live state against its history costs (core/integrity.py), on a seeded database.
+"""What proving the live state against its history costs (core/records/integrity.py), on a seeded database.
 
     python -m bench.seed_bulk --requests 100000 --url sqlite:///var/bench/bench-100000.db
     python -m bench.integrity --url sqlite:///var/bench/bench-100000.db --runs 2
@@ -20,9 +20,10 @@ import time
 
 from sqlmodel import col, select
 
-from core import audit, integrity, queries
-from core.db import get_engine, read_session
+from core import queries
 from core.models import DerogationRequest
+from core.platform.db import get_engine, read_session
+from core.records import audit, integrity
 
 
 def _timed(action):  # noqa: ANN001, ANN202

@@ -22,8 +22,8 @@ from sqlmodel import select
 
 from bench.pages import database, detail_request_id, read_session_for
 from bench.seed_bulk import BENCH_PASSWORD, BENCH_TRUST
-from core.config import PROJECT_ROOT
 from core.models import Trust
+from core.platform.config import PROJECT_ROOT
 
 TARGET_MB = 300
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

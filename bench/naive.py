@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 from sqlmodel import select
 
-from core.db import get_engine, read_session
 from core.enums import OPEN_STATUSES, Status
 from core.models import DerogationRequest
+from core.platform.db import get_engine, read_session
 from core.queries import BREAKDOWN_COLUMNS, Headline, headline
-from core.timing import tier_targets
+from core.request.timing import tier_targets
 
 OPEN = [s.value for s in OPEN_STATUSES]
 UNDECIDED = [*OPEN, Status.EXPIRED.value]

@@ -29,12 +29,12 @@ from streamlit.testing.v1 import AppTest
 
 from bench.naive import naive_headline
 from bench.seed_bulk import BENCH_TRUST, seed_bulk
-from core import sessions
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import dispose_engines, read_session, write_session
+from core.accounts import sessions
 from core.enums import Role, Status
 from core.models import DerogationRequest, StrikePeriod, Trust, User
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import dispose_engines, read_session, write_session
 from core.queries import dashboard_breakdown, headline
 from ui import browser, live_figures
 

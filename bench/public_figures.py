@@ -1,5 +1,5 @@
-"""Time the public daily figures (core.public_figures.daily), time to decision (core.report.decision_times)
-and the advice's count of past declines (core.advice.past_declines) on a bulk-seeded database, beside the
+"""Time the public daily figures (core.report.public_figures.daily), time to decision (core.report.decision_times)
+and the advice's count of past declines (core.request.advice.past_declines) on a bulk-seeded database, beside the
 live dashboard's own count (core.queries.live_figures) of the same period in the same run as the baseline.
 Each figure is a range over RUNS runs (min to max, milliseconds).
 
@@ -15,11 +15,13 @@ from collections.abc import Callable
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import advice, public_figures, queries
-from core.db import read_session
+from core import queries
 from core.enums import Role
 from core.models import DerogationRequest, StrikePeriod, User
+from core.platform.db import read_session
+from core.report import public_figures
 from core.report.decision_times import decision_times
+from core.request import advice
 
 RUNS = 5
 

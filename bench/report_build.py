@@ -14,9 +14,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import report
-from core.db import read_session
 from core.enums import Role
 from core.models import DerogationRequest, StrikePeriod, User
+from core.platform.db import read_session
 
 RUNS = 3
 

@@ -2,7 +2,7 @@
 
 The workflow functions would take hours for 100,000 requests (one transaction and one argon2-free but
 chained audit append each), so this file writes the same rows they would write: each request's
-audit history (create, submit, every review, the outcome) chained with core.audit.compute_hash in
+audit history (create, submit, every review, the outcome) chained with core.records.audit.compute_hash in
 time order, the inbox rows the transitions would send, and a few comments. Most requests are closed
 with realistic outcomes over past strike periods; a few hundred are open in the strike period in
 progress now, at every tier.
@@ -23,10 +23,7 @@ from sqlalchemy import Engine, insert, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from core import notify, tally
-from core.audit import SYSTEM_ACTOR, compute_hash
-from core.clock import utcnow
-from core.db import make_engine, migrate
+from core.accounts.users import hash_password
 from core.enums import Action, Grade, Role, Status, Tier
 from core.models import (
     AuditChainHead,
@@ -38,8 +35,12 @@ from core.models import (
     Trust,
     User,
 )
-from core.nhs_organisations import load_reference_data
-from core.users import hash_password
+from core.notifications import notify
+from core.platform.clock import utcnow
+from core.platform.db import make_engine, migrate
+from core.records.audit import SYSTEM_ACTOR, compute_hash
+from core.reference.nhs_organisations import load_reference_data
+from core.request import running_counts
 from ops.seed import RATIONALES, make_form
 
 BENCH_PASSWORD = "Bench-password-2026"  # every seeded account signs in with it (benchmark data only)
@@ -444,7 +445,9 @@ def seed_bulk(url: str, requests: int, *, seed: int = 2025, periods: int = 5, no
              "action": "user_created", "from_status": None, "to_status": None, "from_tier": None, "to_tier": None,
              "rationale": "", "details": details}
         )  # fmt: skip
-    for p in period_rows:  # as Administration records a new period (core/admin.py), so the history vouches for it
+    for (
+        p
+    ) in period_rows:  # as Administration records a new period (core/accounts/admin.py), so the history vouches for it
         after = {"name": p["name"], "starts_at": p["starts_at"].isoformat(), "ends_at": p["ends_at"].isoformat()}
         user_events.append(
             {"request_id": None, "at": joined, "actor_id": None, "actor_name": SYSTEM_ACTOR, "actor_role": SYSTEM_ACTOR,
@@ -469,7 +472,7 @@ def seed_bulk(url: str, requests: int, *, seed: int = 2025, periods: int = 5, no
     _insert(engine, AuditEvent.__table__, events)
     _insert(engine, Notification.__table__, builder.notifications)
     with Session(engine) as session, session.begin():
-        tally.rebuild(session)  # the rows above bypassed the workflow that keeps the tally
+        running_counts.rebuild(session)  # the rows above bypassed the workflow that keeps the tally
     with engine.begin() as conn:
         conn.execute(
             update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=head, last_event_id=len(events))

@@ -30,13 +30,13 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from core import workflow
-from core.clock import utcnow
-from core.db import dispose_engines, migrate, write_session
+from core.accounts.users import create_user
 from core.enums import Action, Role, Tier
-from core.errors import DerogationError
 from core.models import StrikePeriod, Trust, User
-from core.nhs_organisations import load_reference_data
-from core.users import create_user
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, migrate, write_session
+from core.platform.errors import DerogationError
+from core.reference.nhs_organisations import load_reference_data
 from ops.seed import make_form
 
 PG_ADMIN_URL = os.environ.get("DEROG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

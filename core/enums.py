@@ -249,13 +249,15 @@ class AdminAction(StrEnum):
     PERIOD_CREATED = "period_created"
     PERIOD_UPDATED = "period_updated"
     TARGETS_UPDATED = "targets_updated"
-    CONTACTS_REMOVED = "contacts_removed"  # retention: contact details of requests past the limit (core.retention)
+    CONTACTS_REMOVED = (
+        "contacts_removed"  # retention: contact details of requests past the limit (core.records.retention)
+    )
     ACCOUNT_PSEUDONYMISED = "account_pseudonymised"  # retention: a long-closed account's name and e-mail replaced
     ADDRESSES_REMOVED = "addresses_removed"  # retention: addresses typed at sign-in that belong to no account
-    DISPLAY_STARTED = "display_started"  # a wall screen (core/display_sessions.py)
+    DISPLAY_STARTED = "display_started"  # a wall screen (core/accounts/display_sessions.py)
     DISPLAY_ENDED = "display_ended"
     DISPLAY_EXPIRED = "display_expired"
-    COVER_LINE_SAVED = "cover_line_saved"  # a trust's cover register (core/cover_register.py)
+    COVER_LINE_SAVED = "cover_line_saved"  # a trust's cover register (core/request/cover_register.py)
     COVER_LINE_REMOVED = "cover_line_removed"
     COVER_IMPORTED = "cover_imported"  # a whole register replaced from a CSV file
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.clock import utcnow
+from core.platform.clock import utcnow
 
 
 class Region(SQLModel, table=True):
@@ -47,7 +47,7 @@ class User(SQLModel, table=True):
 
 
 class UserSession(SQLModel, table=True):
-    """A signed-in browser (core/sessions.py). Only hashes of its secrets are stored: the session id the
+    """A signed-in browser (core/accounts/sessions.py). Only hashes of its secrets are stored: the session id the
     browser holds in an HttpOnly cookie, and the one-time ticket that hands that cookie over."""
 
     __tablename__ = "user_session"
@@ -64,7 +64,7 @@ class UserSession(SQLModel, table=True):
 
 
 class DisplaySession(SQLModel, table=True):
-    """A wall screen that shows one scope's live dashboard and nothing else (core/display_sessions.py). Only
+    """A wall screen that shows one scope's live dashboard and nothing else (core/accounts/display_sessions.py). Only
     hashes of its secrets are stored: the code the screen shows until it is started, the claim its own
     browser tab redeems, and the display id its HttpOnly cookie holds."""
 
@@ -94,7 +94,7 @@ class LoginThrottle(SQLModel, table=True):
 
 
 class TrustedDevice(SQLModel, table=True):
-    """A browser that has signed in to an account before (core/devices.py): the SHA-256 hash of the
+    """A browser that has signed in to an account before (core/accounts/devices.py): the SHA-256 hash of the
     long-lived device cookie it holds, and that browser's own budget of failed sign-ins for the account."""
 
     __tablename__ = "trusted_device"
@@ -132,7 +132,7 @@ MAX_RATIONALE = 4000  # every written reason (rationale, answer, comment); a rev
 
 class RequestFields(SQLModel):
     """What the trust fills in, declared once: each field's type, length (its column's) and label (`title`).
-    The table stores them (DerogationRequest), core.form.RequestForm holds them as typed and checks them,
+    The table stores them (DerogationRequest), core.request.form.RequestForm holds them as typed and checks them,
     ui.request_form draws them under these labels, and the tests' strategies generate them."""
 
     # Where
@@ -271,7 +271,7 @@ class AuditChainHead(SQLModel, table=True):
 
 
 class IntegrityCheck(SQLModel, table=True):
-    """One row: how far the live state was last proven against its audit history (core/integrity.py), what
+    """One row: how far the live state was last proven against its audit history (core/records/integrity.py), what
     that check found (the alarm while `differences` is not 0), and the day the chain's head last went out."""
 
     __tablename__ = "integrity_check"
@@ -287,7 +287,7 @@ class IntegrityCheck(SQLModel, table=True):
 
 
 class ReplayedState(SQLModel, table=True):
-    """What the audit history says a request, account or strike period holds now (core/integrity.py), so
+    """What the audit history says a request, account or strike period holds now (core/records/integrity.py), so
     that an incremental check replays only the rows added since and still compares every live row."""
 
     __tablename__ = "replayed_state"
@@ -332,7 +332,7 @@ class EmailOutbox(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
     last_error: str = Field(default="", max_length=1000)
-    failed_at: datetime | None = None  # given up: refused for good, or too many attempts (core/mailer.py)
+    failed_at: datetime | None = None  # given up: refused for good, or too many attempts (core/notifications/mailer.py)
 
 
 class TierReminder(SQLModel, table=True):
@@ -350,7 +350,7 @@ class TierReminder(SQLModel, table=True):
 
 class RequestTally(SQLModel, table=True):
     """How many submitted requests there are of each kind per strike period and region, kept in the
-    transaction of every state change (core/tally.py), so the dashboard sums a few hundred rows
+    transaction of every state change (core/request/running_counts.py), so the dashboard sums a few hundred rows
     instead of scanning a period's thousands of requests."""
 
     __tablename__ = "request_tally"
@@ -385,7 +385,7 @@ class RequestReason(SQLModel, table=True):
 
 class ReasonTally(SQLModel, table=True):
     """How many times each reason was given, per strike period, region, action and tier, with the doctors
-    those requests asked for: kept in the transaction of the action (core/tally.py), like RequestTally.
+    those requests asked for: kept in the transaction of the action (core/request/running_counts.py), like RequestTally.
     Actions are history, so these counts only grow."""
 
     __tablename__ = "reason_tally"
@@ -399,7 +399,7 @@ class ReasonTally(SQLModel, table=True):
 
 
 class CoverLine(SQLModel, table=True):
-    """One line of a trust's cover register (core/cover_register.py): the minimum safe number of doctors of
+    """One line of a trust's cover register (core/request/cover_register.py): the minimum safe number of doctors of
     one grade a service needs on one shift during strike action, the cover expected from staff who are not
     striking, and who agreed it and when. Agreed before the strike; requests prefill from it."""
 
@@ -411,8 +411,8 @@ class CoverLine(SQLModel, table=True):
     trust_code: str = Field(foreign_key="trust.ods_code", max_length=10)
     service: str = Field(max_length=200)  # as typed (trimmed)
     service_key: str = Field(max_length=200)  # lower case, single spaces: how a request's service is matched
-    grade: str = Field(max_length=16)  # core.cover_register.COVER_GRADES
-    shift: str = Field(max_length=8)  # core.cover_register.Shift
+    grade: str = Field(max_length=16)  # core.request.cover_register.COVER_GRADES
+    shift: str = Field(max_length=8)  # core.request.cover_register.Shift
     minimum_doctors: int
     expected_cover: int  # doctors of this grade expected from staff who are not striking
     agreed_with: str = Field(max_length=300)  # e.g. "Dr A Patel, local BMA representative"

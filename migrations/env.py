@@ -4,8 +4,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401  (registers the tables)
-from core.config import database_url
-from core.db import make_engine
+from core.platform.config import database_url
+from core.platform.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -18,11 +18,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from core import audit
-from core.clock import utcnow
-from core.config import database_url
-from core.db import dispose_engines, migrate, sqlite_busy_timeout_ms
-from core.errors import DerogationError
+from core.platform.clock import utcnow
+from core.platform.config import database_url
+from core.platform.db import dispose_engines, migrate, sqlite_busy_timeout_ms
+from core.platform.errors import DerogationError
+from core.records import audit
 
 REQUIRED_TABLES = {"alembic_version", "audit_event", "audit_chain_head", "derogation_request", "app_user"}
 

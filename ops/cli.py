@@ -10,14 +10,16 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import audit, integrity, pid_scan, report, retention, tally, workflow
-from core.clock import format_london
-from core.db import DatabaseBusy, migrate, read_session, write_session
+from core import report, workflow
+from core.accounts.users import create_user, normalise_email, set_password
 from core.enums import Role
-from core.errors import DerogationError, NotFound
 from core.models import StrikePeriod, User
-from core.nhs_organisations import load_reference_data
-from core.users import create_user, normalise_email, set_password
+from core.platform.clock import format_london
+from core.platform.db import DatabaseBusy, migrate, read_session, write_session
+from core.platform.errors import DerogationError, NotFound
+from core.records import audit, integrity, nhs_number_scan, retention
+from core.reference.nhs_organisations import load_reference_data
+from core.request import running_counts
 from ops import backup, mail_worker
 from ops.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, NotADemoDatabase, refuse_real_accounts, seed_demo
 
@@ -114,7 +116,7 @@ def _expire(_: argparse.Namespace) -> int:
 
 def _verify_audit(args: argparse.Namespace) -> int:
     """The chain, then every request, account and strike period replayed from it and compared with its
-    live row (core/integrity.py); exits 1 naming whatever differs, and raises the alarm."""
+    live row (core/records/integrity.py); exits 1 naming whatever differs, and raises the alarm."""
     report = integrity.check(full=not args.incremental, anchors=args.anchor)
     chain = report.chain
     if chain.ok:
@@ -141,8 +143,8 @@ def _check_tally(args: argparse.Namespace) -> int:
     """The dashboard's running counts against a fresh count (they differ only if rows were changed
     outside the application, e.g. by hand in SQL or a partial restore)."""
     with write_session() as session:  # writers wait the moment it takes to count, so both sides agree
-        tally.hold_writers(session)
-        wrong = tally.differences(session)
+        running_counts.hold_writers(session)
+        wrong = running_counts.differences(session)
     if not wrong:
         print("Dashboard tally matches the requests.")
         return 0
@@ -152,7 +154,7 @@ def _check_tally(args: argparse.Namespace) -> int:
         print(f"{len(wrong)} count(s) differ; run `check-tally --repair` to count afresh.")
         return 1
     with write_session() as session:
-        tally.rebuild(session)
+        running_counts.rebuild(session)
     print(f"{len(wrong)} count(s) differed; counted afresh.")
     return 0
 
@@ -181,7 +183,7 @@ def _export_audit(args: argparse.Namespace) -> int:
 def _pid_scan(_: argparse.Namespace) -> int:
     """Rows holding an NHS number in free text, from before it was refused: named, never printed."""
     with read_session() as session:
-        findings = [str(finding) for finding in pid_scan.scan(session)]
+        findings = [str(finding) for finding in nhs_number_scan.scan(session)]
     for finding in findings:
         print(finding)
     if findings:

@@ -1,6 +1,6 @@
 """The mail worker's loop: every pass expires ended strike periods, sends response-target reminders, proves
-the live state against its audit history when due (every few minutes; core/integrity.py) and e-mails the
-day's anchor, then delivers the outbox (core/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
+the live state against its audit history when due (every few minutes; core/records/integrity.py) and e-mails the
+day's anchor, then delivers the outbox (core/notifications/mailer.py). `python -m ops mail-worker`; one per deployment (deploy/)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from core import integrity, mailer, reminders, retention, workflow
-from core.clock import utcnow
-from core.db import DatabaseBusy
-from core.errors import DerogationError
+from core import workflow
+from core.notifications import mailer, reminders
+from core.platform.clock import utcnow
+from core.platform.db import DatabaseBusy
+from core.platform.errors import DerogationError
+from core.records import integrity, retention
 
 log = logging.getLogger("derogations.mail_worker")
 T = TypeVar("T")
@@ -25,7 +27,7 @@ _retention_ran: list[datetime] = []  # when this worker last applied retention
 
 
 def daily_retention(now: datetime | None = None) -> retention.Due | None:
-    """Retention (core.retention) on the worker's first pass and a day after the last: None when not yet due."""
+    """Retention (core.records.retention) on the worker's first pass and a day after the last: None when not yet due."""
     now = now or utcnow()
     if _retention_ran and timedelta(0) <= now - _retention_ran[-1] < RETENTION_EVERY:
         return None
@@ -50,7 +52,7 @@ def daily_retention(now: datetime | None = None) -> retention.Due | None:
 def run_once(now: datetime | None = None) -> tuple[int, mailer.PassResult]:
     """Expiry first (no reminders about requests whose strike has ended, even with no visitors), then
     reminders (they may add mail), then the outbox; last the live state against its history when due
-    (core/integrity.py: the daily full replay takes a while, and the mail waiting goes first), whose alarm
+    (core/records/integrity.py: the daily full replay takes a while, and the mail waiting goes first), whose alarm
     and the day's anchor go out with the next pass's mail. Retention runs first, once a day."""
     _housekeeping("retention", daily_retention, now)
     workflow.expire_ended_periods(now)

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import inspect
 from sqlmodel import Session, select
 
-from core import audit, periods, workflow
-from core.clock import LONDON, utcnow
-from core.db import get_engine, write_session
+from core import workflow
+from core.accounts.users import create_user
 from core.enums import (
     ELIGIBLE_CATEGORIES,
     REGION_ROLES,
@@ -27,11 +26,14 @@ from core.enums import (
     Role,
     Tier,
 )
-from core.errors import DerogationError
-from core.form import RequestForm
 from core.models import DerogationRequest, StrikePeriod, Trust, User
-from core.nhs_organisations import load_reference_data
-from core.users import create_user
+from core.platform.clock import LONDON, utcnow
+from core.platform.db import get_engine, write_session
+from core.platform.errors import DerogationError
+from core.records import audit
+from core.reference import periods
+from core.reference.nhs_organisations import load_reference_data
+from core.request.form import RequestForm
 from ops.seed_cover import seed_cover_registers
 
 DEMO_PASSWORD = "Demo-password-2026"  # demo data only; never used outside a demo database
@@ -141,7 +143,9 @@ def ensure_periods(session: Session, now: datetime) -> tuple[StrikePeriod, Strik
         session.add(current)
         made.append(current)
     session.flush()
-    for period in made:  # audited as Administration records a new period (core/admin.py), so the history vouches for it
+    for (
+        period
+    ) in made:  # audited as Administration records a new period (core/accounts/admin.py), so the history vouches for it
         after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
         details = {"period_id": period.id, "before": {}, "after": after}
         audit.append(session, action=AdminAction.PERIOD_CREATED, actor=None, details=details, at=now)

@@ -1,4 +1,4 @@
-"""The demo's cover registers (core/cover_register.py): one for each trust with requests in the strike period
+"""The demo's cover registers (core/request/cover_register.py): one for each trust with requests in the strike period
 in progress and for the demo's own trusts, agreed three days before the strike with the local BMA
 representative, for the services those trusts file requests for. Most services are covered by staff who are
 not striking; some are short, so the request form, the reviewers and the dashboard have gaps to show."""
@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from core.clock import to_london
-from core.cover_register import LineValues, Shift, replace_register
-from core.db import write_session
 from core.models import DerogationRequest, StrikePeriod
+from core.platform.clock import to_london
+from core.platform.db import write_session
+from core.request.cover_register import LineValues, Shift, replace_register
 
 # (grade, the minimum at night; the day needs one more), for every registered service and both shifts.
 GRADES = (("ST3+", 1), ("CT/ST1-2", 1), ("FY1", 1))

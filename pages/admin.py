@@ -1,5 +1,5 @@
 """Administration (administrator): accounts and roles, strike periods (UK times) and each tier's
-response target, one tab each (ui/admin_*.py). Every change is recorded in the audit history by core/admin.py."""
+response target, one tab each (ui/admin_*.py). Every change is recorded in the audit history by core/accounts/admin.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Cover register: each trust's agreed minimum safe cover per service, grade and shift during strike action,
-who agreed it and when, and the cover expected from staff who are not striking (core/cover_register.py).
+who agreed it and when, and the cover expected from staff who are not striking (core/request/cover_register.py).
 The trust's staff, its region's medical director and the national MDT read it; the trust's requesters and
 medical director change it, line by line or from a CSV file."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cover_csv, cover_register
 from core.enums import TRUST_ROLES, Role
+from core.request import cover_csv, cover_register
 from ui import cover
 from ui.session import guarded_download, require_page
 from ui.text import visible

@@ -8,10 +8,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.access import scope_key
-from core.clock import to_london
-from core.config import database_url
-from core.db import DatabaseBusy
+from core.access_control.visibility import scope_key
+from core.platform.clock import to_london
+from core.platform.config import database_url
+from core.platform.db import DatabaseBusy
 from ui import components, cover, decision_times, live_figures, shared_copies
 from ui.filters import period_picker
 from ui.session import live_session, require_page

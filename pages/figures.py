@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import public_figures, queries
-from core.clock import format_london, to_london
+from core import queries
+from core.platform.clock import format_london, to_london
+from core.report import public_figures
 from ui import public_figures as view
 
 st.title("Strike figures")

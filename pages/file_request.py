@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import periods, queries, workflow
+from core import queries, workflow
+from core.access_control.permissions import Deed
 from core.enums import Status, Tier
-from core.errors import NotFound
-from core.form import RequestForm
 from core.models import User
-from core.permissions import Deed
+from core.platform.errors import NotFound
+from core.reference import periods
+from core.request.form import RequestForm
 from ui import components, cover, decline_advice, request_form
 from ui.feedback import FORM_ERROR, act_as, clear_errors, errors_of, field_error, flash
 from ui.session import require_page

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import notify
-from core.db import DatabaseBusy
 from core.enums import Action
+from core.notifications import notify
+from core.platform.db import DatabaseBusy
 from ui import narrow
 from ui.feedback import act_as, form_error
 from ui.session import require_page

@@ -7,10 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries, report
-from core.clock import format_london
-from core.db import DatabaseBusy
 from core.enums import Role
-from core.errors import NotFound
+from core.platform.clock import format_london
+from core.platform.db import DatabaseBusy
+from core.platform.errors import NotFound
 from ui.filters import period_picker
 from ui.report_charts import compare_charts, compare_printable, printable, report_charts
 from ui.session import guarded_download, require_page

@@ -9,9 +9,10 @@ import contextlib
 
 import streamlit as st
 
-from core import notify, queries
-from core.db import DatabaseBusy
-from core.errors import NotFound
+from core import queries
+from core.notifications import notify
+from core.platform.db import DatabaseBusy
+from core.platform.errors import NotFound
 from ui import actions, bypass, components, cover, decision_summary, narrow
 from ui.session import require_page
 from ui.text import visible

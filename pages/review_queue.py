@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.access import reviewer_tier
+from core.access_control.visibility import reviewer_tier
 from ui import actions, components, cover, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.clock import utcnow
-from core.db import DatabaseBusy
+from core.platform.clock import utcnow
+from core.platform.db import DatabaseBusy
 from core.queries import Standing, Verification
 from ui.components import facts
 from ui.text import when

@@ -1,14 +1,14 @@
 """Wall displays (national MDT, administrators): turn a wall screen showing a code into a display of one
-scope's live dashboard, see the displays that are up, and end any of them (core/display_sessions.py)."""
+scope's live dashboard, see the displays that are up, and end any of them (core/accounts/display_sessions.py)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import display_sessions
-from core.clock import to_london
-from core.db import DatabaseBusy
-from core.display_sessions import CODE_FIELD, DURATIONS_HOURS
+from core.accounts import display_sessions
+from core.accounts.display_sessions import CODE_FIELD, DURATIONS_HOURS
+from core.platform.clock import to_london
+from core.platform.db import DatabaseBusy
 from core.queries import ENGLAND
 from core.queries.lookups import region_label
 from ui import shared_copies

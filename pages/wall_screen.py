@@ -1,5 +1,5 @@
 """The wall screen (/wall): the live dashboard of one scope for a display session, or the one-time code
-that makes this browser one (ui/wall.py, core/display_sessions.py)."""
+that makes this browser one (ui/wall.py, core/accounts/display_sessions.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 proxies named in DEROG_TRUSTED_PROXIES (addresses or networks, separated by commas or spaces), in which
 case the address that proxy reports (X-Forwarded-For, read from the right past every trusted proxy; or
 X-Real-IP). A header sent by anyone else is ignored: otherwise whoever guesses passwords could name a
-new address for every guess, or someone else's (core/users.py throttles unknown browsers per address).
+new address for every guess, or someone else's (core/accounts/users.py throttles unknown browsers per address).
 
 An ASGI middleware (serve.py) writes the result into the connection's scope, so every HTTP request and
 every websocket (where `st.context.ip_address` reads it) sees the same answer. uvicorn's own reading of

@@ -1,5 +1,5 @@
 """The daily public figures as files (docs/figures.md): GET /figures/daily.csv and /figures/daily.json, with
-`?period=ID` or, without it, the most relevant strike period (core.public_figures.chosen_period). Public, like
+`?period=ID` or, without it, the most relevant strike period (core.report.public_figures.chosen_period). Public, like
 the page "Strike figures": aggregates by region only. Answered from the figures counted at most a minute ago,
 and marked so (Cache-Control: max-age=60) for browsers and caches in between.
 
@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from core import public_figures
-from core.db import DatabaseBusy
-from core.errors import NotFound
+from core.platform.db import DatabaseBusy
+from core.platform.errors import NotFound
+from core.report import public_figures
 
 HEADERS = {
     "Cache-Control": f"public, max-age={public_figures.CACHE_SECONDS}",

@@ -26,7 +26,7 @@ import streamlit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.config import security_settings
+from core.platform.config import security_settings
 from ui import scripts
 
 HSTS = "max-age=31536000; includeSubDomains"

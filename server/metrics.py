@@ -95,7 +95,7 @@ HELP = {
     ),
     "derog_integrity_differences": (
         "gauge",
-        "Records that differ from their audit history at the last check, or 0 (core/integrity.py); not 0 is an alarm.",
+        "Records that differ from their audit history at the last check, or 0 (core/records/integrity.py); not 0 is an alarm.",
     ),
     "derog_metrics_scrape_errors_total": ("counter", "Database reads for /metrics that failed."),
     "process_cpu_seconds_total": ("counter", "CPU time of this process (user and system), in seconds."),
@@ -187,9 +187,9 @@ def _outbox() -> dict[str, float]:
     cached = REGISTRY._outbox  # noqa: SLF001
     if cached is not None and now - cached[0] < OUTBOX_CACHE_SECONDS:
         return cached[1]
-    from core.clock import utcnow
-    from core.db import read_session
     from core.models import EmailOutbox
+    from core.platform.clock import utcnow
+    from core.platform.db import read_session
 
     waiting = col(EmailOutbox.sent_at).is_(None) & col(EmailOutbox.failed_at).is_(None)
     with read_session() as session:
@@ -266,7 +266,7 @@ def render() -> str:
         REGISTRY.inc("derog_metrics_scrape_errors_total")
         outbox = None
     try:
-        from core.integrity import alarm_state
+        from core.records.integrity import alarm_state
 
         differences: int | None = alarm_state().differences
     except Exception:  # noqa: BLE001  (the database is down: say so, and still answer)

@@ -1,11 +1,11 @@
 """The two session routes: they exist because only an HTTP response can set or clear an HttpOnly
 cookie, and a Streamlit script run answers over a websocket.
 
-- GET /session/start?ticket=…&next=…  redeems the one-time ticket a sign-in made (core/sessions.py),
+- GET /session/start?ticket=…&next=…  redeems the one-time ticket a sign-in made (core/accounts/sessions.py),
   ends the session the browser's cookie named until then, sets the new session cookie and sends the
   browser on to `next` (a path on this server only).
 - GET /display/start?claim=…  turns the wall screen's browser into a display session
-  (core/display_sessions.py) once the national MDT or an administrator has typed its code: sets the
+  (core/accounts/display_sessions.py) once the national MDT or an administrator has typed its code: sets the
   display cookie, ends the person's session this browser held (a wall acts for nobody) and opens /wall.
 - GET /session/end?reason=…  ends this browser's session (if the page has not already), clears the
   cookie, and sends the browser to sign in again, saying why (`reason`, one of ours), through
@@ -30,9 +30,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from core import devices, display_sessions, sessions
-from core.config import security_settings
-from core.db import DatabaseBusy
+from core.accounts import devices, display_sessions, sessions
+from core.platform.config import security_settings
+from core.platform.db import DatabaseBusy
 from server import figures
 
 # Streamlit's identity cookie (st.login) and its sign-out route, which also signs out at the provider.
@@ -67,7 +67,7 @@ def _delete_cookie(response: RedirectResponse) -> None:
 def start(request: Request) -> RedirectResponse:
     if _from_another_site(request):
         return _redirect(f"{SIGN_IN}?ended=ticket")
-    # The browser's device cookie (core/devices.py) if we issued it, or a new one: from now on it is trusted
+    # The browser's device cookie (core/accounts/devices.py) if we issued it, or a new one: from now on it is trusted
     # for the account.
     try:
         device = sessions.device_for_browser(request.cookies.get(devices.COOKIE_NAME))

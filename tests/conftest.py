@@ -16,20 +16,21 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from core import audit, sessions
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import dispose_engines, migrate, write_session
+from core.accounts import sessions
+from core.accounts.users import create_user
 from core.enums import AdminAction, Grade, Mitigation, Role
-from core.form import TEXT_LIMITS, RequestForm
 from core.models import StrikePeriod, User
-from core.nhs_organisations import load_reference_data
-from core.users import create_user
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import dispose_engines, migrate, write_session
+from core.records import audit
+from core.reference.nhs_organisations import load_reference_data
+from core.request.form import TEXT_LIMITS, RequestForm
 
 # The modules that draw the app (pages and their helpers), for tests that read the code itself.
 DRAWING_SOURCES = sorted([*(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
 
-# Sign-in answers wait for a floor (core.users.authenticate); tests/security/test_sign_in.py checks it,
+# Sign-in answers wait for a floor (core.accounts.users.authenticate); tests/security/test_sign_in.py checks it,
 # every other test signs in at once (app servers the browser tests start inherit this too).
 os.environ.setdefault("DEROG_SIGN_IN_FLOOR_MS", "0")
 # Property-based tests (hypothesis). "ci", the default: the same examples every run (derandomized, no example
@@ -234,7 +235,7 @@ def period(db: str) -> StrikePeriod:
         session.add(period)
         session.flush()
         after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
-        # Audited as Administration audits a new period, so that the history vouches for it (core/integrity.py).
+        # Audited as Administration audits a new period, so that the history vouches for it (core/records/integrity.py).
         audit.append(
             session,
             action=AdminAction.PERIOD_CREATED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from core.config import PROJECT_ROOT
+from core.platform.config import PROJECT_ROOT
 
 SOURCES = [
     path

@@ -1,7 +1,7 @@
 """What the viewer can do to one request, drawn beside it: a reviewer's decision at their tier, the
 BMA's approval, decline or revocation, the trust's withdrawal and harm record, and comments.
 
-A panel is drawn only for a deed the request's record offers (core.permissions, the same question the
+A panel is drawn only for a deed the request's record offers (core.access_control.permissions, the same question the
 workflow asks before it records the deed). Each action passes the version of the request the person saw on
 screen (kept in session state at render time), so an action on a request somebody else changed meanwhile is
 refused as stale."""
@@ -15,12 +15,12 @@ from typing import Any
 import streamlit as st
 
 from core import queries, workflow
-from core.clock import to_london
+from core.access_control.permissions import FILED_IT, Deed, waits_for
 from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
-from core.form import RequestForm
 from core.models import DerogationRequest, User
-from core.permissions import FILED_IT, Deed, waits_for
+from core.platform.clock import to_london
 from core.queries import RequestRecord
+from core.request.form import RequestForm
 from ui import into_view
 from ui.feedback import FORM_ERROR, act_as, errors_of, field_error, flash, form_error
 from ui.text import md_escape, visible

@@ -1,13 +1,14 @@
 """The Administration page's accounts tab: find an account, create one (with a password or for the
 identity provider only), change its role and scope, unlock it, end its sessions, set a new password.
-Each button calls core/admin.py as the person signed in at that moment (act_as)."""
+Each button calls core/accounts/admin.py as the person signed in at that moment (act_as)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from core import admin, queries
+from core import queries
+from core.accounts import admin
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
 from core.models import User
 from ui.feedback import act_as, field_error, flash, form_error, succeeded

@@ -1,4 +1,4 @@
-"""The Administration page's strike-period tab: every period with its state now (core/periods.py), and
+"""The Administration page's strike-period tab: every period with its state now (core/reference/periods.py), and
 one form to add a period or change one, in UK time."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from core import admin, periods, queries
-from core.clock import utcnow
+from core import queries
+from core.accounts import admin
+from core.platform.clock import utcnow
+from core.reference import periods
 from ui import shared_copies
 from ui.feedback import act_as, field_error, form_error
 from ui.text import md_escape, wall_clock, when

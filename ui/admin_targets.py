@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import admin, queries
-from core.clock import format_duration
+from core import queries
+from core.accounts import admin
 from core.enums import TIER_ORDER
-from core.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
+from core.platform.clock import format_duration
+from core.request.timing import DEFAULT_TARGETS, MAX_TARGET_MINUTES
 from ui.feedback import act_as, field_error, form_error, succeeded
 
 TARGET_ERRORS = "adm_target_errors"

@@ -11,8 +11,8 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from core import display_sessions
-from core.sessions import COOKIE_NAME
+from core.accounts import display_sessions
+from core.accounts.sessions import COOKIE_NAME
 
 
 def session_token() -> str | None:
@@ -21,7 +21,7 @@ def session_token() -> str | None:
 
 
 def display_token() -> str | None:
-    """The display id from a wall screen's HttpOnly cookie (core/display_sessions.py), if it has one."""
+    """The display id from a wall screen's HttpOnly cookie (core/accounts/display_sessions.py), if it has one."""
     return st.context.cookies.get(display_sessions.COOKIE_NAME)
 
 

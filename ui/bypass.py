@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from core import workflow
+from core.access_control.permissions import Deed, stand_down_needed
 from core.enums import (
     BYPASS_FINDINGS,
     REASONED_ACTION_LABELS,
@@ -21,7 +22,6 @@ from core.enums import (
     Status,
 )
 from core.models import AuditEvent, DerogationRequest
-from core.permissions import Deed, stand_down_needed
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
 from ui.enter_hint import hide_enter_hint
@@ -84,7 +84,7 @@ def bypass_record(request: DerogationRequest) -> None:
 def _recall_now(request: DerogationRequest) -> None:
     """Where the recall stands after the route: still waiting for the BMA, covered by its approval, or not
     approved (a decline, a revocation, any other end, or an approval of fewer doctors or grades) and what
-    the trust must do now (core.permissions.stand_down_needed decides)."""
+    the trust must do now (core.access_control.permissions.stand_down_needed decides)."""
     status = Status(request.status)
     if status.is_open or status is Status.DRAFT:
         st.info("The request continues on its route; the BMA's decision is still needed.", icon=":material/schedule:")
@@ -113,7 +113,7 @@ def _recall_now(request: DerogationRequest) -> None:
 
 
 def bypass_panel(record: RequestRecord) -> None:
-    """The actions on the failsafe bypass this viewer may take now (core.permissions decides)."""
+    """The actions on the failsafe bypass this viewer may take now (core.access_control.permissions decides)."""
     hide_enter_hint("bypass_", "standdown_", "bypassreview_")  # each waits for its button
     if record.offers(Deed.RECORD_BYPASS):
         _record(record.request)

@@ -9,10 +9,10 @@ import pyarrow as pa
 import streamlit as st
 
 from core import queries
-from core.access import request_id_from
+from core.access_control.visibility import request_id_from
 from core.enums import OPEN_STATUSES, Action, Mitigation, Priority, Status
-from core.errors import NotFound
 from core.models import AuditEvent, DerogationRequest, User
+from core.platform.errors import NotFound
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
 from ui.request_table import request_table

@@ -1,4 +1,4 @@
-"""The cover register on screen (core/cover_register.py, core/cover_csv.py): the register as a table, the
+"""The cover register on screen (core/request/cover_register.py, core/request/cover_csv.py): the register as a table, the
 form for one line, the CSV import with a message per bad row, and the pieces other pages draw from it: the
 request form's prefill and gap, "asked for / registered minimum / on duty now" on a request, and the
 dashboard's services below their registered minimum."""
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cover_csv, cover_register
-from core.cover_register import COVER_GRADES, SHIFT_LABELS, SHIFTS, LineValues, ServiceCover
-from core.form import MAX_DOCTORS
 from core.models import CoverLine, DerogationRequest, User
+from core.request import cover_csv, cover_register
+from core.request.cover_register import COVER_GRADES, SHIFT_LABELS, SHIFTS, LineValues, ServiceCover
+from core.request.form import MAX_DOCTORS
 from ui import components
 from ui.feedback import FORM_ERROR, act_as, field_error, flash, form_error, succeeded
 from ui.text import md_escape, visible

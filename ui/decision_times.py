@@ -15,7 +15,7 @@ TTL = 60  # seconds: decision times move slowly; the headline beside them refres
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _counted(_viewer: User, scope: tuple, period_id: int, url: str) -> list[DecisionTime]:
-    """Keyed by the scope (core.access.scope_key), never the viewer alone: one scope's times, not another's."""
+    """Keyed by the scope (core.access_control.visibility.scope_key), never the viewer alone: one scope's times, not another's."""
     return decision_times(_viewer, [period_id])
 
 

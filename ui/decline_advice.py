@@ -1,13 +1,13 @@
-"""Advice learned from past declines (core.advice), drawn above the request form's submit button. It
+"""Advice learned from past declines (core.request.advice), drawn above the request form's submit button. It
 advises and never blocks: nothing here changes what the form accepts."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import advice
-from core.config import database_url
-from core.form import RequestForm
+from core.platform.config import database_url
+from core.request import advice
+from core.request.form import RequestForm
 
 
 @st.cache_data(ttl=60, show_spinner=False)

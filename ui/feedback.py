@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import DatabaseBusy
-from core.errors import DerogationError, StaleVersion, ValidationFailed
+from core.platform.db import DatabaseBusy
+from core.platform.errors import DerogationError, StaleVersion, ValidationFailed
 from ui.session import NOTICE_KEY, live_session
 from ui.text import md_escape
 

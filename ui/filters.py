@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import periods, queries
+from core import queries
 from core.enums import ELIGIBLE_CATEGORIES, BypassState, Reason
 from core.models import StrikePeriod
+from core.reference import periods
 from ui import shared_copies
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import notify, periods
-from core.clock import format_london
 from core.enums import Role
 from core.models import StrikePeriod, User
+from core.notifications import notify
+from core.platform.clock import format_london
+from core.reference import periods
 from ui import shared_copies
 from ui.session import sign_out, sign_out_everywhere
 from ui.text import visible

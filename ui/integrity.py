@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import integrity
-from core.db import DatabaseBusy
+from core.platform.db import DatabaseBusy
+from core.records import integrity
 from ui.text import md_escape, when
 
 SHOWN = 10

@@ -1,8 +1,8 @@
 """The live dashboard's figures: SQL aggregates in the viewer's scope, shaped for the headline and the
 charts once per scope and refresh, and drawn one section of charts at a time, two charts to a row.
 
-Everything here is cached for FIGURES_TTL seconds per scope (core.access.visible_filter depends only
-on core.access.scope_key): a dashboard shows the figures "as at" the time they were counted, and everyone with
+Everything here is cached for FIGURES_TTL seconds per scope (core.access_control.visibility.visible_filter depends only
+on core.access_control.visibility.scope_key): a dashboard shows the figures "as at" the time they were counted, and everyone with
 the same scope shares one count instead of each viewer's refresh running the GROUP BY scans again."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import streamlit as st
 from core import queries
 from core.enums import DECLINE_ACTIONS, Reason, Tier
 from core.models import User
-from core.tally import EVERY_REASON
+from core.request.running_counts import EVERY_REASON
 from ui import charts, components, shared_copies
 from ui.chart_view import ChartSpec, chart_spec, show
 

@@ -1,5 +1,5 @@
 """The public page's figures (pages/figures.py): the England totals of a day, and Altair charts of the daily
-rows of core.public_figures (aggregates by region only, so the data each chart ships is public anyway)."""
+rows of core.report.public_figures (aggregates by region only, so the data each chart ships is public anyway)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.public_figures import DayRow, Publication
+from core.report.public_figures import DayRow, Publication
 from ui.chart_view import chart_spec, show
 from ui.charts import (
     COUNT_AXIS,

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.clock import format_london
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import (
+from core.models import StrikePeriod, Trust, User
+from core.platform.clock import format_london
+from core.request.form import (
     FLAG_FIELDS,
     MAX_NOTE,
     MUST_EXPLAIN,
@@ -22,8 +23,7 @@ from core.form import (
     TIME_FIELDS,
     RequestForm,
 )
-from core.form import LABELS as FORM_LABELS
-from core.models import StrikePeriod, Trust, User
+from core.request.form import LABELS as FORM_LABELS
 from ui import error_summary as summary
 from ui.enter_hint import hide_enter_hint
 from ui.error_summary import Problem
@@ -161,7 +161,7 @@ def count_attempt(errors_key: str) -> None:
 
 
 def _text(name: str, errors_key: str, *, area: bool = False, help: str | None = None) -> None:
-    """A text field, as long as core lets it be (core.form.TEXT_LIMITS, from the column)."""
+    """A text field, as long as core lets it be (core.request.form.TEXT_LIMITS, from the column)."""
     widget = st.text_area if area else st.text_input
     widget(LABELS[name], key=key(name), max_chars=TEXT_LIMITS[name], on_change="ignore", help=help)
     field_error(errors_key, name)

@@ -1,4 +1,4 @@
-"""Who this browser is signed in as, asked of the server-side session (core/sessions.py) at every entry
+"""Who this browser is signed in as, asked of the server-side session (core/accounts/sessions.py) at every entry
 point: a full page run (ui/shell.py), every widget callback (ui/feedback.act_as), every download
 (guarded_download) and every live refresh (live_session(activity=False)). Nothing here trusts a user
 object kept from an earlier run. The entry points are listed in SECURITY.md."""
@@ -13,13 +13,13 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from core import identity, sessions
-from core.access import may_open
-from core.db import DatabaseBusy
-from core.errors import AuthFailed, DerogationError, PermissionDenied
+from core.access_control.visibility import may_open
+from core.accounts import identity, sessions
+from core.accounts.sessions import LiveSession, SessionEnded
+from core.accounts.users import SignedIn
 from core.models import User
-from core.sessions import LiveSession, SessionEnded
-from core.users import SignedIn
+from core.platform.db import DatabaseBusy
+from core.platform.errors import AuthFailed, DerogationError, PermissionDenied
 from ui import browser
 
 NOTICE_KEY = "_signed_out_notice"
@@ -118,7 +118,7 @@ def sign_out_everywhere() -> None:
 
 def from_provider(claims: dict[str, object]) -> SignedIn | None:
     """Open a session for someone the identity provider has just signed in (the caller hands it over);
-    None for claims too old to do that by themselves (core.identity). A refusal is kept for the
+    None for claims too old to do that by themselves (core.accounts.identity). A refusal is kept for the
     sign-in page."""
     try:
         return identity.sign_in(claims)

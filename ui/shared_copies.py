@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.config import database_url
 from core.models import StrikePeriod, User
+from core.platform.config import database_url
 
 PERIODS_TTL = 5  # seconds: whether a strike is on is still worked out from the clock on every run
 NAMES_TTL = 300

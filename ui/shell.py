@@ -12,16 +12,16 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from core import upkeep
-from core.access import may_open
-from core.config import database_url
-from core.db import DatabaseBusy, migrate
-from core.devices import COOKIE_NAME as DEVICE_COOKIE
+from core.access_control.visibility import may_open
+from core.accounts.devices import COOKIE_NAME as DEVICE_COOKIE
+from core.accounts.sessions import ENDED_MESSAGES, end_reason
+from core.accounts.users import authenticate
 from core.enums import Role
-from core.errors import AuthFailed
 from core.models import User
-from core.sessions import ENDED_MESSAGES, end_reason
-from core.users import authenticate
+from core.platform.config import database_url
+from core.platform.db import DatabaseBusy, migrate
+from core.platform.errors import AuthFailed
+from core.workflow import upkeep
 from ui import browser, identity_provider, scripts, wall
 from ui.feedback import show_flash
 from ui.header import draw_header
@@ -36,7 +36,7 @@ from ui.session import (
 )
 
 PAGE_ICON = Path(__file__).parent / "assets" / "icon.png"
-# (page key in core.access.PAGE_ROLES, file, title, icon, url path)
+# (page key in core.access_control.visibility.PAGE_ROLES, file, title, icon, url path)
 PageEntry = tuple[str, str, str, str, str]
 # The session routes (server/routes.py) send the browser to /sign-in?ended=<reason> after a sign-out or
 # a sign-in link that no longer works; the page says why in our words, never the parameter's.

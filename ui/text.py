@@ -6,9 +6,9 @@ import re
 import string
 from datetime import datetime
 
-from core.clock import format_duration, format_london, to_london
 from core.enums import Role, Status, Tier
-from core.inputs import invisible_at
+from core.platform.clock import format_duration, format_london, to_london
+from core.platform.input_checks import invisible_at
 
 _PUNCTUATION = {ch: f"&#{ord(ch)};" for ch in string.punctuation}
 
@@ -16,7 +16,7 @@ _PUNCTUATION = {ch: f"&#{ord(ch)};" for ch in string.punctuation}
 def visible(text: object) -> str:
     """User text with each invisible character shown as its code point, e.g. "ok [U+202E]gnp.exe" where
     "ok \\u202egnp.exe" would read "ok exe.png". Core refuses these characters in every free-text field
-    (core.inputs.invisible_at); text stored before that is kept exactly as it was (the audit history's
+    (core.platform.input_checks.invisible_at); text stored before that is kept exactly as it was (the audit history's
     hashes cover it) and shown this way. Every helper below applies it; show other user text with
     st.text(visible(...))."""
     value = "" if text is None else str(text)
@@ -59,7 +59,7 @@ def when_short(moment: datetime | None) -> str:
 
 def wall_clock(moment: datetime | None) -> datetime | None:
     """A stored time as a date-time widget holds it: UK wall-clock time to the minute, without a zone (the
-    widget takes none; core.clock.from_london reads it back)."""
+    widget takes none; core.platform.clock.from_london reads it back)."""
     local = to_london(moment)
     return None if local is None else local.replace(tzinfo=None, second=0, microsecond=0)
 

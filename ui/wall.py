@@ -1,7 +1,7 @@
 """The national ops room's wall screen (/wall): every headline figure and every chart of the live
 dashboard on one 1920x1080 screen, with no menu, no buttons and nothing to click, updating itself.
 The figures that need action (mass casualty, breached now, not decided in time, open now) sit top
-left, larger, in colour and in words. Until the screen is a display session (core/display_sessions.py)
+left, larger, in colour and in words. Until the screen is a display session (core/accounts/display_sessions.py)
 it shows a one-time code for the national MDT or an administrator to type on the Wall displays page."""
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from urllib.parse import quote
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from core import display_sessions, periods, queries
-from core.access import scope_key
-from core.clock import to_london, utcnow
-from core.config import database_url
-from core.db import DatabaseBusy
-from core.display_sessions import DisplayEnded, LiveDisplay, Pairing
+from core import queries
+from core.access_control.visibility import scope_key
+from core.accounts import display_sessions
+from core.accounts.display_sessions import DisplayEnded, LiveDisplay, Pairing
+from core.platform.clock import to_london, utcnow
+from core.platform.config import database_url
+from core.platform.db import DatabaseBusy
+from core.reference import periods
 from ui import browser, live_figures, shared_copies
 from ui.chart_view import ChartSpec
 

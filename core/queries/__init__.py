@@ -1,7 +1,7 @@
 """What the pages read: lists, review queues, one request's record, dashboard aggregates, CSV exports
 and the public check of a confirmation reference.
 
-Every query is scoped through core.access (visible_filter / queue_filter), lists are capped, and the
+Every query is scoped through core.access_control.visibility (visible_filter / queue_filter), lists are capped, and the
 dashboard is aggregated in SQL with GROUP BY so only small tables ever reach Python. Import from here:
 `from core import queries` then `queries.queue(...)`."""
 

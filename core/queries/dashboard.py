@@ -13,15 +13,15 @@ import pyarrow as pa
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
-from core.access import period_filter, scope_key, strike_period_id, tally_filter
-from core.clock import utcnow
-from core.db import read_session
+from core.access_control.visibility import period_filter, scope_key, strike_period_id, tally_filter
 from core.enums import BypassState, Status, Tier
 from core.models import DerogationRequest, ReasonTally, RequestReason, RequestTally, StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.db import read_session
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
 from core.queries.search import search_condition
-from core.tally import bypass_state_sql, reasons_grouped
-from core.timing import (
+from core.request.running_counts import bypass_state_sql, reasons_grouped
+from core.request.timing import (
     MOMENT,
     NEAR_DEADLINE,
     UNDECIDED_VALUES,
@@ -67,7 +67,7 @@ BREAKDOWN_COLUMNS = BREAKDOWN_KEYS + BREAKDOWN_SUMS
 GIVEN_VALUES = [Status.APPROVED.value, Status.REVOKED.value]  # approvals the BMA gave
 
 
-# Statuses whose outcome or breach depends on the clock (core.timing): always counted from the requests.
+# Statuses whose outcome or breach depends on the clock (core.request.timing): always counted from the requests.
 TIMED_VALUES = UNDECIDED_VALUES
 
 
@@ -78,7 +78,7 @@ BREAKDOWN_TYPES = {name: pa.int64() if name in COUNTED else pa.string() for name
 def dashboard_breakdown(user: User, period_id: int | None, now: datetime | None = None) -> pa.Table:
     """The period's requests in the user's scope, grouped; every headline figure and most charts are
     sums over this small table (at most a few hundred rows, whatever the volume). Closed requests come
-    from the running tally (core/tally.py) where the scope allows; the clock-dependent ones, and every
+    from the running tally (core/request/running_counts.py) where the scope allows; the clock-dependent ones, and every
     request of a scope the tally cannot answer, are grouped from the requests themselves."""
     period_id = strike_period_id(period_id)
     with read_session() as session:
@@ -121,7 +121,7 @@ def _moments(targets: dict[Tier, int], now: datetime) -> dict[str, datetime]:
 
 
 def _viewer(scope: tuple) -> User:
-    """A stand-in with only what core.access.scope_key holds, to build a scope's statements."""
+    """A stand-in with only what core.access_control.visibility.scope_key holds, to build a scope's statements."""
     role, trust_code, region_code, active = scope
     return User(
         email="",

@@ -10,13 +10,14 @@ from itertools import islice
 
 from sqlmodel import col, select
 
-from core import audit, spreadsheet
-from core.clock import utcnow
-from core.db import read_session
 from core.enums import BYPASS_REVIEW_REASON_LABELS, REASON_LABELS, Action, Tier
 from core.models import AuditEvent, DerogationRequest, RequestReason, Trust, User
+from core.platform import spreadsheet
+from core.platform.clock import utcnow
+from core.platform.db import read_session
+from core.platform.spreadsheet import defuse
 from core.queries.dashboard import OUTCOME_LABELS, ListFilters, list_condition, outcome_sql
-from core.spreadsheet import defuse
+from core.records import audit
 
 # ---------------------------------------------------------------- CSV downloads
 

@@ -8,14 +8,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, true
 from sqlmodel import col, select
 
-from core import periods
-from core.access import load_visible, queue_filter, reviewer_tier, visible_filter
-from core.clock import utcnow
-from core.db import read_session
+from core.access_control.permissions import Deed, offers, reviews_bypasses
+from core.access_control.visibility import load_visible, queue_filter, reviewer_tier, visible_filter
 from core.enums import Action, Role, Status
-from core.errors import DerogationError
 from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
-from core.permissions import Deed, offers, reviews_bypasses
+from core.platform.clock import utcnow
+from core.platform.db import read_session
+from core.platform.errors import DerogationError
 from core.queries.rows import (
     CLOSED_VALUES,
     LIST_LIMIT,
@@ -24,7 +23,8 @@ from core.queries.rows import (
     list_page,
     list_rows,
 )
-from core.timing import breached_sql, tier_targets
+from core.reference import periods
+from core.request.timing import breached_sql, tier_targets
 
 # Filters offered on the trust's list.
 STATUS_GROUPS = {
@@ -161,7 +161,7 @@ class RequestRecord:
     comments: list[CommentRow]
     period: StrikePeriod | None
     filed_by: str
-    refusals: dict[Deed, DerogationError | None]  # core.permissions.offers: what the viewer may do now
+    refusals: dict[Deed, DerogationError | None]  # core.access_control.permissions.offers: what the viewer may do now
 
     def offers(self, deed: Deed) -> bool:
         """The page offers `deed` only when the workflow would accept it (same question, same answer)."""
@@ -227,7 +227,7 @@ class BypassRow:
 
     @property
     def ready_for_review(self) -> bool:
-        """The route has ended, so the whole episode can be judged (core.permissions: Deed.REVIEW_BYPASS)."""
+        """The route has ended, so the whole episode can be judged (core.access_control.permissions: Deed.REVIEW_BYPASS)."""
         return self.review is None and self.status not in OPEN_VALUES
 
 

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from core import periods
-from core.clock import format_london
-from core.db import read_session
 from core.enums import Category, Role, Tier
 from core.models import Region, StrikePeriod, Trust, User
-from core.timing import tier_targets
+from core.platform.clock import format_london
+from core.platform.db import read_session
+from core.reference import periods
+from core.request.timing import tier_targets
 
 ENGLAND = "England"  # the national MDT's figures, in words
 
@@ -59,7 +59,7 @@ def strike_periods() -> list[StrikePeriod]:
 
 
 def periods_now(now: datetime | None = None) -> tuple[StrikePeriod | None, StrikePeriod | None]:
-    """The strike period in progress, and the next one to start (core.periods)."""
+    """The strike period in progress, and the next one to start (core.reference.periods)."""
     with read_session() as session:
         return periods.current(session, now), periods.upcoming(session, now)
 
@@ -90,7 +90,7 @@ def region_label(name: str) -> str:
 
 
 def figures_region(user: User) -> str | None:
-    """The region a viewer's figures (live dashboard, post-strike report) cover, as core.access.visible_filter
+    """The region a viewer's figures (live dashboard, post-strike report) cover, as core.access_control.visibility.visible_filter
     decides: a regional medical director's own; None for the national MDT, whose figures are England's."""
     return user.region_code if Role(user.role) is Role.REGIONAL_MD else None
 

@@ -1,8 +1,8 @@
 """The public check of a confirmation reference (docs/rules.md rule 7): only what a doctor needs.
 
 It verifies before it vouches: the request behind the reference is replayed from its own audit rows, whose
-hashes and links are checked (core.integrity.prove_request); a request whose live row differs from what
-its history records is never shown as approved, and the alarm goes (core.integrity.raise_alarm).
+hashes and links are checked (core.records.integrity.prove_request); a request whose live row differs from what
+its history records is never shown as approved, and the alarm goes (core.records.integrity.raise_alarm).
 
 Two kinds of reference: the BMA's approval (`confirmation_ref`) and a recall the trust made at once under
 the failsafe bypass (`bypass_ref`, docs/rules.md rule 5), answered with where that recall stands now."""
@@ -16,10 +16,10 @@ from enum import StrEnum
 
 from sqlmodel import col, or_, select
 
-from core import integrity
-from core.db import read_session
 from core.enums import Status
 from core.models import DerogationRequest, Trust
+from core.platform.db import read_session
+from core.records import integrity
 
 REF_PATTERN = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$")
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from core import timing
 from core.enums import OPEN_STATUSES, Action, Status, Tier
 from core.models import AuditEvent, DerogationRequest, Region, Trust
+from core.request import timing
 
 LIST_LIMIT = 100
 # The columns a list row needs: reading only these keeps long lists cheap (no JSON, no long text).

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 
-from core.access import request_id_from
+from core.access_control.visibility import request_id_from
 from core.models import DerogationRequest, Trust
 
 MAX_SEARCH = 200

@@ -15,19 +15,21 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlmodel import col, select
 
-from core import periods, queries, spreadsheet
-from core.access import may_open, period_filter
-from core.clock import format_london, utcnow
-from core.db import read_session
+from core import queries
+from core.access_control.visibility import may_open, period_filter
 from core.enums import DECLINE_ACTIONS, Reason, Tier
-from core.errors import BadArgument, NotFound, PermissionDenied
-from core.inputs import whole
 from core.models import StrikePeriod, User
+from core.platform import spreadsheet
+from core.platform.clock import format_london, utcnow
+from core.platform.db import read_session
+from core.platform.errors import BadArgument, NotFound, PermissionDenied
+from core.platform.input_checks import whole
+from core.platform.spreadsheet import defuse
+from core.reference import periods
 from core.report.decision_times import STAGES, decision_times, stage_label
 from core.report.figures import percentile, tier_visits
 from core.report.printable import PRINT_CSS, cell_text
-from core.spreadsheet import defuse
-from core.tally import EVERY_REASON
+from core.request.running_counts import EVERY_REASON
 
 LOOK_BACK = timedelta(days=365)  # a strike mandate lasts 12 months
 MAX_PERIODS = 24

@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, extract
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core.access import visible_filter
-from core.db import read_session
+from core.access_control.visibility import visible_filter
 from core.enums import BMA_ACTIONS, TIER_ACTIONS, Action, Status, Tier
 from core.models import AuditEvent, DerogationRequest, User
+from core.platform.db import read_session
 
 WHOLE = "submission"  # the stage of "submission to final decision"
 STAGES = (WHOLE, *(tier.value for tier in Tier))

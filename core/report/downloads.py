@@ -7,10 +7,11 @@ from datetime import UTC
 
 import pandas as pd
 
-from core import queries, spreadsheet
+from core import queries
+from core.platform import spreadsheet
+from core.platform.spreadsheet import defuse
 from core.report.figures import Report
 from core.report.tables import tables
-from core.spreadsheet import defuse
 
 
 def _cell(value: object) -> object:

@@ -18,10 +18,8 @@ import pyarrow as pa
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_
 from sqlmodel import Session, col, select
 
-from core import periods, queries
-from core.access import may_open, period_filter
-from core.clock import format_london, utcnow
-from core.db import read_session
+from core import queries
+from core.access_control.visibility import may_open, period_filter
 from core.enums import (
     BMA_ACTIONS,
     DECLINE_ACTIONS,
@@ -36,12 +34,15 @@ from core.enums import (
     Status,
     Tier,
 )
-from core.errors import NotFound, PermissionDenied
-from core.inputs import DB_INT_MAX, whole
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
+from core.platform.clock import format_london, utcnow
+from core.platform.db import read_session
+from core.platform.errors import NotFound, PermissionDenied
+from core.platform.input_checks import DB_INT_MAX, whole
+from core.reference import periods
 from core.report.decision_times import DecisionTime, decision_times
-from core.tally import EVERY_REASON
-from core.timing import breached_sql, tier_targets
+from core.request.running_counts import EVERY_REASON
+from core.request.timing import breached_sql, tier_targets
 
 IN_REVIEW = Status.IN_REVIEW.value
 # What each tier did with a request waiting for it (audit actions, in the order the report shows them).

@@ -1,6 +1,6 @@
 """The freedom-of-information export: every submitted request of one strike period with no personal data
 (no names, roles, phone numbers or e-mail addresses of anyone, no confirmation references) and no free
-text, only whether the request holds any. Each cell safe to open in a spreadsheet (core.spreadsheet).
+text, only whether the request holds any. Each cell safe to open in a spreadsheet (core.platform.spreadsheet).
 For the national MDT (a download on the post-strike report) and the command line (`python -m ops
 foi-export`); docs/privacy.md says why each column may be published."""
 
@@ -11,15 +11,15 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from core.clock import utcnow
-from core.db import read_session
 from core.enums import BYPASS_REVIEW_REASON_LABELS, Role
-from core.errors import NotFound, PermissionDenied
-from core.form import SHAPED, TEXT_FIELDS
-from core.inputs import DB_INT_MAX, whole
 from core.models import DerogationRequest, StrikePeriod, Trust, User
+from core.platform.clock import utcnow
+from core.platform.db import read_session
+from core.platform.errors import NotFound, PermissionDenied
+from core.platform.input_checks import DB_INT_MAX, whole
 from core.queries.dashboard import OUTCOME_LABELS, outcome_sql
 from core.queries.exports import EXPORT_BATCH, REASON_EXPORT_FIELDS, _batches, _csv, _label, _reasons_of
+from core.request.form import SHAPED, TEXT_FIELDS
 
 # Facts about the request, the decision and the bypass: organisations, categories, counts, grades, times.
 FACTS = [

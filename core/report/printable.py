@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from core.clock import format_duration, format_london
+from core.platform.clock import format_duration, format_london
 from core.report.figures import Report
 from core.report.tables import tables
 

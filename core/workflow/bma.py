@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.clock import format_london, from_london
+from core.access_control.permissions import Deed
 from core.enums import Action, Grade, Status
-from core.errors import ValidationFailed
-from core.inputs import plausible_time, request_at, text_problem, yes_no
 from core.models import DerogationRequest, User
-from core.permissions import Deed
+from core.platform.clock import format_london, from_london
+from core.platform.errors import ValidationFailed
+from core.platform.input_checks import plausible_time, request_at, text_problem, yes_no
 from core.workflow.command import acting_on, reasons_for, written
 
 MAX_SCOPE = DerogationRequest.__table__.c.approved_scope.type.length  # the BMA's "scope approved", as stored

@@ -1,5 +1,5 @@
 """What every command shares: the actor read afresh, the request loaded as the person saw it, the one
-question of who may act (core.permissions.refusal), and the write of the new state with its audit row.
+question of who may act (core.access_control.permissions.refusal), and the write of the new state with its audit row.
 
 A command is one transaction that writes the new state and exactly one audit row, or raises and changes
 nothing. `acting_on` is each command's opening; `Act.record` its close."""
@@ -14,15 +14,18 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core import audit, notify, periods, tally
-from core.access import load_visible
-from core.clock import utcnow
-from core.db import write_session
+from core.access_control.permissions import NEEDS_HISTORY, Deed, filing_refusal, refusal
+from core.access_control.visibility import load_visible
 from core.enums import REASONS_FOR, Action, Tier
-from core.errors import BadArgument, PermissionDenied, StaleVersion, ValidationFailed
-from core.inputs import free_text_problem, request_at, whole
 from core.models import MAX_RATIONALE, AuditEvent, DerogationRequest, RequestReason, StrikePeriod, User
-from core.permissions import NEEDS_HISTORY, Deed, filing_refusal, refusal
+from core.notifications import notify
+from core.platform.clock import utcnow
+from core.platform.db import write_session
+from core.platform.errors import BadArgument, PermissionDenied, StaleVersion, ValidationFailed
+from core.platform.input_checks import free_text_problem, request_at, whole
+from core.records import audit
+from core.reference import periods
+from core.request import running_counts
 
 
 def active_actor(session: Session, actor: User) -> User:
@@ -91,7 +94,7 @@ def apply(
     if request.version != expected_version:
         raise StaleVersion()
     from_status, from_tier = request.status, request.current_tier
-    counted_before = tally.entry(request)
+    counted_before = running_counts.entry(request)
     result = session.execute(
         update(DerogationRequest)
         .where(DerogationRequest.id == request.id, DerogationRequest.version == expected_version)
@@ -117,7 +120,9 @@ def apply(
         details=details,
         at=now,
     )
-    tally.move(session, counted_before, tally.entry(request))  # after the chain head's lock: writers in one order
+    running_counts.move(
+        session, counted_before, running_counts.entry(request)
+    )  # after the chain head's lock: writers in one order
     if reasons:
         given = [
             RequestReason(
@@ -132,7 +137,7 @@ def apply(
             for reason in reasons
         ]
         session.add_all(given)
-        tally.count_reasons(session, request, given)
+        running_counts.count_reasons(session, request, given)
     notify.on_transition(session, request, action, actor, now, reasons=reasons or [])
     return request
 
@@ -140,7 +145,7 @@ def apply(
 @dataclass
 class Act:
     """One command under way: who acts, on which request (as they saw it), in its strike period (for a draft,
-    the one it would be submitted into: core.periods.of_request), and when."""
+    the one it would be submitted into: core.reference.periods.of_request), and when."""
 
     session: Session
     actor: User
@@ -179,7 +184,7 @@ def acting_on(
     """Every command's opening, in one order: arguments of the right type (BadArgument before any SQL),
     the actor read afresh, the request in their scope (NotFound as for a missing id), the version they saw
     (checked before any rule, so whoever loses a race is told the request changed, not that their action
-    does not fit any more), then core.permissions.refusal: what the pages offer, the workflow accepts.
+    does not fit any more), then core.access_control.permissions.refusal: what the pages offer, the workflow accepts.
     `filing` (editing a draft): only requesters file, asked before the draft is looked up, as when creating one."""
     if deed is Deed.COMMENT:  # a comment changes nothing on the request: it needs no version
         request_id, version = whole(request_id, "request id"), None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core import audit
+from core.access_control.permissions import Deed
 from core.enums import Action
 from core.models import Comment, User
-from core.permissions import Deed
+from core.records import audit
 from core.workflow.command import acting_on, written
 
 

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from core import periods
-from core.clock import format_london, utcnow
-from core.db import read_session, write_session
 from core.enums import OPEN_STATUSES, Action, Status
 from core.models import DerogationRequest, StrikePeriod
+from core.platform.clock import format_london, utcnow
+from core.platform.db import read_session, write_session
+from core.reference import periods
 from core.workflow.command import apply
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.access_control.permissions import Deed
 from core.enums import BYPASS_FINDINGS, TIER_ACTIONS, Action, BypassReviewReason, BypassState, Status, Tier
-from core.errors import NotAllowed, ValidationFailed
 from core.models import DerogationRequest, User
-from core.permissions import Deed
+from core.platform.errors import NotAllowed, ValidationFailed
 from core.workflow.command import acting_on, choices, reasons_for, written
 
 # Where a request goes after each closing decision below the BMA.

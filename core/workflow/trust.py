@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from core import audit
-from core.clock import format_london, from_london, utcnow
-from core.db import write_session
+from core.access_control.permissions import Deed, filing_refusal
 from core.enums import Action, Grade, Status, Tier
-from core.errors import BadArgument, ValidationFailed
-from core.form import RequestForm, validate_draft, validate_submission
-from core.inputs import free_text_problem, plausible_time, request_at, text_problem
 from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
-from core.permissions import Deed, filing_refusal
+from core.platform.clock import format_london, from_london, utcnow
+from core.platform.db import write_session
+from core.platform.errors import BadArgument, ValidationFailed
+from core.platform.input_checks import free_text_problem, plausible_time, request_at, text_problem
+from core.records import audit
+from core.request.form import RequestForm, validate_draft, validate_submission
 from core.workflow.bma import new_confirmation_ref
 from core.workflow.command import acting_on, active_actor, written
 
@@ -79,14 +79,14 @@ def _form_values(session: Session, form: RequestForm) -> dict:
 
 
 def _where(values: dict) -> dict:
-    """Whose request it is, in the audit row that sets it: who may see it follows from these (core/integrity.py)."""
+    """Whose request it is, in the audit row that sets it: who may see it follows from these (core/records/integrity.py)."""
     return {"trust_code": values["trust_code"], "region_code": values["region_code"]}
 
 
 def submit(actor: User, request_id: int, version: int, now: datetime | None = None) -> DerogationRequest:
     """Send a complete draft to the clinical director, only while strike action is in progress."""
     with acting_on(actor, request_id, version, Deed.SUBMIT, now) as act:
-        form = RequestForm.from_request(act.request)  # its period is in progress: core.permissions asked
+        form = RequestForm.from_request(act.request)  # its period is in progress: core.access_control.permissions asked
         errors = validate_submission(form, act.period, act.now) | _check_trust(act.session, act.actor, form)
         if errors:
             raise ValidationFailed(errors)

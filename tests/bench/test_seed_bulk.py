@@ -9,12 +9,12 @@ from sqlmodel import col, select
 
 from bench.naive import naive_headline
 from bench.seed_bulk import seed_bulk
-from core import audit
-from core.clock import utcnow
-from core.db import dispose_engines, read_session
 from core.enums import OPEN_STATUSES, Role, Status, Tier
 from core.models import AuditEvent, DerogationRequest, StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, read_session
 from core.queries import dashboard_breakdown, headline
+from core.records import audit
 
 
 def test_bulk_seed_is_realistic_and_its_audit_chain_verifies(tmp_path, monkeypatch) -> None:

@@ -18,10 +18,10 @@ from sqlmodel import select
 
 from bench import capacity
 from bench.st_client import FINISHED, Session
-from core import display_sessions, sessions
-from core.db import dispose_engines, read_session
+from core.accounts import display_sessions, sessions
 from core.enums import Role
 from core.models import User
+from core.platform.db import dispose_engines, read_session
 from tests.browser.steps import PASSWORD
 from tests.ports import free_port
 

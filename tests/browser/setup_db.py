@@ -16,11 +16,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core import workflow
-from core.clock import utcnow
-from core.db import dispose_engines, write_session
+from core.accounts.users import create_user
 from core.enums import TIER_ORDER, Action, Role, Tier
 from core.models import StrikePeriod, Trust, User
-from core.users import create_user
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, write_session
 from ops.seed import make_form
 
 PASSWORD = "Browser-test-2026"

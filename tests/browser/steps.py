@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from core.clock import LONDON
-from core.form import LABELS
+from core.platform.clock import LONDON
+from core.request.form import LABELS
 from tests.browser.setup_db import PASSWORD, Account
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

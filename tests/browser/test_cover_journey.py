@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from core.form import LABELS
+from core.request.form import LABELS
 from tests.browser.conftest import SCREENSHOTS, SCROLL_HEIGHT
 from tests.browser.steps import RequestValues, fill_request, main_text, metric, settle, submit_request
 from tests.browser.test_accessibility import run_axe, wait_for_page

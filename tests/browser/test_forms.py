@@ -14,10 +14,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import workflow
-from core.clock import utcnow
-from core.db import read_session, write_session
 from core.enums import Action, Tier
 from core.models import DerogationRequest, StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.db import read_session, write_session
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.setup_db import ACCOUNTS, TRUST
 from tests.browser.steps import settle, sign_in

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from core import sessions
+from core.accounts import sessions
 from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, free_port, start_server, stop_server
 from tests.browser.setup_db import ACCOUNTS
 from tests.conftest import artifact_name

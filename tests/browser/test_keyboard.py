@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.form import LABELS
+from core.request.form import LABELS
 from tests.browser.setup_db import ACCOUNTS, PASSWORD
 from tests.browser.steps import CONSULTANTS, ELECTIVES, RequestValues, settle
 

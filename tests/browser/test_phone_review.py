@@ -24,10 +24,10 @@ from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
 from core import workflow
-from core.clock import utcnow
-from core.db import dispose_engines, write_session
 from core.enums import TIER_ORDER, Action, Tier
 from core.models import StrikePeriod, Trust, User
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, write_session
 from ops.seed import make_form
 from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, People
 from tests.browser.setup_db import ACCOUNTS, TRUST

@@ -9,7 +9,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from core.public_figures import COLUMNS
+from core.report.public_figures import COLUMNS
 from tests.browser.test_accessibility import check, wait_for_page
 
 pytestmark = pytest.mark.browser

@@ -1,5 +1,5 @@
 """Server-side sessions in a real browser: signed in across reloads, tabs and e-mail links; every power
-gone the moment the session or the account ends (core/sessions.py, server/routes.py, SECURITY.md)."""
+gone the moment the session or the account ends (core/accounts/sessions.py, server/routes.py, SECURITY.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import select
 
-from core import devices, sessions
-from core.db import get_engine, read_session, write_session
+from core.accounts import devices, sessions
+from core.accounts.users import create_user, update_user
 from core.enums import Role
 from core.models import AuditEvent, DerogationRequest, User, UserSession
-from core.users import create_user, update_user
+from core.platform.db import get_engine, read_session, write_session
 from tests.browser.setup_db import PASSWORD, SEEDED, TRUST, Account
 from tests.browser.steps import choose, settle, sign_in
 

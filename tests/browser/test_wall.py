@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from core import workflow
-from core.db import get_engine, read_session
 from core.models import StrikePeriod, User
+from core.platform.db import get_engine, read_session
 from tests.browser.conftest import AppServer, People, start_server, stop_server
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import settle

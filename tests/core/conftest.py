@@ -11,10 +11,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import users, workflow
-from core.db import read_session, write_session
+from core import workflow
+from core.accounts import users
 from core.enums import REGION_ROLES, TRUST_ROLES, Action, Role, Tier
 from core.models import AuditEvent, Comment, DerogationRequest, Notification, StrikePeriod, User
+from core.platform.db import read_session, write_session
 from tests.conftest import TRUST_A, Staff, valid_form
 
 REASON = "Checked with the service and the on-call consultant."

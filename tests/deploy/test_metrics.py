@@ -11,9 +11,9 @@ from starlette.testclient import TestClient
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from core import audit
-from core.db import read_session, write_session
 from core.models import EmailOutbox
+from core.platform.db import read_session, write_session
+from core.records import audit
 from server import metrics
 
 LINE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$|^# (HELP|TYPE) .+$')

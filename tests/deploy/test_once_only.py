@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from core.admin import save_period
-from core.clock import utcnow
-from core.db import dispose_engines, read_session
+from core.accounts.admin import save_period
 from core.enums import OPEN_STATUSES, Role
 from core.models import StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, read_session
 from deploy import replicas
 from tests.conftest import PG_ADMIN_URL, require_postgres
-from tests.notify.conftest import SmtpServer, free_port
+from tests.core.notifications.conftest import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Two app processes and two workers: never beside the replicas cluster (test_replicas_browser.py).
@@ -81,7 +81,7 @@ def test_two_app_processes_and_two_workers_expire_and_send_each_thing_once(
             )
         }
     engine.dispose()
-    # Ended as an administrator ends it, so that its audit history vouches for the change (core/integrity.py).
+    # Ended as an administrator ends it, so that its audit history vouches for the change (core/records/integrity.py).
     monkeypatch.setenv("DATABASE_URL", url)
     with read_session() as session:
         ending = session.get(StrikePeriod, period)

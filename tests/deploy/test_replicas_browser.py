@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from core import sessions
-from core.db import dispose_engines, read_session, write_session
+from core.accounts import sessions
 from core.models import Comment, DerogationRequest, User
+from core.platform.db import dispose_engines, read_session, write_session
 from deploy import replicas
 from tests.browser.setup_db import ACCOUNTS
 from tests.browser.steps import (

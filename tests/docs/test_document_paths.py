@@ -1,4 +1,4 @@
-"""Every file or folder a document names exists: a link, or a path written as code (`core/audit.py`)."""
+"""Every file or folder a document names exists: a link, or a path written as code (`core/records/audit.py`)."""
 
 from __future__ import annotations
 

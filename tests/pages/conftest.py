@@ -10,11 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import workflow
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import write_session
 from core.enums import Action, Role, Tier
 from core.models import DerogationRequest, StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import write_session
 from tests.conftest import TEST_COOKIE_KEY, TRUST_OTHER_REGION, Staff, session_cookie, valid_form
 
 APP = str(PROJECT_ROOT / "app.py")

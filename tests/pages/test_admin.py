@@ -8,13 +8,13 @@ from datetime import datetime
 import pytest
 from sqlmodel import select
 
-from core import admin, identity
-from core.clock import to_london
-from core.db import read_session
+from core.accounts import admin, identity
+from core.accounts.users import UNUSABLE_PASSWORD, authenticate
 from core.enums import Role, Tier
-from core.errors import AuthFailed
 from core.models import AuditEvent, StrikePeriod, TierTarget, User
-from core.users import UNUSABLE_PASSWORD, authenticate
+from core.platform.clock import to_london
+from core.platform.db import read_session
+from core.platform.errors import AuthFailed
 from tests.conftest import TEST_PASSWORD
 from tests.pages.conftest import click, errors, open_page, shown
 

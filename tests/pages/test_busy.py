@@ -3,8 +3,8 @@ page comes back as soon as it can be read again."""
 
 from __future__ import annotations
 
-from core.db import DatabaseBusy
 from core.enums import Role
+from core.platform.db import DatabaseBusy
 from tests.conftest import database_locked
 from tests.pages.conftest import file_request, open_page
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core import workflow
-from core.clock import to_london, utcnow
-from core.db import read_session
 from core.enums import Role, Tier
 from core.models import DerogationRequest
+from core.platform.clock import to_london, utcnow
+from core.platform.db import read_session
 from tests.core.conftest import bma_approval
 from tests.pages.conftest import click, errors, escalate_to, file_request, open_page, shown
 

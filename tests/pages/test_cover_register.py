@@ -11,11 +11,11 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from core import cover_register
-from core.cover_register import LineValues, Shift
-from core.db import read_session
 from core.enums import AdminAction, Role
 from core.models import AuditEvent
+from core.platform.db import read_session
+from core.request import cover_register
+from core.request.cover_register import LineValues, Shift
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION
 from tests.pages.conftest import (
     NOT_AVAILABLE,

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from core import workflow
-from core.clock import utcnow
-from core.db import write_session
 from core.enums import Role, Tier
 from core.models import DerogationRequest
+from core.platform.clock import utcnow
+from core.platform.db import write_session
 from tests.conftest import valid_form
 from tests.pages.conftest import escalate_to, file_request, open_page, other_trust_team, shown
 from tests.pages.test_my_requests import approve

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from core import public_figures, queries, workflow
-from core.clock import utcnow
+from core import queries, workflow
 from core.enums import Role, Tier
 from core.models import StrikePeriod
+from core.platform.clock import utcnow
+from core.report import public_figures
 from tests.conftest import TRUST_OTHER_REGION
 from tests.core.conftest import add_period
-from tests.core.test_advice import bma_declines
+from tests.core.request.test_advice import bma_declines
 from tests.pages.conftest import escalate_to, file_request, html_rows, open_page, other_trust_team, shown
 
 PAGE = "pages/figures.py"

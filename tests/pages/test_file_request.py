@@ -8,10 +8,12 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core import workflow
-from core.clock import to_london, utcnow
-from core.db import read_session, write_session
 from core.enums import Action, Category, Mitigation, Role, Status, Tier
-from core.form import (
+from core.models import DerogationRequest, StrikePeriod
+from core.platform.clock import to_london, utcnow
+from core.platform.db import read_session, write_session
+from core.records.nhs_numbers import NHS_NUMBER_MESSAGE
+from core.request.form import (
     BLANK_MESSAGE,
     LABELS,
     NUMBER_FIELDS,
@@ -21,8 +23,6 @@ from core.form import (
     TIME_FIELDS,
     RequestForm,
 )
-from core.models import DerogationRequest, StrikePeriod
-from core.pid import NHS_NUMBER_MESSAGE
 from tests.conftest import valid_form
 from tests.pages.conftest import (
     MARKUP,

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from core import sessions
-from core.db import write_session
+from core.accounts import sessions
+from core.accounts.users import update_user
 from core.enums import Role
 from core.models import UserSession
-from core.users import update_user
+from core.platform.db import write_session
 from tests.conftest import TEST_COOKIE_KEY
 from tests.pages.conftest import APP, TIMEOUT, shown
 

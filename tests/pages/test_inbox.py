@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import notify, workflow
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import write_session
+from core import workflow
+from core.accounts.users import update_user
 from core.enums import Action, Role
 from core.models import StrikePeriod
-from core.users import update_user
+from core.notifications import notify
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import write_session
 from tests.conftest import TRUST_B, Staff, valid_form
 from tests.pages.conftest import sign_in_as
 

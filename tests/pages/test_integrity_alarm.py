@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core import integrity
-from core.db import get_engine
 from core.enums import Role
+from core.platform.db import get_engine
+from core.records import integrity
 from tests.pages.conftest import open_page, shown
 
 PAGE = "pages/admin.py"

@@ -1,4 +1,4 @@
-"""Text stored before invisible characters were refused (core.inputs.invisible_at) is kept as it was and
+"""Text stored before invisible characters were refused (core.platform.input_checks.invisible_at) is kept as it was and
 shown with each one as its code point: "ok \u202egnp.exe" reads "ok [U+202E]gnp.exe", not "ok exe.png"."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import html
 from sqlalchemy import update
 
 from core import workflow
-from core.db import write_session
 from core.enums import Role
 from core.models import Comment, DerogationRequest
+from core.platform.db import write_session
 from tests.conftest import DRAWING_SOURCES, valid_form
 from tests.pages.conftest import file_request, open_page
 

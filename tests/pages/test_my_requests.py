@@ -4,9 +4,9 @@ BMA's approval beside what was asked."""
 from __future__ import annotations
 
 from core import workflow
-from core.db import read_session
 from core.enums import Action, Role, Status, Tier
 from core.models import DerogationRequest
+from core.platform.db import read_session
 from tests.conftest import valid_form
 from tests.pages.conftest import (
     REASON,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.access import PAGE_ROLES
+from core.access_control.visibility import PAGE_ROLES
 from core.enums import Role
 from tests.pages.conftest import NOT_AVAILABLE, open_page
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 
 from core import workflow
-from core.db import read_session
 from core.enums import Action, Role, Status, Tier
 from core.models import DerogationRequest
+from core.platform.db import read_session
 from tests.pages.conftest import (
     REASON,
     click,

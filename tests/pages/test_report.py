@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import PROJECT_ROOT
 from core.enums import Role
+from core.platform.config import PROJECT_ROOT
 from tests.conftest import Staff
+from tests.core.report.test_report import History
 from tests.pages.conftest import sign_in_as
-from tests.report.test_report import History
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 60

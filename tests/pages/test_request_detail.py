@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 
 from core import workflow
-from core.db import read_session
 from core.enums import Action, Role, Status, Tier
 from core.models import Comment, DerogationRequest
+from core.platform.db import read_session
 from tests.pages.conftest import (
     MARKUP,
     click,

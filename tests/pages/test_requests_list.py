@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.clock import utcnow
-from core.db import write_session
 from core.enums import Role
 from core.models import StrikePeriod
+from core.platform.clock import utcnow
+from core.platform.db import write_session
 from tests.pages.conftest import file_request, open_page, other_trust_team, request_rows, shown
 from tests.pages.test_my_requests import approve
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import update
 
 from core import workflow
-from core.clock import utcnow
-from core.db import read_session, write_session
 from core.enums import Action, Role, Status, Tier
 from core.models import DerogationRequest
+from core.platform.clock import utcnow
+from core.platform.db import read_session, write_session
 from tests.pages.conftest import (
     REASON,
     click,
@@ -140,7 +140,7 @@ def test_nobody_reviews_what_they_filed_at_two_tiers(people, staff, strike):
 
         promoted = session.get(User, cd.id)
     at = open_page(promoted, PAGE, id=str(request.id))
-    # Not offered, then refused: the panel says why instead (core.permissions.four_eyes_refusal, as the workflow).
+    # Not offered, then refused: the panel says why instead (core.access_control.permissions.four_eyes_refusal, as the workflow).
     assert f"review_go_{request.id}" not in [b.key for b in at.button]
     assert any("already acted on this request at the Clinical director tier" in i.value for i in at.info)
     assert fresh(request.id).current_tier == Tier.TRUST_MD

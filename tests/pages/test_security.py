@@ -15,12 +15,12 @@ from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
 from core import workflow
-from core.clock import utcnow
-from core.db import dispose_engines, read_session, write_session
+from core.accounts.users import create_user
 from core.enums import Action, Role
-from core.form import MAX_NOTE, RequestForm
 from core.models import DerogationRequest, StrikePeriod, User
-from core.users import create_user
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, read_session, write_session
+from core.request.form import MAX_NOTE, RequestForm
 from ops.backup import sqlite_file
 from tests.conftest import PROSE_LIMITS, TRUST_A, valid_form
 from tests.pages.conftest import open_page

@@ -1,5 +1,5 @@
 """Sign-in, sign-out, lockout, idle and absolute expiry, and ended sessions through app.py: the page
-side of the server-side sessions (core/sessions.py). AppTest plays the browser (tests/conftest.py)."""
+side of the server-side sessions (core/accounts/sessions.py). AppTest plays the browser (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from core import sessions
-from core.admin import end_sessions
-from core.clock import utcnow
-from core.db import read_session, write_session
+from core.accounts import sessions
+from core.accounts.admin import end_sessions
+from core.accounts.users import GENERIC_FAILURE, set_password, update_user
 from core.enums import Action, Role, Tier
 from core.models import AuditEvent, DerogationRequest, User, UserSession
-from core.users import GENERIC_FAILURE, set_password, update_user
+from core.platform.clock import utcnow
+from core.platform.db import read_session, write_session
 from tests.conftest import TEST_COOKIE_KEY, TEST_PASSWORD
 from tests.pages.conftest import REASON, click, errors, file_request, open_page, shown
 

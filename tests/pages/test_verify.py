@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from core import integrity, workflow
-from core.db import get_engine
+from core import workflow
 from core.enums import Role
-from tests.core.test_bypass import recall
+from core.platform.db import get_engine
+from core.records import integrity
+from tests.core.workflow.test_bypass import recall
 from tests.pages.conftest import click, errors, file_request, open_page, shown
 from tests.pages.test_my_requests import approve
 

@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import display_sessions
+from core.accounts import display_sessions
 from core.enums import Role
 from tests.pages.conftest import APP, NOT_AVAILABLE, TIMEOUT, click, errors, file_request, open_page, shown
 from ui import browser, wall

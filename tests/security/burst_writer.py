@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 
 from core import workflow
-from core.db import read_session
 from core.enums import Action
 from core.models import StrikePeriod, User
+from core.platform.db import read_session
 from tests.conftest import valid_form
 
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from core import admin, workflow
-from core.clock import utcnow
+from core import workflow
+from core.accounts import admin
 from core.enums import Action, BypassState, Mitigation, Role
-from core.errors import ValidationFailed
-from core.form import SHAPED, TEXT_FIELDS, RequestForm
 from core.models import StrikePeriod, User
+from core.platform.clock import utcnow
+from core.platform.errors import ValidationFailed
+from core.request.form import SHAPED, TEXT_FIELDS, RequestForm
 from tests.conftest import valid_form
 from tests.security.world import approval, fingerprint, make_request
 

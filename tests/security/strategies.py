@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from core.enums import Category, Grade, Mitigation, Priority
-from core.form import FLAG_FIELDS, MAX_NOTE, NUMBER_FIELDS, TEXT_FIELDS, TEXT_LIMITS, TIME_FIELDS
 from core.models import MAX_RATIONALE
+from core.request.form import FLAG_FIELDS, MAX_NOTE, NUMBER_FIELDS, TEXT_FIELDS, TEXT_LIMITS, TIME_FIELDS
 from core.workflow.bma import MAX_SCOPE
 from core.workflow.trust import MAX_HARM_RECORD
 from tests.conftest import TRUST_A, TRUST_B
@@ -75,7 +75,7 @@ def datetimes(anchor: datetime) -> st.SearchStrategy[object]:
 
 
 def form_fields(anchor: datetime) -> dict[str, st.SearchStrategy[object]]:
-    """One strategy per field of core.form.RequestForm (core.models.RequestFields), by its kind."""
+    """One strategy per field of core.request.form.RequestForm (core.models.RequestFields), by its kind."""
     fields: dict[str, st.SearchStrategy[object]] = dict.fromkeys(TEXT_FIELDS, texts)
     fields |= dict.fromkeys(NUMBER_FIELDS, numbers)
     fields |= dict.fromkeys(TIME_FIELDS, datetimes(anchor))

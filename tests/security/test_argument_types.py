@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import admin, audit, notify, queries, report, users, workflow
-from core.clock import utcnow
-from core.db import read_session, write_session
+from core import queries, report, workflow
+from core.accounts import admin, users
 from core.enums import Role, Tier
-from core.errors import BadArgument, DerogationError, NotFound, ValidationFailed
 from core.models import AuditEvent, DerogationRequest, Notification, StrikePeriod, User
+from core.notifications import notify
+from core.platform.clock import utcnow
+from core.platform.db import read_session, write_session
+from core.platform.errors import BadArgument, DerogationError, NotFound, ValidationFailed
+from core.records import audit
 from tests.conftest import valid_form
 from tests.security.world import approval, assert_consistent, fingerprint, make_request
 

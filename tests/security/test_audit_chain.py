@@ -20,13 +20,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
-from core import audit, workflow
-from core.config import PROJECT_ROOT
-from core.db import dispose_engines, get_engine, migrate, read_session, write_session
+from core import workflow
 from core.enums import Action, Role
-from core.errors import NotFound
-from core.form import RequestForm
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import dispose_engines, get_engine, migrate, read_session, write_session
+from core.platform.errors import NotFound
+from core.records import audit
+from core.request.form import RequestForm
 from ops import cli
 from tests.conftest import TRUST_OTHER_REGION
 from tests.security.world import approval, assert_consistent, make_request

@@ -12,13 +12,15 @@ import io
 import pytest
 from sqlmodel import select
 
-from core import audit, notify, queries, workflow
-from core.access import visible_filter
-from core.db import read_session, write_session
+from core import queries, workflow
+from core.access_control.visibility import visible_filter
 from core.enums import Action, Role, Status
-from core.errors import DerogationError
-from core.form import RequestForm
 from core.models import DerogationRequest, Notification, StrikePeriod, User
+from core.notifications import notify
+from core.platform.db import read_session, write_session
+from core.platform.errors import DerogationError
+from core.records import audit
+from core.request.form import RequestForm
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
 from tests.security.world import REASON, TIER_STATES, approval, fingerprint, make_request
 

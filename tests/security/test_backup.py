@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 
 from core import workflow
-from core.clock import utcnow
-from core.db import dispose_engines, get_engine, read_session, write_session
 from core.enums import Action, Role
 from core.models import DerogationRequest, StrikePeriod
+from core.platform.clock import utcnow
+from core.platform.db import dispose_engines, get_engine, read_session, write_session
 from ops import backup, cli
 from ops.backup import BackupError
 from tests.conftest import Staff, valid_form

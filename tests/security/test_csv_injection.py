@@ -16,10 +16,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core import queries, report, workflow
-from core.db import write_session
 from core.enums import Action, Role
 from core.models import StrikePeriod
-from core.spreadsheet import dangerous, defuse, starts_formula, writer
+from core.platform.db import write_session
+from core.platform.spreadsheet import dangerous, defuse, starts_formula, writer
 from ops import cli
 from tests.conftest import examples, valid_form
 

@@ -1,4 +1,4 @@
-"""Nobody else can lock a person out (OWASP's device cookies, core/devices.py): wrong passwords from
+"""Nobody else can lock a person out (OWASP's device cookies, core/accounts/devices.py): wrong passwords from
 browsers that never signed in to an account spend the account's budget for unknown browsers and their
 address's, never a trusted browser's; a trusted browser has a small budget of its own; an
 administrator's unlock gives every budget of the account back."""
@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from core import devices, sessions
-from core.clock import utcnow
-from core.db import read_session, write_session
+from core.accounts import devices, sessions
+from core.accounts.users import GENERIC_FAILURE, authenticate, unlock
 from core.enums import Role
-from core.errors import AuthFailed
 from core.models import AuditEvent, TrustedDevice
-from core.users import GENERIC_FAILURE, authenticate, unlock
+from core.platform.clock import utcnow
+from core.platform.db import read_session, write_session
+from core.platform.errors import AuthFailed
 from tests.conftest import TEST_PASSWORD, TRUST_A
 
 MAX_FAILURES = 3

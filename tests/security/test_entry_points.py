@@ -5,7 +5,7 @@ new button, download or live refresh that forgets the guard fails here before an
   (itself or through a function of its module that does); the others are listed here, with why.
 - A download button's data is `ui.session.guarded_download(...)`, made for the account at the click.
 - A fragment (`@st.fragment`, the live refresh) checks `live_session` itself, or on the wall screen the
-  display session (`live_display`, core/display_sessions.py).
+  display session (`live_display`, core/accounts/display_sessions.py).
 - The wall screen acts for nobody: no button, callback, download or link on it at all."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import PROJECT_ROOT
+from core.platform.config import PROJECT_ROOT
 from tests.conftest import DRAWING_SOURCES
 
 # Callbacks that act for nobody, or check the session themselves.

@@ -15,12 +15,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import queries, workflow
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import DatabaseBusy, dispose_engines, read_session, write_session
+from core.accounts.users import authenticate
 from core.enums import Action, Role
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
-from core.users import authenticate
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import DatabaseBusy, dispose_engines, read_session, write_session
 from ops.backup import sqlite_file
 from tests.conftest import Staff, valid_form
 from tests.ports import free_port

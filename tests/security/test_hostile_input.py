@@ -12,16 +12,17 @@ from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from core import admin, queries, workflow
-from core.access import MAX_ID
-from core.clock import from_london, utcnow
-from core.db import read_session, write_session
+from core import queries, workflow
+from core.access_control.visibility import MAX_ID
+from core.accounts import admin
+from core.accounts.users import GENERIC_FAILURE, authenticate, create_user, update_user
 from core.enums import ELIGIBLE_CATEGORIES, TIER_ACTIONS, Action, Role, Status, Tier
-from core.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
-from core.form import MAX_NOTE, TEXT_FIELDS, RequestForm, validate_draft, validate_submission
-from core.inputs import unstorable
 from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, User
-from core.users import GENERIC_FAILURE, authenticate, create_user, update_user
+from core.platform.clock import from_london, utcnow
+from core.platform.db import read_session, write_session
+from core.platform.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
+from core.platform.input_checks import unstorable
+from core.request.form import MAX_NOTE, TEXT_FIELDS, RequestForm, validate_draft, validate_submission
 from tests.conftest import PROSE_LIMITS, TRUST_A, TRUST_OTHER_REGION, examples, valid_form
 from tests.security.strategies import datetimes, form_overrides, numbers, sentences, texts
 from tests.security.world import STATES, assert_consistent, fingerprint, make_request

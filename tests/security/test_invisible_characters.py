@@ -12,12 +12,12 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core import admin
-from core.db import write_session
+from core.accounts import admin
+from core.accounts.users import create_user
 from core.enums import Role
-from core.form import TEXT_FIELDS
-from core.inputs import UNSTORABLE_MESSAGE, free_text_problem, invisible_at, unstorable
-from core.users import create_user
+from core.platform.db import write_session
+from core.platform.input_checks import UNSTORABLE_MESSAGE, free_text_problem, invisible_at, unstorable
+from core.request.form import TEXT_FIELDS
 from tests.conftest import examples
 from tests.security.free_text import free_text_refusals, refused
 from tests.security.world import assert_consistent, fingerprint

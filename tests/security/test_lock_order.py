@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from core import admin, users
+from core.accounts import admin, users
 from core.enums import Role
-from core.errors import AuthFailed
+from core.platform.errors import AuthFailed
 from tests.conftest import TEST_PASSWORD
 
 

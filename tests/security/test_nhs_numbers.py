@@ -10,12 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from core import audit, workflow
-from core.db import write_session
+from core import workflow
 from core.enums import Action, Role
-from core.form import RequestForm
 from core.models import Comment, DerogationRequest
-from core.pid import NHS_NUMBER_MESSAGE, holds_nhs_number, valid_nhs_number
+from core.platform.db import write_session
+from core.records import audit
+from core.records.nhs_numbers import NHS_NUMBER_MESSAGE, holds_nhs_number, valid_nhs_number
+from core.request.form import RequestForm
 from ops import cli
 from tests.conftest import examples, valid_form
 from tests.security.free_text import free_text_refusals

@@ -13,15 +13,16 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import col, select
 
-from core import audit, identity, sessions
-from core.clock import utcnow
-from core.config import PROJECT_ROOT
-from core.db import read_session, write_session
+from core.accounts import identity, sessions
+from core.accounts.identity import NO_EMAIL, UNVERIFIED, WRONG_DOMAIN, IdentitySettings, user_for_identity
+from core.accounts.users import GENERIC_FAILURE, authenticate, unlock, update_user, verify_password
 from core.enums import Role
-from core.errors import AuthFailed
-from core.identity import NO_EMAIL, UNVERIFIED, WRONG_DOMAIN, IdentitySettings, user_for_identity
 from core.models import AuditEvent, User
-from core.users import GENERIC_FAILURE, authenticate, unlock, update_user, verify_password
+from core.platform.clock import utcnow
+from core.platform.config import PROJECT_ROOT
+from core.platform.db import read_session, write_session
+from core.platform.errors import AuthFailed
+from core.records import audit
 from tests.conftest import TEST_PASSWORD, TRUST_A
 
 MAX_FAILURES = 3

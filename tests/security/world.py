@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import audit, tally, workflow
-from core.db import read_session
+from core import workflow
 from core.enums import Action, Role, Status, Tier
 from core.models import AuditChainHead, AuditEvent, Comment, DerogationRequest, StrikePeriod, User
+from core.platform.db import read_session
+from core.records import audit
+from core.request import running_counts
 from tests.conftest import TRUST_A, valid_form
 
 REASON = "Reviewed with the service: the risk is real."
@@ -107,4 +109,4 @@ def assert_consistent() -> None:
         head = session.get(AuditChainHead, 1)
         newest = session.exec(select(func.max(AuditEvent.id))).one()
         assert head.last_event_id == newest
-        assert tally.differences(session) == {}  # the dashboard's running counts moved with every change
+        assert running_counts.differences(session) == {}  # the dashboard's running counts moved with every change

@@ -7,9 +7,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from core import display_sessions, sessions
+from core.accounts import display_sessions, sessions
+from core.accounts.sessions import SessionEnded
 from core.enums import Role
-from core.sessions import SessionEnded
 from server.routes import ROUTES
 from tests.conftest import session_cookie
 

@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from core import public_figures
-from core.clock import utcnow
+from core.platform.clock import utcnow
+from core.report import public_figures
 from server.routes import ROUTES
 from tests.conftest import TRUST_OTHER_REGION, Staff, database_locked
 from tests.core.conftest import add_period, file_request, make_team
@@ -27,7 +27,7 @@ def no_cache():
 
 @pytest.fixture
 def staff(sqlite_db) -> Staff:
-    """The routes on one engine: the counting itself is tested on both (tests/core/test_public_figures.py)."""
+    """The routes on one engine: the counting itself is tested on both (tests/core/report/test_public_figures.py)."""
     return Staff()
 
 

@@ -7,11 +7,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from core import devices, sessions
-from core.clock import utcnow
-from core.db import write_session
+from core.accounts import devices, sessions
+from core.accounts.sessions import safe_return_path as safe_next
 from core.enums import Role
-from core.sessions import safe_return_path as safe_next
+from core.platform.clock import utcnow
+from core.platform.db import write_session
 from server.routes import ROUTES
 from tests.conftest import TRUST_A, Staff, database_locked, session_cookie
 

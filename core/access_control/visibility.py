@@ -1,0 +1,153 @@
+"""Who may see which requests and open which pages: the one place row-level access lives. What a person
+may do to one request they can see is asked of core/access_control/permissions.py."""
+
+from __future__ import annotations
+
+import operator
+import re
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlmodel import Session, col, select
+
+from core.enums import Role, Status, Tier
+from core.models import DerogationRequest, RequestTally, User
+from core.platform.errors import NotFound
+from core.platform.input_checks import DB_INT_MAX, whole
+
+# Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
+MAX_ID = 2**31 - 1
+
+
+def scope_key(user: User) -> tuple:
+    """Everything of a user that the filters below read: two users with the same key see the same
+    requests, so what is built or counted for one scope can be shared by everyone in it."""
+    return (user.role, user.trust_code, user.region_code, bool(user.active))
+
+
+def visible_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition for the requests `user` may see. Every list and load goes through it."""
+    if not user.active:
+        return false()
+    role = Role(user.role)
+    submitted = DerogationRequest.status != Status.DRAFT.value
+    if role is Role.REQUESTER:
+        return DerogationRequest.trust_code == user.trust_code  # the trust's own drafts too (shift handover)
+    if role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
+        return and_(DerogationRequest.trust_code == user.trust_code, submitted)
+    if role is Role.REGIONAL_MD:
+        return and_(DerogationRequest.region_code == user.region_code, submitted)
+    if role is Role.NATIONAL_MDT:
+        return submitted
+    if role is Role.BMA:
+        # A mass-casualty request alerts every tier at once (docs/rules.md rule 5), so the BMA may read it from submission;
+        # it still acts only once the request has been escalated to it.
+        return or_(
+            col(DerogationRequest.escalated_to_bma_at).is_not(None),
+            and_(col(DerogationRequest.mass_casualty), submitted),
+        )
+    return false()  # administrators manage the system, not requests
+
+
+def strike_period_id(period_id: object) -> int | None:
+    """A strike period's id as code passes it (None: no period), checked before it names a query or a
+    cached statement: True would otherwise read as period 1."""
+    return whole(period_id, "strike period", optional=True, high=DB_INT_MAX)
+
+
+def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
+    """The submitted requests of one strike period that `user` may see: what the live dashboard and the
+    post-strike report count. No period, no requests."""
+    period_id = strike_period_id(period_id)
+    if period_id is None:
+        return false()
+    return and_(
+        visible_filter(user),
+        DerogationRequest.strike_period_id == period_id,
+        DerogationRequest.status != Status.DRAFT.value,
+    )
+
+
+def tally_filter(user: User, table: type = RequestTally) -> ColumnElement[bool] | None:
+    """visible_filter on one of the running tallies (core/request/running_counts.py: requests, or the reasons given), which
+    hold whole regions: only a scope made of whole regions (the national MDT's England, a regional medical
+    director's region) can be read from them; None for every other scope, which needs the requests."""
+    if not user.active:
+        return false()
+    role = Role(user.role)
+    if role is Role.NATIONAL_MDT:
+        return true()
+    if role is Role.REGIONAL_MD:
+        return table.region_code == user.region_code
+    return None
+
+
+def request_id_from(value: object) -> int | None:
+    """An id as code passes it (an integer, numpy's too) or a deep link carries it (decimal text);
+    anything else is no id: int() alone would turn True, 1.0 or b"1" into request 1."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,18}", value.strip()):
+            return None
+        number = int(value)
+    elif isinstance(value, bool):
+        return None
+    else:
+        try:
+            number = operator.index(value)
+        except TypeError:
+            return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:
+    """The request if `user` may see it; otherwise NotFound, exactly as for an id that does not exist."""
+    request_id = request_id_from(request_id)
+    if request_id is None:
+        raise NotFound()
+    query = select(DerogationRequest).where(DerogationRequest.id == request_id, visible_filter(user))
+    if for_update:
+        query = query.with_for_update()
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def reviewer_tier(user: User) -> Tier | None:
+    """The tier a user reviews at, if any."""
+    try:
+        return Tier(user.role)
+    except ValueError:
+        return None
+
+
+def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:
+    """Requests waiting at `tier` that `user` may act on (their own tier only)."""
+    if reviewer_tier(user) is not tier:
+        return false()
+    return and_(
+        visible_filter(user),
+        DerogationRequest.status == Status.IN_REVIEW.value,
+        DerogationRequest.current_tier == tier.value,
+    )
+
+
+# Which roles may open which page; app.py builds the navigation from this and each page asks it again.
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "file_request": frozenset({Role.REQUESTER}),
+    "my_requests": frozenset({Role.REQUESTER}),
+    "review_queue": frozenset({Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA}),
+    "request_detail": frozenset(Role) - {Role.ADMIN},
+    "dashboard": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "requests_list": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "report": frozenset({Role.NATIONAL_MDT, Role.REGIONAL_MD}),
+    "cover_register": frozenset(
+        {Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD, Role.REGIONAL_MD, Role.NATIONAL_MDT}
+    ),  # core/request/cover_register.py
+    "inbox": frozenset(Role),
+    "admin": frozenset({Role.ADMIN}),
+    "wall_displays": frozenset({Role.NATIONAL_MDT, Role.ADMIN}),
+}
+
+
+def may_open(user: User | None, page: str) -> bool:
+    return user is not None and user.active and Role(user.role) in PAGE_ROLES.get(page, frozenset())

@@ -1,0 +1,1 @@
+"""Who is told of a change, the reminders, and the outbox worker that sends the mail."""

@@ -1,0 +1,1 @@
+"""Reference data: NHS England regions and trusts, and the strike periods."""
