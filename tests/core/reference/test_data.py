@@ -85,6 +85,7 @@ def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # seeds the whole demo through the CLI: the full suite runs it, the quick lane does not
 def test_the_cli_creates_users_seeds_the_demo_and_verifies_the_audit(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     demo = _cli(url, "demo", "--requests", "80")

@@ -202,6 +202,7 @@ def _offered(person: User, request: DerogationRequest) -> dict[Deed, str | None]
     return {deed: record.why_not(deed) for deed in Deed}
 
 
+@pytest.mark.slow  # the whole grid of roles × states × deeds: the full suite runs it, the quick lane does not
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_what_the_pages_offer_is_what_the_workflow_accepts(world: World, staff: Staff) -> None:
     outsider = staff.make(Role.REQUESTER, trust=TRUST_B)
