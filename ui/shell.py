@@ -72,8 +72,12 @@ def signing_in() -> None:
 _site: dict[str, object] = {}
 
 
+# The front door's own path (st.navigation serves the default page at '/' whatever its path): never linked.
+FRONT_DOOR_PATH = "home"
+
+
 def _home_path(user: User) -> str:
-    """The url path of the page the person lands on (st.navigation serves it at '/')."""
+    """The url path of the page the person lands on ('/' forwards there too)."""
     landing = _site["home"][Role(user.role)]
     return next(url for key, _, _, _, url in _site["pages"] if key == landing)
 
@@ -126,6 +130,17 @@ def sign_in_page() -> None:
     )
 
 
+def _front_door(target: StreamlitPage) -> StreamlitPage:
+    """The page served at '/'. st.navigation serves its default page only at '/': the default's own path
+    would answer with Streamlit's "Page not found" (after every sign-out, at /sign-in; at a bookmarked home
+    page). So every real page keeps its path, and '/' forwards to the person's page."""
+
+    def forward() -> None:
+        st.switch_page(target)
+
+    return st.Page(forward, title=target.title, url_path=FRONT_DOOR_PATH, default=True, visibility="hidden")
+
+
 def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role, str]) -> StreamlitPage:
     verify = st.Page("pages/verify.py", title="Check a recall", icon=":material/verified:", url_path="check")
     figures = st.Page("pages/figures.py", title="Strike figures", icon=":material/bar_chart:", url_path=FIGURES_PATH)
@@ -137,25 +152,26 @@ def navigation(user: User | None, pages: Sequence[PageEntry], home: Mapping[Role
             st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
             for _, path, title, icon, url in pages
         ]
-        sign_in_entry = st.Page(
-            sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in", default=True
+        sign_in_entry = st.Page(sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")
+        return st.navigation(
+            [_front_door(sign_in_entry), sign_in_entry, verify, figures, *protected, wall_page], position=position
         )
-        return st.navigation([sign_in_entry, verify, figures, *protected, wall_page], position=position)
     landing = home[Role(user.role)]
     # Pages the role may not open stay routable but hidden, so a pasted URL reaches the page and
     # the page itself says "not available to your role".
-    entries = [
-        st.Page(
+    entries = {
+        key: st.Page(
             path,
             title=title,
             icon=icon,
             url_path=url,
-            default=key == landing,
             visibility="visible" if may_open(user, key) else "hidden",
         )
         for key, path, title, icon, url in pages
-    ]
-    return st.navigation([*entries, verify, figures, wall_page], position=position)
+    }
+    return st.navigation(
+        [_front_door(entries[landing]), *entries.values(), verify, figures, wall_page], position=position
+    )
 
 
 def signed_in_user() -> User | None:
@@ -212,7 +228,7 @@ def run(pages: Sequence[PageEntry], home: Mapping[Role, str]) -> None:
                 st.html(MENU_LABEL_STYLE + scripts.tag(scripts.MENU_LABEL), unsafe_allow_javascript=True)
             draw_header(user)
         show_flash()
-        if user is None and page.url_path not in ("sign-in", "check", FIGURES_PATH, wall.URL_PATH):
+        if user is None and page.url_path not in ("", "sign-in", "check", FIGURES_PATH, wall.URL_PATH):
             sign_in_page()  # a deep link (e.g. from a notification) opens once the person has signed in
         else:
             with drawing_for(user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -197,3 +198,29 @@ def test_an_outsiders_wrong_passwords_leave_the_reviewer_signing_in_from_their_o
 
     sign_in(own, app_server.url, reviewer)  # the reviewer, from their own browser, signs straight in
     expect(own.get_by_text(f"Signed in as {reviewer.full_name}")).to_be_visible()
+
+
+def test_every_page_answers_at_its_own_address_with_no_page_not_found(people, app_server) -> None:
+    """st.navigation serves its default page only at '/': were the sign-in page or a person's home page the
+    default, its own address (/sign-in, where every sign-out lands; a bookmarked /queue) would open under
+    Streamlit's "Page not found". '/' forwards to the right page instead."""
+    account = new_account(app_server, Role.CLINICAL_DIRECTOR, trust_code=TRUST)
+    people.pages[account.key] = page = people.browser.new_context().new_page()
+    not_found = page.get_by_text("Page not found")
+    for address in ("/sign-in", "/sign-in?ended=signed_out", "/"):
+        page.goto(f"{app_server.url}{address}")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        settle(page)
+        expect(not_found).to_have_count(0)
+    sign_in(page, app_server.url, account, "sign-in")
+    expect(page.get_by_role("heading", name=re.compile("^Review queue"))).to_be_visible()
+    for address in ("/queue", "/"):
+        page.goto(f"{app_server.url}{address}")
+        expect(page.get_by_role("heading", name=re.compile("^Review queue"))).to_be_visible()
+        settle(page)
+        expect(not_found).to_have_count(0)
+    assert page.url.endswith("/queue")  # '/' forwarded to the person's page, which the address now names
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    settle(page)
+    expect(not_found).to_have_count(0)
