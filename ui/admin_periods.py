@@ -13,7 +13,7 @@ from core.accounts import admin
 from core.platform.clock import utcnow
 from core.reference import periods
 from ui import shared_copies
-from ui.feedback import act_as, field_error, form_error
+from ui.feedback import act_as, add_or_change, field_error, form_error
 from ui.text import md_escape, wall_clock, when
 
 PERIOD_ERRORS = "adm_period_errors"
@@ -39,12 +39,7 @@ def periods_tab() -> None:
         width="stretch",
     )
     by_id = {p.id: p for p in existing}
-    editing = st.selectbox(
-        "Add or change",
-        options=[None, *by_id],
-        format_func=lambda pid: "Add a new strike period" if pid is None else f"Change: {by_id[pid].name}",
-        key="adm_period_pick",
-    )
+    editing = add_or_change(by_id, new="Add a new strike period", describe=lambda p: p.name, key="adm_period_pick")
     # On the first visit, and when another period is picked: fill in its values (a new one starts empty).
     if "adm_period_loaded" not in st.session_state or st.session_state["adm_period_loaded"] != editing:
         chosen = by_id.get(editing)

@@ -12,7 +12,7 @@ from core.request import cover_csv, cover_register
 from core.request.cover_register import COVER_GRADES, SHIFT_LABELS, SHIFTS, LineValues, ServiceCover
 from core.request.form import MAX_DOCTORS
 from ui import components
-from ui.feedback import FORM_ERROR, act_as, field_error, flash, form_error, succeeded
+from ui.feedback import FORM_ERROR, act_as, add_or_change, field_error, flash, form_error, succeeded
 from ui.text import md_escape, visible
 
 SHIFT_SHORT = {"day": "Day", "night": "Night", "24h": "24 hours"}  # in tables, where the hours are said once
@@ -79,11 +79,8 @@ def _line_label(line: CoverLine) -> str:
 def line_form(trust_code: str, lines: list[CoverLine]) -> None:
     """Add a line or change or remove one: one audit row each."""
     by_id = {line.id: line for line in lines}
-    picked = st.selectbox(
-        "Add or change",
-        options=[None, *by_id],
-        format_func=lambda i: "Add a new line" if i is None else f"Change: {visible(_line_label(by_id[i]))}",
-        key="cover_pick",
+    picked = add_or_change(
+        by_id, new="Add a new line", describe=lambda line: visible(_line_label(line)), key="cover_pick"
     )
     state = st.session_state
     if state.get("cover_loaded") != picked:  # another line picked: fill in its values

@@ -3,8 +3,8 @@ message at the top after a rerun, and refusals shown as they are (nothing typed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -12,6 +12,8 @@ from core.platform.db import DatabaseBusy
 from core.platform.errors import DerogationError, StaleVersion, ValidationFailed
 from ui.session import NOTICE_KEY, live_session
 from ui.text import md_escape
+
+T = TypeVar("T")
 
 FLASH_KEY = "_flash"
 FORM_ERROR = "_form"
@@ -87,3 +89,13 @@ def form_error(errors_key: str) -> None:
 
 def clear_errors(errors_key: str) -> None:
     st.session_state.pop(errors_key, None)
+
+
+def add_or_change(by_id: Mapping[int, T], *, new: str, describe: Callable[[T], str], key: str) -> int | None:
+    """The choice above an editing form: None to add a new record, or the id of the one to change."""
+    return st.selectbox(
+        "Add or change",
+        options=[None, *by_id],
+        format_func=lambda chosen: new if chosen is None else f"Change: {describe(by_id[chosen])}",
+        key=key,
+    )

@@ -5,6 +5,7 @@ typed is lost when a check fails."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import streamlit as st
@@ -167,14 +168,31 @@ def _text(name: str, errors_key: str, *, area: bool = False, help: str | None = 
     field_error(errors_key, name)
 
 
+def _row(errors_key: str, *names: str, help: Mapping[str, str] | None = None) -> None:
+    """Fields side by side, one column each, each drawn by its kind (_NUMBERS, _TIMES, else text)."""
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        draw = _number if name in _NUMBERS else _when if name in _TIMES else _text
+        with column:
+            draw(name, errors_key, help=(help or {}).get(name))
+
+
+_NUMBERS = {"patients_affected", "doctors_on_duty", "minimum_safe_doctors", "doctors_requested"}
+_TIMES = {"risk_from", "decision_needed_by", "window_start", "window_end"}
+
+
 def _number(name: str, errors_key: str, help: str | None = None) -> None:
     st.number_input(LABELS[name], key=key(name), min_value=0, step=1, on_change="ignore", help=help)
     field_error(errors_key, name)
 
 
-def _when(name: str, errors_key: str) -> None:
+def _when(name: str, errors_key: str, help: str | None = None) -> None:
     st.datetime_input(
-        LABELS[name], key=key(name), format="DD/MM/YYYY", step=timedelta(minutes=15), on_change="ignore", help=TIME_HELP
+        LABELS[name],
+        key=key(name),
+        format="DD/MM/YYYY",
+        step=timedelta(minutes=15),
+        on_change="ignore",
+        help=help or TIME_HELP,
     )
     field_error(errors_key, name)
 
@@ -222,13 +240,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
         f"**Trust:** {md_escape(trust.name)} (ODS code {md_escape(trust.ods_code)}) · **Region:** {md_escape(region_name)}"
     )
     field_error(errors_key, "trust_code")
-    left, mid, right = st.columns(3)
-    with left:
-        _text("site", errors_key)
-    with mid:
-        _text("service", errors_key)
-    with right:
-        _text("ward", errors_key)
+    _row(errors_key, "site", "service", "ward")
 
     st.header("3. The risk to patients")
     _text(
@@ -237,22 +249,16 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
         area=True,
         help="Which patients, what harm, and why now. Plain text: formatting is shown exactly as typed.",
     )
-    left, mid, right = st.columns(3)
-    with left:
-        _number("patients_affected", errors_key)
-    with mid:
-        _when("risk_from", errors_key)
-    with right:
-        _when("decision_needed_by", errors_key)
+    _row(errors_key, "patients_affected", "risk_from", "decision_needed_by")
 
     st.header("4. Staffing and what you are asking for")
-    left, mid, right = st.columns(3)
-    with left:
-        _number("doctors_on_duty", errors_key)
-    with mid:
-        _number("minimum_safe_doctors", errors_key)
-    with right:
-        _number("doctors_requested", errors_key, help="No more than the gap to the minimum safe number.")
+    _row(
+        errors_key,
+        "doctors_on_duty",
+        "minimum_safe_doctors",
+        "doctors_requested",
+        help={"doctors_requested": "No more than the gap to the minimum safe number."},
+    )
     st.multiselect(
         LABELS["grades_requested"],
         options=[g.value for g in Grade],
@@ -266,11 +272,7 @@ def draw(errors_key: str, trust: Trust, region_name: str, period: StrikePeriod |
             f"The recall window must be inside the strike period: {format_london(period.starts_at)} to "
             f"{format_london(period.ends_at)}."
         )
-    left, right = st.columns(2)
-    with left:
-        _when("window_start", errors_key)
-    with right:
-        _when("window_end", errors_key)
+    _row(errors_key, "window_start", "window_end")
 
     st.header(f"5. {LABELS['mitigations']}")
     st.caption(
