@@ -12,6 +12,7 @@ from core.access_control.visibility import scope_key
 from core.platform.clock import to_london
 from core.platform.config import database_url
 from core.platform.db import DatabaseBusy
+from core.request.outcomes import DECLINED_EITHER, Outcome
 from ui import components, cover, decision_times, live_figures, shared_copies
 from ui.filters import period_picker
 from ui.session import live_session, require_page
@@ -41,20 +42,20 @@ st.page_link(
 def headline_figures(figures: queries.Headline) -> None:
     cells = st.columns(4)
     cells[0].metric("Requests", figures.requests, border=True)
-    cells[1].metric("Approved", figures.approved, border=True, help="Approved by the BMA and not revoked.")
+    cells[1].metric(Outcome.APPROVED.label, figures.approved, border=True, help="Approved by the BMA and not revoked.")
     cells[2].metric(
-        "Declined",
+        DECLINED_EITHER,
         figures.declined,
         border=True,
         help=f"By the BMA: {figures.declined_by_bma}; by a tier as not meeting the criteria: {figures.not_eligible}.",
     )
-    cells[3].metric("Withdrawn", figures.withdrawn, border=True)
+    cells[3].metric(Outcome.WITHDRAWN.label, figures.withdrawn, border=True)
     cells = st.columns(4)
     cells[0].metric(
-        "Pending", figures.pending, border=True, help="Open and still inside their decision-needed-by time."
+        Outcome.PENDING.label, figures.pending, border=True, help="Open and still inside their decision-needed-by time."
     )
     cells[1].metric(
-        "Not decided in time",
+        Outcome.NOT_DECIDED_IN_TIME.label,
         figures.not_decided_in_time,
         border=True,
         help="Undecided when their decision-needed-by time passed (counted here, not among the pending).",

@@ -11,6 +11,7 @@ from core.enums import Role
 from core.platform.clock import format_london
 from core.platform.db import DatabaseBusy
 from core.platform.errors import NotFound
+from core.request.outcomes import DECLINED_EITHER, Outcome
 from ui.filters import period_picker
 from ui.report_charts import compare_charts, compare_printable, printable, report_charts
 from ui.session import guarded_download, require_page
@@ -109,10 +110,10 @@ h = built.headline
 a = built.approvals
 figures = [
     ("Requests", h.requests),
-    ("Approved (still valid)", h.approved),
-    ("Declined", h.declined),
-    ("Withdrawn", h.withdrawn),
-    ("Not decided in time", h.not_decided_in_time),
+    (Outcome.APPROVED.long_label, h.approved),
+    (DECLINED_EITHER, h.declined),
+    (Outcome.WITHDRAWN.label, h.withdrawn),
+    (Outcome.NOT_DECIDED_IN_TIME.label, h.not_decided_in_time),
     ("Doctors requested", a.doctors_requested),
     ("Doctors recalled", a.doctors_recalled),
     ("Breached a tier target", built.breached_requests),

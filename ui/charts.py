@@ -12,8 +12,8 @@ import altair as alt
 import pandas as pd
 import pyarrow as pa
 
-from core.enums import TIER_ORDER, Category, Tier
-from core.queries import OUTCOME_LABELS
+from core.enums import OPEN_STATUSES, TIER_ORDER, Category, Status, Tier
+from core.request.outcomes import Outcome
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
@@ -24,17 +24,9 @@ NHS_WARM_YELLOW = "#FFB81C"
 NHS_GREY = "#768692"
 NHS_DARK_GREY = "#425563"
 COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")  # counts of requests and doctors: whole numbers only
-OUTCOME_COLOURS = {
-    "Approved": NHS_GREEN,
-    "Approval revoked": NHS_DARK_GREY,
-    "Declined by the BMA": NHS_RED,
-    "Declined: does not meet the criteria": "#8A1538",
-    "Pending": NHS_BLUE,
-    "Not decided in time": NHS_WARM_YELLOW,
-    "Resolved locally": NHS_LIGHT_BLUE,
-    "Withdrawn": NHS_GREY,
-    "Expired": "#AE2573",
-}
+# Each outcome's colour, keyed by its value (the member carries it: core.request.outcomes).
+OUTCOME_SCALE = alt.Scale(domain=[o.value for o in Outcome], range=[o.colour for o in Outcome])
+OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
 TIER_LABELS = [t.label for t in TIER_ORDER]
 SHORT_CATEGORY = {
     Category.MAJOR_INCIDENT.value: "Major incident",
@@ -58,7 +50,7 @@ def _sums(breakdown: pa.Table, keys: tuple[str, ...], *, open_only: bool = False
     columns = [breakdown[k].to_pylist() for k in keys]
     totals: dict[tuple, int] = {}
     for i, n in enumerate(breakdown["requests"].to_pylist()):
-        if open_only and statuses[i] not in ("in_review", "more_info"):
+        if open_only and statuses[i] not in OPEN_VALUES:
             continue
         key = tuple(column[i] for column in columns)
         totals[key] = totals.get(key, 0) + n
@@ -110,7 +102,7 @@ def shape_by_tier(breakdown: pa.Table) -> pa.Table:
     for status, tier, n, late in zip(
         *(breakdown[c].to_pylist() for c in ("status", "current_tier", "requests", "breached")), strict=True
     ):
-        if status == "in_review" and tier in tiers:
+        if status == Status.IN_REVIEW.value and tier in tiers:
             waiting[Tier(tier)] += n
             breached[Tier(tier)] += n * late
     return _table(
@@ -121,11 +113,13 @@ def shape_by_tier(breakdown: pa.Table) -> pa.Table:
 
 
 def shape_outcomes(breakdown: pa.Table) -> pa.Table:
-    """Requests per outcome, in words: `outcome`, `requests`."""
-    totals = sorted(_sums(breakdown, ("outcome",)).items())
+    """Requests per outcome, in the outcomes' order: `outcome` (the value), `label` (its words), `requests`."""
+    totals = {Outcome(value): n for (value,), n in _sums(breakdown, ("outcome",)).items()}
+    shown = [outcome for outcome in Outcome if outcome in totals]
     return _table(
-        outcome=(pa.string(), [OUTCOME_LABELS.get(value, value) for (value,), _ in totals]),
-        requests=(pa.int64(), [n for _, n in totals]),
+        outcome=(pa.string(), [o.value for o in shown]),
+        label=(pa.string(), [o.label for o in shown]),
+        requests=(pa.int64(), [totals[o] for o in shown]),
     )
 
 
@@ -234,18 +228,18 @@ def over_time(frame: pd.DataFrame) -> alt.Chart:
 
 
 def outcomes(frame: pd.DataFrame) -> alt.Chart:
-    """`outcome` (words), `requests`: approvals against declines and every other outcome."""
+    """`outcome` (the value), `label` (its words), `requests` (shape_outcomes): approvals against declines and
+    every other outcome, each in its outcome's colour."""
     base = alt.Chart(frame, title="Outcomes").encode(
-        y=alt.Y("outcome:N", sort="-x", title=None, axis=alt.Axis(labelLimit=280)),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=280)),
         x=alt.X("requests:Q", title="Requests", axis=COUNT_AXIS),
-        tooltip=["outcome:N", "requests:Q"],
+        tooltip=[alt.Tooltip("label:N", title="Outcome"), "requests:Q"],
     )
-    colours = alt.Color(
-        "outcome:N",
-        scale=alt.Scale(domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values())),
-        legend=None,
-    )
-    return base.mark_bar().encode(color=colours) + base.mark_text(align="left", dx=3).encode(text="requests:Q")
+    colours = alt.Color("outcome:N", scale=OUTCOME_SCALE, legend=None)
+    said = alt.Description("said:N")  # a bar as a screen reader says it: words, not the key
+    bars = base.mark_bar().encode(color=colours, description=said)
+    bars = bars.transform_calculate(said="datum.label + ': ' + datum.requests")
+    return bars + base.mark_text(align="left", dx=3).encode(text="requests:Q")
 
 
 def doctors(frame: pd.DataFrame) -> alt.Chart:
@@ -318,26 +312,15 @@ def to_svg(chart: alt.TopLevelMixin) -> str | None:
 # ---------------------------------------------------------------- strike periods compared (core.report.compare)
 
 PERIOD_COLOURS = [NHS_DARK_BLUE, NHS_BLUE, NHS_LIGHT_BLUE, NHS_GREEN, NHS_WARM_YELLOW, NHS_GREY, "#AE2573", NHS_RED]
-COMPARED_COUNTS = (
-    "Requests",
-    "Approvals given (requests)",
-    "Declined by the BMA",
-    "Declined by a tier (criteria)",
-    "Not decided in time",
-    "Mass-casualty events",
-    "Recalls under the failsafe bypass",
-)
-COMPARED_DOCTORS = (
-    "Doctors asked for",
-    "Doctors approved by the BMA",
-    "Doctors recalled (approvals still valid)",
-    "Doctors recalled under the failsafe bypass",
-)
 
 
 def shape_compared(table: pd.DataFrame, measures: tuple[str, ...], period: str = "Strike period") -> pd.DataFrame:
-    """`period`, `measure`, `value`: the chosen measures of each period, long (one row per figure)."""
-    rows = [(r[period], m, int(r[m] or 0)) for r in table.to_dict("records") for m in measures if m in r]
+    """`period`, `measure`, `value`: the chosen measures of each period, long (one row per figure). A measure
+    the table does not have is an error, not a series silently left out."""
+    missing = [m for m in measures if m not in table.columns]
+    if missing:
+        raise KeyError(f"not in the comparison: {missing}")
+    rows = [(r[period], m, int(r[m] or 0)) for r in table.to_dict("records") for m in measures]
     return pd.DataFrame(rows, columns=["period", "measure", "value"])
 
 
@@ -363,12 +346,13 @@ def _by_period(frame: pd.DataFrame, category: str, value: str, title: str, perio
 
 
 def compare_counts(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
-    """`period`, `measure`, `value` (shape_compared of COMPARED_COUNTS): requests and outcomes per period."""
+    """`period`, `measure`, `value` (shape_compared of ui.report_charts.COMPARED_COUNTS): requests and outcomes."""
     return _by_period(frame, "measure", "value", "Requests and outcomes, period by period", periods)
 
 
 def compare_doctors(frame: pd.DataFrame, periods: list[str]) -> alt.Chart:
-    """`period`, `measure`, `value` (shape_compared of COMPARED_DOCTORS): doctors asked for, approved, recalled."""
+    """`period`, `measure`, `value` (shape_compared of ui.report_charts.COMPARED_DOCTORS): doctors asked for,
+    approved, recalled."""
     return _by_period(frame, "measure", "value", "Resident doctors, period by period", periods)
 
 

@@ -14,6 +14,7 @@ from core import queries
 from core.enums import ELIGIBLE_CATEGORIES, BypassState, Reason
 from core.models import StrikePeriod
 from core.reference import periods
+from core.request.outcomes import Outcome
 from ui import shared_copies
 
 
@@ -60,7 +61,7 @@ def category() -> Filter:
 
 
 def outcome() -> Filter:
-    return Filter("outcome", "Outcome", "All outcomes", queries.OUTCOME_LABELS)
+    return Filter("outcome", "Outcome", "All outcomes", {o.value: o.label for o in Outcome})
 
 
 def reason() -> Filter:

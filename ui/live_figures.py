@@ -145,7 +145,7 @@ def _section(
     outcome_frame = charts.shape_outcomes(breakdown)
     doctors = charts.shape_doctors(breakdown)
     return [
-        chart_spec(charts.outcomes, outcome_frame, "Outcomes: " + _words(outcome_frame, "outcome", "requests")),
+        chart_spec(charts.outcomes, outcome_frame, "Outcomes: " + _words(outcome_frame, "label", "requests")),
         chart_spec(charts.doctors, doctors, "Resident doctors: " + _words(doctors, "measure", "doctors")),
     ]
 

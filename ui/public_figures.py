@@ -3,35 +3,22 @@ rows of core.report.public_figures (aggregates by region only, so the data each 
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.report.public_figures import DayRow, Publication
+from core.report.public_figures import OUTCOME_COLUMNS, DayRow, Publication
+from core.request.outcomes import DECLINED_EITHER, Outcome
 from ui.chart_view import chart_spec, show
-from ui.charts import (
-    COUNT_AXIS,
-    NHS_BLUE,
-    NHS_DARK_GREY,
-    NHS_GREEN,
-    NHS_GREY,
-    NHS_LIGHT_BLUE,
-    NHS_RED,
-    NHS_WARM_YELLOW,
-)
+from ui.charts import COUNT_AXIS, NHS_BLUE, NHS_GREEN
 
-# Each outcome column in words, with its colour (the dashboard's palette).
-OUTCOMES = {
-    "approved": ("Approved", NHS_GREEN),
-    "declined": ("Declined", NHS_RED),
-    "withdrawn": ("Withdrawn", NHS_GREY),
-    "pending": ("Pending", NHS_BLUE),
-    "not_decided_in_time": ("Not decided in time", NHS_WARM_YELLOW),
-    "resolved_locally": ("Resolved locally", NHS_LIGHT_BLUE),
-    "revoked": ("Approval revoked", NHS_DARK_GREY),
-    "expired": ("Expired", "#AE2573"),
-}
-OUTCOME_SCALE = alt.Scale(domain=[w for w, _ in OUTCOMES.values()], range=[c for _, c in OUTCOMES.values()])
+# Each outcome column in words, from its outcome (the dashboard's words and colours); "declined" counts both kinds.
+OUTCOMES = {column: DECLINED_EITHER if column == "declined" else Outcome(column).label for column in OUTCOME_COLUMNS}
+# Colours keyed by the column; the legend gives each its words.
+OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES), range=[Outcome(column).colour for column in OUTCOMES])
+OUTCOME_WORDS = json.dumps(OUTCOMES) + "[datum.value]"  # a Vega expression: the legend's words for each column
 HEIGHT = 420  # the whole chart (Streamlit fits the plot, axes and legend below it into this)
 LEGEND = alt.Legend(orient="bottom", columns=2)  # below the chart: a phone's width is the chart's
 DOCTORS = {"doctors_requested": "Doctors requested", "doctors_approved": "Doctors approved"}
@@ -50,12 +37,16 @@ def day_totals(publication: Publication) -> dict[str, int]:
 def headline(totals: dict[str, int]) -> None:
     cells = st.columns(4)
     cells[0].metric("Requests", totals["requests"], border=True)
-    cells[1].metric("Approved", totals["approved"], border=True, help="Approved by the BMA and not revoked.")
-    cells[2].metric("Declined", totals["declined"], border=True, help="By the BMA, or by a tier as not eligible.")
-    cells[3].metric("Withdrawn", totals["withdrawn"], border=True)
+    cells[1].metric(OUTCOMES["approved"], totals["approved"], border=True, help="Approved by the BMA and not revoked.")
+    cells[2].metric(
+        OUTCOMES["declined"], totals["declined"], border=True, help="By the BMA, or by a tier as not eligible."
+    )
+    cells[3].metric(OUTCOMES["withdrawn"], totals["withdrawn"], border=True)
     cells = st.columns(4)
-    cells[0].metric("Pending", totals["pending"], border=True, help="Open and inside their decision-needed-by time.")
-    cells[1].metric("Not decided in time", totals["not_decided_in_time"], border=True)
+    cells[0].metric(
+        OUTCOMES["pending"], totals["pending"], border=True, help="Open and inside their decision-needed-by time."
+    )
+    cells[1].metric(OUTCOMES["not_decided_in_time"], totals["not_decided_in_time"], border=True)
     cells[2].metric("Doctors requested", totals["doctors_requested"], border=True)
     cells[3].metric("Doctors approved", totals["doctors_approved"], border=True, help="In approvals still valid.")
     st.caption(
@@ -65,14 +56,14 @@ def headline(totals: dict[str, int]) -> None:
 
 
 def _long(rows: list[DayRow], by: str) -> pd.DataFrame:
-    """Requests per `by` (date or region) and outcome, in words."""
+    """Requests per `by` (date or region) and outcome column (`outcome`, and `label`: its words)."""
     records = [
-        {by: str(getattr(row, by)), "outcome": OUTCOMES[name][0], "requests": getattr(row, name)}
+        {by: str(getattr(row, by)), "outcome": name, "label": words, "requests": getattr(row, name)}
         for row in rows
-        for name in OUTCOMES
+        for name, words in OUTCOMES.items()
     ]
-    frame = pd.DataFrame(records, columns=[by, "outcome", "requests"])
-    return frame.groupby([by, "outcome"], as_index=False, sort=False)["requests"].sum()
+    frame = pd.DataFrame(records, columns=[by, "outcome", "label", "requests"])
+    return frame.groupby([by, "outcome", "label"], as_index=False, sort=False)["requests"].sum()
 
 
 def by_day(frame: pd.DataFrame) -> alt.Chart:
@@ -83,9 +74,16 @@ def by_day(frame: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("date:O", title="Day (UK)", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color("outcome:N", scale=OUTCOME_SCALE, title="Outcome", legend=LEGEND),
-            tooltip=["date:O", "outcome:N", "requests:Q"],
+            color=alt.Color(
+                "outcome:N",
+                scale=OUTCOME_SCALE,
+                title="Outcome",
+                legend=alt.Legend(orient="bottom", columns=2, labelExpr=OUTCOME_WORDS),
+            ),
+            tooltip=["date:O", alt.Tooltip("label:N", title="Outcome"), "requests:Q"],
+            description=alt.Description("said:N"),  # a bar as a screen reader says it: words, not the key
         )
+        .transform_calculate(said="datum.date + ', ' + datum.label + ': ' + datum.requests")
         .properties(height=HEIGHT)
     )
 
@@ -100,10 +98,15 @@ def by_region(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
             # One column: the region names beside the bars leave a phone's legend little width.
             color=alt.Color(
-                "outcome:N", scale=OUTCOME_SCALE, title="Outcome", legend=alt.Legend(orient="bottom", columns=1)
+                "outcome:N",
+                scale=OUTCOME_SCALE,
+                title="Outcome",
+                legend=alt.Legend(orient="bottom", columns=1, labelExpr=OUTCOME_WORDS),
             ),
-            tooltip=["region:N", "outcome:N", "requests:Q"],
+            tooltip=["region:N", alt.Tooltip("label:N", title="Outcome"), "requests:Q"],
+            description=alt.Description("said:N"),
         )
+        .transform_calculate(said="datum.region + ', ' + datum.label + ': ' + datum.requests")
         .properties(height=HEIGHT + 160)  # its legend is one column
     )
 
@@ -150,10 +153,10 @@ def charts(publication: Publication) -> None:
         columns=["date", "measure", "doctors"],
     )
     days, regions = days[days["requests"] > 0], regions[regions["requests"] > 0]  # no empty bars
-    show(chart_spec(by_day, days, _words(days, "date", "outcome", "requests")))
+    show(chart_spec(by_day, days, _words(days, "date", "label", "requests")))
     left, right = st.columns(2)
     with left:
-        show(chart_spec(by_region, regions, _words(regions, "region", "outcome", "requests")))
+        show(chart_spec(by_region, regions, _words(regions, "region", "label", "requests")))
     with right:
         show(chart_spec(doctors_by_day, doctors, _words(doctors, "date", "measure", "doctors")))
 

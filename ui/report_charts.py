@@ -13,6 +13,20 @@ from ui import charts
 from ui.text import duration
 
 DECLINE_WORDS = [REASONED_ACTION_LABELS[a] for a in DECLINE_ACTIONS]
+# The comparison's charted measures, named by their Headline fields: a renamed column is renamed here too, and a
+# field the comparison does not have fails loudly (KeyError) instead of dropping a series.
+COMPARED_COUNT_FIELDS = (
+    "requests",
+    "approvals_given",
+    "declined_by_bma",
+    "not_eligible",
+    "not_decided_in_time",
+    "mass_casualty",
+    "bypasses",
+)
+COMPARED_DOCTOR_FIELDS = ("doctors_requested", "doctors_given", "doctors_approved", "bypass_doctors")
+COMPARED_COUNTS = tuple(report.compare.HEADLINE_COLUMNS[field] for field in COMPARED_COUNT_FIELDS)
+COMPARED_DOCTORS = tuple(report.compare.HEADLINE_COLUMNS[field] for field in COMPARED_DOCTOR_FIELDS)
 
 
 def _words(frame: pd.DataFrame, label: str = "label", value: str = "requests") -> str:
@@ -40,7 +54,7 @@ def report_charts(built: report.Report) -> list[tuple[str, alt.TopLevelMixin, st
         for t in built.tier_times
     )
     found = [
-        ("Outcomes", charts.outcomes(outcome_frame), _words(outcome_frame, "outcome")),
+        ("Outcomes", charts.outcomes(outcome_frame), _words(outcome_frame, "label")),
         ("Requests by region", charts.requests_by(regions, "Requests by region"), _words(regions)),
         ("Requests by category", charts.requests_by(categories, "Requests by category"), _words(categories)),
         ("Resident doctors", charts.doctors(doctors), _words(doctors, "measure", "doctors")),
@@ -73,8 +87,8 @@ def printable(built: report.Report) -> str:
 def compare_charts(compared: report.compare.Comparison) -> list[tuple[str, alt.TopLevelMixin, str]]:
     """(title, chart, the same figures in words) for the comparison, on the page and in its printed summary."""
     periods = list(compared.table[report.compare.PERIOD])
-    counts = charts.shape_compared(compared.table, charts.COMPARED_COUNTS)
-    doctors = charts.shape_compared(compared.table, charts.COMPARED_DOCTORS)
+    counts = charts.shape_compared(compared.table, COMPARED_COUNTS)
+    doctors = charts.shape_compared(compared.table, COMPARED_DOCTORS)
     reasons = compared.reasons.groupby([report.compare.PERIOD, "Reason"], as_index=False)["Declines"].sum()
     reasons = reasons.rename(columns={report.compare.PERIOD: "period", "Reason": "reason", "Declines": "value"})
     times = compared.tier_times.rename(

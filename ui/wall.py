@@ -22,6 +22,7 @@ from core.platform.clock import to_london, utcnow
 from core.platform.config import database_url
 from core.platform.db import DatabaseBusy
 from core.reference import periods
+from core.request.outcomes import DECLINED_EITHER, Outcome
 from ui import browser, live_figures, shared_copies
 from ui.chart_view import ChartSpec
 
@@ -213,15 +214,15 @@ def other_figures(figures: queries.Headline) -> list[tuple[str, str]]:
     """Every other headline figure of the dashboard, as (label, figure)."""
     return [
         ("Requests", f"{figures.requests}"),
-        ("Approved", f"{figures.approved}"),
-        ("Declined", f"{figures.declined}"),
-        ("Withdrawn", f"{figures.withdrawn}"),
+        (Outcome.APPROVED.label, f"{figures.approved}"),
+        (DECLINED_EITHER, f"{figures.declined}"),
+        (Outcome.WITHDRAWN.label, f"{figures.withdrawn}"),
         ("Doctors asked for", f"{figures.doctors_requested}"),
         ("Doctors approved", f"{figures.doctors_approved}"),
         ("Declined by the BMA / by a tier", f"{figures.declined_by_bma} / {figures.not_eligible}"),
-        ("Resolved locally", f"{figures.resolved_locally}"),
+        (Outcome.RESOLVED_LOCALLY.label, f"{figures.resolved_locally}"),
         ("Approvals given (doctors)", f"{figures.approvals_given} ({figures.doctors_given})"),
-        ("Approvals revoked / expired", f"{figures.revoked} / {figures.expired}"),
+        (f"{Outcome.REVOKED.label} / {Outcome.EXPIRED.label}", f"{figures.revoked} / {figures.expired}"),
         ("Bypass recalls (doctors)", f"{figures.bypasses} ({figures.bypass_doctors})"),
         ("Bypass reviews due", f"{figures.bypass_reviews_due}"),
         ("Mass casualty events", f"{figures.mass_casualty}"),

@@ -1,5 +1,5 @@
 """The live dashboard's figures, aggregated in SQL (GROUP BY) in the viewer's scope: the outcome of
-each request, the headline NHS England publishes, activity over time, what needs attention, and the
+each request (core.request.outcomes), the headline NHS England publishes, activity over time, what needs attention, and the
 period's list."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from core.access_control.visibility import period_filter, scope_key, strike_period_id, tally_filter
@@ -20,6 +20,7 @@ from core.platform.clock import utcnow
 from core.platform.db import read_session
 from core.queries.rows import LIST_LIMIT, OPEN_VALUES, ListRow, list_page, listed, read_rows
 from core.queries.search import search_condition
+from core.request.outcomes import DECLINES, GIVEN_VALUES, Outcome, outcome_sql
 from core.request.running_counts import bypass_state_sql, reasons_grouped
 from core.request.timing import (
     MOMENT,
@@ -27,44 +28,18 @@ from core.request.timing import (
     UNDECIDED_VALUES,
     breach_cutoffs,
     breached_sql,
-    not_decided_in_time_sql,
     tier_targets,
 )
 
 Tally = RequestTally
 
 ATTENTION_LIMIT = 50
-# The outcome of a submitted request as the national figures count it (docs/rules.md rule 8: a request
-# still undecided when its decision-needed-by passes is "not decided in time", not "pending").
-OUTCOME_LABELS = {
-    "pending": "Pending",
-    "not_decided_in_time": "Not decided in time",
-    "approved": "Approved",
-    "revoked": "Approval revoked",
-    "declined": "Declined by the BMA",
-    "not_eligible": "Declined: does not meet the criteria",
-    "resolved_locally": "Resolved locally",
-    "withdrawn": "Withdrawn",
-    "expired": "Expired",
-}
-
-
-def outcome_sql(now: datetime | BindParameter) -> ColumnElement[str]:
-    """Each submitted request's outcome for the published figures, as one SQL CASE."""
-    return case(
-        (not_decided_in_time_sql(now), literal("not_decided_in_time")),
-        (col(DerogationRequest.status).in_(OPEN_VALUES), literal("pending")),
-        else_=DerogationRequest.status,
-    )
-
-
 BREAKDOWN_KEYS = ["region_code", "category", "status", "current_tier", "outcome", "breached", "mass_casualty"]
 # doctors_approved: in approvals still valid (the doctors recalled with the BMA's agreement). The doctors in
 # every approval given and the failsafe bypasses are counted beside the reasons (reason_counts), from the
 # tally alone: neither depends on the clock, and the breakdown stays as narrow as it was.
 BREAKDOWN_SUMS = ["requests", "doctors_requested", "doctors_approved"]
 BREAKDOWN_COLUMNS = BREAKDOWN_KEYS + BREAKDOWN_SUMS
-GIVEN_VALUES = [Status.APPROVED.value, Status.REVOKED.value]  # approvals the BMA gave
 
 
 # Statuses whose outcome or breach depends on the clock (core.request.timing): always counted from the requests.
@@ -235,6 +210,8 @@ def _tally_grouped(scope: ColumnElement[bool], period_id: int) -> Select:
 
 @dataclass(frozen=True)
 class Headline:
+    """The headline figures; each outcome's count is the field OUTCOME_FIELDS names (core.request.outcomes)."""
+
     requests: int
     approved: int
     declined: int
@@ -259,6 +236,10 @@ class Headline:
     bypass_not_justified: int = 0
 
 
+# The Headline field that counts each outcome: its value, but for the BMA's declines (`declined` counts both kinds).
+OUTCOME_FIELDS = {outcome: outcome.value for outcome in Outcome} | {Outcome.DECLINED: "declined_by_bma"}
+
+
 def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
     """The figures NHS England publishes, summed from the breakdown (no further query); with `counted`
     (reason_counts, read with it), the approvals given, their doctors and the failsafe bypasses too."""
@@ -267,8 +248,8 @@ def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
     for outcome, n in zip(breakdown["outcome"].to_pylist(), requests, strict=True):
         by_outcome[outcome] = by_outcome.get(outcome, 0) + n
 
-    def count(name: str) -> int:
-        return int(by_outcome.get(name, 0))
+    def count(outcome: Outcome) -> int:
+        return int(by_outcome.get(outcome, 0))
 
     def where_flagged(column: str) -> int:
         return int(sum(n for flag, n in zip(breakdown[column].to_pylist(), requests, strict=True) if flag == 1))
@@ -283,7 +264,7 @@ def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
                 bypass_doctors += doctors
             elif action == GIVEN_ROWS:
                 given += doctors
-    still_open = ("pending", "not_decided_in_time")
+    still_open = (Outcome.PENDING, Outcome.NOT_DECIDED_IN_TIME)
     mass_open = sum(
         n
         for flag, outcome, n in zip(
@@ -294,21 +275,13 @@ def headline(breakdown: pa.Table, counted: pa.Table | None = None) -> Headline:
 
     return Headline(
         requests=int(sum(requests)),
-        approved=count("approved"),
-        declined=count("declined") + count("not_eligible"),
-        declined_by_bma=count("declined"),
-        not_eligible=count("not_eligible"),
-        withdrawn=count("withdrawn"),
-        pending=count("pending"),
-        not_decided_in_time=count("not_decided_in_time"),
-        resolved_locally=count("resolved_locally"),
-        revoked=count("revoked"),
-        expired=count("expired"),
+        **{OUTCOME_FIELDS[outcome]: count(outcome) for outcome in Outcome},
+        declined=sum(count(outcome) for outcome in DECLINES),
         doctors_requested=int(sum(breakdown["doctors_requested"].to_pylist())),
         doctors_approved=int(sum(breakdown["doctors_approved"].to_pylist())),
         breached_now=where_flagged("breached"),
         mass_casualty=where_flagged("mass_casualty"),
-        approvals_given=count("approved") + count("revoked"),
+        approvals_given=count(Outcome.APPROVED) + count(Outcome.REVOKED),
         doctors_given=int(given),
         mass_casualty_open=int(mass_open),
         bypasses=int(sum(n for state, n in by_bypass.items() if state != BypassState.NONE.value)),

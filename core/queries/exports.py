@@ -16,8 +16,9 @@ from core.platform import spreadsheet
 from core.platform.clock import utcnow
 from core.platform.db import read_session
 from core.platform.spreadsheet import defuse
-from core.queries.dashboard import OUTCOME_LABELS, ListFilters, list_condition, outcome_sql
+from core.queries.dashboard import ListFilters, list_condition
 from core.records import audit
+from core.request.outcomes import label_of, outcome_sql
 
 # ---------------------------------------------------------------- CSV downloads
 
@@ -151,7 +152,7 @@ def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: d
                         [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[:4]]
                         + [trust]
                         + [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[4:]]
-                        + [OUTCOME_LABELS.get(o, o)]
+                        + [label_of(o)]
                         + [given.get(name, "") for name in REASON_EXPORT_FIELDS]
                         + [findings]
                     )

@@ -29,33 +29,27 @@ from core.reference import periods
 from core.report.decision_times import STAGES, decision_times, stage_label
 from core.report.figures import percentile, tier_visits
 from core.report.printable import PRINT_CSS, cell_text
+from core.request.outcomes import Outcome
 from core.request.running_counts import EVERY_REASON
 
 LOOK_BACK = timedelta(days=365)  # a strike mandate lasts 12 months
 MAX_PERIODS = 24
 PERIOD = "Strike period"
-# The figures of each period, in the order the table shows them: (column, Headline field).
-HEADLINE_MEASURES = (
-    ("Requests", "requests"),
-    ("Doctors asked for", "doctors_requested"),
-    ("Approvals given (requests)", "approvals_given"),
-    ("Doctors approved by the BMA", "doctors_given"),
-    ("Doctors recalled (approvals still valid)", "doctors_approved"),
-    ("Approved (still valid)", "approved"),
-    ("Approval revoked", "revoked"),
-    ("Declined by the BMA", "declined_by_bma"),
-    ("Declined by a tier (criteria)", "not_eligible"),
-    ("Resolved locally", "resolved_locally"),
-    ("Withdrawn", "withdrawn"),
-    ("Expired", "expired"),
-    ("Pending", "pending"),
-    ("Not decided in time", "not_decided_in_time"),
-    ("Mass-casualty events", "mass_casualty"),
-    ("Recalls under the failsafe bypass", "bypasses"),
-    ("Doctors recalled under the failsafe bypass", "bypass_doctors"),
-    ("Failsafe bypass reviews due", "bypass_reviews_due"),
-    ("Failsafe bypasses not justified", "bypass_not_justified"),
-)
+# The figures of each period, in the order the table shows them: Headline field -> column. Each outcome's column
+# is its long label (core.request.outcomes), so renaming an outcome renames its column here and in the charts.
+HEADLINE_COLUMNS = {
+    "requests": "Requests",
+    "doctors_requested": "Doctors asked for",
+    "approvals_given": "Approvals given (requests)",
+    "doctors_given": "Doctors approved by the BMA",
+    "doctors_approved": "Doctors recalled (approvals still valid)",
+    **{queries.OUTCOME_FIELDS[outcome]: outcome.long_label for outcome in Outcome},
+    "mass_casualty": "Mass-casualty events",
+    "bypasses": "Recalls under the failsafe bypass",
+    "bypass_doctors": "Doctors recalled under the failsafe bypass",
+    "bypass_reviews_due": "Failsafe bypass reviews due",
+    "bypass_not_justified": "Failsafe bypasses not justified",
+}
 DECLINE_VALUES = {a.value for a in DECLINE_ACTIONS}
 
 
@@ -131,7 +125,7 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
         given = queries.reason_counts(user, period.id)
         figures = queries.headline(queries.dashboard_breakdown(user, period.id, now), given)
         row: dict[str, object] = {PERIOD: name}
-        row |= {column: getattr(figures, field) for column, field in HEADLINE_MEASURES}
+        row |= {column: getattr(figures, field) for field, column in HEADLINE_COLUMNS.items()}
         declines: dict[tuple[str, str], int] = {}
         for action, by_tier, reason, times in zip(
             *(given[c].to_pylist() for c in ("action", "by_tier", "reason", "times")), strict=True
@@ -155,7 +149,7 @@ def compare(user: User, period_ids: object = None, now: datetime | None = None) 
                 stage.p90_minutes,
             )
         rows.append(row)
-    columns = [PERIOD, *(c for c, _ in HEADLINE_MEASURES), *(declines_column(r) for r in Reason)]
+    columns = [PERIOD, *HEADLINE_COLUMNS.values(), *(declines_column(r) for r in Reason)]
     columns += [c for tier in Tier for c in tier_columns(tier)]
     columns += [c for stage in STAGES for c in decision_columns(stage_label(stage))]
     return Comparison(

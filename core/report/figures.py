@@ -41,6 +41,7 @@ from core.platform.errors import NotFound, PermissionDenied
 from core.platform.input_checks import DB_INT_MAX, whole
 from core.reference import periods
 from core.report.decision_times import DecisionTime, decision_times
+from core.request.outcomes import DECLINED_EITHER, DECLINES, GIVEN_VALUES, Outcome, label_of, outcome_sql
 from core.request.running_counts import EVERY_REASON
 from core.request.timing import breached_sql, tier_targets
 
@@ -51,13 +52,22 @@ TIER_OUTCOME_COLUMNS = {
     Action.RESOLVE_LOCALLY.value: "Resolved locally",
     Action.RETURN_FOR_INFO.value: "Returned for information",
     Action.DECLINE_CRITERIA.value: "Declined: criteria",
-    Action.APPROVE.value: "Approved",
+    Action.APPROVE.value: "Approvals given",  # "Approved" alone means still valid (core.request.outcomes)
     Action.DECLINE.value: "Declined by the BMA",
     Action.WITHDRAW.value: "Withdrawn while waiting",
     Action.EXPIRE.value: "Expired while waiting",
 }
-GROUP_COLUMNS = ["Requests", "Approved", "Revoked", "Declined", "Resolved locally", "Withdrawn", "Not decided in time"]
-GROUP_COLUMNS += ["Doctors requested", "Doctors approved"]
+# The outcome columns of the tables by region, trust and category, each request counted once: "Approved" is still
+# valid, as on the dashboard and beside "Doctors approved"; an approval the BMA revoked counts as "Revoked".
+GROUP_OUTCOMES: dict[str, tuple[Outcome, ...]] = {
+    Outcome.APPROVED.label: (Outcome.APPROVED,),
+    Outcome.REVOKED.label: (Outcome.REVOKED,),
+    DECLINED_EITHER: DECLINES,
+    Outcome.RESOLVED_LOCALLY.label: (Outcome.RESOLVED_LOCALLY,),
+    Outcome.WITHDRAWN.label: (Outcome.WITHDRAWN,),
+    Outcome.NOT_DECIDED_IN_TIME.label: (Outcome.NOT_DECIDED_IN_TIME,),
+}
+GROUP_COLUMNS = ["Requests", *GROUP_OUTCOMES, "Doctors requested", "Doctors approved"]
 
 
 @dataclass(frozen=True)
@@ -75,12 +85,12 @@ class TierTime:
 class Approvals:
     requests: int
     reached_bma: int
-    approved: int  # approvals given, including those later revoked
+    approvals_given: int  # including those later revoked
     revoked: int
     declined_by_bma: int
     doctors_requested: int
     doctors_requested_at_bma: int
-    doctors_approved: int  # in approvals given
+    doctors_given: int  # in approvals given
     doctors_recalled: int  # in approvals still valid (not revoked)
     decision_median_minutes: float | None  # submission to the BMA's decision
     decision_p90_minutes: float | None
@@ -133,7 +143,7 @@ def _minutes_between(session: Session, start: ColumnElement, end: ColumnElement)
 
 def _by_groups(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
     """One GROUP BY over region, trust, category and outcome; the three tables are sums over it."""
-    outcome = queries.outcome_sql(now)
+    outcome = outcome_sql(now)
     approved_doctors = case(
         (DerogationRequest.status == Status.APPROVED.value, func.coalesce(DerogationRequest.approved_doctors, 0)),
         else_=0,
@@ -160,19 +170,12 @@ def _by_groups(session: Session, scope: ColumnElement[bool], now: datetime) -> p
 
 
 def _summarise(groups: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    def outcome_count(*names: str) -> pd.Series:
-        return groups["requests"].where(groups["outcome"].isin(names), 0)
-
     columns = {
         "Requests": groups["requests"],
-        # "Approved" means approved and still valid, as on the dashboard and beside "Doctors approved";
-        # an approval the BMA revoked is counted once, as revoked.
-        "Approved": outcome_count("approved"),
-        "Revoked": outcome_count("revoked"),
-        "Declined": outcome_count("declined", "not_eligible"),
-        "Resolved locally": outcome_count("resolved_locally"),
-        "Withdrawn": outcome_count("withdrawn"),
-        "Not decided in time": outcome_count("not_decided_in_time"),
+        **{
+            column: groups["requests"].where(groups["outcome"].isin([o.value for o in outcomes]), 0)
+            for column, outcomes in GROUP_OUTCOMES.items()
+        },
         "Doctors requested": groups["doctors_requested"],
         "Doctors approved": groups["approved"],
     }
@@ -285,7 +288,7 @@ def _tier_times(session: Session, scope: ColumnElement[bool], now: datetime) -> 
 
 
 def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
-    given = col(DerogationRequest.status).in_([Status.APPROVED.value, Status.REVOKED.value])
+    given = col(DerogationRequest.status).in_(GIVEN_VALUES)
     at_bma = col(DerogationRequest.escalated_to_bma_at).is_not(None)
 
     def total(value: ColumnElement, when: ColumnElement[bool] | None = None) -> ColumnElement:
@@ -320,7 +323,7 @@ def _approvals(session: Session, scope: ColumnElement[bool]) -> Approvals:
 
 
 def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
-    outcome = queries.outcome_sql(now)
+    outcome = outcome_sql(now)
     rows = session.exec(
         select(DerogationRequest.id, Trust.name, DerogationRequest.service, DerogationRequest.submitted_at, outcome)
         .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
@@ -328,7 +331,7 @@ def _mass_casualty(session: Session, scope: ColumnElement[bool], now: datetime) 
         .order_by(DerogationRequest.submitted_at, DerogationRequest.id)
     ).all()
     return pd.DataFrame(
-        [(r[0], r[1], r[2], format_london(r[3]), queries.OUTCOME_LABELS.get(r[4], r[4])) for r in rows],
+        [(r[0], r[1], r[2], format_london(r[3]), label_of(r[4])) for r in rows],
         columns=["Request", "Trust", "Service", "Submitted", "Outcome"],
     )
 
@@ -379,7 +382,7 @@ def _declines_by_who(session: Session, scope: ColumnElement[bool]) -> pd.DataFra
 
 
 def _bypasses(session: Session, scope: ColumnElement[bool], now: datetime) -> pd.DataFrame:
-    outcome = queries.outcome_sql(now)
+    outcome = outcome_sql(now)
     rows = session.exec(
         select(
             DerogationRequest.id,
@@ -411,7 +414,7 @@ def _bypasses(session: Session, scope: ColumnElement[bool], now: datetime) -> pd
                 int(doctors or 0),
                 ", ".join(grades or []),
                 declared,
-                queries.OUTCOME_LABELS.get(result, result),
+                label_of(result),
                 int(approved or 0),
                 format_london(stood_down) if stood_down else "",
                 state.label.split(": ")[-1].capitalize() if review else "Review due",

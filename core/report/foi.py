@@ -17,9 +17,9 @@ from core.platform.clock import utcnow
 from core.platform.db import read_session
 from core.platform.errors import NotFound, PermissionDenied
 from core.platform.input_checks import DB_INT_MAX, whole
-from core.queries.dashboard import OUTCOME_LABELS, outcome_sql
 from core.queries.exports import EXPORT_BATCH, REASON_EXPORT_FIELDS, _batches, _csv, _label, _reasons_of
 from core.request.form import SHAPED, TEXT_FIELDS
+from core.request.outcomes import label_of, outcome_sql
 
 # Facts about the request, the decision and the bypass: organisations, categories, counts, grades, times.
 FACTS = [
@@ -98,7 +98,7 @@ def foi_csv(user: User | None, period_id: object, now: datetime | None = None) -
                         *facts[:2],
                         trust,
                         *facts[2:],
-                        OUTCOME_LABELS.get(outcome, outcome),
+                        label_of(outcome),
                         *(given.get(name, "") for name in REASON_EXPORT_FIELDS),
                         _label(request.bypass_review_reasons or [], BYPASS_REVIEW_REASON_LABELS),
                         _has_free_text(request),

@@ -2,7 +2,7 @@
 cumulative state of the period's requests at the end of each day (Europe/London), counted as requests and as
 doctors. Aggregates by region only: no trust, no free text, nothing a sign-in would be needed for.
 
-Each day's row is the dashboard's headline at the end of that day (core.queries.outcome_sql and headline):
+Each day's row is the dashboard's headline at the end of that day (core.request.outcomes, core.queries.headline):
 the outcome a request had at that moment is read off its own times (submitted, closed, decided, revoked),
 so the last row, counted "now", equals the live dashboard's national figures. Counted in SQL, one GROUP BY a
 day in one statement; published through a cache a minute old at most, shared by the page and the routes."""
@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, union_all
+from sqlalchemy import Select, case, func, literal, union_all
 from sqlmodel import Session, col, select
 
 from core.enums import Status
@@ -30,6 +30,7 @@ from core.platform.db import read_session
 from core.platform.errors import NotFound
 from core.platform.input_checks import DB_INT_MAX
 from core.reference import periods
+from core.request.outcomes import DECLINES, Outcome, outcome_at
 from core.request.timing import MOMENT
 
 # The published columns, in this order (the first nine are the issue's; the rest are appended after them).
@@ -48,19 +49,10 @@ COLUMNS = (
     "resolved_locally",
     "expired",
 )
-# Each request's outcome at a day's end counts in one column; "declined" is the BMA's declines and a tier's
-# "does not meet the criteria", as on the dashboard's headline.
-OUTCOME_COLUMN = {
-    "approved": "approved",
-    "declined": "declined",
-    Status.NOT_ELIGIBLE.value: "declined",
-    "withdrawn": "withdrawn",
-    "pending": "pending",
-    "revoked": "revoked",
-    "not_decided_in_time": "not_decided_in_time",
-    "resolved_locally": "resolved_locally",
-    "expired": "expired",
-}
+# Each request's outcome at a day's end counts in one column, named as the dashboard's Headline field: the outcome's
+# value, but both kinds of decline count in "declined" (the BMA's, and a tier's "does not meet the criteria").
+OUTCOME_COLUMN = {outcome.value: "declined" if outcome in DECLINES else outcome.value for outcome in Outcome}
+OUTCOME_COLUMNS = tuple(dict.fromkeys(OUTCOME_COLUMN.values()))  # in the order outcomes are shown
 CACHE_SECONDS = 60
 
 
@@ -125,24 +117,6 @@ def chosen_period(period_id: int | None, now: datetime | None = None) -> StrikeP
     return found
 
 
-def outcome_at(moment: ColumnElement) -> ColumnElement[str]:
-    """A submitted request's outcome at `moment` from its own times, as the dashboard names outcomes
-    (core.queries.outcome_sql): an approval counts as approved until it is revoked; a request undecided
-    when its decision-needed-by passed is "not decided in time", open or expired."""
-    request = DerogationRequest
-    closed = col(request.closed_at) <= moment
-    late = col(request.decision_needed_by) < moment
-    given = col(request.status).in_([Status.APPROVED.value, Status.REVOKED.value])
-    return case(
-        (col(request.revoked_at) <= moment, literal("revoked")),
-        (and_(closed, given), literal("approved")),
-        (and_(closed, request.status == Status.EXPIRED.value, late), literal("not_decided_in_time")),
-        (closed, request.status),
-        (late, literal("not_decided_in_time")),
-        else_=literal("pending"),
-    )
-
-
 def _day_ends(period: StrikePeriod, last_change: datetime | None, now: datetime) -> list[tuple[date, datetime]]:
     """(day, the moment its figures are counted at) from the period's first day to its last (or the last day
     any of its requests changed, if later), never past today; a day not over yet is counted at `now`."""
@@ -168,7 +142,7 @@ def _day_counts(period_id: int, day: date, moment: datetime) -> Select:
     request = DerogationRequest
     at = literal(moment, MOMENT)
     outcome = outcome_at(at)
-    approved_doctors = case((outcome == "approved", func.coalesce(request.approved_doctors, 0)), else_=0)
+    approved_doctors = case((outcome == Outcome.APPROVED.value, func.coalesce(request.approved_doctors, 0)), else_=0)
     return (
         select(
             literal(day.isoformat()).label("day"),

@@ -7,20 +7,15 @@ from dataclasses import fields
 
 import pandas as pd
 
+from core.queries import OUTCOME_FIELDS
 from core.report.decision_times import DecisionTime
 from core.report.figures import Approvals, Report
+from core.request.outcomes import Outcome
 
+# Headline field -> its row in the summary; each outcome's row is the outcome's long label (core.request.outcomes).
 HEADLINE_LABELS = {
     "requests": "Requests",
-    "approved": "Approved (still valid)",
-    "revoked": "Approval revoked",
-    "declined_by_bma": "Declined by the BMA",
-    "not_eligible": "Declined: does not meet the criteria",
-    "resolved_locally": "Resolved locally",
-    "withdrawn": "Withdrawn",
-    "expired": "Expired",
-    "pending": "Pending",
-    "not_decided_in_time": "Not decided in time",
+    **{OUTCOME_FIELDS[outcome]: outcome.long_label for outcome in Outcome},
     "doctors_requested": "Doctors requested",
     "doctors_approved": "Doctors approved (still valid)",
     "approvals_given": "Approvals given by the BMA (requests, including any later revoked)",
@@ -34,12 +29,12 @@ HEADLINE_LABELS = {
 APPROVAL_LABELS = {
     "requests": "Requests",
     "reached_bma": "Reached the BMA",
-    "approved": "Approvals given",
-    "revoked": "Approvals revoked",
-    "declined_by_bma": "Declined by the BMA",
+    "approvals_given": "Approvals given",
+    "revoked": Outcome.REVOKED.long_label,
+    "declined_by_bma": Outcome.DECLINED.long_label,
     "doctors_requested": "Doctors requested (all requests)",
     "doctors_requested_at_bma": "Doctors requested (requests that reached the BMA)",
-    "doctors_approved": "Doctors approved (approvals given)",
+    "doctors_given": "Doctors approved by the BMA (in every approval given)",
     "doctors_recalled": "Doctors recalled (approvals still valid)",
     "decision_median_minutes": "Submission to BMA decision, median (minutes)",
     "decision_p90_minutes": "Submission to BMA decision, 90th percentile (minutes)",

@@ -136,12 +136,12 @@ def test_national_figures_match_the_hand_count(history: History) -> None:
     assert outcomes.loc["Trust medical director"][
         ["Escalated", "Returned for information", "Resolved locally", "Declined: criteria"]
     ].tolist() == [1, 1, 1, 1]
-    assert outcomes.loc["BMA", ["Approved", "Declined by the BMA", "Escalated"]].tolist() == [1, 0, 0]
+    assert outcomes.loc["BMA", ["Approvals given", "Declined by the BMA", "Escalated"]].tolist() == [1, 0, 0]
     assert int(outcomes.to_numpy().sum()) == 3 + 1 + 4 + 1 + 1 + 1
 
     a = built.approvals
-    assert (a.requests, a.reached_bma, a.approved, a.revoked, a.declined_by_bma) == (5, 1, 1, 0, 0)
-    assert (a.doctors_requested, a.doctors_requested_at_bma, a.doctors_approved, a.doctors_recalled) == (12, 3, 2, 2)
+    assert (a.requests, a.reached_bma, a.approvals_given, a.revoked, a.declined_by_bma) == (5, 1, 1, 0, 0)
+    assert (a.doctors_requested, a.doctors_requested_at_bma, a.doctors_given, a.doctors_recalled) == (12, 3, 2, 2)
     assert (a.decision_median_minutes, a.decision_p90_minutes) == (385.0, 385.0)
 
     by_region = built.by_region.set_index("Region")
