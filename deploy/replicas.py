@@ -209,7 +209,7 @@ def apps(state: Path = STATE) -> list[App]:
 
 
 def write_nginx_conf(state: Path, listen: int, servers: list[App], debug_header: bool = True) -> Path:
-    upstreams = "\n".join(f"        server 127.0.0.1:{a.port} max_fails=1 fail_timeout=10s;" for a in servers)
+    upstreams = "\n".join(f"        server 127.0.0.1:{a.port} max_fails=1 fail_timeout=3s;" for a in servers)
     header = "        add_header X-Served-By $upstream_addr always;  # which process answered (local recipe)"
     text = (
         TEMPLATE.read_text()

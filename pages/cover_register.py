@@ -10,7 +10,7 @@ import streamlit as st
 from core.enums import TRUST_ROLES, Role
 from core.request import cover_csv, cover_register
 from ui import cover
-from ui.session import guarded_download, require_page
+from ui.session import guarded_download, refused_download, require_page
 from ui.text import visible
 
 user = require_page("cover_register")
@@ -45,13 +45,14 @@ else:
     st.info("This trust has no cover register yet.")
 st.download_button(
     "Download the register (CSV)",
-    data=guarded_download(lambda actor: cover_csv.export_csv(actor, trust_code)),
+    data=guarded_download(lambda actor: cover_csv.export_csv(actor, trust_code), key="cover_download"),
     file_name=f"cover-register-{trust_code}.csv",
     mime="text/csv",
     on_click="ignore",
     key="cover_download",
     icon=":material/download:",
 )
+refused_download("cover_download")
 
 if cover_register.may_edit(user, trust_code):
     st.header("Add or change a line")

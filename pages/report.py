@@ -14,7 +14,7 @@ from core.platform.errors import NotFound
 from core.request.outcomes import DECLINED_EITHER, Outcome
 from ui.filters import period_picker
 from ui.report_charts import compare_charts, compare_printable, printable, report_charts
-from ui.session import guarded_download, require_page
+from ui.session import guarded_download, refused_download, require_page
 
 user = require_page("report")
 
@@ -46,22 +46,28 @@ def compare_view() -> None:
     left, right = st.columns(2)
     left.download_button(
         "Download the comparison (CSV)",
-        data=guarded_download(lambda actor: report.compare.to_csv(report.compare.compare(actor, chosen))),
+        data=guarded_download(
+            lambda actor: report.compare.to_csv(report.compare.compare(actor, chosen)), key="compare_csv"
+        ),
         file_name=report.compare.filename(compared, "csv"),
         mime="text/csv",
         key="compare_csv",
         icon=":material/download:",
         on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
     )
+    refused_download("compare_csv", left)
     right.download_button(
         "Download a printable comparison (HTML)",
-        data=guarded_download(lambda actor: compare_printable(report.compare.compare(actor, chosen))),
+        data=guarded_download(
+            lambda actor: compare_printable(report.compare.compare(actor, chosen)), key="compare_html"
+        ),
         file_name=report.compare.filename(compared, "html"),
         mime="text/html",
         key="compare_html",
         icon=":material/print:",
         on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
     )
+    refused_download("compare_html", right)
     st.header("Figures, period by period")
     st.caption("Declines by reason count each reason given: a decline may give several.")
     shown = compared.table.set_index(report.compare.PERIOD).T.reset_index(names="Measure")
@@ -132,26 +138,28 @@ for start in range(0, len(figures), 5):
 left, right = st.columns(2)
 left.download_button(
     "Download the figures (CSV)",
-    data=guarded_download(lambda actor: report.to_csv(report.build(actor, period_id))),
+    data=guarded_download(lambda actor: report.to_csv(report.build(actor, period_id)), key="report_csv"),
     file_name=report.filename(built, "csv"),
     mime="text/csv",
     key="report_csv",
     icon=":material/download:",
     on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
 )
+refused_download("report_csv", left)
 right.download_button(
     "Download a printable summary (HTML)",
-    data=guarded_download(lambda actor: printable(report.build(actor, period_id))),
+    data=guarded_download(lambda actor: printable(report.build(actor, period_id)), key="report_html"),
     file_name=report.filename(built, "html"),
     mime="text/html",
     key="report_html",
     icon=":material/print:",
     on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
 )
+refused_download("report_html", right)
 if user.role == Role.NATIONAL_MDT:
     st.download_button(
         "Download the requests for a freedom-of-information answer (CSV, no personal data)",
-        data=guarded_download(lambda actor: report.foi.foi_csv(actor, period_id)),
+        data=guarded_download(lambda actor: report.foi.foi_csv(actor, period_id), key="report_foi"),
         file_name=report.foi.filename(built.period),
         mime="text/csv",
         key="report_foi",
@@ -160,6 +168,7 @@ if user.role == Role.NATIONAL_MDT:
         help="Every request of this period: no names, phone numbers or e-mail addresses, no free text (only "
         "whether a request has any). See docs/privacy.md.",
     )
+    refused_download("report_foi")
 
 st.header("Charts")
 chart_list = report_charts(built)

@@ -12,7 +12,7 @@ import streamlit as st
 from core import queries
 from ui import components, narrow, shared_copies
 from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
-from ui.session import guarded_download, require_page
+from ui.session import guarded_download, refused_download, require_page
 
 user = require_page("requests_list")
 narrow.compact_on_phone()
@@ -56,10 +56,11 @@ downloads = (
 for column, (label, export, file_name, key) in zip(st.columns(2), downloads, strict=True):
     column.download_button(
         label,
-        data=guarded_download(lambda actor, export=export: export(actor, chosen.id, filters)),
+        data=guarded_download(lambda actor, export=export: export(actor, chosen.id, filters), key=key),
         file_name=file_name,
         mime="text/csv",
         on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
         key=key,
         icon=":material/download:",
     )
+    refused_download(key, column)

@@ -5,10 +5,13 @@ stand in for it (tests/conftest.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from core.accounts import display_sessions
@@ -41,3 +44,33 @@ def go_to(address: str) -> None:
     message = ForwardMsg()
     message.auth_redirect.url = address
     ctx.enqueue(message)
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One browser tab's Streamlit session, and the page and query it was last drawn with: enough to run
+    that page again for it from a thread that has no page context (a download's data callable)."""
+
+    session_id: str
+    page_script_hash: str
+    query_string: str
+
+
+def this_tab() -> Tab | None:
+    """The tab this run draws for; None outside a script run."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    return Tab(ctx.session_id, ctx.page_script_hash, ctx.query_string)
+
+
+def run_again(tab: Tab) -> None:
+    """Ask Streamlit to run the tab's page again, as if the person had clicked, from any thread: what
+    Streamlit's own "run on save" does from its file watcher's thread (AppSession._on_source_file_changed
+    calls request_rerun off the event loop). Streamlit has no public call for it. Nothing happens when the
+    tab has gone, or outside a running server (AppTest)."""
+    if not Runtime.exists():
+        return
+    session = Runtime.instance().get_app_session(tab.session_id)  # thread-safe, says Streamlit
+    if session is not None:
+        session.request_rerun(ClientState(page_script_hash=tab.page_script_hash, query_string=tab.query_string))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import streamlit as st
@@ -21,6 +23,9 @@ from core.models import User
 from core.platform.db import DatabaseBusy
 from core.platform.errors import AuthFailed, DerogationError, PermissionDenied
 from ui import browser
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 NOTICE_KEY = "_signed_out_notice"
 PROVIDER_REFUSAL_KEY = "_provider_refusal"
@@ -130,11 +135,13 @@ def from_provider(claims: dict[str, object]) -> SignedIn | None:
 
 
 class DownloadRefused(PermissionDenied):
-    """A download refused at the click. The browser gets no file, and the person's next click shows the
-    sign-in page with the reason. (A button that also reruns the page, on_click="rerun", would say so at
-    once, but its rerun races the file generated on the click: under load the file never came.) Streamlit logs
-    the exception of a refused data callable with its traceback: the filter below keeps ours out of the
-    server's log, where it is no crash."""
+    """A download refused at the click. The browser gets no file, and the tab is asked to run its page
+    again at once (browser.run_again): an ended session shows the sign-in page with the reason, a refusal
+    that keeps the person signed in (out of scope now, a busy database) shows it under the button
+    (refused_download). Only a refusal reruns the page: a button that reran on every click
+    (on_click="rerun") raced the file generated on the click, and under load the file never came.
+    Streamlit logs the exception of a refused data callable with its traceback: the filter below keeps
+    ours out of the server's log, where it is no crash."""
 
 
 def _not_a_refused_download(record: logging.LogRecord) -> bool:
@@ -150,18 +157,51 @@ def _not_a_refused_download(record: logging.LogRecord) -> bool:
 logging.getLogger("streamlit.runtime.backend_operation_handler").addFilter(_not_a_refused_download)
 
 
-def guarded_download(produce: Callable[[User], str | bytes]) -> Callable[[], str | bytes]:
+def guarded_download(produce: Callable[[User], str | bytes], *, key: str) -> Callable[[], str | bytes]:
     """A download's data, made when it is clicked for the account as it is then. Streamlit runs it on a
-    worker thread with no page context, so the session id is taken now and checked at the click: an
-    ended session, a closed account or a changed role gets no file."""
+    worker thread with no page context, so the session id and the tab are taken now and used at the click:
+    an ended session, a closed account or a changed role gets no file, and the page says why by itself.
+    `key` is the download button's own key (refused_download(key) shows a refusal under it)."""
     token = browser.session_token()
+    tab = browser.this_tab()
 
     def data() -> str | bytes:
         try:
             return produce(sessions.check(token).user)
-        except SessionEnded as ended:
-            raise DownloadRefused(str(ended) or "Sign in to download.") from None
-        except DerogationError as refused:  # out of scope now, a busy database: the page run says so
-            raise DownloadRefused(str(refused)) from None
+        except SessionEnded as ended:  # the page's next run shows the sign-in page, with the reason
+            reason = str(ended) or "Sign in to download."
+        except DerogationError as refused:  # out of scope now, a busy database: said under the button
+            reason = str(refused)
+            if tab is not None:
+                _keep_refusal(tab.session_id, key, reason)
+        if tab is not None:
+            browser.run_again(tab)
+        raise DownloadRefused(reason)
 
     return data
+
+
+# Refusals waiting for their tab's next run, by (Streamlit session id, button key). Written on a download's
+# worker thread, read by the page's run; a tab that closed first leaves its entry until it is pruned.
+_refusals: dict[tuple[str, str], tuple[float, str]] = {}
+_refusals_lock = threading.Lock()
+_REFUSAL_KEPT_SECONDS = 600
+
+
+def _keep_refusal(session_id: str, key: str, reason: str) -> None:
+    now = time.monotonic()
+    with _refusals_lock:
+        for stale in [k for k, (at, _) in _refusals.items() if now - at > _REFUSAL_KEPT_SECONDS]:
+            del _refusals[stale]
+        _refusals[(session_id, key)] = (now, reason)
+
+
+def refused_download(key: str, where: DeltaGenerator | None = None) -> None:
+    """Under a download button: why its last click gave no file, said once (a dict lookup otherwise)."""
+    tab = browser.this_tab()
+    if tab is None or not _refusals:
+        return
+    with _refusals_lock:
+        kept = _refusals.pop((tab.session_id, key), None)
+    if kept is not None:
+        (where or st).error(f"Nothing was downloaded. {kept[1]}", icon=":material/block:")
