@@ -117,7 +117,7 @@ _EVERYONE_ON_THE_ROUTE = (Audience.EVERY_TIER, Audience.REQUESTERS)
 _ANY = frozenset(Status)
 
 LIFECYCLE: tuple[Step, ...] = (
-    Step(Action.CREATE, "Draft created", Actor.TRUST, frozenset(), Status.DRAFT, TierMove.OFF),
+    Step(Action.CREATE, "Draft created", Actor.TRUST, frozenset(), Status.DRAFT),
     Step(Action.UPDATE_DRAFT, "Draft updated", Actor.TRUST, frozenset({Status.DRAFT})),
     Step(
         Action.SUBMIT, "Submitted", Actor.TRUST, frozenset({Status.DRAFT}), Status.IN_REVIEW, TierMove.FIRST,
@@ -231,12 +231,11 @@ def _statuses(statuses: frozenset[Status]) -> str:
 def _row(s: Step) -> str:
     at = ", ".join(tier.label for tier in s.at_tiers) or "any"
     to = s.to_status.label if s.to_status else "(same)"
+    tier = s.tier if s.from_statuses else "none yet"
     told = "; ".join(s.told) or "nobody"
     if s.told_in_mass_casualty is not None:
         told += f" (mass casualty: {'; '.join(s.told_in_mass_casualty)})"
-    return (
-        f"| {s.label} (`{s.action.value}`) | {s.by} | {_statuses(s.from_statuses)} | {at} | {to} | {s.tier} | {told} |"
-    )
+    return f"| {s.label} (`{s.action.value}`) | {s.by} | {_statuses(s.from_statuses)} | {at} | {to} | {tier} | {told} |"
 
 
 def markdown() -> str:
