@@ -209,29 +209,10 @@ class Action(StrEnum):
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS[self]
+        """The event in a request's history: its home is the lifecycle table, which imports this module."""
+        from core.lifecycle import step
 
-
-ACTION_LABELS = {
-    Action.CREATE: "Draft created",
-    Action.UPDATE_DRAFT: "Draft updated",
-    Action.SUBMIT: "Submitted",
-    Action.ESCALATE: "Escalated",
-    Action.RESOLVE_LOCALLY: "Resolved locally",
-    Action.RETURN_FOR_INFO: "Returned for more information",
-    Action.DECLINE_CRITERIA: "Declined: does not meet the criteria",
-    Action.RESUBMIT: "More information given",
-    Action.WITHDRAW: "Withdrawn",
-    Action.APPROVE: "Approved by the BMA",
-    Action.DECLINE: "Declined by the BMA",
-    Action.REVOKE: "Approval revoked",
-    Action.EXPIRE: "Expired",
-    Action.RECORD_HARM: "Harm or near miss recorded",
-    Action.COMMENT: "Comment",
-    Action.RECORD_BYPASS: "Doctors recalled under the failsafe bypass",
-    Action.STAND_DOWN: "Doctors recalled under the failsafe bypass stood down",
-    Action.REVIEW_BYPASS: "Failsafe bypass reviewed",
-}
+        return step(self).label
 
 
 class AdminAction(StrEnum):
@@ -303,14 +284,7 @@ REASONS_FOR: dict[Action, tuple[Reason, ...]] = {
     Action.DECLINE: tuple(r for r in Reason if r is not Reason.FACTS_CHANGED),
     Action.REVOKE: tuple(Reason),
 }
-REASONED_ACTIONS: tuple[Action, ...] = tuple(REASONS_FOR)
-# How the figures name each reasoned action.
-REASONED_ACTION_LABELS = {
-    Action.RETURN_FOR_INFO: "Returned for more information",
-    Action.DECLINE_CRITERIA: "Declined by a tier (criteria)",
-    Action.DECLINE: "Declined by the BMA",
-    Action.REVOKE: "Approval revoked by the BMA",
-}
+REASONED_ACTIONS: tuple[Action, ...] = tuple(REASONS_FOR)  # their labels in figures: core.lifecycle
 DECLINE_ACTIONS = (Action.DECLINE_CRITERIA, Action.DECLINE)
 
 

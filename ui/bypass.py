@@ -11,16 +11,8 @@ import streamlit as st
 
 from core import workflow
 from core.access_control.permissions import Deed, stand_down_needed
-from core.enums import (
-    BYPASS_FINDINGS,
-    REASONED_ACTION_LABELS,
-    Action,
-    BypassReviewReason,
-    BypassState,
-    Grade,
-    Reason,
-    Status,
-)
+from core.enums import BYPASS_FINDINGS, Action, BypassReviewReason, BypassState, Grade, Reason, Status
+from core.lifecycle import REASONED_ACTION_LABELS, reasoned_deed_into
 from core.models import AuditEvent, DerogationRequest
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
@@ -28,18 +20,10 @@ from ui.enter_hint import hide_enter_hint
 from ui.feedback import act_as, errors_of, field_error, flash, form_error
 from ui.text import visible, wall_clock, when
 
-# The statuses whose reasons the trust must see with the decision.
-SHOWN_WITH = {
-    "more_info": Action.RETURN_FOR_INFO,
-    "not_eligible": Action.DECLINE_CRITERIA,
-    "declined": Action.DECLINE,
-    "revoked": Action.REVOKE,
-}
-
 
 def latest_reasons(request: DerogationRequest, events: list[AuditEvent]) -> tuple[Action, list[str]] | None:
     """The reasons given with the action that put the request where it is now, if it took any."""
-    action = SHOWN_WITH.get(request.status)
+    action = reasoned_deed_into(request.status)
     if action is None:
         return None
     for event in reversed(events):

@@ -8,7 +8,8 @@ import altair as alt
 import pandas as pd
 
 from core import queries, report
-from core.enums import DECLINE_ACTIONS, REASONED_ACTION_LABELS
+from core.enums import DECLINE_ACTIONS
+from core.lifecycle import REASONED_ACTION_LABELS
 from ui import charts
 from ui.text import duration
 

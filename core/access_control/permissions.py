@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from core.access_control.visibility import reviewer_tier
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Role, Status, Tier
+from core.lifecycle import step
 from core.models import AuditEvent, DerogationRequest, StrikePeriod, User
 from core.platform.clock import format_london
 from core.platform.errors import DerogationError, NotAllowed, PermissionDenied
@@ -41,9 +42,9 @@ class Deed(StrEnum):
 
 # Deeds that need the person's own audit events on the request (four eyes, docs/rules.md rule 6).
 NEEDS_HISTORY = frozenset({Deed.REVIEW, Deed.BMA_DECIDE})
-WITHDRAWABLE = frozenset({Status.DRAFT, *OPEN_STATUSES})
+WITHDRAWABLE = step(Action.WITHDRAW).from_statuses
 # Refused by a reviewer or the BMA, or approved then revoked: harm that followed is recorded against it.
-REFUSED = frozenset({Status.DECLINED, Status.NOT_ELIGIBLE, Status.REVOKED})
+REFUSED = step(Action.RECORD_HARM).from_statuses
 # Acting for the trust on a request: whoever did any of these filed it (docs/rules.md rule 6).
 FILING_ACTIONS = frozenset(
     a.value

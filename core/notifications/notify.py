@@ -11,9 +11,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, true, update
 from sqlmodel import Session, col, select
 
+from core import lifecycle
 from core.access_control.permissions import stand_down_needed
 from core.access_control.visibility import visible_filter
 from core.enums import Action, BypassReviewReason, BypassState, Reason, Role, Status, Tier
+from core.lifecycle import Audience
 from core.models import AuditEvent, DerogationRequest, EmailOutbox, Notification, Trust, User
 from core.platform.clock import format_london, utcnow
 from core.platform.db import read_session, write_session
@@ -21,7 +23,8 @@ from core.platform.errors import BadArgument
 from core.platform.input_checks import DB_INT_MAX, whole, yes_no
 
 REMINDER = "reminder"  # Notification.kind of a response-target reminder (core/notifications/reminders.py)
-TO_REQUESTERS = {
+# What each deed's audience is told (who they are: core.lifecycle). "MASS CASUALTY: " goes before those marked.
+HEADLINES = {
     Action.RETURN_FOR_INFO: "More information is needed",
     Action.RESOLVE_LOCALLY: "Resolved locally",
     Action.DECLINE_CRITERIA: "Declined as not meeting the criteria",
@@ -29,8 +32,13 @@ TO_REQUESTERS = {
     Action.DECLINE: "Declined by the BMA",
     Action.REVOKE: "APPROVAL REVOKED by the BMA: stop recalling doctors",
     Action.EXPIRE: "Expired: the strike period ended",
+    Action.WITHDRAW: "Withdrawn by the trust",
+    Action.RECORD_HARM: "Harm or near miss recorded after a decline",
+    Action.RECORD_BYPASS: "FAILSAFE BYPASS: the trust has recalled resident doctors at once (mass casualty)",
+    Action.STAND_DOWN: "Doctors recalled under the failsafe bypass have been stood down",
 }
-TO_NEXT_TIER = {Action.SUBMIT, Action.RESUBMIT, Action.ESCALATE}
+UNMARKED = frozenset({Action.RECORD_HARM, Action.RECORD_BYPASS, Action.STAND_DOWN, Action.REVIEW_BYPASS})
+EVERY_TIER_ALERTED = "MASS CASUALTY: every tier is alerted at once"
 STAND_DOWN_NOW = (
     "You recalled doctors under the failsafe bypass: stand down those this decision does not cover now, "
     "and record it on the request."
@@ -78,14 +86,14 @@ def requesters_of(session: Session, request: DerogationRequest) -> list[User]:
     return _with_role(session, Role.REQUESTER, User.trust_code == request.trust_code)
 
 
-def _withdrawn_from(session: Session, request: DerogationRequest) -> tuple[str | None, str | None]:
-    """(status, tier) the request was in when withdrawn: its withdraw audit row was just written."""
-    row = session.exec(
-        select(AuditEvent.from_status, AuditEvent.from_tier)
-        .where(AuditEvent.request_id == request.id, AuditEvent.action == Action.WITHDRAW.value)
+def _tier_left(session: Session, request: DerogationRequest, action: Action) -> Tier | None:
+    """The tier the request was waiting at before `action`, whose audit row was just written."""
+    tier = session.exec(
+        select(AuditEvent.from_tier)
+        .where(AuditEvent.request_id == request.id, AuditEvent.action == action.value)
         .order_by(col(AuditEvent.id).desc())
     ).first()
-    return (row[0], row[1]) if row else (None, None)
+    return Tier(tier) if tier else None
 
 
 def _mass(request: DerogationRequest) -> str:
@@ -108,15 +116,6 @@ def bypass_words(request: DerogationRequest) -> str:
     )
 
 
-def _trust_and_bma(session: Session, request: DerogationRequest) -> list[User]:
-    """Who hears the national MDT's finding on a bypass: the trust's requesters and medical directors, and the BMA."""
-    return (
-        requesters_of(session, request)
-        + _with_role(session, Role.TRUST_MD, User.trust_code == request.trust_code)
-        + _with_role(session, Role.BMA, true())
-    )
-
-
 def message_detail(request: DerogationRequest, action: Action, reasons: list[str]) -> str:
     """What a notification says after its headline: the reasons given, the bypass and what it now needs."""
     parts = [reason_words(reasons)]
@@ -125,43 +124,51 @@ def message_detail(request: DerogationRequest, action: Action, reasons: list[str
     elif action is Action.REVIEW_BYPASS:
         findings = [BypassReviewReason(r).label for r in request.bypass_review_reasons or []]
         parts.append(f"Findings: {'; '.join(findings)}.")
-    elif action in TO_REQUESTERS and action is not Action.RETURN_FOR_INFO and stand_down_needed(request):
+    elif Audience.REQUESTERS in lifecycle.step(action).told and stand_down_needed(request):
         parts.append(STAND_DOWN_NOW)
     return " ".join(part for part in parts if part)
 
 
-def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
-    """The people who must act or know next, and the headline to tell them."""
-    if action is Action.RECORD_BYPASS:
-        # Every tier and the BMA at once, and the trust's other requesters (docs/rules.md rule 5).
-        people = reviewers_at(session, list(Tier), request) + requesters_of(session, request)
-        return people, "FAILSAFE BYPASS: the trust has recalled resident doctors at once (mass casualty)"
-    if action is Action.STAND_DOWN:
-        people = reviewers_at(session, list(Tier), request) + requesters_of(session, request)
-        return people, "Doctors recalled under the failsafe bypass have been stood down"
+def _people(session: Session, request: DerogationRequest, audience: Audience, action: Action) -> list[User]:
+    """The active people in `audience` whose scope covers the request."""
+    if audience is Audience.TIER_NOW:
+        return reviewers_at(session, [Tier(request.current_tier)], request) if request.current_tier else []
+    if audience is Audience.TIER_LEFT:
+        tier = _tier_left(session, request, action)
+        return reviewers_at(session, [tier], request) if tier else []
+    if audience is Audience.EVERY_TIER:
+        return reviewers_at(session, list(Tier), request)
+    if audience is Audience.REQUESTERS:
+        return requesters_of(session, request)
+    if audience is Audience.TRUST_MD:
+        return _with_role(session, Role.TRUST_MD, User.trust_code == request.trust_code)
+    if audience is Audience.BMA:
+        return _with_role(session, Role.BMA, true())
+    return _with_role(session, Role.NATIONAL_MDT, true())  # NHS England catalogues harm and near misses
+
+
+def headline(request: DerogationRequest, action: Action) -> str:
+    """What the people told of `action` read first."""
+    step = lifecycle.step(action)
     if action is Action.REVIEW_BYPASS:
         finding = BypassState(request.bypass_review).label if request.bypass_review else "reviewed"
-        message = f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
-        return _trust_and_bma(session, request), message
-    if action in (Action.SUBMIT, Action.RESUBMIT) and request.mass_casualty:
-        # Declared at submission or in an answer: every tier hears at once either way (docs/rules.md rule 5).
-        return reviewers_at(session, list(Tier), request), "MASS CASUALTY: every tier is alerted at once"
-    if action in TO_NEXT_TIER and request.current_tier:
-        tier = Tier(request.current_tier)
-        return reviewers_at(session, [tier], request), f"{_mass(request)}Waiting for your review ({tier.label})"
-    if action in TO_REQUESTERS:
-        return requesters_of(session, request), _mass(request) + TO_REQUESTERS[action]
-    if action is Action.WITHDRAW:
-        # Whoever was holding it stops work on it; every tier was alerted to a mass-casualty request.
-        from_status, from_tier = _withdrawn_from(session, request)
-        if from_status == Status.DRAFT.value or from_tier is None:
-            return [], ""
-        tiers = list(Tier) if request.mass_casualty else [Tier(from_tier)]
-        return reviewers_at(session, tiers, request), f"{_mass(request)}Withdrawn by the trust"
-    if action is Action.RECORD_HARM:
-        # NHS England catalogues harm and near misses after declines (the letter's commitment).
-        return _with_role(session, Role.NATIONAL_MDT, true()), "Harm or near miss recorded after a decline"
-    return [], ""
+        return f"Failsafe bypass reviewed by the national MDT: {finding.split(': ')[-1]}"
+    if step.to_status is Status.IN_REVIEW and request.mass_casualty:  # submitted or answered (docs/rules.md rule 5)
+        return EVERY_TIER_ALERTED
+    if Audience.TIER_NOW in step.told:
+        return f"{_mass(request)}Waiting for your review ({Tier(request.current_tier).label})"
+    return HEADLINES[action] if action in UNMARKED else _mass(request) + HEADLINES[action]
+
+
+def recipients(session: Session, request: DerogationRequest, action: Action) -> tuple[list[User], str]:
+    """The people who must act or know next (who they are by role and tier: core.lifecycle), and the headline
+    to tell them; nobody, and no headline, when nobody is told."""
+    step = lifecycle.step(action)
+    submitted_mass_casualty = request.mass_casualty and request.submitted_at is not None
+    people = [
+        person for each in step.audience(submitted_mass_casualty) for person in _people(session, request, each, action)
+    ]
+    return (people, headline(request, action)) if people else ([], "")
 
 
 def _describe(session: Session, request: DerogationRequest, headline: str, detail: str = "") -> str:

@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, liter
 from sqlmodel import Session, col, select
 
 from core.access_control.visibility import period_filter, scope_key, strike_period_id, tally_filter
-from core.enums import BypassState, Status, Tier
+from core.enums import Action, BypassState, Status, Tier
+from core.lifecycle import step
 from core.models import DerogationRequest, ReasonTally, RequestReason, RequestTally, StrikePeriod, User
 from core.platform.clock import utcnow
 from core.platform.db import read_session
@@ -409,7 +410,8 @@ def _parse_bucket(text: str) -> datetime:
     return datetime.strptime(text, fmt).replace(tzinfo=UTC)
 
 
-TIMELINE_EVENTS = {"submitted": "Submitted", "approved": "Approved", "declined": "Declined by the BMA"}
+# The deeds the timeline counts, by their names in the figures (core.lifecycle).
+TIMELINE_EVENTS = {a.value: step(a).in_figures for a in (Action.SUBMIT, Action.APPROVE, Action.DECLINE)}
 
 
 def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
@@ -424,7 +426,7 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
         submitted = _bucket(session, col(DerogationRequest.submitted_at), hourly)
         decided = _bucket(session, col(DerogationRequest.decided_at), hourly)
         rows = [
-            (bucket, "submitted", n, 0)
+            (bucket, Action.SUBMIT.value, n, 0)
             for bucket, n in session.exec(
                 select(submitted, func.count())
                 .where(scope, col(DerogationRequest.submitted_at).is_not(None))
@@ -434,7 +436,8 @@ def dashboard_timeline(user: User, period: StrikePeriod | None) -> pd.DataFrame:
         approved_doctors = func.coalesce(func.sum(DerogationRequest.approved_doctors), 0)
         # A revoked approval was still an approval when it was given.
         outcome = case(
-            (DerogationRequest.status == Status.DECLINED.value, literal("declined")), else_=literal("approved")
+            (DerogationRequest.status == Status.DECLINED.value, literal(Action.DECLINE.value)),
+            else_=literal(Action.APPROVE.value),
         )
         rows += session.exec(
             select(decided, outcome, func.count(), approved_doctors)

@@ -23,7 +23,6 @@ from core.access_control.visibility import may_open, period_filter
 from core.enums import (
     BMA_ACTIONS,
     DECLINE_ACTIONS,
-    REASONED_ACTION_LABELS,
     REASONED_ACTIONS,
     TIER_ACTIONS,
     Action,
@@ -34,6 +33,7 @@ from core.enums import (
     Status,
     Tier,
 )
+from core.lifecycle import REASONED_ACTION_LABELS
 from core.models import AuditEvent, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.platform.clock import format_london, utcnow
 from core.platform.db import read_session

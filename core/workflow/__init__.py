@@ -2,7 +2,8 @@
 (`trust`), the reviewing tiers (`reviewers`), the BMA (`bma`), everyone who can see a request
 (`comments`) and the system (`expiry`). Every command opens and closes the same way (`command`): one
 transaction that writes the new state and exactly one audit row, or raises and changes nothing; who may
-act is asked of core.access_control.permissions, the same question the pages ask before they offer a deed."""
+act is asked of core.access_control.permissions, the same question the pages ask before they offer a deed;
+where each deed leaves the request's status and tier is core.lifecycle's table."""
 
 from core.models import MAX_RATIONALE
 from core.workflow.bma import MAX_SCOPE, BmaDecision, bma_decide, revoke

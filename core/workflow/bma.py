@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.access_control.permissions import Deed
-from core.enums import Action, Grade, Status
+from core.enums import Action, Grade
 from core.models import DerogationRequest, User
 from core.platform.clock import format_london, from_london
 from core.platform.errors import ValidationFailed
@@ -87,13 +87,12 @@ def bma_decide(
     rationale = written(decision.rationale)
     with acting_on(actor, request_id, version, Deed.BMA_DECIDE, now) as act:
         reasons = reasons_for(Action.APPROVE if decision.approve else Action.DECLINE, decision.reasons)
-        closed = {"current_tier": None, "decided_at": act.now, "closed_at": act.now}
+        decided = {"decided_at": act.now}  # the status, and the end of the route, are core.lifecycle's
         if not decision.approve:
-            changes = closed | {"status": Status.DECLINED.value}
-            return act.record(Action.DECLINE, changes, rationale=rationale, reasons=reasons)
+            return act.record(Action.DECLINE, decided, rationale=rationale, reasons=reasons)
         approved = _check_approval(decision, act.request, act.now)
         reference = new_confirmation_ref()
-        changes = approved | closed | {"status": Status.APPROVED.value, "confirmation_ref": reference}
+        changes = approved | decided | {"confirmation_ref": reference}
         details = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in approved.items()}
         details["confirmation_ref"] = reference
         return act.record(Action.APPROVE, changes, rationale=rationale, details=details)
@@ -113,5 +112,5 @@ def revoke(
     reason = written(reason)
     with acting_on(actor, request_id, version, Deed.REVOKE, now) as act:
         reasons = reasons_for(Action.REVOKE, reasons)
-        changes = {"status": Status.REVOKED.value, "revoked_at": act.now, "revoke_reason": reason}
+        changes = {"revoked_at": act.now, "revoke_reason": reason}
         return act.record(Action.REVOKE, changes, rationale=reason, reasons=reasons)

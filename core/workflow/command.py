@@ -14,14 +14,15 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from core import lifecycle
 from core.access_control.permissions import NEEDS_HISTORY, Deed, filing_refusal, refusal
 from core.access_control.visibility import load_visible
-from core.enums import REASONS_FOR, Action, Tier
+from core.enums import REASONS_FOR, Action, Status, Tier
 from core.models import MAX_RATIONALE, AuditEvent, DerogationRequest, RequestReason, StrikePeriod, User
 from core.notifications import notify
 from core.platform.clock import utcnow
 from core.platform.db import write_session
-from core.platform.errors import BadArgument, PermissionDenied, StaleVersion, ValidationFailed
+from core.platform.errors import BadArgument, NotAllowed, PermissionDenied, StaleVersion, ValidationFailed
 from core.platform.input_checks import free_text_problem, request_at, whole
 from core.records import audit
 from core.reference import periods
@@ -89,11 +90,17 @@ def apply(
     reasons: list[str] | None = None,
     now: datetime,
 ) -> DerogationRequest:
-    """Write `changes` only if nobody changed the request since `expected_version`; add the audit row, and
-    a row for each reason given (docs/rules.md rule 9), counted in the same transaction."""
+    """Move the request as the lifecycle table says `action` does (core.lifecycle: its status, tier and when
+    it started waiting or closed) and write the deed's own `changes`, only if nobody changed the request since
+    `expected_version`; add the audit row, and a row for each reason given (docs/rules.md rule 9), counted in
+    the same transaction."""
     if request.version != expected_version:
         raise StaleVersion()
     from_status, from_tier = request.status, request.current_tier
+    step = lifecycle.step(action)
+    if not step.may_happen(from_status, from_tier):  # permissions refused it already: the table has the last word
+        raise NotAllowed(f"{step.label} cannot happen to a request that is {Status(from_status).label.lower()}.")
+    changes = step.changes(from_status, from_tier, now) | changes  # the deed's own last: expiry dates its close
     counted_before = running_counts.entry(request)
     result = session.execute(
         update(DerogationRequest)

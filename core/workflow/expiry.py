@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from core.enums import OPEN_STATUSES, Action, Status
+from core.enums import OPEN_STATUSES, Action
 from core.models import DerogationRequest, StrikePeriod
 from core.platform.clock import format_london, utcnow
 from core.platform.db import read_session, write_session
@@ -41,14 +41,13 @@ def expire_ended_periods(now: datetime | None = None) -> int:
                 .with_for_update()
             ).all()
             for request in open_requests:
-                changes = {"status": Status.EXPIRED.value, "current_tier": None, "closed_at": period.ends_at}
                 apply(
                     session,
                     request,
                     request.version,
                     None,
                     Action.EXPIRE,
-                    changes,
+                    {"closed_at": period.ends_at},  # closed when its period ended, not when this ran
                     rationale=f"The strike period '{period.name}' ended at {format_london(period.ends_at)}.",
                     now=now,
                 )

@@ -6,17 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.access_control.permissions import Deed
-from core.enums import BYPASS_FINDINGS, TIER_ACTIONS, Action, BypassReviewReason, BypassState, Status, Tier
+from core.enums import BYPASS_FINDINGS, TIER_ACTIONS, Action, BypassReviewReason, BypassState, Tier
 from core.models import DerogationRequest, User
 from core.platform.errors import NotAllowed, ValidationFailed
 from core.workflow.command import acting_on, choices, reasons_for, written
 
-# Where a request goes after each closing decision below the BMA.
-CLOSING_STATUS = {
-    Action.RESOLVE_LOCALLY: Status.RESOLVED_LOCALLY,
-    Action.DECLINE_CRITERIA: Status.NOT_ELIGIBLE,
-    Action.RETURN_FOR_INFO: Status.MORE_INFO,
-}
 CHOOSE_AN_ACTION = "Choose escalate, resolve locally, return for more information, or decline."
 # Findings of a bypass review that cannot both be true: one review records one of each pair at most.
 CONTRADICTORY_FINDINGS = (
@@ -48,15 +42,13 @@ def review(
         if action not in TIER_ACTIONS:
             raise NotAllowed(CHOOSE_AN_ACTION)
         reasons = reasons_for(action, reasons)  # after the checks of who may act: a refusal says that first
-        tier, now = Tier(act.request.current_tier), act.now
-        if action is Action.ESCALATE:
-            changes = {"current_tier": tier.next.value, "tier_entered_at": now}
-            if tier.next is Tier.BMA:
-                changes["escalated_to_bma_at"] = now
+        # Where the request goes is core.lifecycle's; what else each deed records is here.
+        tier = Tier(act.request.current_tier)
+        changes: dict = {}
+        if action is Action.ESCALATE and tier.next is Tier.BMA:
+            changes["escalated_to_bma_at"] = act.now
         elif action is Action.RETURN_FOR_INFO:
-            changes = {"status": Status.MORE_INFO.value, "returned_from_tier": tier.value, "tier_entered_at": now}
-        else:
-            changes = {"status": CLOSING_STATUS[action].value, "current_tier": None, "closed_at": now}
+            changes["returned_from_tier"] = tier.value
         return act.record(action, changes, rationale=rationale, reasons=reasons)
 
 

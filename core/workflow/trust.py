@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from core import lifecycle
 from core.access_control.permissions import Deed, filing_refusal
-from core.enums import Action, Grade, Status, Tier
+from core.enums import Action, Grade
 from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
 from core.platform.clock import format_london, from_london, utcnow
 from core.platform.db import write_session
@@ -59,7 +60,8 @@ def save_draft(
         if errors:
             raise ValidationFailed(errors)
         values = _form_values(session, form)
-        request = DerogationRequest(**values, created_by_id=actor.id, created_at=now, status=Status.DRAFT.value)
+        status = lifecycle.step(Action.CREATE).to_status.value
+        request = DerogationRequest(**values, created_by_id=actor.id, created_at=now, status=status)
         session.add(request)
         session.flush()
         audit.append(
@@ -67,7 +69,7 @@ def save_draft(
             action=Action.CREATE,
             actor=actor,
             request_id=request.id,
-            to_status=Status.DRAFT.value,
+            to_status=status,
             details=_where(values),
             at=now,
         )
@@ -90,13 +92,7 @@ def submit(actor: User, request_id: int, version: int, now: datetime | None = No
         errors = validate_submission(form, act.period, act.now) | _check_trust(act.session, act.actor, form)
         if errors:
             raise ValidationFailed(errors)
-        changes = {
-            "status": Status.IN_REVIEW.value,
-            "current_tier": Tier.CLINICAL_DIRECTOR.value,
-            "tier_entered_at": act.now,
-            "submitted_at": act.now,
-            "strike_period_id": act.period.id,
-        }
+        changes = {"submitted_at": act.now, "strike_period_id": act.period.id}
         details = {"strike_period_id": act.period.id} | ({"mass_casualty": True} if act.request.mass_casualty else {})
         return act.record(Action.SUBMIT, changes, details=details)
 
@@ -116,12 +112,7 @@ def answer_more_info(
         if errors:
             raise ValidationFailed(errors)
         values = _form_values(act.session, form)
-        changes = values | {
-            "status": Status.IN_REVIEW.value,
-            "current_tier": act.request.returned_from_tier,
-            "tier_entered_at": act.now,
-            "returned_from_tier": None,
-        }
+        changes = values | {"returned_from_tier": None}  # back in review at the tier that asked (core.lifecycle)
         return act.record(Action.RESUBMIT, changes, rationale=answer, details=_where(values))
 
 
@@ -130,8 +121,7 @@ def withdraw(
 ) -> DerogationRequest:
     rationale = written(rationale)
     with acting_on(actor, request_id, version, Deed.WITHDRAW, now) as act:
-        changes = {"status": Status.WITHDRAWN.value, "current_tier": None, "closed_at": act.now}
-        return act.record(Action.WITHDRAW, changes, rationale=rationale)
+        return act.record(Action.WITHDRAW, {}, rationale=rationale)
 
 
 def record_harm(
