@@ -29,7 +29,7 @@ ROLE_LABELS = {
     Role.ADMIN: "Administrator",
 }
 
-# Roles whose scope is one trust, and one region.
+# Roles whose scope is one trust, and one region: core/access_control/scope.py maps every role to its scope.
 TRUST_ROLES = frozenset({Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD})
 REGION_ROLES = frozenset({Role.REGIONAL_MD})
 

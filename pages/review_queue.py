@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import queries
-from core.access_control.visibility import reviewer_tier
+from core.access_control.scope import Scope, reviewer_tier
 from ui import actions, components, cover, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
@@ -40,7 +40,8 @@ linked = st.query_params.get("id")
 if linked and linked != st.session_state.get("queue_linked"):
     st.session_state[OPEN_KEY] = linked  # a deep link (e.g. from a notification) opens that request once
     st.session_state["queue_linked"] = linked
-hidden = {"Trust", "Region"} if user.trust_code else ({"Region"} if user.region_code else set())
+scope = Scope.of(user)
+hidden = {name for name, spanned in (("Region", scope.spans_regions), ("Trust", scope.spans_trusts)) if not spanned}
 columns = tuple(name for name in components.QUEUE_COLUMNS if name not in hidden)
 components.list_table(rows, columns=columns)
 

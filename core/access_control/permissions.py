@@ -5,7 +5,8 @@ workflow accepts.
 `refusal` answers with the error the workflow raises (PermissionDenied for who the person is, NotAllowed
 for where the request is), or None. It needs the request's strike period (open requests expire with it,
 docs/rules.md rule 1) and, for a review, the person's own audit events on the request (four eyes,
-docs/rules.md rule 6)."""
+docs/rules.md rule 6). The request is one the person can already see (visibility.load_visible); the tier
+they review at comes from core/access_control/scope.py, so the acting user never goes back to visibility."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from core.access_control.visibility import reviewer_tier
+from core.access_control.scope import reviewer_tier
 from core.enums import BMA_ACTIONS, OPEN_STATUSES, TIER_ACTIONS, Action, Role, Status, Tier
 from core.lifecycle import step
 from core.models import AuditEvent, DerogationRequest, StrikePeriod, User
@@ -83,7 +84,7 @@ def filing_refusal(user: User) -> PermissionDenied | None:
 
 
 def waits_for(user: User, request: DerogationRequest) -> bool:
-    """The request is waiting for a decision at the tier `user` reviews at (access.queue_filter, for one)."""
+    """The request is waiting for a decision at the tier `user` reviews at (visibility.queue_filter, for one)."""
     tier = reviewer_tier(user)
     return tier is not None and request.status == Status.IN_REVIEW and request.current_tier == tier.value
 
@@ -232,7 +233,7 @@ def refusal(
     history: Iterable[AuditEvent] = (),
 ) -> DerogationError | None:
     """The error the workflow raises if `user` does `deed` to `request` now, or None when it may. The
-    request must already be in the user's scope (access.load_visible); `period` is its strike period."""
+    request must already be in the user's scope (visibility.load_visible); `period` is its strike period."""
     if deed in TRUST_DEEDS:
         if not is_requester_of(user, request):
             return (filing_refusal(user) if deed is Deed.EDIT else None) or PermissionDenied(NOT_A_REQUESTER)

@@ -1,14 +1,16 @@
-"""Who may see which requests and open which pages: the one place row-level access lives. What a person
-may do to one request they can see is asked of core/access_control/permissions.py."""
+"""Who may see which requests and open which pages: every list and load of requests is scoped here, by the
+user's Scope (core/access_control/scope.py, where a role's scope is decided). What a person may do to one
+request they can see is asked of core/access_control/permissions.py, which never asks back."""
 
 from __future__ import annotations
 
 import operator
 import re
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, and_, false
+from sqlmodel import Session, select
 
+from core.access_control.scope import Scope, reviewer_tier
 from core.enums import Role, Status, Tier
 from core.models import DerogationRequest, RequestTally, User
 from core.platform.errors import NotFound
@@ -25,27 +27,8 @@ def scope_key(user: User) -> tuple:
 
 
 def visible_filter(user: User) -> ColumnElement[bool]:
-    """SQL condition for the requests `user` may see. Every list and load goes through it."""
-    if not user.active:
-        return false()
-    role = Role(user.role)
-    submitted = DerogationRequest.status != Status.DRAFT.value
-    if role is Role.REQUESTER:
-        return DerogationRequest.trust_code == user.trust_code  # the trust's own drafts too (shift handover)
-    if role in (Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
-        return and_(DerogationRequest.trust_code == user.trust_code, submitted)
-    if role is Role.REGIONAL_MD:
-        return and_(DerogationRequest.region_code == user.region_code, submitted)
-    if role is Role.NATIONAL_MDT:
-        return submitted
-    if role is Role.BMA:
-        # A mass-casualty request alerts every tier at once (docs/rules.md rule 5), so the BMA may read it from submission;
-        # it still acts only once the request has been escalated to it.
-        return or_(
-            col(DerogationRequest.escalated_to_bma_at).is_not(None),
-            and_(col(DerogationRequest.mass_casualty), submitted),
-        )
-    return false()  # administrators manage the system, not requests
+    """SQL condition for the requests `user` may see (their Scope's). Every list and load goes through it."""
+    return Scope.of(user).visible_filter()
 
 
 def strike_period_id(period_id: object) -> int | None:
@@ -68,17 +51,9 @@ def period_filter(user: User, period_id: int | None) -> ColumnElement[bool]:
 
 
 def tally_filter(user: User, table: type = RequestTally) -> ColumnElement[bool] | None:
-    """visible_filter on one of the running tallies (core/request/running_counts.py: requests, or the reasons given), which
-    hold whole regions: only a scope made of whole regions (the national MDT's England, a regional medical
-    director's region) can be read from them; None for every other scope, which needs the requests."""
-    if not user.active:
-        return false()
-    role = Role(user.role)
-    if role is Role.NATIONAL_MDT:
-        return true()
-    if role is Role.REGIONAL_MD:
-        return table.region_code == user.region_code
-    return None
+    """visible_filter on a running tally, or None where the user's scope must be counted from the requests
+    (Scope.tally_filter)."""
+    return Scope.of(user).tally_filter(table)
 
 
 def request_id_from(value: object) -> int | None:
@@ -110,14 +85,6 @@ def load_visible(session: Session, user: User, request_id: object, *, for_update
     if found is None:
         raise NotFound()
     return found
-
-
-def reviewer_tier(user: User) -> Tier | None:
-    """The tier a user reviews at, if any."""
-    try:
-        return Tier(user.role)
-    except ValueError:
-        return None
 
 
 def queue_filter(user: User, tier: Tier) -> ColumnElement[bool]:

@@ -14,9 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from core.access_control.scope import Scope, ScopeKind, kind_of
 from core.access_control.visibility import MAX_ID
 from core.accounts import devices, sessions
-from core.enums import REGION_ROLES, TRUST_ROLES, AdminAction, Role
+from core.enums import AdminAction, Role
 from core.models import AddressThrottle, LoginThrottle, Region, Trust, TrustedDevice, User
 from core.platform.clock import utcnow
 from core.platform.config import security_settings
@@ -69,18 +70,22 @@ def normalise_email(email: str) -> str:
 
 
 def check_scope(role: Role, trust_code: str | None, region_code: str | None, session: Session) -> dict[str, str]:
-    """A role's scope: trust roles need a trust, regional roles a region, national roles neither."""
+    """A role's scope (core/access_control/scope.py): a trust's roles need a trust, a region's a region,
+    national roles neither."""
     errors: dict[str, str] = {}
-    if role in TRUST_ROLES:
+    kind = kind_of(role)
+    if kind is ScopeKind.TRUST:
         if not trust_code or session.get(Trust, trust_code) is None:
             errors["trust_code"] = "Choose the trust this person works for."
-    elif role in REGION_ROLES and (not region_code or session.get(Region, region_code) is None):
+    elif kind is ScopeKind.REGION and (not region_code or session.get(Region, region_code) is None):
         errors["region_code"] = "Choose the NHS England region this person covers."
     return errors
 
 
 def _scoped(role: Role, trust_code: str | None, region_code: str | None) -> tuple[str | None, str | None]:
-    return (trust_code if role in TRUST_ROLES else None, region_code if role in REGION_ROLES else None)
+    """The codes an account of `role` keeps: only the one its scope needs."""
+    scope = Scope.of_role(role, trust_code, region_code)
+    return scope.trust_code, scope.region_code
 
 
 def create_user(

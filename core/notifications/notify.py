@@ -8,11 +8,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, true, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from core import lifecycle
 from core.access_control.permissions import stand_down_needed
+from core.access_control.scope import recipients_filter
 from core.access_control.visibility import visible_filter
 from core.enums import Action, BypassReviewReason, BypassState, Reason, Role, Status, Tier
 from core.lifecycle import Audience
@@ -58,32 +59,23 @@ def request_link(request_id: int) -> str:
     return f"{base}/{REQUEST_PATH}?id={request_id}"
 
 
-def _tier_scope(tier: Tier, request: DerogationRequest) -> ColumnElement[bool]:
-    if tier in (Tier.CLINICAL_DIRECTOR, Tier.TRUST_MD):
-        return User.trust_code == request.trust_code
-    if tier is Tier.REGIONAL_MD:
-        return User.region_code == request.region_code
-    return true()
+def covering(session: Session, role: Role, request: DerogationRequest) -> list[User]:
+    """Active people of `role` whose scope covers the request (core/access_control/scope.py)."""
+    return list(session.exec(select(User).where(recipients_filter(role, request)).order_by(User.id)).all())
 
 
 def reviewers_at(session: Session, tiers: list[Tier], request: DerogationRequest) -> list[User]:
     """Active reviewers of `tiers` whose scope covers the request."""
-    users: list[User] = []
-    for tier in tiers:
-        users += session.exec(
-            select(User)
-            .where(User.active, User.role == tier.reviewer_role.value, _tier_scope(tier, request))
-            .order_by(User.id)
-        ).all()
-    return users
+    return [user for tier in tiers for user in covering(session, tier.reviewer_role, request)]
 
 
-def _with_role(session: Session, role: Role, scope: ColumnElement[bool]) -> list[User]:
-    return list(session.exec(select(User).where(User.active, User.role == role.value, scope).order_by(User.id)).all())
+def _everyone_with(session: Session, role: Role) -> list[User]:
+    """Every active person of `role`, whatever their scope: for news that concerns no one request."""
+    return list(session.exec(select(User).where(User.active, User.role == role.value).order_by(User.id)).all())
 
 
 def requesters_of(session: Session, request: DerogationRequest) -> list[User]:
-    return _with_role(session, Role.REQUESTER, User.trust_code == request.trust_code)
+    return covering(session, Role.REQUESTER, request)
 
 
 def _tier_left(session: Session, request: DerogationRequest, action: Action) -> Tier | None:
@@ -141,10 +133,10 @@ def _people(session: Session, request: DerogationRequest, audience: Audience, ac
     if audience is Audience.REQUESTERS:
         return requesters_of(session, request)
     if audience is Audience.TRUST_MD:
-        return _with_role(session, Role.TRUST_MD, User.trust_code == request.trust_code)
+        return covering(session, Role.TRUST_MD, request)
     if audience is Audience.BMA:
-        return _with_role(session, Role.BMA, true())
-    return _with_role(session, Role.NATIONAL_MDT, true())  # NHS England catalogues harm and near misses
+        return covering(session, Role.BMA, request)
+    return covering(session, Role.NATIONAL_MDT, request)  # NHS England catalogues harm and near misses
 
 
 def headline(request: DerogationRequest, action: Action) -> str:
@@ -236,7 +228,7 @@ INTEGRITY_ALARM = "integrity_alarm"  # Notification.kind: the live state differs
 def integrity_alarm(session: Session, findings: list[str], now: datetime) -> int:
     """Tell every administrator and the national MDT that live rows differ from their audit history
     (core/records/integrity.py); returns how many were told."""
-    people = _with_role(session, Role.ADMIN, true()) + _with_role(session, Role.NATIONAL_MDT, true())
+    people = _everyone_with(session, Role.ADMIN) + _everyone_with(session, Role.NATIONAL_MDT)
     shown = findings[:20]
     more = f"\n... and {len(findings) - len(shown)} more." if len(findings) > len(shown) else ""
     message = (

@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, and_, case, true
 from sqlmodel import col, select
 
 from core.access_control.permissions import Deed, offers, reviews_bypasses
-from core.access_control.visibility import load_visible, queue_filter, reviewer_tier, visible_filter
-from core.enums import Action, Role, Status
+from core.access_control.scope import Scope, reviewer_tier
+from core.access_control.visibility import load_visible, queue_filter, visible_filter
+from core.enums import Action, Status
 from core.models import AuditEvent, Comment, DerogationRequest, Region, StrikePeriod, Trust, User
 from core.platform.clock import utcnow
 from core.platform.db import read_session
@@ -110,11 +111,6 @@ def next_waiting(user: User, *, besides: int | None = None, now: datetime | None
     return next((row.request.id for row in rows if row.request.id != besides), None)
 
 
-# The queue filters a reviewer is offered: those their scope spans more than one of.
-REGION_FILTER_ROLES = frozenset({Role.NATIONAL_MDT, Role.BMA})
-TRUST_FILTER_ROLES = frozenset({Role.REGIONAL_MD, Role.NATIONAL_MDT, Role.BMA})
-
-
 def queue_choices(user: User) -> tuple[dict[str, str] | None, dict[str, str] | None]:
     """Region code -> name and trust code -> name that have something in the user's queue, for its
     filters, in name order; None for a filter the user's scope does not span (a trust's reviewers
@@ -134,10 +130,10 @@ def queue_choices(user: User) -> tuple[dict[str, str] | None, dict[str, str] | N
         found = session.connection().execute(pairs).all()  # one row per trust with something waiting
     regions = {code: name or code for code, name, _, _ in found}
     trusts = {code: name or code for _, _, code, name in found}
-    role = Role(user.role)
+    scope = Scope.of(user)
     return (
-        dict(sorted(regions.items(), key=lambda x: x[1])) if role in REGION_FILTER_ROLES else None,
-        dict(sorted(trusts.items(), key=lambda x: x[1])) if role in TRUST_FILTER_ROLES else None,
+        dict(sorted(regions.items(), key=lambda x: x[1])) if scope.spans_regions else None,
+        dict(sorted(trusts.items(), key=lambda x: x[1])) if scope.spans_trusts else None,
     )
 
 

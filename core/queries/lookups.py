@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from core.access_control.scope import Scope, ScopeKind
 from core.enums import Category, Role, Tier
 from core.models import Region, StrikePeriod, Trust, User
 from core.platform.clock import format_london
@@ -71,14 +72,17 @@ def user_scope_label(user: User) -> str:
 
 
 def scope_label(session: Session, user: User) -> str:
+    """The scope the user's role gives them, in words (whether or not the account is open: the words are
+    shared by everyone with the same role, trust and region)."""
     role = Role(user.role)
-    if user.trust_code and role in (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
-        trust = session.get(Trust, user.trust_code)
-        return f"{trust.name} ({trust.ods_code})" if trust else user.trust_code
-    if user.region_code and role is Role.REGIONAL_MD:
-        region = session.get(Region, user.region_code)
-        return region_label(region.name) if region else user.region_code
-    if role is Role.BMA:
+    scope = Scope.of_role(role, user.trust_code, user.region_code)
+    if scope.trust_code:
+        trust = session.get(Trust, scope.trust_code)
+        return f"{trust.name} ({trust.ods_code})" if trust else scope.trust_code
+    if scope.region_code:
+        region = session.get(Region, scope.region_code)
+        return region_label(region.name) if region else scope.region_code
+    if scope.kind is ScopeKind.BMA_ROUTE:
         return "Requests escalated to the BMA"
     if role is Role.ADMIN:
         return "System administration"
@@ -90,9 +94,10 @@ def region_label(name: str) -> str:
 
 
 def figures_region(user: User) -> str | None:
-    """The region a viewer's figures (live dashboard, post-strike report) cover, as core.access_control.visibility.visible_filter
-    decides: a regional medical director's own; None for the national MDT, whose figures are England's."""
-    return user.region_code if Role(user.role) is Role.REGIONAL_MD else None
+    """The region a viewer's figures (live dashboard, post-strike report) cover, as their scope decides
+    (core.access_control.scope): a regional medical director's own; None for the national MDT, whose figures
+    are England's."""
+    return Scope.of(user).region_code
 
 
 def figures_scope_label(user: User, region_names: Mapping[str, str] | None = None) -> str:
