@@ -105,12 +105,13 @@ def create_user(
         errors["email"] = "Enter an e-mail address in the right format, like name@nhs.net."
     elif session.exec(select(User).where(User.email == email)).first() is not None:
         errors["email"] = "An account with this e-mail address already exists."
-    if not full_name.strip() or len(full_name) > (limit := column_limit(User.full_name)):
-        errors["full_name"] = f"Enter the person's full name (up to {limit} characters)."
-    if len(job_title) > (limit := column_limit(User.job_title)):
-        errors["job_title"] = f"Enter the job title as plain text (up to {limit} characters)."
-    if len(phone) > (limit := column_limit(User.phone)):
-        errors["phone"] = f"Enter the phone number as plain text (up to {limit} characters)."
+    name_limit, job_limit, phone_limit = (column_limit(c) for c in (User.full_name, User.job_title, User.phone))
+    if not full_name.strip() or len(full_name) > name_limit:
+        errors["full_name"] = f"Enter the person's full name (up to {name_limit} characters)."
+    if len(job_title) > job_limit:
+        errors["job_title"] = f"Enter the job title as plain text (up to {job_limit} characters)."
+    if len(phone) > phone_limit:
+        errors["phone"] = f"Enter the phone number as plain text (up to {phone_limit} characters)."
     for name, value in (("full_name", full_name), ("job_title", job_title), ("phone", phone)):
         if name not in errors and unstorable(value):
             errors[name] = UNSTORABLE_MESSAGE
