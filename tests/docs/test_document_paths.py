@@ -18,7 +18,9 @@ DOTTED_NAME = re.compile(r"`((?:core|ui|pages|ops|server|bench)(?:\.\w+)+)(?:\([
 
 
 def _documents() -> list[Path]:
-    return sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.md"), *ROOT.glob("deploy/**/*.md")})
+    return sorted(
+        {*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.md"), *ROOT.glob("deploy/**/*.md"), *ROOT.glob("data/**/*.md")}
+    )
 
 
 def _ignored(path: Path) -> bool:
