@@ -1,10 +1,14 @@
-"""Database tables. Times are aware UTC (SQLModel's UTCDateTime); pages show them in Europe/London."""
+"""Database tables, and how much text each column holds (`column_limit`). Times are aware UTC (SQLModel's
+UTCDateTime); pages show them in Europe/London."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
+from annotated_types import MaxLen
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Field, SQLModel
 
 from core.platform.clock import utcnow
@@ -419,3 +423,16 @@ class CoverLine(SQLModel, table=True):
     agreed_on: date
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: the system (demo data)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def column_limit(column: InstrumentedAttribute[Any]) -> int:
+    """The most characters a text column holds, e.g. `column_limit(User.email)`: its VARCHAR length, or for a TEXT
+    column the `max_length` its Field declares (the limit is then ours). Every text limit is read here, so that
+    changing one is a change to its column (and a migration), never to a number restated beside it."""
+    length = getattr(column.type, "length", None)
+    if length is None:
+        metadata = column.class_.model_fields[column.key].metadata
+        length = next((m.max_length for m in metadata if isinstance(m, MaxLen)), None)
+    if length is None:
+        raise TypeError(f"{column.class_.__name__}.{column.key} declares no length")
+    return length

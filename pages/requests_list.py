@@ -10,6 +10,7 @@ import re
 import streamlit as st
 
 from core import queries
+from core.queries.search import MAX_SEARCH
 from ui import components, narrow, shared_copies
 from ui.filters import bypass, category, filter_row, outcome, period_picker, reason, region
 from ui.session import guarded_download, refused_download, require_page
@@ -31,7 +32,7 @@ st.page_link("pages/dashboard.py", label="Back to the live dashboard", icon=":ma
 search = st.text_input(
     "Search: a request number, or words in the service, site, ward or trust",
     key="list_search",
-    max_chars=200,
+    max_chars=MAX_SEARCH,
     help="Derogations are also called patient safety mitigations: 'derogation 42', 'patient safety mitigation 42' "
     "and '42' all find request 42.",
 )

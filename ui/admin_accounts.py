@@ -10,7 +10,7 @@ import streamlit as st
 from core import queries
 from core.accounts import admin
 from core.enums import REGION_ROLES, TRUST_ROLES, Role
-from core.models import User
+from core.models import User, column_limit
 from ui.feedback import act_as, field_error, flash, form_error, succeeded
 from ui.text import md_escape
 
@@ -96,9 +96,9 @@ def _create_form() -> None:
     form_error(CREATE_ERRORS)
     left, right = st.columns(2)
     with left:
-        st.text_input("Full name", key="adm_new_name", max_chars=120)
+        st.text_input("Full name", key="adm_new_name", max_chars=column_limit(User.full_name))
         field_error(CREATE_ERRORS, "full_name")
-        st.text_input("E-mail address", key="adm_new_email", max_chars=254)
+        st.text_input("E-mail address", key="adm_new_email", max_chars=column_limit(User.email))
         field_error(CREATE_ERRORS, "email")
         provider_only = st.checkbox(
             "Signs in only with their organisation account (no password)",
@@ -110,8 +110,8 @@ def _create_form() -> None:
             st.text_input("Temporary password (10 characters or more)", key="adm_new_password", type="password")
             field_error(CREATE_ERRORS, "password")
     with right:
-        st.text_input("Job title", key="adm_new_job", max_chars=120)
-        st.text_input("Phone", key="adm_new_phone", max_chars=40)
+        st.text_input("Job title", key="adm_new_job", max_chars=column_limit(User.job_title))
+        st.text_input("Phone", key="adm_new_phone", max_chars=column_limit(User.phone))
         st.selectbox("Role", options=ROLES, format_func=lambda v: Role(v).label, key="adm_new_role")
         _scope_inputs("adm_new", CREATE_ERRORS)
     st.button("Create account", key="adm_create", type="primary", on_click=_create)

@@ -53,7 +53,12 @@ def periods_tab() -> None:
     if saved := st.session_state.pop(PERIOD_SAVED, None):  # once, on the run after the save
         st.success(saved, icon=":material/check_circle:")
     form_error(PERIOD_ERRORS)
-    st.text_input("Name", key="adm_period_name", max_chars=120, placeholder="e.g. July 2025 resident doctors' strike")
+    st.text_input(
+        "Name",
+        key="adm_period_name",
+        max_chars=admin.MAX_PERIOD_NAME,
+        placeholder="e.g. July 2025 resident doctors' strike",
+    )
     field_error(PERIOD_ERRORS, "name")
     left, right = st.columns(2)
     with left:

@@ -16,9 +16,6 @@ from core.models import DerogationRequest, RequestTally, User
 from core.platform.errors import NotFound
 from core.platform.input_checks import DB_INT_MAX, whole
 
-# Ids are PostgreSQL INTEGERs: a larger number cannot be an id, and comparing with one is an error there.
-MAX_ID = 2**31 - 1
-
 
 def scope_key(user: User) -> tuple:
     """Everything of a user that the filters below read: two users with the same key see the same
@@ -70,7 +67,7 @@ def request_id_from(value: object) -> int | None:
             number = operator.index(value)
         except TypeError:
             return None
-    return number if 0 < number <= MAX_ID else None
+    return number if 0 < number <= DB_INT_MAX else None
 
 
 def load_visible(session: Session, user: User, request_id: object, *, for_update: bool = False) -> DerogationRequest:

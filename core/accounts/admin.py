@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from core.accounts import sessions, users
 from core.enums import AdminAction, Role, Tier
-from core.models import LoginThrottle, StrikePeriod, User
+from core.models import LoginThrottle, StrikePeriod, User, column_limit
 from core.platform.clock import format_london, from_london, utcnow
 from core.platform.db import read_session, write_session
 from core.platform.errors import BadArgument, NotFound, PermissionDenied, ValidationFailed
@@ -17,7 +17,7 @@ from core.platform.input_checks import DB_INT_MAX, free_text_problem, unstorable
 from core.records import audit
 from core.request.timing import MAX_TARGET_MINUTES, TARGET_MESSAGE, set_target
 
-MAX_PERIOD_NAME = 120
+MAX_PERIOD_NAME = column_limit(StrikePeriod.name)
 USER_LIST_LIMIT = 100
 
 

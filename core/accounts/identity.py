@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from core.accounts import sessions
 from core.accounts.users import SignedIn, normalise_email, record_sign_in
-from core.models import User
+from core.models import User, column_limit
 from core.platform.clock import utcnow
 from core.platform.db import write_session
 from core.platform.errors import AuthFailed
@@ -85,7 +85,7 @@ def user_for_identity(session: Session, claims: Mapping[str, object], settings: 
     """Our active account for a signed-in identity, or AuthFailed with a message for the person."""
     settings = settings or identity_settings()
     raw = claims.get(settings.email_claim)
-    if not isinstance(raw, str) or len(raw) > 254 or unstorable(raw):
+    if not isinstance(raw, str) or len(raw) > column_limit(User.email) or unstorable(raw):
         raise AuthFailed(NO_EMAIL)
     email = normalise_email(raw)
     if not EMAIL_RE.match(email):

@@ -15,15 +15,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.access_control.scope import Scope, ScopeKind, kind_of
-from core.access_control.visibility import MAX_ID
 from core.accounts import devices, sessions
 from core.enums import AdminAction, Role
-from core.models import AddressThrottle, LoginThrottle, Region, Trust, TrustedDevice, User
+from core.models import AddressThrottle, LoginThrottle, Region, Trust, TrustedDevice, User, column_limit
 from core.platform.clock import utcnow
 from core.platform.config import security_settings
 from core.platform.db import insert_for, write_session
 from core.platform.errors import AuthFailed, NotFound, ValidationFailed
-from core.platform.input_checks import EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
+from core.platform.input_checks import DB_INT_MAX, EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.records import audit
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
@@ -43,7 +42,7 @@ UNUSABLE_PASSWORD = "!unusable"
 
 def is_row_id(value: object) -> bool:
     """A number that can be a row id (a larger one is an error on PostgreSQL, not a miss)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= DB_INT_MAX
 
 
 def hash_password(password: str) -> str:
@@ -107,16 +106,17 @@ def create_user(
     errors = check_scope(role, trust_code, region_code, session)
     if unstorable(email):
         errors["email"] = UNSTORABLE_MESSAGE
-    elif not EMAIL_RE.match(email) or len(email) > 254:
+    elif not EMAIL_RE.match(email) or len(email) > column_limit(User.email):
         errors["email"] = "Enter an e-mail address in the right format, like name@nhs.net."
     elif session.exec(select(User).where(User.email == email)).first() is not None:
         errors["email"] = "An account with this e-mail address already exists."
-    if not full_name.strip() or len(full_name) > 120:
-        errors["full_name"] = "Enter the person's full name (up to 120 characters)."
-    if len(job_title) > 120:
-        errors["job_title"] = "Enter the job title as plain text (up to 120 characters)."
-    if len(phone) > 40:
-        errors["phone"] = "Enter the phone number as plain text (up to 40 characters)."
+    name_limit, job_limit, phone_limit = (column_limit(c) for c in (User.full_name, User.job_title, User.phone))
+    if not full_name.strip() or len(full_name) > name_limit:
+        errors["full_name"] = f"Enter the person's full name (up to {name_limit} characters)."
+    if len(job_title) > job_limit:
+        errors["job_title"] = f"Enter the job title as plain text (up to {job_limit} characters)."
+    if len(phone) > phone_limit:
+        errors["phone"] = f"Enter the phone number as plain text (up to {phone_limit} characters)."
     for name, value in (("full_name", full_name), ("job_title", job_title), ("phone", phone)):
         if name not in errors and unstorable(value):
             errors[name] = UNSTORABLE_MESSAGE
@@ -261,7 +261,7 @@ def _locked_message(kind: str, minutes: int) -> str:
 
 def _authenticate(email: str, password: str, now: datetime | None, device: str | None, address: str | None) -> SignedIn:
     now = now or utcnow()
-    email = normalise_email(email)[:254]
+    email = normalise_email(email)[: column_limit(User.email)]
     if unstorable(email):
         raise AuthFailed(GENERIC_FAILURE)  # no account can have such an address
     address = _client_address(address)

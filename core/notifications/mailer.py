@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from core.models import EmailOutbox
+from core.models import EmailOutbox, column_limit
 from core.platform.clock import utcnow
 from core.platform.db import read_session, write_session
 
@@ -175,7 +175,7 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:1000]
+    return f"{type(exc).__name__}: {exc}"[: column_limit(EmailOutbox.last_error)]
 
 
 def _record(row: EmailOutbox, now: datetime, error: Exception | None, result: PassResult) -> None:

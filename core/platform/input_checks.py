@@ -16,7 +16,9 @@ from core.records.nhs_numbers import NHS_NUMBER_MESSAGE, holds_nhs_number
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape of an address, nothing more
 UNSTORABLE_MESSAGE = "Remove the invisible control character from this text."
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-DB_INT_MAX = 2**31 - 1  # ids, versions and counts are PostgreSQL INTEGERs
+# Ids, versions and counts are PostgreSQL INTEGERs: a larger number cannot be one, and comparing with one is an
+# error there. The one integer ceiling: every check of an id, version or count against the database reads it.
+DB_INT_MAX = 2**31 - 1
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 

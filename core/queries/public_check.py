@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlmodel import col, or_, select
 
 from core.enums import Status
-from core.models import DerogationRequest, Trust
+from core.models import DerogationRequest, Trust, column_limit
 from core.platform.db import read_session
 from core.records import integrity
 
@@ -71,7 +71,7 @@ class Verification:
 
 def normalise_reference(text: str) -> str:
     """'abcd efgh', 'ABCDEFGH' and 'abcd-efgh' are the same reference."""
-    raw = re.sub(r"[\s-]", "", str(text or "")).upper()[:16]
+    raw = re.sub(r"[\s-]", "", str(text or "")).upper()[: column_limit(DerogationRequest.confirmation_ref)]
     return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else raw
 
 

@@ -12,13 +12,13 @@ from typing import TextIO
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.access_control.visibility import MAX_ID, load_visible
+from core.access_control.visibility import load_visible
 from core.enums import Action, AdminAction
 from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
 from core.platform import spreadsheet
 from core.platform.clock import utcnow
 from core.platform.errors import NotFound
-from core.platform.input_checks import whole
+from core.platform.input_checks import DB_INT_MAX, whole
 from core.platform.spreadsheet import defuse
 
 SYSTEM_ACTOR = "system"
@@ -304,7 +304,7 @@ def write_csv(
 
 def _request_id(value: object) -> int:
     number = whole(value, "request id")  # int() would read True, 1.9 or "1" as request 1
-    if not 0 < number <= MAX_ID:
+    if not 0 < number <= DB_INT_MAX:
         raise NotFound()
     return number
 
@@ -348,7 +348,7 @@ def export_period(session: Session, out: TextIO, period_id: object) -> ExportSum
     so every link can be checked. Rows in between about other things (users, other periods' drafts)
     are included and flagged "no": this export is for the command line, not for a page."""
     number = whole(period_id, "strike period id")
-    period = session.get(StrikePeriod, number) if 0 < number <= MAX_ID else None
+    period = session.get(StrikePeriod, number) if 0 < number <= DB_INT_MAX else None
     if period is None:
         raise NotFound("strike period")
     first_id, last_id = session.exec(

@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 
 from core.access_control.visibility import visible_filter
 from core.enums import AdminAction, Grade, Role, Status
-from core.models import CoverLine, DerogationRequest, Trust, User
+from core.models import CoverLine, DerogationRequest, Trust, User, column_limit
 from core.platform.clock import to_london, utcnow
 from core.platform.db import read_session, write_session
 from core.platform.errors import DerogationError, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from core.platform.input_checks import EARLIEST, text_problem, whole
+from core.platform.input_checks import DB_INT_MAX, EARLIEST, text_problem, whole
 from core.records import audit
 from core.request.form import MAX_DOCTORS
 
@@ -43,8 +43,8 @@ DAY_STARTS, NIGHT_STARTS = 8, 20  # UK hours
 # The resident grades a request can ask for, and the staff who are not striking a minimum may count on.
 COVER_GRADES = (*(g.value for g in Grade), "Consultant", "SAS", "Any grade")
 RESIDENT_GRADES = frozenset(g.value for g in Grade)
-MAX_SERVICE = 200
-MAX_AGREED_WITH = 300
+MAX_SERVICE = column_limit(CoverLine.service)
+MAX_AGREED_WITH = column_limit(CoverLine.agreed_with)
 EDITORS = frozenset({Role.REQUESTER, Role.TRUST_MD})
 NOT_AN_EDITOR = "Only the trust's requesters and its medical director can change its cover register."
 
@@ -151,7 +151,7 @@ def may_edit(user: User, trust_code: str) -> bool:
 
 def _trust(session: Session, user: User, trust_code: object) -> Trust:
     """The trust if `user` may see its register; otherwise NotFound, as for a trust that does not exist."""
-    if not isinstance(trust_code, str) or not 0 < len(trust_code) <= 10:
+    if not isinstance(trust_code, str) or not 0 < len(trust_code) <= column_limit(Trust.ods_code):
         raise NotFound("cover register")
     found = session.exec(select(Trust).where(Trust.ods_code == trust_code, trust_scope(user))).first()
     if found is None:
@@ -267,8 +267,8 @@ def save_line(
     actor: User, trust_code: object, values: LineValues, line_id: object = None, version: object = None
 ) -> CoverLine:
     """Add a line (`line_id` None) or change one as it was at `version`. One transaction, one audit row."""
-    line_id = whole(line_id, "register line", optional=True, low=1, high=2**31 - 1)
-    version = whole(version, "version", optional=line_id is None, low=1, high=2**31 - 1)
+    line_id = whole(line_id, "register line", optional=True, low=1, high=DB_INT_MAX)
+    version = whole(version, "version", optional=line_id is None, low=1, high=DB_INT_MAX)
     problems = line_problems(values, uk_today())
     if problems:
         raise ValidationFailed(problems)
@@ -322,8 +322,8 @@ def _missing_or_stale(session: Session, trust_code: str, line_id: int) -> None:
 
 
 def remove_line(actor: User, trust_code: object, line_id: object, version: object) -> None:
-    line_id = whole(line_id, "register line", low=1, high=2**31 - 1)
-    version = whole(version, "version", low=1, high=2**31 - 1)
+    line_id = whole(line_id, "register line", low=1, high=DB_INT_MAX)
+    version = whole(version, "version", low=1, high=DB_INT_MAX)
     with write_session() as session:
         editor, trust = editor_of(session, actor, trust_code)
         line = session.exec(
@@ -427,7 +427,7 @@ def request_cover(request: DerogationRequest) -> RequestCover:
 def below_minimum(user: User, period_id: int | None) -> list[BelowMinimum]:
     """The registered services in `user`'s scope whose expected cover from staff not striking, with the doctors
     the BMA approved for them in the strike period, is below their registered minimum: largest shortfall first."""
-    period_id = whole(period_id, "strike period", optional=True, high=2**31 - 1)
+    period_id = whole(period_id, "strike period", optional=True, high=DB_INT_MAX)
     scope = trust_scope(user)
     with read_session() as session:
         registered = session.exec(

@@ -6,10 +6,8 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-from annotated_types import MaxLen
-
 from core.enums import ELIGIBLE_CATEGORIES, Category, Grade, Mitigation, Priority
-from core.models import DerogationRequest, RequestFields, StrikePeriod
+from core.models import DerogationRequest, RequestFields, StrikePeriod, column_limit
 from core.platform.clock import format_london, from_london
 from core.platform.input_checks import (
     EMAIL_RE,
@@ -22,7 +20,7 @@ from core.platform.input_checks import (
 
 MAX_NOTE = 1000  # each mitigation's note (stored together in a JSON column)
 MAX_COUNT = 100_000
-MAX_DOCTORS = 500
+MAX_DOCTORS = 500  # doctors on one request, one recall under the bypass, one line of a cover register
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 MUST_EXPLAIN = (Mitigation.CONSULTANTS_SAS, Mitigation.ELECTIVE_STOOD_DOWN)
 ROUTINE_ELECTIVE_MESSAGE = (
@@ -50,19 +48,13 @@ def _fields_of(kind: object) -> tuple[str, ...]:
     )
 
 
-def _declared_length(name: str) -> int:
-    """The field's `max_length` in core.models.RequestFields: its column's VARCHAR length (the risk, a TEXT
-    column, declares its own)."""
-    return next(m.max_length for m in RequestFields.model_fields[name].metadata if isinstance(m, MaxLen))
-
-
 # Every field by kind, read off core.models.RequestFields: the checks here, the widgets (ui.request_form)
 # and the tests' strategies use these, so a field, its type and its length are declared once.
 TEXT_FIELDS = _fields_of(str)
 NUMBER_FIELDS = _fields_of(int | None)
 TIME_FIELDS = _fields_of(datetime | None)
 FLAG_FIELDS = _fields_of(bool)
-TEXT_LIMITS = {name: _declared_length(name) for name in TEXT_FIELDS}
+TEXT_LIMITS = {name: column_limit(getattr(DerogationRequest, name)) for name in TEXT_FIELDS}
 LABELS = {name: info.title or name for name, info in RequestFields.model_fields.items()}
 
 

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from core.access_control.permissions import Deed
 from core.enums import Action, Grade
-from core.models import DerogationRequest, User
+from core.models import DerogationRequest, User, column_limit
 from core.platform.clock import format_london, from_london
 from core.platform.errors import ValidationFailed
 from core.platform.input_checks import plausible_time, request_at, text_problem, yes_no
 from core.workflow.command import acting_on, reasons_for, written
 
-MAX_SCOPE = DerogationRequest.__table__.c.approved_scope.type.length  # the BMA's "scope approved", as stored
+MAX_SCOPE = column_limit(DerogationRequest.approved_scope)  # the BMA's "scope approved"
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over the phone
 
 

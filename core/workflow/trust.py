@@ -11,19 +11,18 @@ from sqlmodel import Session
 from core import lifecycle
 from core.access_control.permissions import Deed, filing_refusal
 from core.enums import Action, Grade
-from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User
+from core.models import MAX_RATIONALE, DerogationRequest, StrikePeriod, Trust, User, column_limit
 from core.platform.clock import format_london, from_london, utcnow
 from core.platform.db import write_session
 from core.platform.errors import BadArgument, ValidationFailed
 from core.platform.input_checks import free_text_problem, plausible_time, request_at, text_problem
 from core.records import audit
-from core.request.form import RequestForm, validate_draft, validate_submission
+from core.request.form import MAX_DOCTORS, RequestForm, validate_draft, validate_submission
 from core.workflow.bma import new_confirmation_ref
 from core.workflow.command import acting_on, active_actor, written
 
-MAX_HARM_RECORD = 8000  # the column's size: every report on one request together
-MAX_DECLARED_BY = 300
-MAX_BYPASS_DOCTORS = 500
+MAX_HARM_RECORD = column_limit(DerogationRequest.harm_report)  # every report on one request together
+MAX_DECLARED_BY = column_limit(DerogationRequest.bypass_declared_by)
 CLOCK_SLACK_MINUTES = 5  # a recall "now" typed on a clock a little ahead of the server's
 
 
@@ -168,8 +167,8 @@ def _check_recall(recall: BypassRecall, period: StrikePeriod, now: datetime) -> 
                 f"The recall must be during the strike period (it started at {format_london(period.starts_at)})."
             )
     doctors = recall.doctors
-    if not isinstance(doctors, int) or isinstance(doctors, bool) or not 1 <= doctors <= MAX_BYPASS_DOCTORS:
-        errors["doctors"] = f"Enter how many resident doctors were recalled (1 to {MAX_BYPASS_DOCTORS})."
+    if not isinstance(doctors, int) or isinstance(doctors, bool) or not 1 <= doctors <= MAX_DOCTORS:
+        errors["doctors"] = f"Enter how many resident doctors were recalled (1 to {MAX_DOCTORS})."
     grades = recall.grades
     if not isinstance(grades, (list, tuple)) or not grades or any(g not in set(Grade) for g in grades):
         errors["grades"] = "Choose the grades recalled."

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from core import queries, workflow
-from core.access_control.visibility import MAX_ID
 from core.accounts import admin
 from core.accounts.users import GENERIC_FAILURE, authenticate, create_user, update_user
 from core.enums import ELIGIBLE_CATEGORIES, TIER_ACTIONS, Action, Role, Status, Tier
@@ -21,7 +20,7 @@ from core.models import AuditEvent, Comment, DerogationRequest, StrikePeriod, Us
 from core.platform.clock import from_london, utcnow
 from core.platform.db import read_session, write_session
 from core.platform.errors import AuthFailed, DerogationError, NotFound, ValidationFailed
-from core.platform.input_checks import unstorable
+from core.platform.input_checks import DB_INT_MAX, unstorable
 from core.request.form import MAX_NOTE, TEXT_FIELDS, RequestForm, validate_draft, validate_submission
 from tests.conftest import PROSE_LIMITS, TRUST_A, TRUST_OTHER_REGION, examples, valid_form
 from tests.security.strategies import datetimes, form_overrides, numbers, sentences, texts
@@ -131,7 +130,7 @@ def pool(team, staff, period) -> Pool:
 
 
 def current(request_id: object) -> DerogationRequest | None:
-    if not isinstance(request_id, int) or isinstance(request_id, bool) or not 0 < request_id <= MAX_ID:
+    if not isinstance(request_id, int) or isinstance(request_id, bool) or not 0 < request_id <= DB_INT_MAX:
         return None
     with read_session() as session:
         return session.get(DerogationRequest, request_id)
