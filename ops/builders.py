@@ -182,7 +182,8 @@ def return_for_info(
 
 
 def approval(request: DerogationRequest, **overrides: object) -> workflow.BmaDecision:
-    """An approval exactly as wide as the request; override fields to narrow or widen it."""
+    """An approval exactly as wide as the request, for its ward (or service); override fields to narrow or
+    widen it."""
     values = {
         "approve": True,
         "rationale": APPROVAL_RATIONALE,
@@ -190,7 +191,7 @@ def approval(request: DerogationRequest, **overrides: object) -> workflow.BmaDec
         "approved_grades": list(request.grades_requested),
         "approved_window_start": request.window_start,
         "approved_window_end": request.window_end,
-        "approved_scope": "Majors only",
+        "approved_scope": f"{request.ward or request.service} only",
     }
     return workflow.BmaDecision(**(values | overrides))
 
