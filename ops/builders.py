@@ -196,6 +196,13 @@ def approval(request: DerogationRequest, **overrides: object) -> workflow.BmaDec
     return workflow.BmaDecision(**(values | overrides))
 
 
+def approval_of_one(request: DerogationRequest, **overrides: object) -> workflow.BmaDecision:
+    """An approval narrower than asked, as the BMA often gives: one doctor, of the first grade asked."""
+    return approval(
+        request, **({"approved_doctors": 1, "approved_grades": list(request.grades_requested[:1])} | overrides)
+    )
+
+
 def refusal(rationale: str = DECLINE_RATIONALE, reasons: list[str] | None = None) -> workflow.BmaDecision:
     """The BMA's decline, with its reasons (core.enums.Reason values)."""
     return workflow.BmaDecision(approve=False, rationale=rationale, reasons=list(reasons or DECLINE_REASONS))
@@ -253,7 +260,8 @@ def request_in_state(
 ) -> DerogationRequest:
     """A request filed by the team's requester (`form`, default request_form for its trust) and walked by
     the team's reviewers to `state`, one of STATES: "draft", a tier's value (waiting there), "more_info"
-    (returned by the clinical director), "approved", "declined" (by the BMA) or "not_eligible"."""
+    (returned by the clinical director), "approved" (approval_of_one), "declined" (by the
+    BMA) or "not_eligible" (declined on the criteria by the clinical director)."""
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}; one of {STATES}")
     requester = team[Role.REQUESTER]
@@ -275,7 +283,7 @@ def request_in_state(
         )
     request = escalate_to(team, request, Tier.BMA if state in ("approved", "declined") else Tier(state), now)
     if state == "approved":
-        return approve(team[Role.BMA], request, now)
+        return workflow.bma_decide(team[Role.BMA], request.id, request.version, approval_of_one(request), now=now)
     if state == "declined":
         return decline(team[Role.BMA], request, now)
     return request

@@ -19,7 +19,7 @@ from core.accounts.users import create_user
 from core.enums import Role
 from core.models import StrikePeriod, Trust, User
 from core.platform.clock import utcnow
-from core.platform.db import dispose_engines, write_session
+from core.platform.db import dispose_engines, read_session, write_session
 from ops.builders import add_period, request_in_state
 from ops.seed import make_form
 
@@ -98,12 +98,17 @@ SEEDED = (
 )
 
 
+def seeded_team() -> dict[Role, User]:
+    """The accounts of TRUST's route, one a role (the account keyed by the role's value), for ops.builders."""
+    with read_session() as session:
+        return {role: session.exec(select(User).where(User.email == ACCOUNTS[role.value].email)).one() for role in Role}
+
+
 def seed_requests(period: StrikePeriod) -> None:
     """File SEEDED through the real workflow (ops.builders.request_in_state), each step by the right test account."""
     rng = random.Random(4)
-    with write_session() as session:
-        accounts = [ACCOUNTS[key] for key in (role.value for role in Role)]
-        team = {a.role: session.exec(select(User).where(User.email == a.email)).one() for a in accounts}
+    team = seeded_team()
+    with read_session() as session:
         trust = session.get(Trust, TRUST)
     for name in SEEDED:
         request_in_state(team, name.removeprefix("at_"), make_form(rng, trust, utcnow(), period))

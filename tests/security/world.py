@@ -10,7 +10,8 @@ from core.models import AuditChainHead, AuditEvent, Comment, DerogationRequest, 
 from core.platform.db import read_session
 from core.records import audit
 from core.request import running_counts
-from ops.builders import REASON, STATES, TIER_STATES, approval, request_in_state
+from ops.builders import REASON, STATES, TIER_STATES, request_in_state
+from ops.builders import approval_of_one as approval
 from tests.conftest import TRUST_A, valid_form
 
 # What the security tests import from here: the states a request can be walked to, the BMA's approval
