@@ -41,6 +41,7 @@ from core.platform.db import make_engine, migrate
 from core.records.audit import SYSTEM_ACTOR, compute_hash
 from core.reference.nhs_organisations import load_reference_data
 from core.request import running_counts
+from ops import builders
 from ops.seed import RATIONALES, make_form
 
 BENCH_PASSWORD = "Bench-password-2026"  # every seeded account signs in with it (benchmark data only)
@@ -323,20 +324,20 @@ class Builder:
             self.event(req, when, reviewer, action, Status.DECLINED.value, None, RATIONALES[action])
         else:
             grades = req["grades_requested"][: max(1, len(req["grades_requested"]) - rng.randint(0, 1))]
-            approved = {
-                "approved_doctors": max(1, req["doctors_requested"] - rng.randint(0, 1)),
-                "approved_grades": [g.value for g in Grade if g.value in grades],
-                "approved_window_start": req["window_start"],
-                "approved_window_end": req["window_end"],
-                "approved_scope": f"{req['ward'] or req['service']} only",
-                "confirmation_ref": self.confirmation_ref(),
-            }
+            decision = builders.approval(
+                SimpleNamespace(**req),  # type: ignore[arg-type]  (the row the workflow would hold)
+                approved_doctors=max(1, req["doctors_requested"] - rng.randint(0, 1)),
+                approved_grades=[g.value for g in Grade if g.value in grades],
+            )
+            # What an approval sets on the request: the decision's approved_* fields, as core.workflow.bma stores them.
+            approved = {name: value for name, value in vars(decision).items() if name.startswith("approved_")}
+            approved["confirmation_ref"] = self.confirmation_ref()
             req |= approved | {"decided_at": when}
             details = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in approved.items()}
             self.event(req, when, reviewer, action, Status.APPROVED.value, None, RATIONALES[action], details)
             later = when + timedelta(hours=2)
             if rng.random() < 0.08 and later < self.now:
-                req |= {"revoked_at": later, "revoke_reason": "New information: consultant cover found."}
+                req |= {"revoked_at": later, "revoke_reason": builders.REVOKE_REASON}
                 self.event(req, later, reviewer, Action.REVOKE, Status.REVOKED.value, None, req["revoke_reason"])
         later = when + timedelta(hours=6)
         if (

@@ -17,7 +17,6 @@ from core.enums import (
     REGION_ROLES,
     TRUST_ROLES,
     Action,
-    AdminAction,
     Category,
     Grade,
     Mitigation,
@@ -30,10 +29,10 @@ from core.models import DerogationRequest, StrikePeriod, Trust, User
 from core.platform.clock import LONDON, utcnow
 from core.platform.db import get_engine, write_session
 from core.platform.errors import DerogationError
-from core.records import audit
 from core.reference import periods
 from core.reference.nhs_organisations import load_reference_data
 from core.request.form import RequestForm
+from ops import builders
 from ops.seed_cover import seed_cover_registers
 
 DEMO_PASSWORD = "Demo-password-2026"  # demo data only; never used outside a demo database
@@ -128,27 +127,15 @@ def london(year: int, month: int, day: int, hour: int) -> datetime:
 
 def ensure_periods(session: Session, now: datetime) -> tuple[StrikePeriod, StrikePeriod]:
     """The July 2025 strike (history) and one in progress now (so the demo can submit)."""
-    made: list[StrikePeriod] = []
-    july = session.exec(select(StrikePeriod).where(StrikePeriod.name == "July 2025 resident doctors' strike")).first()
+    july_name = "July 2025 resident doctors' strike"
+    july = session.exec(select(StrikePeriod).where(StrikePeriod.name == july_name)).first()
     if july is None:
-        july = StrikePeriod(
-            name="July 2025 resident doctors' strike", starts_at=london(2025, 7, 25, 7), ends_at=london(2025, 7, 30, 7)
-        )
-        session.add(july)
-        made.append(july)
+        july = builders.add_period(london(2025, 7, 25, 7), london(2025, 7, 30, 7), july_name, session=session, at=now)
     current = periods.current(session, now)
     if current is None:
         start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=36)
-        current = StrikePeriod(name="Demo strike (in progress)", starts_at=start, ends_at=start + timedelta(days=5))
-        session.add(current)
-        made.append(current)
-    session.flush()
-    for (
-        period
-    ) in made:  # audited as Administration records a new period (core/accounts/admin.py), so the history vouches for it
-        after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
-        details = {"period_id": period.id, "before": {}, "after": after}
-        audit.append(session, action=AdminAction.PERIOD_CREATED, actor=None, details=details, at=now)
+        name = "Demo strike (in progress)"
+        current = builders.add_period(start, start + timedelta(days=5), name, session=session, at=now)
     return july, current
 
 
@@ -280,14 +267,11 @@ def make_form(rng: random.Random, trust: Trust, start: datetime, period: StrikeP
 
 def _approval(request: DerogationRequest, rng: random.Random) -> workflow.BmaDecision:
     """An approval as the BMA gives them: often a doctor or a grade fewer, for one ward or service."""
-    return workflow.BmaDecision(
-        approve=True,
+    return builders.approval(
+        request,
         rationale=RATIONALES[Action.APPROVE],
         approved_doctors=max(1, request.doctors_requested - rng.randint(0, 1)),
         approved_grades=request.grades_requested[: max(1, len(request.grades_requested) - 1)],
-        approved_window_start=request.window_start,
-        approved_window_end=request.window_end,
-        approved_scope=f"{request.ward or request.service} only",
     )
 
 
@@ -313,13 +297,8 @@ def _walk(request: DerogationRequest, cast: Cast, rng: random.Random, when: date
                 )
             request = workflow.bma_decide(actor, request.id, version, decision, now=when)
             if decision.approve and rng.random() < 0.08 and when + timedelta(hours=2) < now:
-                workflow.revoke(
-                    actor,
-                    request.id,
-                    request.version,
-                    "New information: consultant cover found.",
-                    now=when + timedelta(hours=2),
-                    reasons=seed_reasons(Action.REVOKE, request.id),
+                builders.revoke(
+                    actor, request, when + timedelta(hours=2), reasons=seed_reasons(Action.REVOKE, request.id)
                 )
             return
         if rng.random() < 0.05:
@@ -376,8 +355,7 @@ def seed_requests(
         form = make_form(rng, trust, filed, period)
         requester = cast.get(Role.REQUESTER, trust.ods_code)
         try:
-            draft = workflow.save_draft(requester, form, now=filed - timedelta(minutes=5))
-            request = workflow.submit(requester, draft.id, draft.version, now=filed)
+            request = builders.file(requester, form, filed, drafted_at=filed - timedelta(minutes=5))
             _walk(request, cast, rng, filed, min(now, period.ends_at))
             made += 1
         except DerogationError as exc:  # a generated request that breaks a rule is a bug in this file
@@ -414,21 +392,14 @@ def _play(request: DerogationRequest, steps: tuple[Action, ...], people: dict[Ro
         if action is Action.WITHDRAW:
             request = workflow.withdraw(people[Role.REQUESTER], request.id, request.version, "Cover found.", now=when)
         elif action is Action.REVOKE:
-            reason = "New information: consultant cover found."
-            request = workflow.revoke(
-                people[Role.BMA], request.id, request.version, reason, now=when, reasons=[Reason.FACTS_CHANGED.value]
+            request = builders.revoke(people[Role.BMA], request, when)
+        elif action is Action.APPROVE:
+            request = workflow.bma_decide(
+                people[Role.BMA], request.id, request.version, _approval(request, rng), now=when
             )
-        elif action in (Action.APPROVE, Action.DECLINE):
-            decision = (
-                _approval(request, rng)
-                if action is Action.APPROVE
-                else workflow.BmaDecision(
-                    approve=False,
-                    rationale=RATIONALES[Action.DECLINE],
-                    reasons=[Reason.NON_URGENT_WORK_RUNNING.value, Reason.INCENTIVES_NOT_OFFERED.value],
-                )
-            )
-            request = workflow.bma_decide(people[Role.BMA], request.id, request.version, decision, now=when)
+        elif action is Action.DECLINE:
+            reasons = [Reason.NON_URGENT_WORK_RUNNING.value, Reason.INCENTIVES_NOT_OFFERED.value]
+            request = builders.decline(people[Role.BMA], request, when, RATIONALES[Action.DECLINE], reasons)
         else:
             actor = people[Role(request.current_tier)]
             reasons = seed_reasons(action, request.id)
@@ -451,17 +422,9 @@ def seed_showcase(july: StrikePeriod, current: StrikePeriod, now: datetime, rng:
         filed = end - timedelta(minutes=40 + 10 * index) if period is current else end - timedelta(hours=4)
         form = make_form(rng, trust, filed, period)
         form.mass_casualty = index == 0
-        draft = workflow.save_draft(people[Role.REQUESTER], form, now=filed - timedelta(minutes=5))
-        request = workflow.submit(people[Role.REQUESTER], draft.id, draft.version, now=filed)
+        request = builders.file(people[Role.REQUESTER], form, filed, drafted_at=filed - timedelta(minutes=5))
         if form.mass_casualty:  # the trust recalled doctors at once under the failsafe bypass (docs/rules.md rule 5)
-            recall = workflow.BypassRecall(
-                recalled_at=filed - timedelta(minutes=10),
-                doctors=min(2, request.doctors_requested),
-                grades=request.grades_requested[:1],
-                declared_by="Greater Manchester Police: major incident declared",
-                note="Agreed by the trust's gold command while the request was filed.",
-            )
-            request = workflow.record_bypass(people[Role.REQUESTER], request.id, request.version, recall, now=filed)
+            request = builders.record_bypass(people[Role.REQUESTER], request, filed)
         _play(request, steps, people, filed)
     return len(SHOWCASE)
 

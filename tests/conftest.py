@@ -18,14 +18,14 @@ from sqlmodel import select
 
 from core.accounts import sessions
 from core.accounts.users import create_user
-from core.enums import AdminAction, Grade, Mitigation, Role
+from core.enums import Role
 from core.models import StrikePeriod, User
 from core.platform.clock import utcnow
 from core.platform.config import PROJECT_ROOT
 from core.platform.db import dispose_engines, migrate, write_session
-from core.records import audit
 from core.reference.nhs_organisations import load_reference_data
 from core.request.form import TEXT_LIMITS, RequestForm
+from ops.builders import add_period, make_team, request_form
 
 # The modules that draw the app (pages and their helpers), for tests that read the code itself.
 DRAWING_SOURCES = sorted([*(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
@@ -230,19 +230,7 @@ def db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch
 def period(db: str) -> StrikePeriod:
     """A strike period in progress now."""
     now = utcnow()
-    with write_session() as session:
-        period = StrikePeriod(name="Test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3))
-        session.add(period)
-        session.flush()
-        after = {"name": period.name, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
-        # Audited as Administration audits a new period, so that the history vouches for it (core/records/integrity.py).
-        audit.append(
-            session,
-            action=AdminAction.PERIOD_CREATED,
-            actor=None,
-            details={"period_id": period.id, "before": {}, "after": after},
-        )
-    return period
+    return add_period(now - timedelta(hours=12), now + timedelta(days=3), "Test strike")
 
 
 class Staff:
@@ -267,16 +255,10 @@ class Staff:
             )
 
     def team(self, trust: str = TRUST_A, region: str = "Y62") -> dict[Role, User]:
-        """One person per role with scope over `trust`."""
-        return {
-            Role.REQUESTER: self.make(Role.REQUESTER, trust=trust),
-            Role.CLINICAL_DIRECTOR: self.make(Role.CLINICAL_DIRECTOR, trust=trust),
-            Role.TRUST_MD: self.make(Role.TRUST_MD, trust=trust),
-            Role.REGIONAL_MD: self.make(Role.REGIONAL_MD, region=region),
-            Role.NATIONAL_MDT: self.make(Role.NATIONAL_MDT),
-            Role.BMA: self.make(Role.BMA),
-            Role.ADMIN: self.make(Role.ADMIN),
-        }
+        """One person per role with scope over `trust` (the regional MD over `region`), in one transaction."""
+        team = make_team(trust, region, first_number=self.count + 1)
+        self.count += len(team)
+        return team
 
 
 @pytest.fixture
@@ -293,40 +275,9 @@ def team(staff: Staff) -> dict[Role, User]:
 PROSE_LIMITS = {name: limit for name, limit in TEXT_LIMITS.items() if name not in ("contact_phone", "contact_email")}
 
 
-def valid_form(period: StrikePeriod, trust: str = TRUST_A, **overrides) -> RequestForm:
-    """A complete, eligible request whose window sits inside `period`."""
-    now = utcnow()
-    form = RequestForm(
-        trust_code=trust,
-        site="Manchester Royal Infirmary",
-        service="Emergency department",
-        ward="Majors",
-        category="urgent_emergency",
-        risk_description="Only one registrar for 40 patients overnight; sepsis reviews will wait.",
-        patients_affected=40,
-        risk_from=now + timedelta(hours=1),
-        decision_needed_by=now + timedelta(hours=3),
-        doctors_on_duty=1,
-        minimum_safe_doctors=4,
-        doctors_requested=3,
-        grades_requested=[Grade.FY2.value, Grade.ST3_PLUS.value],
-        window_start=now + timedelta(hours=4),
-        window_end=now + timedelta(hours=16),
-        mitigations={
-            Mitigation.CONSULTANTS_SAS.value: {"tried": True, "note": "All eight consultants asked; two are covering."},
-            Mitigation.ELECTIVE_STOOD_DOWN.value: {
-                "tried": True,
-                "note": "All elective lists cancelled for the strike.",
-            },
-        },
-        contact_name="Priya Shah",
-        contact_role="Rota coordinator",
-        contact_phone="0161 276 1234",
-        contact_email="rota@mft.nhs.uk",
-    )
-    for name, value in overrides.items():
-        setattr(form, name, value)
-    return form
+def valid_form(period: StrikePeriod, trust: str = TRUST_A, **overrides: object) -> RequestForm:
+    """A complete, eligible request whose window sits inside `period` (ops.builders.request_form, timed from now)."""
+    return request_form(trust=trust, **overrides)
 
 
 def find_user(email: str) -> User:

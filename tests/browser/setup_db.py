@@ -15,12 +15,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from core import workflow
 from core.accounts.users import create_user
-from core.enums import TIER_ORDER, Action, Role, Tier
+from core.enums import Role
 from core.models import StrikePeriod, Trust, User
 from core.platform.clock import utcnow
-from core.platform.db import dispose_engines, write_session
+from core.platform.db import dispose_engines, read_session, write_session
+from ops.builders import add_period, request_in_state
 from ops.seed import make_form
 
 PASSWORD = "Browser-test-2026"
@@ -72,19 +72,13 @@ def prepare(url: str, strike: str) -> None:
                 phone="0161 276 1234",
             )
         if strike == "in-progress":
-            session.add(
-                StrikePeriod(
-                    name="Browser-test strike", starts_at=now - timedelta(hours=12), ends_at=now + timedelta(days=3)
-                )
+            period = add_period(
+                now - timedelta(hours=12), now + timedelta(days=3), "Browser-test strike", session=session
             )
         else:  # one strike that has ended and one that has not started
-            session.add(
-                StrikePeriod(name="Last strike", starts_at=now - timedelta(days=30), ends_at=now - timedelta(days=25))
-            )
-            session.add(
-                StrikePeriod(name="Next strike", starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=15))
-            )
-        period = session.exec(select(StrikePeriod)).first() if strike == "in-progress" else None
+            add_period(now - timedelta(days=30), now - timedelta(days=25), "Last strike", session=session)
+            add_period(now + timedelta(days=10), now + timedelta(days=15), "Next strike", session=session)
+            period = None
     if period is not None:
         seed_requests(period)
     dispose_engines()
@@ -104,37 +98,20 @@ SEEDED = (
 )
 
 
+def seeded_team() -> dict[Role, User]:
+    """The accounts of TRUST's route, one a role (the account keyed by the role's value), for ops.builders."""
+    with read_session() as session:
+        return {role: session.exec(select(User).where(User.email == ACCOUNTS[role.value].email)).one() for role in Role}
+
+
 def seed_requests(period: StrikePeriod) -> None:
-    """File SEEDED through the real workflow, each step by the right test account."""
+    """File SEEDED through the real workflow (ops.builders.request_in_state), each step by the right test account."""
     rng = random.Random(4)
-    with write_session() as session:
-        people = {key: session.exec(select(User).where(User.email == a.email)).one() for key, a in ACCOUNTS.items()}
+    team = seeded_team()
+    with read_session() as session:
         trust = session.get(Trust, TRUST)
-    route = {Tier(key): people[key] for key in ("clinical_director", "trust_md", "regional_md", "national_mdt", "bma")}
     for name in SEEDED:
-        draft = workflow.save_draft(people["requester"], make_form(rng, trust, utcnow(), period))
-        if name == "draft":
-            continue
-        request = workflow.submit(people["requester"], draft.id, draft.version)
-        stop = {f"at_{tier.value}": tier for tier in Tier}.get(
-            name, Tier.CLINICAL_DIRECTOR if name == "more_info" else Tier.BMA
-        )
-        for tier in TIER_ORDER[: TIER_ORDER.index(stop)]:
-            request = workflow.review(route[tier], request.id, request.version, Action.ESCALATE, "Risk confirmed.")
-        if name == "more_info":
-            workflow.review(route[Tier.CLINICAL_DIRECTOR], request.id, request.version, Action.RETURN_FOR_INFO,
-                            "Which consultants were asked, and when?", reasons=["evidence_missing"])  # fmt: skip
-        elif name in ("approved", "declined"):
-            decision = workflow.BmaDecision(
-                approve=name == "approved",
-                rationale="Decided on the evidence given.",
-                approved_doctors=1,
-                approved_grades=request.grades_requested[:1],
-                approved_window_start=request.window_start,
-                approved_window_end=request.window_end,
-                reasons=[] if name == "approved" else ["evidence_missing"],
-            )
-            workflow.bma_decide(route[Tier.BMA], request.id, request.version, decision)
+        request_in_state(team, name.removeprefix("at_"), make_form(rng, trust, utcnow(), period))
 
 
 if __name__ == "__main__":

@@ -14,15 +14,15 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import workflow
-from core.enums import Action, Tier
-from core.models import DerogationRequest, StrikePeriod, User
+from core.enums import Role, Tier
+from core.models import DerogationRequest, User
 from core.platform.clock import utcnow
-from core.platform.db import read_session, write_session
+from core.platform.db import read_session
+from ops import builders
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.setup_db import ACCOUNTS, TRUST
+from tests.browser.setup_db import ACCOUNTS, TRUST, seeded_team
 from tests.browser.steps import settle, sign_in
 from tests.browser.test_accessibility import check
-from tests.conftest import valid_form
 
 pytestmark = pytest.mark.browser
 PHONE, DESK, WALL = (390, 844), (1280, 800), (1920, 1080)
@@ -148,28 +148,19 @@ def test_administration_stays_on_the_tab_it_saved(browser, app_server) -> None:
 @pytest.fixture
 def declined_bypass(app_database) -> int:  # noqa: ARG001
     """A mass-casualty request recalled under the bypass, then declined by the BMA (set through core)."""
-    with write_session() as session:
-        people = {
-            key: session.exec(select(User).where(User.email == account.email)).one()
-            for key, account in ACCOUNTS.items()
-        }
-    route = ("clinical_director", "trust_md", "regional_md", "national_mdt")
-    now = utcnow()
-    with read_session() as session:
-        strike = session.exec(
-            select(StrikePeriod).where(StrikePeriod.starts_at <= now, StrikePeriod.ends_at > now)
-        ).one()
-    draft = workflow.save_draft(people["requester"], valid_form(strike, trust=TRUST, mass_casualty=True))
-    request = workflow.submit(people["requester"], draft.id, draft.version)
-    recall = workflow.BypassRecall(
-        recalled_at=utcnow() - timedelta(minutes=15), doctors=2, grades=["ST3+"], declared_by="Police"
+    team = seeded_team()
+    request = builders.file(team[Role.REQUESTER], builders.request_form(TRUST, mass_casualty=True))
+    request = builders.record_bypass(
+        team[Role.REQUESTER],
+        request,
+        recalled_at=utcnow() - timedelta(minutes=15),
+        doctors=2,
+        grades=["ST3+"],
+        declared_by="Police",
+        note="",
     )
-    request = workflow.record_bypass(people["requester"], request.id, request.version, recall)
-    for key in route:
-        request = workflow.review(people[key], request.id, request.version, Action.ESCALATE, "Risk confirmed.")
-    assert request.current_tier == Tier.BMA.value
-    decision = workflow.BmaDecision(approve=False, rationale="Other cover was available.", reasons=["other"])
-    return workflow.bma_decide(people["bma"], request.id, request.version, decision).id
+    request = builders.escalate_to(team, request, Tier.BMA)
+    return builders.decline(team[Role.BMA], request, rationale="Other cover was available.", reasons=["other"]).id
 
 
 @pytest.mark.parametrize("size", [PHONE, DESK, WALL], ids=["390", "1280", "1920"])

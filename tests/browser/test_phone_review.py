@@ -23,14 +23,14 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
-from core import workflow
-from core.enums import TIER_ORDER, Action, Tier
-from core.models import StrikePeriod, Trust, User
+from core.enums import Tier
+from core.models import StrikePeriod, Trust
 from core.platform.clock import utcnow
 from core.platform.db import dispose_engines, write_session
+from ops import builders
 from ops.seed import make_form
 from tests.browser.conftest import ARTIFACTS, ROOT, AppServer, People
-from tests.browser.setup_db import ACCOUNTS, TRUST
+from tests.browser.setup_db import ACCOUNTS, TRUST, seeded_team
 from tests.browser.steps import settle, sign_in
 from tests.browser.test_accessibility import check, wait_for_page
 
@@ -136,8 +136,8 @@ def filed(app_server: AppServer, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     rng = random.Random(19)
 
     def file(tier: Tier | None, *, question: bool = False) -> int:
+        team = seeded_team()
         with write_session() as session:
-            people = {key: session.exec(select(User).where(User.email == a.email)).one() for key, a in ACCOUNTS.items()}
             trust = session.get(Trust, TRUST)
             now = utcnow()
             period = session.exec(
@@ -145,14 +145,7 @@ def filed(app_server: AppServer, monkeypatch: pytest.MonkeyPatch) -> Iterator:
             ).one()
         form = make_form(rng, trust, now, period)
         form.risk_description = LONG_RISK
-        draft = workflow.save_draft(people["requester"], form)
-        request = workflow.submit(people["requester"], draft.id, draft.version)
-        if question:
-            return workflow.review(people["clinical_director"], request.id, request.version, Action.RETURN_FOR_INFO,
-                                   "Which consultants were asked, and when?", reasons=["evidence_missing"]).id  # fmt: skip
-        for step in TIER_ORDER[: TIER_ORDER.index(tier)]:
-            request = workflow.review(people[step.value], request.id, request.version, Action.ESCALATE, "Confirmed.")
-        return request.id
+        return builders.request_in_state(team, "more_info" if question else tier.value, form).id
 
     yield file
     dispose_engines()

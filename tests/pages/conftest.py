@@ -9,17 +9,19 @@ from html.parser import HTMLParser
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import workflow
-from core.enums import Action, Role, Tier
-from core.models import DerogationRequest, StrikePeriod, User
+from core.enums import Role
+from core.models import StrikePeriod, User
 from core.platform.clock import utcnow
 from core.platform.config import PROJECT_ROOT
 from core.platform.db import write_session
-from tests.conftest import TEST_COOKIE_KEY, TRUST_OTHER_REGION, Staff, session_cookie, valid_form
+from ops.builders import REASON, escalate_to, file_request
+from tests.conftest import TEST_COOKIE_KEY, TRUST_OTHER_REGION, Staff, session_cookie
+
+# The builders the page tests import from here (ops/builders.py).
+__all__ = ["REASON", "escalate_to", "file_request"]
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30
-REASON = "Checked with the service and the on-call consultant."
 MARKUP = "<b>bold</b> **stars** [link](http://evil.example) <script>alert(1)</script> :red[red]"
 NOT_AVAILABLE = "This page is not available to your role."
 
@@ -87,20 +89,6 @@ def markdown_sources(at: AppTest) -> list[str]:
 
 def errors(at: AppTest) -> list[str]:
     return [html.unescape(e.value) for e in at.error]
-
-
-def file_request(team: dict[Role, User], period: StrikePeriod, **overrides) -> DerogationRequest:
-    """A valid request filed by the team's requester; it waits at the clinical director."""
-    requester = team[Role.REQUESTER]
-    draft = workflow.save_draft(requester, valid_form(period, **overrides))
-    return workflow.submit(requester, draft.id, draft.version)
-
-
-def escalate_to(team: dict[Role, User], request: DerogationRequest, tier: Tier) -> DerogationRequest:
-    while request.current_tier != tier.value:
-        reviewer = team[Role(request.current_tier)]
-        request = workflow.review(reviewer, request.id, request.version, Action.ESCALATE, REASON)
-    return request
 
 
 def other_trust_team(staff: Staff) -> dict[Role, User]:

@@ -5,68 +5,24 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import workflow
-from core.enums import Action, Role, Status, Tier
+from core.enums import Action, Role, Status
 from core.models import AuditChainHead, AuditEvent, Comment, DerogationRequest, StrikePeriod, User
 from core.platform.db import read_session
 from core.records import audit
 from core.request import running_counts
+from ops.builders import REASON, STATES, TIER_STATES, request_in_state
+from ops.builders import approval_of_one as approval
 from tests.conftest import TRUST_A, valid_form
 
-REASON = "Reviewed with the service: the risk is real."
-TIER_STATES = tuple(t.value for t in Tier)  # waiting at that tier
-STATES = ("draft", *TIER_STATES, "more_info", "approved", "declined", "not_eligible")
-
-
-def approval(request: DerogationRequest, **overrides: object) -> workflow.BmaDecision:
-    values = {
-        "approve": True,
-        "rationale": "Risk evidenced; mitigations exhausted.",
-        "approved_doctors": 1,
-        "approved_grades": list(request.grades_requested[:1]),
-        "approved_window_start": request.window_start,
-        "approved_window_end": request.window_end,
-        "approved_scope": "Majors only",
-    }
-    return workflow.BmaDecision(**(values | overrides))
+# What the security tests import from here: the states a request can be walked to, the BMA's approval
+# (ops/builders.py) and the invariants below.
+__all__ = ["REASON", "STATES", "TIER_STATES", "approval", "assert_consistent", "fingerprint", "make_request"]
 
 
 def make_request(team: dict[Role, User], period: StrikePeriod, state: str, trust: str = TRUST_A) -> DerogationRequest:
-    """A request of `trust` filed by the team's requester and walked to `state` by the team's reviewers."""
-    requester = team[Role.REQUESTER]
-    request = workflow.save_draft(requester, valid_form(period, trust=trust))
-    if state == "draft":
-        return request
-    request = workflow.submit(requester, request.id, request.version)
-    if state == "more_info":
-        return workflow.review(
-            team[Role.CLINICAL_DIRECTOR],
-            request.id,
-            request.version,
-            Action.RETURN_FOR_INFO,
-            REASON,
-            reasons=["evidence_missing"],
-        )
-    if state == "not_eligible":
-        return workflow.review(
-            team[Role.CLINICAL_DIRECTOR],
-            request.id,
-            request.version,
-            Action.DECLINE_CRITERIA,
-            REASON,
-            reasons=["evidence_missing"],
-        )
-    target = Tier.BMA if state in ("approved", "declined") else Tier(state)
-    while request.current_tier != target.value:
-        reviewer = team[Role(request.current_tier)]
-        request = workflow.review(reviewer, request.id, request.version, Action.ESCALATE, REASON)
-    if state == "approved":
-        return workflow.bma_decide(team[Role.BMA], request.id, request.version, approval(request))
-    if state == "declined":
-        decision = workflow.BmaDecision(
-            approve=False, rationale="Mitigations not evidenced.", reasons=["evidence_missing"]
-        )
-        return workflow.bma_decide(team[Role.BMA], request.id, request.version, decision)
+    """A request of `trust` filed by the team's requester and walked to `state` (ops.builders.STATES)."""
+    request = request_in_state(team, state, valid_form(period, trust=trust))
+    assert request.strike_period_id in (None, period.id)  # a draft has no period yet
     return request
 
 

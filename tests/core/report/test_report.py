@@ -13,6 +13,7 @@ from core.enums import Action, Role
 from core.models import StrikePeriod
 from core.platform.db import write_session
 from core.platform.errors import BadArgument, NotFound, PermissionDenied
+from ops import builders
 from tests.conftest import TRUST_A, TRUST_OTHER_REGION, valid_form
 
 START = datetime(2025, 7, 25, 6, 0, tzinfo=UTC)  # the July 2025 strike: 07:00 London
@@ -36,9 +37,7 @@ class History:
     """
 
     def __init__(self, staff) -> None:
-        with write_session() as session:
-            self.period = StrikePeriod(name="July 2025 strike", starts_at=START, ends_at=END)
-            session.add(self.period)
+        self.period = builders.add_period(START, END, "July 2025 strike")
         self.a = staff.team(TRUST_A, "Y62")
         self.o = staff.team(TRUST_OTHER_REGION, "Y56")
         self.o[Role.NATIONAL_MDT], self.o[Role.BMA] = self.a[Role.NATIONAL_MDT], self.a[Role.BMA]
@@ -46,15 +45,9 @@ class History:
         r1 = self.submit(self.a, 0, doctors=3, needed_by=300)
         r1 = self.walk(self.a, r1, [(30, Action.ESCALATE), (75, Action.ESCALATE), (175, Action.ESCALATE)])
         r1 = self.walk(self.a, r1, [(325, Action.ESCALATE)])
-        decision = workflow.BmaDecision(
-            approve=True,
-            rationale="Evidenced.",
-            approved_doctors=2,
-            approved_grades=["ST3+"],
-            approved_window_start=r1.window_start,
-            approved_window_end=r1.window_end,
+        self.r1 = builders.approve(
+            self.a[Role.BMA], r1, at(385), rationale="Evidenced.", approved_doctors=2, approved_grades=["ST3+"]
         )
-        self.r1 = workflow.bma_decide(self.a[Role.BMA], r1.id, r1.version, decision, now=at(385))
 
         r2 = self.submit(self.a, 10, doctors=2, category="cancer")
         r2 = self.walk(self.a, r2, [(100, Action.ESCALATE), (120, Action.RETURN_FOR_INFO)])
@@ -91,8 +84,8 @@ class History:
         )
 
     def submit(self, team, minute: float, **form):
-        draft = workflow.save_draft(team[Role.REQUESTER], self.form(team[Role.REQUESTER].trust_code, **form), now=at(0))
-        return workflow.submit(team[Role.REQUESTER], draft.id, draft.version, now=at(minute))
+        requester = team[Role.REQUESTER]
+        return builders.file(requester, self.form(requester.trust_code, **form), at(minute), drafted_at=at(0))
 
     def walk(self, team, request, steps):
         for minute, action in steps:
