@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import col
 
 from core.enums import REGION_ROLES, TRUST_ROLES, Role, Status, Tier
-from core.models import DerogationRequest, RequestTally, User
+from core.models import DerogationRequest, RequestTally, Trust, User
 
 
 class ScopeKind(StrEnum):
@@ -102,6 +102,15 @@ class Scope:
         if self.kind is ScopeKind.NOTHING:
             return false()
         return None
+
+    def trust_filter(self) -> ColumnElement[bool]:
+        """SQL condition on Trust: the trusts whose own records (the cover register) this scope sees. The
+        BMA's route is made of requests, not trusts: it sees no trust's register."""
+        if self.kind is ScopeKind.TRUST:
+            return Trust.ods_code == self.trust_code
+        if self.kind is ScopeKind.REGION:
+            return Trust.region_code == self.region_code
+        return true() if self.kind is ScopeKind.NATIONAL else false()
 
     @property
     def spans_regions(self) -> bool:

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, delete, false, func, true, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import Session, col, select
 
+from core.access_control.scope import Scope
 from core.access_control.visibility import visible_filter
 from core.enums import AdminAction, Grade, Role, Status
 from core.models import CoverLine, DerogationRequest, Trust, User, column_limit
@@ -132,17 +133,8 @@ def service_key(service: str) -> str:
 
 
 def trust_scope(user: User) -> ColumnElement[bool]:
-    """SQL condition on Trust: the trusts whose register `user` may see."""
-    if not user.active:
-        return false()
-    role = Role(user.role)
-    if role in (Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD):
-        return Trust.ods_code == user.trust_code
-    if role is Role.REGIONAL_MD:
-        return Trust.region_code == user.region_code
-    if role is Role.NATIONAL_MDT:
-        return true()
-    return false()
+    """SQL condition on Trust: the trusts whose register `user` may see (their scope's trusts)."""
+    return Scope.of(user).trust_filter()
 
 
 def may_edit(user: User, trust_code: str) -> bool:

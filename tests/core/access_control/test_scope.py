@@ -10,7 +10,7 @@ from core import workflow
 from core.access_control.scope import Scope, ScopeKind, kind_of, recipients_filter, reviewer_tier
 from core.accounts.users import update_user
 from core.enums import Role, Tier
-from core.models import DerogationRequest, RequestTally, User
+from core.models import DerogationRequest, RequestTally, Trust, User
 from core.platform.db import read_session, write_session
 from tests.conftest import TRUST_A, TRUST_B, TRUST_OTHER_REGION, valid_form
 from tests.core.conftest import escalate_to, file_request, make_team
@@ -148,3 +148,24 @@ def test_a_closed_account_sees_counts_and_hears_nothing(world):
         closed = update_user(session, regional.id, by=team[Role.ADMIN], region_code="Y62", active=False)
     found = (_seen(closed, request.id), _counted(closed, world["period"].id), _told(closed, request))
     assert found == (False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("role", "trusts"),
+    [
+        (Role.REQUESTER, {TRUST_A}),
+        (Role.TRUST_MD, {TRUST_A}),
+        (Role.REGIONAL_MD, {TRUST_A, TRUST_B}),  # every trust of the region, not the other region's
+        (Role.NATIONAL_MDT, {TRUST_A, TRUST_B, TRUST_OTHER_REGION}),
+        (Role.BMA, set()),  # the BMA's route is made of requests: it sees no trust's own records
+        (Role.ADMIN, set()),
+    ],
+)
+def test_the_trusts_a_scope_covers_are_its_trusts_and_its_regions(db, role, trusts):
+    """The cover register's reach (core.request.cover_register.trust_scope)."""
+    with read_session() as session:
+        covered = set(session.exec(select(Trust.ods_code).where(Scope.of(_account(role)).trust_filter())))
+        closed = session.exec(select(Trust.ods_code).where(Scope.of(_account(role, active=False)).trust_filter()))
+        assert closed.first() is None  # a closed account covers no trust
+    assert trusts <= covered
+    assert not covered & ({TRUST_A, TRUST_B, TRUST_OTHER_REGION} - trusts)
