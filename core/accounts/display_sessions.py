@@ -187,13 +187,12 @@ def start(actor: User, code: object, region_code: str | None, hours: int, now: d
             raise ValidationFailed({CODE_FIELD: NO_SUCH_CODE})
         row.code_hash, row.started_at, row.started_by = None, now, actor.id
         row.region_code, row.expires_at = region_code, now + timedelta(hours=hours)
-        session.add(row)
-        session.flush()
-        audit.append(
+        audit.saved(
             session,
+            row,
             action=AdminAction.DISPLAY_STARTED,
             actor=actor,
-            details={"display_id": row.id, "region_code": region_code, "hours": hours},
+            details=lambda row: {"display_id": row.id, "region_code": region_code, "hours": hours},
             at=now,
         )
         return row.id
