@@ -11,7 +11,7 @@ from itertools import islice
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from core.enums import BYPASS_REVIEW_REASON_LABELS, REASON_LABELS, Action, Tier
+from core.enums import Action, BypassReviewReason, LabelledEnum, Reason, Tier
 from core.models import AuditEvent, DerogationRequest, RequestReason, Trust, User
 from core.platform import spreadsheet
 from core.platform.clock import utcnow
@@ -99,11 +99,10 @@ def _batches(rows: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _label(values: Iterable[str], labels: dict) -> str:
-    """Enum values in words, in the list's order, each once."""
-    known = {str(k): v for k, v in labels.items()}
+def _label(values: Iterable[str], words: type[LabelledEnum]) -> str:
+    """Enum values in words, in the members' order, each once."""
     chosen = set(values)
-    return "; ".join(text for value, text in known.items() if value in chosen)
+    return "; ".join(member.label for member in words if member.value in chosen)
 
 
 def _reasons_of(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
@@ -124,7 +123,7 @@ def _reasons_of(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
             declined_by[request_id] = Tier(by_tier).label if by_tier in set(Tier) else by_tier
     return {
         request_id: {"declined_by": declined_by.get(request_id, "")}
-        | {field: _label(values, REASON_LABELS) for field, values in fields.items()}
+        | {field: _label(values, Reason) for field, values in fields.items()}
         for request_id, fields in found.items()
     }
 
@@ -161,7 +160,7 @@ def request_rows(
                     *values[at:],
                     label_of(outcome),
                     *(given.get(name, "") for name in REASON_EXPORT_FIELDS),
-                    _label(request.bypass_review_reasons or [], BYPASS_REVIEW_REASON_LABELS),
+                    _label(request.bypass_review_reasons or [], BypassReviewReason),
                 ],
             )
 
