@@ -9,7 +9,7 @@ from core import queries
 from core.enums import Status
 from ui import actions, components, cover, narrow
 from ui.session import require_page
-from ui.text import one_line, status_word, visible
+from ui.text import status_word, visible
 
 user = require_page("my_requests")
 narrow.compact_on_phone()
@@ -46,15 +46,9 @@ else:
         )
 
 components.list_table(rows, columns=components.TRUST_COLUMNS)
-labels = {
-    row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {status_word(row.request.status)}"
-    for row in rows
-}
-record = components.open_request(user, labels, OPEN_KEY)
+record = components.open_request(user, rows, OPEN_KEY, last_word=lambda row: status_word(row.request.status))
 if record is not None:
     request = record.request
-    st.divider()
-    st.header(f"Request {request.id}")
     st.text(visible(f"{request.service} · {request.site}"))
     components.status_line(record.row)
     components.decision(request)

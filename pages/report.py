@@ -4,10 +4,14 @@ side by side. Its charts and printable summaries are drawn in ui/report_charts.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from core import queries, report
 from core.enums import Role
+from core.models import User
 from core.platform.clock import format_london
 from core.platform.db import DatabaseBusy
 from core.platform.errors import NotFound
@@ -17,6 +21,32 @@ from ui.report_charts import compare_charts, compare_printable, printable, repor
 from ui.session import guarded_download, refused_download, require_page
 
 user = require_page("report")
+Built = TypeVar("Built")  # a report or a comparison
+
+
+def _figures_and_printable(
+    build: Callable[[User], Built],
+    to_csv: Callable[[Built], bytes],
+    to_html: Callable[[Built], str],
+    *,
+    labels: tuple[str, str],
+    file_name: Callable[[str], str],
+    key: str,
+) -> None:
+    """Two downloads side by side, each built for the account at the click: the figures as CSV, then a
+    printable page (keys `{key}_csv` and `{key}_html`)."""
+    kinds = (("csv", "text/csv", ":material/download:", to_csv), ("html", "text/html", ":material/print:", to_html))
+    for column, label, (kind, mime, icon, render) in zip(st.columns(2), labels, kinds, strict=True):
+        column.download_button(
+            label,
+            data=guarded_download(lambda actor, render=render: render(build(actor)), key=f"{key}_{kind}"),
+            file_name=file_name(kind),
+            mime=mime,
+            key=f"{key}_{kind}",
+            icon=icon,
+            on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
+        )
+        refused_download(f"{key}_{kind}", column)
 
 
 def compare_view() -> None:
@@ -43,31 +73,14 @@ def compare_view() -> None:
         st.error(str(exc))
         return
     st.markdown(f"**{compared.scope}** · {len(compared.periods)} strike periods, oldest first.")
-    left, right = st.columns(2)
-    left.download_button(
-        "Download the comparison (CSV)",
-        data=guarded_download(
-            lambda actor: report.compare.to_csv(report.compare.compare(actor, chosen)), key="compare_csv"
-        ),
-        file_name=report.compare.filename(compared, "csv"),
-        mime="text/csv",
-        key="compare_csv",
-        icon=":material/download:",
-        on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
+    _figures_and_printable(
+        lambda actor: report.compare.compare(actor, chosen),
+        report.compare.to_csv,
+        compare_printable,
+        labels=("Download the comparison (CSV)", "Download a printable comparison (HTML)"),
+        file_name=lambda kind: report.compare.filename(compared, kind),
+        key="compare",
     )
-    refused_download("compare_csv", left)
-    right.download_button(
-        "Download a printable comparison (HTML)",
-        data=guarded_download(
-            lambda actor: compare_printable(report.compare.compare(actor, chosen)), key="compare_html"
-        ),
-        file_name=report.compare.filename(compared, "html"),
-        mime="text/html",
-        key="compare_html",
-        icon=":material/print:",
-        on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
-    )
-    refused_download("compare_html", right)
     st.header("Figures, period by period")
     st.caption("Declines by reason count each reason given: a decline may give several.")
     shown = compared.table.set_index(report.compare.PERIOD).T.reset_index(names="Measure")
@@ -135,27 +148,14 @@ for start in range(0, len(figures), 5):
     for column, (label, value) in zip(columns, figures[start : start + 5], strict=False):
         column.metric(label, f"{value:,}")
 
-left, right = st.columns(2)
-left.download_button(
-    "Download the figures (CSV)",
-    data=guarded_download(lambda actor: report.to_csv(report.build(actor, period_id)), key="report_csv"),
-    file_name=report.filename(built, "csv"),
-    mime="text/csv",
-    key="report_csv",
-    icon=":material/download:",
-    on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
+_figures_and_printable(
+    lambda actor: report.build(actor, period_id),
+    report.to_csv,
+    printable,
+    labels=("Download the figures (CSV)", "Download a printable summary (HTML)"),
+    file_name=lambda kind: report.filename(built, kind),
+    key="report",
 )
-refused_download("report_csv", left)
-right.download_button(
-    "Download a printable summary (HTML)",
-    data=guarded_download(lambda actor: printable(report.build(actor, period_id)), key="report_html"),
-    file_name=report.filename(built, "html"),
-    mime="text/html",
-    key="report_html",
-    icon=":material/print:",
-    on_click="ignore",  # no rerun: it races the file generated on the click (seen under load)
-)
-refused_download("report_html", right)
 if user.role == Role.NATIONAL_MDT:
     st.download_button(
         "Download the requests for a freedom-of-information answer (CSV, no personal data)",

@@ -10,7 +10,7 @@ from core.access_control.scope import Scope, reviewer_tier
 from ui import actions, components, cover, narrow
 from ui.filters import category, filter_row, region, trust
 from ui.session import require_page
-from ui.text import one_line, visible, when_short
+from ui.text import visible, when_short
 
 user = require_page("review_queue")
 narrow.compact_on_phone()
@@ -72,12 +72,9 @@ def bypass_reviews_due() -> None:
 
 bypass_reviews_due()
 
-labels = {row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {row.trust_name}" for row in rows}
-record = components.open_request(user, labels, OPEN_KEY)
+record = components.open_request(user, rows, OPEN_KEY, last_word=lambda row: row.trust_name)
 if record is not None:
     request = record.request
-    st.divider()
-    st.header(f"Request {request.id}")
     st.text(visible(f"{request.service} at {request.site} · {record.row.trust_name}"))
     left, right = st.columns([3, 2], gap="large")
     with left:

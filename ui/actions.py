@@ -16,13 +16,13 @@ import streamlit as st
 
 from core import queries, workflow
 from core.access_control.permissions import FILED_IT, Deed, waits_for
-from core.enums import BMA_ACTIONS, REASONS_FOR, TIER_ACTIONS, Action, Grade, Reason, Status, Tier
+from core.enums import BMA_ACTIONS, REASONS_FOR, Action, Grade, Reason, Status, Tier
 from core.models import DerogationRequest, User
 from core.platform.clock import to_london
 from core.queries import RequestRecord
 from core.request.form import RequestForm
 from ui import into_view
-from ui.feedback import FORM_ERROR, act_as, errors_of, field_error, flash, form_error
+from ui.feedback import FORM_ERROR, act_as, errors_of, field_error, flash, form_error, one_of
 from ui.text import md_escape, visible
 
 
@@ -86,6 +86,9 @@ def _next_link(user: User, decided: int) -> None:
         query_params={"id": str(following)},
         icon=":material/arrow_forward:",
     )
+
+
+BMA_WORDS = {Action.APPROVE.value: "Approve (you can approve less than was asked)", Action.DECLINE.value: "Decline"}
 
 
 def _action_words(tier: Tier) -> dict[str, str]:
@@ -187,13 +190,7 @@ def reviewer_panel(record: RequestRecord) -> None:
             )
             forget(action_key, rationale_key, reasons_key)
 
-    st.radio(
-        "What do you decide?",
-        options=[a.value for a in TIER_ACTIONS],
-        format_func=words.get,
-        key=action_key,
-        index=None,
-    )
+    one_of("What do you decide?", words, key=action_key)
     field_error(errors_key, "action")
     choice = st.session_state.get(action_key)
     if choice in {a.value for a in REASONS_FOR}:
@@ -251,13 +248,7 @@ def _bma_panel(request: DerogationRequest, errors_key: str) -> None:
                 recorded(DECISION, rid, f"Request {rid} declined. The trust has been told.")
             forget(*keys.values())
 
-    st.radio(
-        "The BMA's decision",
-        options=[a.value for a in BMA_ACTIONS],
-        format_func=lambda v: "Approve (you can approve less than was asked)" if v == Action.APPROVE else "Decline",
-        key=keys["choice"],
-        index=None,
-    )
+    one_of("The BMA's decision", BMA_WORDS, key=keys["choice"])
     field_error(errors_key, "action")
     if state.get(keys["choice"]) == Action.APPROVE:
         st.number_input(

@@ -11,14 +11,16 @@ import streamlit as st
 
 from core import workflow
 from core.access_control.permissions import Deed, stand_down_needed
-from core.enums import BYPASS_FINDINGS, Action, BypassReviewReason, BypassState, Grade, Reason, Status
+from core.enums import Action, BypassReviewReason, BypassState, Grade, Reason, Status
 from core.lifecycle import REASONED_ACTION_LABELS, reasoned_deed_into
 from core.models import AuditEvent, DerogationRequest
 from core.queries import RequestRecord
 from ui.actions import forget, seen_version
 from ui.enter_hint import hide_enter_hint
-from ui.feedback import act_as, errors_of, field_error, flash, form_error
-from ui.text import visible, wall_clock, when
+from ui.feedback import act_as, errors_of, field_error, flash, form_error, one_of
+from ui.text import counted, visible, wall_clock, when
+
+FINDING_WORDS = {BypassState.JUSTIFIED.value: "Justified", BypassState.NOT_JUSTIFIED.value: "Not justified"}
 
 
 def latest_reasons(request: DerogationRequest, events: list[AuditEvent]) -> tuple[Action, list[str]] | None:
@@ -49,9 +51,8 @@ def bypass_record(request: DerogationRequest) -> None:
         return
     grades = ", ".join(request.bypass_grades or [])
     st.warning(
-        f"**Failsafe bypass: {request.bypass_doctors} resident doctor{'s' if request.bypass_doctors != 1 else ''} "
-        f"({grades}) recalled at {when(request.bypass_recalled_at)}**, before the BMA's decision, in a mass casualty "
-        "event.",
+        f"**Failsafe bypass: {counted(request.bypass_doctors, 'resident doctor')} ({grades}) recalled at "
+        f"{when(request.bypass_recalled_at)}**, before the BMA's decision, in a mass casualty event.",
         icon=":material/emergency_home:",
     )
     st.text(visible(f"The external event was declared by: {request.bypass_declared_by}"))
@@ -83,9 +84,9 @@ def _recall_now(request: DerogationRequest) -> None:
     elif status is Status.APPROVED:
         approved = ", ".join(request.approved_grades or [])
         st.error(
-            f"**The recall is approved only in part.** The BMA approved {request.approved_doctors} doctor"
-            f"{'s' if request.approved_doctors != 1 else ''} ({approved}), fewer doctors or grades than were "
-            "recalled. The trust must stand the others down now and record when it did.",
+            f"**The recall is approved only in part.** The BMA approved {counted(request.approved_doctors, 'doctor')} "
+            f"({approved}), fewer doctors or grades than were recalled. The trust must stand the others down now "
+            "and record when it did.",
             icon=":material/front_hand:",
         )
     else:
@@ -214,14 +215,7 @@ def _review(request: DerogationRequest) -> None:
 
     st.header("Review this failsafe bypass")  # h2: it may follow the title directly
     form_error(errors_key)
-    st.radio(
-        "Was the bypass justified?",
-        options=[f.value for f in BYPASS_FINDINGS],
-        format_func=lambda v: "Justified" if v == BypassState.JUSTIFIED else "Not justified",
-        key=keys["finding"],
-        index=None,
-        horizontal=True,
-    )
+    one_of("Was the bypass justified?", FINDING_WORDS, key=keys["finding"], horizontal=True)
     field_error(errors_key, "finding")
     st.multiselect(
         "Findings (choose one or more)",

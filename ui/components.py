@@ -16,7 +16,18 @@ from core.platform.errors import NotFound
 from core.queries import CommentRow, ListRow, category_label
 from ui.charts import SHORT_CATEGORY
 from ui.request_table import request_table
-from ui.text import at_tier, html_text, role_word, status_word, tier_word, time_left, visible, when, when_short
+from ui.text import (
+    at_tier,
+    html_text,
+    one_line,
+    role_word,
+    status_word,
+    tier_word,
+    time_left,
+    visible,
+    when,
+    when_short,
+)
 
 NO = "No"
 OPEN = {s.value for s in OPEN_STATUSES}
@@ -318,10 +329,16 @@ def request_not_found() -> None:
     st.error(REQUEST_NOT_FOUND, icon=":material/search_off:")
 
 
-def open_request(user: User, labels: dict[int, str], key: str) -> queries.RequestRecord | None:
-    """The "Open a request" picker under a list, and the picked request's record (None until one is
-    picked). A request that has just left the list stays open, so its fresh state is still shown. A
-    deep link to something that is not an open-able request says so above the list, which stays."""
+def open_request(
+    user: User, rows: list[ListRow], key: str, *, last_word: Callable[[ListRow], str]
+) -> queries.RequestRecord | None:
+    """The "Open a request" picker under a list, each row named by its id, its service and `last_word`, and
+    the picked request's record under its heading (None until one is picked). A request that has just left
+    the list stays open, so its fresh state is still shown. A deep link to something that is not an
+    open-able request says so above the list, which stays."""
+    labels = {
+        row.request.id: f"{row.request.id} · {one_line(row.request.service, 40)} · {last_word(row)}" for row in rows
+    }
     raw = st.session_state.get(key)
     selected = raw if isinstance(raw, int) else request_id_from(raw)
     if raw is not None and selected is None:
@@ -340,10 +357,13 @@ def open_request(user: User, labels: dict[int, str], key: str) -> queries.Reques
     if selected is None:
         return None
     try:
-        return queries.request_record(user, selected)
+        record = queries.request_record(user, selected)
     except NotFound:
         request_not_found()
         return None
+    st.divider()
+    st.header(f"Request {record.request.id}")
+    return record
 
 
 def question_asked(question: AuditEvent | None, heading: str = "The question:") -> None:

@@ -11,7 +11,7 @@ from core.models import DerogationRequest
 from core.queries import ListRow
 from ui.components import waiting_at
 from ui.request_table import OPEN, at_tier_cell, time_left_cell
-from ui.text import at_tier, html_text, one_line, status_word, time_left, when, when_short
+from ui.text import at_tier, counted, html_text, one_line, status_word, time_left, when, when_short
 
 RISK_PREVIEW = 150  # characters of the risk shown in the summary; the whole of it is in the full record
 
@@ -47,7 +47,7 @@ def asked(request: DerogationRequest) -> str:
     doctors = request.doctors_requested or 0
     grades = ", ".join(request.grades_requested) or "no grade given"
     window = f"{when_short(request.window_start)} to {when_short(request.window_end)}"
-    return f"{doctors} resident doctor{'s' if doctors != 1 else ''} ({grades}), {window}"
+    return f"{counted(doctors, 'resident doctor')} ({grades}), {window}"
 
 
 def _evidence(request: DerogationRequest) -> str:

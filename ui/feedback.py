@@ -82,6 +82,12 @@ def field_error(errors_key: str, name: str) -> None:
         st.error(md_escape(message), icon=":material/error:")  # a message may quote what was typed
 
 
+def one_of(label: str, words: Mapping[str, str], *, key: str, horizontal: bool = False) -> None:
+    """A choice of fixed options (`words`: each option's value and its words) with none chosen at first:
+    the person decides, and core says so when they have not."""
+    st.radio(label, options=list(words), format_func=words.get, key=key, index=None, horizontal=horizontal)
+
+
 def form_error(errors_key: str) -> None:
     """The message that belongs to the whole action (e.g. 'changed since you opened it')."""
     field_error(errors_key, FORM_ERROR)

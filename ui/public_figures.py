@@ -66,6 +66,16 @@ def _long(rows: list[DayRow], by: str) -> pd.DataFrame:
     return frame.groupby([by, "outcome", "label"], as_index=False, sort=False)["requests"].sum()
 
 
+def _by_outcome(legend_columns: int) -> alt.Color:
+    """Bars coloured by outcome, the legend in words below the chart."""
+    return alt.Color(
+        "outcome:N",
+        scale=OUTCOME_SCALE,
+        title="Outcome",
+        legend=alt.Legend(orient="bottom", columns=legend_columns, labelExpr=OUTCOME_WORDS),
+    )
+
+
 def by_day(frame: pd.DataFrame) -> alt.Chart:
     """`date`, `outcome`, `requests`: England's requests at the end of each day, by outcome."""
     return (
@@ -74,12 +84,7 @@ def by_day(frame: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("date:O", title="Day (UK)", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color(
-                "outcome:N",
-                scale=OUTCOME_SCALE,
-                title="Outcome",
-                legend=alt.Legend(orient="bottom", columns=2, labelExpr=OUTCOME_WORDS),
-            ),
+            color=_by_outcome(legend_columns=2),
             tooltip=["date:O", alt.Tooltip("label:N", title="Outcome"), "requests:Q"],
             description=alt.Description("said:N"),  # a bar as a screen reader says it: words, not the key
         )
@@ -97,12 +102,7 @@ def by_region(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y("region:N", title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X("requests:Q", title="Requests", axis=COUNT_AXIS, stack="zero"),
             # One column: the region names beside the bars leave a phone's legend little width.
-            color=alt.Color(
-                "outcome:N",
-                scale=OUTCOME_SCALE,
-                title="Outcome",
-                legend=alt.Legend(orient="bottom", columns=1, labelExpr=OUTCOME_WORDS),
-            ),
+            color=_by_outcome(legend_columns=1),
             tooltip=["region:N", alt.Tooltip("label:N", title="Outcome"), "requests:Q"],
             description=alt.Description("said:N"),
         )

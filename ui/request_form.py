@@ -28,7 +28,7 @@ from core.request.form import LABELS as FORM_LABELS
 from ui import error_summary as summary
 from ui.enter_hint import hide_enter_hint
 from ui.error_summary import Problem
-from ui.feedback import FORM_ERROR, errors_of, field_error
+from ui.feedback import FORM_ERROR, errors_of, field_error, one_of
 from ui.text import md_escape, visible, wall_clock
 
 PREFIX = "rf_"
@@ -199,25 +199,12 @@ def _when(name: str, errors_key: str, help: str | None = None) -> None:
 
 def _category(errors_key: str) -> None:
     st.header("1. What kind of care is at risk?")
-    st.radio(
-        LABELS["category"],
-        options=[c.value for c in Category],
-        format_func=lambda value: Category(value).label,
-        key=key("category"),
-        index=None,
-    )
+    one_of(LABELS["category"], {c.value: c.label for c in Category}, key=key("category"))
     if st.session_state.get(key("category")) == Category.ROUTINE_ELECTIVE:
         st.error(ROUTINE_ELECTIVE_MESSAGE, icon=":material/block:")
     field_error(errors_key, "category")
     if st.session_state.get(key("category")) == Category.P1_P2_TIME_CRITICAL:
-        st.radio(
-            LABELS["priority"],
-            options=[p.value for p in Priority],
-            format_func=lambda value: Priority(value).label,
-            key=key("priority"),
-            index=None,
-            horizontal=True,
-        )
+        one_of(LABELS["priority"], {p.value: p.label for p in Priority}, key=key("priority"), horizontal=True)
         field_error(errors_key, "priority")
     st.checkbox(LABELS["mass_casualty"], key=key("mass_casualty"))
     st.warning(

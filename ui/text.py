@@ -108,6 +108,11 @@ def at_tier(minutes: float | None, target: int | None, breached: bool) -> str:
     return f"{text}: BREACHED" if breached else text
 
 
+def counted(number: int | None, noun: str) -> str:
+    """'1 doctor', '3 doctors': a count with its noun, plural unless it is one."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def one_line(text: str, limit: int = 60) -> str:
     """Short, single-line version of user text for option labels (shown as plain text)."""
     flat = re.sub(r"\s+", " ", visible(text or "")).strip()

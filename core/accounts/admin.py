@@ -197,20 +197,18 @@ def save_period(
             period.name, period.starts_at, period.ends_at = name, start, end
         if end > now:
             period.expired_processed_at = None  # moved into the future: expire its requests when it ends
-        session.add(period)
-        session.flush()
-        audit.append(
+        return audit.saved(
             session,
+            period,
             action=AdminAction.PERIOD_CREATED if period_id is None else AdminAction.PERIOD_UPDATED,
             actor=admin,
-            details={
+            details=lambda period: {
                 "period_id": period.id,
                 "before": before,
                 "after": {"name": name, "starts_at": start.isoformat(), "ends_at": end.isoformat()},
             },
             at=now,
         )
-        return period
 
 
 # ---------------------------------------------------------------- response targets

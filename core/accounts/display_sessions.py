@@ -26,7 +26,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, col, select
 
-from core.accounts.sessions import digest
+from core.accounts.sessions import digest, new_secret, swap_for_token, well_formed
 from core.enums import AdminAction, Role
 from core.models import DisplaySession, Region, User
 from core.platform.clock import utcnow
@@ -48,8 +48,6 @@ TOUCH_EVERY = timedelta(minutes=1)
 KEEP_UNSTARTED = timedelta(hours=1)
 KEEP_ENDED = timedelta(days=30)
 STARTERS = frozenset({Role.NATIONAL_MDT, Role.ADMIN})
-_SECRET_BYTES = 32
-_MAX_SECRET_LENGTH = 100
 CODE_FIELD = "code"
 NO_SUCH_CODE = (
     "No wall screen is showing that code. A code lasts 10 minutes and works once: type the code the screen shows now."
@@ -129,7 +127,7 @@ def begin_pairing(now: datetime | None = None) -> Pairing:
     code page does not fill the table."""
     now = now or utcnow()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    claim = secrets.token_urlsafe(_SECRET_BYTES)
+    claim = new_secret()
     expires_at = now + CODE_LIFETIME
     with write_session() as session:
         session.execute(
@@ -147,7 +145,7 @@ def begin_pairing(now: datetime | None = None) -> Pairing:
 def paired(claim: str | None, now: datetime | None = None) -> bool | None:
     """Whether the code of this claim has been typed (True), not yet (False), or can no longer be
     (None: it expired, or the display has ended or been redeemed)."""
-    if not _well_formed(claim):
+    if not well_formed(claim):
         return None
     now = now or utcnow()
     with read_session() as session:
@@ -187,40 +185,29 @@ def start(actor: User, code: object, region_code: str | None, hours: int, now: d
             raise ValidationFailed({CODE_FIELD: NO_SUCH_CODE})
         row.code_hash, row.started_at, row.started_by = None, now, actor.id
         row.region_code, row.expires_at = region_code, now + timedelta(hours=hours)
-        session.add(row)
-        session.flush()
-        audit.append(
+        audit.saved(
             session,
+            row,
             action=AdminAction.DISPLAY_STARTED,
             actor=actor,
-            details={"display_id": row.id, "region_code": region_code, "hours": hours},
+            details=lambda row: {"display_id": row.id, "region_code": region_code, "hours": hours},
             at=now,
         )
         return row.id
 
 
-def _well_formed(secret: object) -> bool:
-    return isinstance(secret, str) and 0 < len(secret) <= _MAX_SECRET_LENGTH
-
-
 def redeem(claim: str | None, now: datetime | None = None) -> str | None:
     """Swap a started display's claim for the id its cookie will hold (once); None if it is not valid."""
-    if not _well_formed(claim):
+    if not well_formed(claim):
         return None
     now = now or utcnow()
-    token = secrets.token_urlsafe(_SECRET_BYTES)
+    still_valid = [
+        col(DisplaySession.started_at).is_not(None),
+        col(DisplaySession.ended_at).is_(None),
+        col(DisplaySession.expires_at) > now,
+    ]
     with write_session() as session:
-        redeemed = session.execute(
-            update(DisplaySession)
-            .where(
-                col(DisplaySession.claim_hash) == digest(claim),
-                col(DisplaySession.started_at).is_not(None),
-                col(DisplaySession.ended_at).is_(None),
-                col(DisplaySession.expires_at) > now,
-            )
-            .values(claim_hash=None, token_hash=digest(token), last_seen_at=now)
-        )
-        return token if redeemed.rowcount == 1 else None
+        return swap_for_token(session, DisplaySession.claim_hash, claim, still_valid, now)
 
 
 def _end(session: Session, which: ColumnElement[bool], reason: EndReason, actor: User | None, now: datetime) -> bool:
@@ -243,7 +230,7 @@ def _end(session: Session, which: ColumnElement[bool], reason: EndReason, actor:
 def check(token: str | None, now: datetime | None = None) -> LiveDisplay:
     """The live display a browser's cookie names, read afresh; DisplayEnded if none. A display that has
     reached its end is marked ended here (with its audit row)."""
-    if not _well_formed(token):
+    if not well_formed(token):
         raise DisplayEnded()
     now = now or utcnow()
     with read_session() as session:

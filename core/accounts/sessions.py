@@ -17,6 +17,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from core.accounts import devices
@@ -135,6 +136,25 @@ def well_formed(secret: object) -> bool:
     return isinstance(secret, str) and 0 < len(secret) <= _MAX_SECRET_LENGTH
 
 
+def swap_for_token(
+    session: Session,
+    one_time_hash: InstrumentedAttribute[str | None],
+    secret: str,
+    still_valid: list[ColumnElement[bool]],
+    now: datetime,
+) -> str | None:
+    """Swap a one-time secret (a sign-in ticket, a wall display's claim) for a new token, the id its cookie
+    will hold: the secret's hash cleared and the token's stored in one UPDATE, so of two requests racing
+    with the same secret exactly one matches the row. The token, or None if no valid row matched."""
+    token = new_secret()
+    swapped = session.execute(
+        update(one_time_hash.class_)
+        .where(col(one_time_hash) == digest(secret), *still_valid)
+        .values({one_time_hash.key: None, "token_hash": digest(token), "last_seen_at": now})
+    )
+    return token if swapped.rowcount == 1 else None
+
+
 def device_for_browser(presented: str | None) -> str:
     """The device cookie (core/accounts/devices.py) a browser keeps after signing in: the one it presents if this
     server issued it (some account trusts its hash), else a new one. A value planted in the browser by
@@ -158,19 +178,10 @@ def redeem(
     if not well_formed(ticket):
         return None
     now = now or utcnow()
-    token = new_secret()
     with write_session() as session:
-        # One UPDATE: of two requests racing with the same ticket, exactly one matches the row.
-        redeemed = session.execute(
-            update(UserSession)
-            .where(
-                col(UserSession.ticket_hash) == digest(ticket),
-                col(UserSession.revoked_at).is_(None),
-                col(UserSession.created_at) > now - TICKET_LIFETIME,
-            )
-            .values(ticket_hash=None, token_hash=digest(token), last_seen_at=now)
-        )
-        if redeemed.rowcount != 1:
+        still_valid = [col(UserSession.revoked_at).is_(None), col(UserSession.created_at) > now - TICKET_LIFETIME]
+        token = swap_for_token(session, UserSession.ticket_hash, ticket, still_valid, now)
+        if token is None:
             return None
         if well_formed(replacing):  # only once the ticket is good: a refused one ends nothing
             _end_where(session, col(UserSession.token_hash) == digest(replacing), EndReason.REPLACED, now)

@@ -135,13 +135,12 @@ def create_user(
         phone=phone.strip(),
         password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
     )
-    session.add(user)
-    session.flush()
-    audit.append(
+    return audit.saved(
         session,
+        user,
         action=AdminAction.USER_CREATED,
         actor=created_by,
-        details={
+        details=lambda user: {
             "user_id": user.id,
             "email": email,
             "role": role.value,
@@ -149,7 +148,6 @@ def create_user(
             "region_code": region_code,
         },
     )
-    return user
 
 
 Budget = LoginThrottle | AddressThrottle | TrustedDevice

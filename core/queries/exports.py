@@ -8,9 +8,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
-from core.enums import BYPASS_REVIEW_REASON_LABELS, REASON_LABELS, Action, Tier
+from core.enums import Action, BypassReviewReason, LabelledEnum, Reason, Tier
 from core.models import AuditEvent, DerogationRequest, RequestReason, Trust, User
 from core.platform import spreadsheet
 from core.platform.clock import utcnow
@@ -33,7 +34,7 @@ def _cell(value: object) -> object:
     return defuse(value) if isinstance(value, str) else value
 
 
-def _csv(header: list[str], rows: Iterator[Iterable[object]]) -> str:
+def csv_text(header: list[str], rows: Iterator[Iterable[object]]) -> str:
     out = io.StringIO()
     writer = spreadsheet.writer(out)
     writer.writerow(header)
@@ -98,14 +99,13 @@ def _batches(rows: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _label(values: Iterable[str], labels: dict) -> str:
-    """Enum values in words, in the list's order, each once."""
-    known = {str(k): v for k, v in labels.items()}
+def _label(values: Iterable[str], words: type[LabelledEnum]) -> str:
+    """Enum values in words, in the members' order, each once."""
     chosen = set(values)
-    return "; ".join(text for value, text in known.items() if value in chosen)
+    return "; ".join(member.label for member in words if member.value in chosen)
 
 
-def _reasons_of(session, ids: list[int]) -> dict[int, dict[str, str]]:
+def _reasons_of(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     """For each request: who declined it, and the reasons given with its declines, returns and revocations."""
     found: dict[int, dict[str, set[str]]] = {}
     declined_by: dict[int, str] = {}
@@ -123,9 +123,46 @@ def _reasons_of(session, ids: list[int]) -> dict[int, dict[str, str]]:
             declined_by[request_id] = Tier(by_tier).label if by_tier in set(Tier) else by_tier
     return {
         request_id: {"declined_by": declined_by.get(request_id, "")}
-        | {field: _label(values, REASON_LABELS) for field, values in fields.items()}
+        | {field: _label(values, Reason) for field, values in fields.items()}
         for request_id, fields in found.items()
     }
+
+
+def request_header(facts: list[str]) -> list[str]:
+    """The header of request_rows(facts): the facts with the trust's name after its code, then the rest."""
+    at = facts.index("trust_code") + 1
+    return [*facts[:at], "trust_name", *facts[at:], "outcome", *REASON_EXPORT_FIELDS, "bypass_review_findings"]
+
+
+def request_rows(
+    session: Session, where: ColumnElement[bool], facts: list[str], now: datetime
+) -> Iterator[tuple[DerogationRequest, list[object]]]:
+    """Each request matching `where` (read in batches, by id) with its cells under request_header(facts): the
+    fields named in `facts`, its outcome at `now` in words, the reasons given and the bypass review's findings."""
+    query = (
+        select(DerogationRequest, outcome_sql(now), Trust.name)
+        .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
+        .where(where)
+        .order_by(DerogationRequest.id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    at = facts.index("trust_code") + 1
+    for batch in _batches(session.exec(query), EXPORT_BATCH):
+        reasons = _reasons_of(session, [request.id for request, _, _ in batch])
+        for request, outcome, trust in batch:
+            given = reasons.get(request.id, {})
+            values = [getattr(request, name) for name in facts]
+            yield (
+                request,
+                [
+                    *values[:at],
+                    trust,
+                    *values[at:],
+                    label_of(outcome),
+                    *(given.get(name, "") for name in REASON_EXPORT_FIELDS),
+                    _label(request.bypass_review_reasons or [], BypassReviewReason),
+                ],
+            )
 
 
 def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: datetime | None = None) -> str:
@@ -133,32 +170,8 @@ def requests_csv(user: User, period_id: int | None, filters: ListFilters, now: d
     now = now or utcnow()
     where = list_condition(user, period_id, filters, now)
     with read_session() as session:
-        outcome = outcome_sql(now)
-        query = (
-            select(DerogationRequest, outcome, Trust.name)
-            .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
-            .where(where)
-            .order_by(DerogationRequest.id)
-            .execution_options(yield_per=EXPORT_BATCH)
-        )
-
-        def rows() -> Iterator[list[object]]:
-            for batch in _batches(session.exec(query), EXPORT_BATCH):
-                reasons = _reasons_of(session, [r.id for r, _, _ in batch])
-                for r, o, trust in batch:
-                    given = reasons.get(r.id, {})
-                    findings = _label(r.bypass_review_reasons or [], BYPASS_REVIEW_REASON_LABELS)
-                    yield (
-                        [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[:4]]
-                        + [trust]
-                        + [getattr(r, name) for name in REQUEST_EXPORT_FIELDS[4:]]
-                        + [label_of(o)]
-                        + [given.get(name, "") for name in REASON_EXPORT_FIELDS]
-                        + [findings]
-                    )
-
-        header = REQUEST_EXPORT_FIELDS[:4] + ["trust_name"] + REQUEST_EXPORT_FIELDS[4:] + ["outcome"]
-        return _csv(header + REASON_EXPORT_FIELDS + ["bypass_review_findings"], rows())
+        rows = (cells for _, cells in request_rows(session, where, REQUEST_EXPORT_FIELDS, now))
+        return csv_text(request_header(REQUEST_EXPORT_FIELDS), rows)
 
 
 def audit_csv(user: User, period_id: int | None, filters: ListFilters, now: datetime | None = None) -> str:

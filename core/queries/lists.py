@@ -22,7 +22,7 @@ from core.queries.rows import (
     OPEN_VALUES,
     ListRow,
     list_page,
-    list_rows,
+    request_row,
 )
 from core.reference import periods
 from core.request.timing import breached_sql, tier_targets
@@ -196,7 +196,7 @@ def request_record(user: User, request_id: object, now: datetime | None = None) 
         rules_period = periods.of_request(session, request, now)  # for a draft, the one it would go into
         period = rules_period if request.strike_period_id is not None else None
         filer = session.get(User, request.created_by_id)
-        (row,) = list_rows(session, DerogationRequest.id == request.id, (DerogationRequest.id,), 1, now, whole=request)
+        row = request_row(session, request, now)
         refusals = offers(user, request, period=rules_period, now=now, history=events)
         return RequestRecord(user, request, row, events, comments, period, filer.full_name if filer else "", refusals)
 

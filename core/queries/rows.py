@@ -73,7 +73,7 @@ def listed(where: ColumnElement[bool], order: Sequence[ColumnElement], limit: in
     """SELECT of one page of requests for a list: the LIST_COLUMNS, then each request's newest audit row
     (action, when, who; NULLs when `latest` is False, for a list that does not show it) and its
     trust's and region's names. The page's ids are chosen first (often from an index alone), so only
-    those rows are read and joined. Read it with list_rows()."""
+    those rows are read and joined. Read it with read_rows()."""
     page = select(DerogationRequest.id).where(where).order_by(*order).limit(limit)
     newest = (AuditEvent.action, AuditEvent.at, AuditEvent.actor_name) if latest else (null(), null(), null())
     query = select(*LIST_COLUMNS, *newest, Trust.name, Region.name).select_from(DerogationRequest)
@@ -104,20 +104,12 @@ class ListRow:
     not_decided_in_time: bool
 
 
-def list_rows(
-    session: Session,
-    where: ColumnElement[bool],
-    order: Sequence[ColumnElement],
-    limit: int,
-    now: datetime,
-    targets: dict[Tier, int] | None = None,
-    *,
-    whole: DerogationRequest | None = None,
-) -> list[ListRow]:
-    """One page of list rows (see listed()), timing worked out at `now`. `whole`: the request already
-    read in full, to stand in the row for its plain listed values (one request's record)."""
-    targets = targets or timing.tier_targets(session)
-    return read_rows(session, listed(where, order, limit), {}, now, targets, whole=whole)
+def request_row(session: Session, request: DerogationRequest, now: datetime) -> ListRow:
+    """One request's list row, timing worked out at `now` (one request's record): the request, already
+    read in full, stands in the row for its plain listed values."""
+    statement = listed(DerogationRequest.id == request.id, (DerogationRequest.id,), 1)
+    (row,) = read_rows(session, statement, {}, now, timing.tier_targets(session), whole=request)
+    return row
 
 
 def read_rows(
@@ -150,7 +142,7 @@ def list_page(
 ) -> tuple[list[ListRow], int]:
     """One page of list rows and how many requests match in all: counted only when the page is full
     (a page with room to spare already holds every match)."""
-    rows = list_rows(session, where, order, limit, now, targets)
+    rows = read_rows(session, listed(where, order, limit), {}, now, targets or timing.tier_targets(session))
     if len(rows) < limit:
         return rows, len(rows)
     return rows, session.exec(select(func.count()).select_from(DerogationRequest).where(where)).one()

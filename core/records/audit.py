@@ -7,14 +7,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.access_control.visibility import load_visible
 from core.enums import Action, AdminAction
-from core.models import AuditChainHead, AuditEvent, DerogationRequest, StrikePeriod, User
+from core.models import AuditChainHead, AuditEvent, DerogationRequest, DisplaySession, StrikePeriod, User
 from core.platform import spreadsheet
 from core.platform.clock import utcnow
 from core.platform.errors import NotFound
@@ -22,6 +22,7 @@ from core.platform.input_checks import DB_INT_MAX, whole
 from core.platform.spreadsheet import defuse
 
 SYSTEM_ACTOR = "system"
+Row = TypeVar("Row", DerogationRequest, DisplaySession, StrikePeriod, User)  # a row whose change is audited
 HASHED_FIELDS = (
     "request_id",
     "at",
@@ -91,6 +92,25 @@ def append(
     head.last_event_id = event.id
     session.add(head)
     return event
+
+
+def saved(
+    session: Session,
+    row: Row,
+    *,
+    action: Action | AdminAction,
+    actor: User | None,
+    details: Callable[[Row], dict],
+    to_status: str | None = None,
+    at: datetime | None = None,
+) -> Row:
+    """Write `row`, new or changed, and its audit row inside the caller's transaction: the row first, so
+    `details` (given the row) can name its id. A new request's audit row names the request."""
+    session.add(row)
+    session.flush()
+    request_id = row.id if isinstance(row, DerogationRequest) else None
+    append(session, action=action, actor=actor, request_id=request_id, to_status=to_status, details=details(row), at=at)
+    return row
 
 
 @dataclass(frozen=True)

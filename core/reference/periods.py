@@ -5,23 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from core.enums import LabelledEnum
 from core.models import DerogationRequest, StrikePeriod
 from core.platform.clock import format_london, utcnow
 
 
-class PeriodState(StrEnum):
-    UPCOMING = "upcoming"
-    IN_PROGRESS = "in_progress"
-    ENDED = "ended"
-
-    @property
-    def label(self) -> str:
-        return {"upcoming": "Upcoming", "in_progress": "IN PROGRESS", "ended": "Ended"}[self.value]
+class PeriodState(LabelledEnum):
+    UPCOMING = "upcoming", "Upcoming"
+    IN_PROGRESS = "in_progress", "IN PROGRESS"
+    ENDED = "ended", "Ended"
 
 
 def state(period: StrikePeriod, now: datetime | None = None) -> PeriodState:

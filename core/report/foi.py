@@ -6,20 +6,19 @@ foi-export`); docs/privacy.md says why each column may be published."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlalchemy import and_
+from sqlmodel import col
 
-from core.enums import BYPASS_REVIEW_REASON_LABELS, Role
-from core.models import DerogationRequest, StrikePeriod, Trust, User
+from core.enums import Role
+from core.models import DerogationRequest, StrikePeriod, User
 from core.platform.clock import utcnow
 from core.platform.db import read_session
 from core.platform.errors import NotFound, PermissionDenied
 from core.platform.input_checks import DB_INT_MAX, whole
-from core.queries.exports import EXPORT_BATCH, REASON_EXPORT_FIELDS, _batches, _csv, _label, _reasons_of
+from core.queries.exports import csv_text, request_header, request_rows
 from core.request.form import SHAPED, TEXT_FIELDS
-from core.request.outcomes import label_of, outcome_sql
 
 # Facts about the request, the decision and the bypass: organisations, categories, counts, grades, times.
 FACTS = [
@@ -60,8 +59,7 @@ FREE_TEXT = (
     "harm_report",
     "bypass_declared_by",
 )
-HEADER = [*FACTS[:2], "trust_name", *FACTS[2:], "outcome", *REASON_EXPORT_FIELDS, "bypass_review_findings"]
-HEADER.append("has_free_text")
+HEADER = [*request_header(FACTS), "has_free_text"]
 
 
 def _has_free_text(request: DerogationRequest) -> str:
@@ -80,31 +78,11 @@ def foi_csv(user: User | None, period_id: object, now: datetime | None = None) -
         period = session.get(StrikePeriod, number) if 0 < number <= DB_INT_MAX else None
         if period is None:
             raise NotFound("strike period")
-        query = (
-            select(DerogationRequest, outcome_sql(now), Trust.name)
-            .join(Trust, col(Trust.ods_code) == DerogationRequest.trust_code)
-            .where(DerogationRequest.strike_period_id == period.id, col(DerogationRequest.submitted_at).is_not(None))
-            .order_by(DerogationRequest.id)
-            .execution_options(yield_per=EXPORT_BATCH)
+        submitted = and_(
+            DerogationRequest.strike_period_id == period.id, col(DerogationRequest.submitted_at).is_not(None)
         )
-
-        def rows() -> Iterator[list[object]]:
-            for batch in _batches(session.exec(query), EXPORT_BATCH):
-                reasons = _reasons_of(session, [r.id for r, _, _ in batch])
-                for request, outcome, trust in batch:
-                    given = reasons.get(request.id, {})
-                    facts = [getattr(request, name) for name in FACTS]
-                    yield [
-                        *facts[:2],
-                        trust,
-                        *facts[2:],
-                        label_of(outcome),
-                        *(given.get(name, "") for name in REASON_EXPORT_FIELDS),
-                        _label(request.bypass_review_reasons or [], BYPASS_REVIEW_REASON_LABELS),
-                        _has_free_text(request),
-                    ]
-
-        return ("\ufeff" + _csv(HEADER, rows())).encode("utf-8")
+        rows = ([*cells, _has_free_text(request)] for request, cells in request_rows(session, submitted, FACTS, now))
+        return ("\ufeff" + csv_text(HEADER, rows)).encode("utf-8")
 
 
 def filename(period: StrikePeriod) -> str:

@@ -60,19 +60,15 @@ def save_draft(
             raise ValidationFailed(errors)
         values = _form_values(session, form)
         status = lifecycle.step(Action.CREATE).to_status.value
-        request = DerogationRequest(**values, created_by_id=actor.id, created_at=now, status=status)
-        session.add(request)
-        session.flush()
-        audit.append(
+        return audit.saved(
             session,
+            DerogationRequest(**values, created_by_id=actor.id, created_at=now, status=status),
             action=Action.CREATE,
             actor=actor,
-            request_id=request.id,
             to_status=status,
-            details=_where(values),
+            details=lambda _: _where(values),
             at=now,
         )
-        return request
 
 
 def _form_values(session: Session, form: RequestForm) -> dict:
