@@ -23,8 +23,10 @@ from sqlalchemy import Engine, insert, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from core import lifecycle
 from core.accounts.users import hash_password
 from core.enums import Action, Grade, Role, Status, Tier
+from core.lifecycle import Audience
 from core.models import (
     AuditChainHead,
     AuditEvent,
@@ -190,23 +192,32 @@ class Builder:
                 "details": details or {},
             }
         )
+        tier_left = req["current_tier"]
         req["status"], req["current_tier"] = to_status, to_tier
         req["version"] += action not in (Action.CREATE, Action.COMMENT)  # as the workflow counts versions
-        self._notify(req, at, actor, action)
+        self._notify(req, at, actor, action, tier_left)
 
-    def _notify(self, req: dict, at: datetime, actor: dict | None, action: Action) -> None:
+    def _notify(self, req: dict, at: datetime, actor: dict | None, action: Action, tier_left: str | None) -> None:
+        """Who the lifecycle table says is told (core.lifecycle), found in the cast as notify finds them."""
+        trust, region = req["trust_code"], req["region_code"]
         people: list[dict] = []
-        if action is Action.SUBMIT and req["mass_casualty"]:
-            for tier in Tier:
-                people += self.cast.audience(tier, req["trust_code"], req["region_code"])
-            headline = "MASS CASUALTY: every tier is alerted at once"
-        elif action in notify.TO_NEXT_TIER and req["current_tier"]:
-            tier = Tier(req["current_tier"])
-            people = self.cast.audience(tier, req["trust_code"], req["region_code"])
-            headline = f"Waiting for your review ({tier.label})"
-        elif action in notify.TO_REQUESTERS:
-            people = [self.cast.by_trust[(req["trust_code"], Role.REQUESTER.value)]]
-            headline = notify.TO_REQUESTERS[action]
+        submitted_mass_casualty = req["mass_casualty"] and req.get("submitted_at") is not None
+        for audience in lifecycle.step(action).audience(submitted_mass_casualty):
+            if audience is Audience.REQUESTERS:
+                people.append(self.cast.by_trust[(trust, Role.REQUESTER.value)])
+                continue
+            tiers = {
+                Audience.TIER_NOW: [req["current_tier"]] if req["current_tier"] else [],
+                Audience.TIER_LEFT: [tier_left] if tier_left else [],
+                Audience.EVERY_TIER: list(Tier),
+                Audience.TRUST_MD: [Tier.TRUST_MD],
+                Audience.BMA: [Tier.BMA],
+                Audience.NATIONAL_MDT: [Tier.NATIONAL_MDT],
+            }[audience]
+            for tier in tiers:
+                people += self.cast.audience(Tier(tier), trust, region)
+        headline = notify.headline(SimpleNamespace(**req), action) if people else ""
+        people = list({person["id"]: person for person in people}.values())  # each person told once
         for person in people:
             if actor is None or person["id"] != actor["id"]:
                 self.notifications.append(
