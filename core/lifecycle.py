@@ -150,7 +150,7 @@ LIFECYCLE: tuple[Step, ...] = (
     ),
     Step(
         Action.APPROVE, "Approved by the BMA", Actor.BMA, frozenset({Status.IN_REVIEW}), Status.APPROVED,
-        TierMove.OFF, (Tier.BMA,), told=_TELL_THE_TRUST, figure_label="Approved",
+        TierMove.OFF, (Tier.BMA,), told=_TELL_THE_TRUST, figure_label="Approvals given",
     ),
     Step(
         Action.DECLINE, "Declined by the BMA", Actor.BMA, frozenset({Status.IN_REVIEW}), Status.DECLINED,

@@ -12,8 +12,12 @@ import altair as alt
 import pandas as pd
 import pyarrow as pa
 
-from core.enums import OPEN_STATUSES, TIER_ORDER, Category, Status, Tier
+from core.enums import OPEN_STATUSES, TIER_ORDER, Action, Category, Status, Tier
+from core.queries import TIMELINE_EVENTS
 from core.request.outcomes import Outcome
+
+# The timeline's approvals: given in that hour, whether or not revoked since ("Approved" means still valid).
+APPROVALS_GIVEN = TIMELINE_EVENTS[Action.APPROVE.value]
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
@@ -216,9 +220,7 @@ def over_time(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y("requests:Q", title="Requests", axis=COUNT_AXIS),
             color=alt.Color(
                 "event:N",
-                scale=alt.Scale(
-                    domain=["Submitted", "Approved", "Declined by the BMA"], range=[NHS_BLUE, NHS_GREEN, NHS_RED]
-                ),
+                scale=alt.Scale(domain=list(TIMELINE_EVENTS.values()), range=[NHS_BLUE, NHS_GREEN, NHS_RED]),
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
             strokeDash=alt.StrokeDash("event:N", legend=None),
@@ -251,7 +253,7 @@ def recalled_over_time(frame: pd.DataFrame) -> alt.Chart:
     """`at` (UK time, shape_timeline), `event`, `doctors`: doctors approved per hour (approvals only)."""
     return (
         alt.Chart(frame, title="Resident doctors approved for recall over time (UK time)")
-        .transform_filter("datum.event === 'Approved'")
+        .transform_filter(alt.datum.event == APPROVALS_GIVEN)
         .mark_bar(color=NHS_GREEN)
         .encode(
             x=alt.X("at:T", title=None),

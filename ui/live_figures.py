@@ -139,7 +139,7 @@ def _section(
             return []
         hours = charts.shape_timeline(timeline)
         drawn = [chart_spec(charts.over_time, hours, "Submissions and BMA decisions per hour over the strike period.")]
-        if (timeline["event"] == "Approved").any():
+        if (timeline["event"] == charts.APPROVALS_GIVEN).any():
             drawn.append(chart_spec(charts.recalled_over_time, hours, "Resident doctors approved for recall per hour."))
         return drawn
     outcome_frame = charts.shape_outcomes(breakdown)

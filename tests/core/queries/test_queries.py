@@ -106,8 +106,8 @@ def test_dashboard_breakdown_and_headline_are_sql_aggregates_in_scope(team, lond
 def test_dashboard_timeline_buckets_by_hour_on_either_database(team, period):
     approve(team, file(team, period))
     frame = queries.dashboard_timeline(team[Role.NATIONAL_MDT], period)
-    assert set(frame["event"]) == {"Submitted", "Approved"}
-    assert frame.loc[frame["event"] == "Approved", "doctors"].sum() == 2
+    assert set(frame["event"]) == {"Submitted", "Approvals given"}
+    assert frame.loc[frame["event"] == "Approvals given", "doctors"].sum() == 2
     assert all(stamp.minute == 0 and stamp.tzinfo is not None for stamp in frame["at"])
 
 
