@@ -82,12 +82,11 @@ def require_page(page: str) -> User:
 
 def hand_over(ticket: str, home_path: str) -> None:
     """Send the browser to redeem its sign-in ticket for the session cookie, then back to where it was
-    going (a deep link opened while signed out opens after sign-in). The person's home page is served
-    at '/' once they are signed in (st.navigation's default page), so a link to it goes there."""
+    going (a deep link opened while signed out opens after sign-in, its query with it); from the sign-in
+    page itself, on to the person's own page."""
     going_to = sessions.safe_return_path(browser.current_address())
-    path, _, query = going_to.partition("?")
-    if path in ("/sign-in", f"/{home_path}"):
-        going_to = "/" + (f"?{query}" if query and path != "/sign-in" else "")
+    if going_to.partition("?")[0] in ("/", "/sign-in"):
+        going_to = f"/{home_path}"
     browser.go_to(f"{START_ROUTE}?ticket={quote(ticket)}&next={quote(going_to, safe='')}")
 
 

@@ -136,7 +136,7 @@ def _front_door(target: StreamlitPage) -> StreamlitPage:
     page). So every real page keeps its path, and '/' forwards to the person's page."""
 
     def forward() -> None:
-        st.switch_page(target)
+        st.switch_page(target, query_params=st.query_params.to_dict())  # a link's ?id= goes with it
 
     return st.Page(forward, title=target.title, url_path=FRONT_DOOR_PATH, default=True, visibility="hidden")
 
