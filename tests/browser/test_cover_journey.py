@@ -4,6 +4,8 @@ Cover register page passes axe at a phone's, a laptop's and a wall screen's widt
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -52,10 +54,14 @@ def import_register(page: Page) -> None:
     settle(page)
 
 
-def pick(page: Page, label: str, option: str | None = None) -> None:
+def pick(page: Page, label: str, option: str | re.Pattern[str] | None = None) -> None:
     """Open a select box and choose an option (the first without `option`). A rerun that lands just after
     the click closes the list again, so the box is opened again until the list shows (at most three times)."""
-    choice = page.get_by_role("option", name=option, exact=True) if option else page.get_by_role("option").first
+    choice = (
+        page.get_by_role("option", name=option, exact=isinstance(option, str))
+        if option
+        else page.get_by_role("option").first
+    )
     for _attempt in range(3):
         settle(page)
         page.get_by_label(label, exact=True).click()
@@ -107,9 +113,12 @@ def test_the_cover_register_page_passes_axe_at_every_width(who: str, open_as) ->
     if who == "requester":
         import_register(page)
     else:
+        # The register this view reads, made here: on another worker (its own server) the requester's case of
+        # this test, which imports it too, may not have run first (seen in a full run).
+        import_register(open_as("requester"))
         page.get_by_role("link", name="Cover register", exact=True).first.click()
         wait_for_page(page, "Cover register")
-        pick(page, "Trust")
+        pick(page, "Trust", re.compile(r"\(3 lines\)$"))
         expect(page.locator("table.facts").first).to_be_visible()
         settle(page)
     FOLDER.mkdir(parents=True, exist_ok=True)
