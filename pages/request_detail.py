@@ -13,6 +13,7 @@ from core import queries
 from core.notifications import notify
 from core.platform.db import DatabaseBusy
 from core.platform.errors import NotFound
+from core.queries.search import MAX_TYPED_NUMBER
 from ui import actions, bypass, components, cover, decision_summary, narrow
 from ui.session import require_page
 from ui.text import visible
@@ -37,7 +38,7 @@ if not request_id:
     st.text_input(
         "Request number",
         key="detail_number",
-        max_chars=80,
+        max_chars=MAX_TYPED_NUMBER,
         placeholder="For example 42, derogation 42 or patient safety mitigation 42",
     )
     if st.session_state.get("detail_unknown"):

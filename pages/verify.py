@@ -10,6 +10,7 @@ from core import queries
 from core.platform.clock import utcnow
 from core.platform.db import DatabaseBusy
 from core.queries import Standing, Verification
+from core.queries.public_check import MAX_TYPED_REFERENCE
 from ui.components import facts
 from ui.text import when
 
@@ -19,10 +20,10 @@ st.markdown(
     "Enter the reference the trust gave you, for example **ABCD-EF23**."
 )
 
-if "verify_ref" not in st.session_state:
-    st.session_state["verify_ref"] = st.query_params.get("ref", "")[:20]  # a link can carry the reference
+if "verify_ref" not in st.session_state:  # a link can carry the reference
+    st.session_state["verify_ref"] = st.query_params.get("ref", "")[:MAX_TYPED_REFERENCE]
 with st.form("verify_form", border=False, enter_to_submit=True):  # Enter in the box checks, as the button does
-    st.text_input("Reference", key="verify_ref", max_chars=20, autocomplete="off")
+    st.text_input("Reference", key="verify_ref", max_chars=MAX_TYPED_REFERENCE, autocomplete="off")
     if st.form_submit_button("Check", key="verify_go", type="primary"):
         st.session_state["verify_checked"] = st.session_state.get("verify_ref", "")
 reference = st.session_state.get("verify_checked") or st.query_params.get("ref", "")

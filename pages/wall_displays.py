@@ -54,7 +54,12 @@ st.markdown(
 )
 st.header("Start a wall display")
 form_error(START_ERRORS)
-st.text_input("Code shown on the wall screen", key="wall_code", max_chars=12, placeholder="e.g. KM4P-7RTX")
+st.text_input(
+    "Code shown on the wall screen",
+    key="wall_code",
+    max_chars=display_sessions.MAX_TYPED_CODE,
+    placeholder="e.g. KM4P-7RTX",
+)
 field_error(START_ERRORS, CODE_FIELD)
 names = shared_copies.region_names()
 st.selectbox(

@@ -39,6 +39,7 @@ COOKIE_NAME = "derog_display"
 # 40 bits. It works once, for CODE_LIFETIME, and only for the national MDT or an administrator.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+MAX_TYPED_CODE = 12  # the code as typed off the screen: "KM4P - 7RTX"
 CODE_LIFETIME = timedelta(minutes=10)
 # How long a display may last, chosen when it starts; never more than a shift.
 DURATIONS_HOURS = (4, 8, 12)

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.accounts import devices
 from core.enums import AdminAction
-from core.models import TrustedDevice, User, UserSession
+from core.models import AddressThrottle, TrustedDevice, User, UserSession
 from core.platform.clock import utcnow
 from core.platform.config import security_settings
 from core.platform.db import DatabaseBusy, read_session, write_session
@@ -336,12 +336,14 @@ def live_count(user_id: int, now: datetime | None = None) -> int:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Remove sessions that ended (or could no longer be used) more than KEEP_ENDED ago, and browsers
-    no longer trusted (core/accounts/devices.py)."""
+    """Remove sessions that ended (or could no longer be used) more than KEEP_ENDED ago, browsers no
+    longer trusted (core/accounts/devices.py) and client addresses' counts of failed sign-ins that have
+    lapsed."""
     now = now or utcnow()
     cutoff = now - KEEP_ENDED
     with write_session() as session:
         devices.purge(session, now)
+        _forget_lapsed_addresses(session, now)
         removed = session.execute(
             delete(UserSession).where(
                 (col(UserSession.expires_at) < cutoff)
@@ -350,3 +352,15 @@ def purge(now: datetime | None = None) -> int:
             )
         )
         return removed.rowcount
+
+
+def _forget_lapsed_addresses(session: Session, now: datetime) -> None:
+    """A client address (personal data) is kept only while its count can still lock: unlocked, and its last
+    failure older than the lockout, which would start its count again anyway (core.accounts.users)."""
+    lapsed = now - timedelta(minutes=security_settings().lockout_minutes)
+    session.execute(
+        delete(AddressThrottle).where(
+            (col(AddressThrottle.locked_until).is_(None)) | (col(AddressThrottle.locked_until) <= now),
+            (col(AddressThrottle.last_failed_at).is_(None)) | (col(AddressThrottle.last_failed_at) < lapsed),
+        )
+    )

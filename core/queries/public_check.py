@@ -22,6 +22,8 @@ from core.platform.db import read_session
 from core.records import integrity
 
 REF_PATTERN = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$")
+# What the "Check a recall" box takes: a reference as people type it, "abcd - ef23" and a little room.
+MAX_TYPED_REFERENCE = 20
 
 
 class Standing(StrEnum):

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from core.accounts import devices, sessions
 from core.accounts.users import GENERIC_FAILURE, authenticate, unlock
 from core.enums import Role
-from core.models import AuditEvent, TrustedDevice
+from core.models import AddressThrottle, AuditEvent, TrustedDevice
 from core.platform.clock import utcnow
 from core.platform.db import read_session, write_session
 from core.platform.errors import AuthFailed
@@ -143,6 +143,24 @@ def test_a_browser_not_seen_for_its_lifetime_is_unknown_again_and_purged(reviewe
     sessions.purge(later)
     with read_session() as session:
         assert session.exec(select(TrustedDevice)).all() == []
+
+
+def addresses_counted() -> list[str]:
+    with read_session() as session:
+        return sorted(row.address for row in session.exec(select(AddressThrottle)).all())
+
+
+def test_a_client_address_is_forgotten_once_its_count_has_lapsed_and_not_while_it_can_lock(reviewer):
+    earlier = utcnow() - timedelta(minutes=LOCK_MINUTES, seconds=1)
+    with pytest.raises(AuthFailed):
+        authenticate(reviewer.email, "wrong-password", earlier, address=HOSPITAL)  # a count that has lapsed
+    for n in range(PER_ADDRESS):
+        refused(f"someone{n}@nhs.net", address=OUTSIDER)  # locks the outsider's address
+    sessions.purge()
+    assert addresses_counted() == [OUTSIDER]
+    assert "from this network" in refused(reviewer.email, TEST_PASSWORD, address=OUTSIDER)
+    sessions.purge(utcnow() + timedelta(minutes=LOCK_MINUTES, seconds=1))
+    assert addresses_counted() == []
 
 
 def test_only_hashes_of_device_cookies_are_stored(reviewer):
