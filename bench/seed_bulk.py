@@ -40,6 +40,7 @@ from core.models import (
 from core.notifications import notify
 from core.platform.clock import utcnow
 from core.platform.db import make_engine, migrate
+from core.records import integrity
 from core.records.audit import SYSTEM_ACTOR, compute_hash
 from core.reference.nhs_organisations import load_reference_data
 from core.request import running_counts
@@ -249,31 +250,26 @@ class Builder:
         trust = rng.choices(self.trusts, weights=self.trust_weights)[0]
         values = make_form(rng, trust, job.filed, StrikePeriod(**period)).storable()
         requester = cast.by_trust[(trust.ods_code, Role.REQUESTER.value)]
-        req = values | {
-            "id": len(self.requests) + 1,
-            "version": 1,
-            "status": Status.DRAFT.value,
-            "current_tier": None,
-            "tier_entered_at": None,
-            "returned_from_tier": None,
-            "strike_period_id": period["id"],
-            "region_code": trust.region_code,
-            "created_by_id": requester["id"],
-            "created_at": job.filed - timedelta(minutes=5),
-            "submitted_at": job.filed,
-            "escalated_to_bma_at": None,
-            "decided_at": None,
-            "closed_at": None,
-            "approved_doctors": None,
-            "approved_grades": None,
-            "approved_window_start": None,
-            "approved_window_end": None,
-            "approved_scope": "",
-            "confirmation_ref": None,
-            "revoked_at": None,
-            "revoke_reason": "",
-            "harm_report": "",
-        }
+        req = (
+            values
+            | integrity.REQUEST_DEFAULTS
+            | {
+                "id": len(self.requests) + 1,
+                "version": 1,
+                "status": Status.DRAFT.value,
+                "current_tier": None,
+                "tier_entered_at": None,
+                "returned_from_tier": None,
+                "strike_period_id": period["id"],
+                "region_code": trust.region_code,
+                "created_by_id": requester["id"],
+                "created_at": job.filed - timedelta(minutes=5),
+                "submitted_at": job.filed,
+                "escalated_to_bma_at": None,
+                "closed_at": None,
+                "harm_report": "",
+            }
+        )
         self.requests.append(req)
         self.event(req, job.filed - timedelta(minutes=5), requester, Action.CREATE, Status.DRAFT.value, None)
         details = {"mass_casualty": True} if req["mass_casualty"] else {}

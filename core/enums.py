@@ -29,11 +29,6 @@ class Role(LabelledEnum):
     ADMIN = "admin", "Administrator"
 
 
-# Roles whose scope is one trust, and one region: core/access_control/scope.py maps every role to its scope.
-TRUST_ROLES = frozenset({Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD})
-REGION_ROLES = frozenset({Role.REGIONAL_MD})
-
-
 class Tier(LabelledEnum):
     """The escalation route, in order (docs/rules.md rule 3)."""
 

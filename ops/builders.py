@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from core import workflow
+from core.access_control.scope import ScopeKind, kind_of
 from core.accounts.users import create_user
-from core.enums import REGION_ROLES, TRUST_ROLES, Action, AdminAction, Grade, Mitigation, Reason, Role, Tier
+from core.enums import Action, AdminAction, Grade, Mitigation, Reason, Role, Tier
 from core.models import DerogationRequest, StrikePeriod, User
 from core.platform.clock import utcnow
 from core.platform.db import write_session
@@ -60,8 +61,8 @@ def make_team(
                 full_name=f"{role.label} {number}",
                 role=role,
                 password=password,
-                trust_code=trust if role in TRUST_ROLES else None,
-                region_code=region if role in REGION_ROLES else None,
+                trust_code=trust if kind_of(role) is ScopeKind.TRUST else None,
+                region_code=region if kind_of(role) is ScopeKind.REGION else None,
             )
     return made
 

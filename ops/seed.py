@@ -11,11 +11,10 @@ from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from core import workflow
+from core.access_control.scope import ScopeKind, kind_of
 from core.accounts.users import create_user
 from core.enums import (
     ELIGIBLE_CATEGORIES,
-    REGION_ROLES,
-    TRUST_ROLES,
     Action,
     Category,
     Grade,
@@ -197,8 +196,8 @@ class Cast:
                     full_name=f"{role.label} {index + 1} ({scope})",
                     role=role,
                     password=None,
-                    trust_code=scope if role in TRUST_ROLES else None,
-                    region_code=scope if role in REGION_ROLES else None,
+                    trust_code=scope if kind_of(role) is ScopeKind.TRUST else None,
+                    region_code=scope if kind_of(role) is ScopeKind.REGION else None,
                 )
             self.cache[key] = user
         return self.cache[key]

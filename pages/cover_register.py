@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.enums import TRUST_ROLES, Role
+from core.access_control.scope import ScopeKind, kind_of
+from core.enums import Role
 from core.request import cover_csv, cover_register
 from ui import cover
 from ui.session import guarded_download, refused_download, require_page
@@ -22,7 +23,7 @@ st.caption(
     "representative) and when. A request for a registered service starts from it, and every reviewer sees it."
 )
 
-if Role(user.role) in TRUST_ROLES:
+if kind_of(Role(user.role)) is ScopeKind.TRUST:
     trust_code = user.trust_code
 else:
     trusts = cover_register.trusts_in_scope(user)

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from core import queries
+from core.access_control.scope import ScopeKind, kind_of
 from core.accounts import admin
-from core.enums import REGION_ROLES, TRUST_ROLES, Role
+from core.enums import Role
 from core.models import User, column_limit
 from ui.feedback import act_as, field_error, flash, form_error, succeeded
 from ui.text import md_escape
@@ -65,7 +66,7 @@ def _accounts_table(found: list[User], locked: set[str]) -> pd.DataFrame:
 def _scope_inputs(prefix: str, errors_key: str) -> None:
     """Trust for trust roles, region for regional roles; nothing for national roles."""
     role = Role(st.session_state.get(f"{prefix}_role") or Role.REQUESTER)
-    if role in TRUST_ROLES:
+    if kind_of(role) is ScopeKind.TRUST:
         trusts = {t.ods_code: t.name for t in queries.trusts_in()}
         st.selectbox(
             "Trust",
@@ -76,7 +77,7 @@ def _scope_inputs(prefix: str, errors_key: str) -> None:
             key=f"{prefix}_trust",
         )
         field_error(errors_key, "trust_code")
-    elif role in REGION_ROLES:
+    elif kind_of(role) is ScopeKind.REGION:
         regions = {r.code: r.name for r in queries.regions()}
         st.selectbox(
             "NHS England region",

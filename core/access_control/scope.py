@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import col
 
-from core.enums import REGION_ROLES, TRUST_ROLES, Role, Status, Tier
+from core.enums import Role, Status, Tier
 from core.models import DerogationRequest, RequestTally, Trust, User
 
 
@@ -23,11 +23,15 @@ class ScopeKind(StrEnum):
     NOTHING = "nothing"  # administrators (who manage the system, not requests) and closed accounts
 
 
+_TRUST_ROLES = frozenset({Role.REQUESTER, Role.CLINICAL_DIRECTOR, Role.TRUST_MD})
+_REGION_ROLES = frozenset({Role.REGIONAL_MD})
+
+
 def kind_of(role: Role) -> ScopeKind:
     """The kind of scope a role has: what its account must name (a trust, a region, or neither)."""
-    if role in TRUST_ROLES:
+    if role in _TRUST_ROLES:
         return ScopeKind.TRUST
-    if role in REGION_ROLES:
+    if role in _REGION_ROLES:
         return ScopeKind.REGION
     if role is Role.NATIONAL_MDT:
         return ScopeKind.NATIONAL

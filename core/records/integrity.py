@@ -67,11 +67,9 @@ REQUEST_DEFAULTS: dict[str, object] = {
     "bypass_review": None,
     "bypass_review_reasons": None,
     "bypass_reviewed_at": None,
-    "reasons": {},
 }
 # Every column a request's history can vouch for (never the contact details, nor the form's free text).
-REQUEST_COLUMNS = ("status", "current_tier", "trust_code", "region_code", "strike_period_id",
-                   *(name for name in REQUEST_DEFAULTS if name != "reasons"))  # fmt: skip
+REQUEST_COLUMNS = ("status", "current_tier", "trust_code", "region_code", "strike_period_id", *REQUEST_DEFAULTS)
 ACCOUNT_COLUMNS = ("role", "trust_code", "region_code", "active")
 PERIOD_COLUMNS = ("name", "starts_at", "ends_at")
 
