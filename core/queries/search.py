@@ -14,7 +14,7 @@ from core.access_control.visibility import request_id_from
 from core.models import DerogationRequest, Trust
 
 MAX_SEARCH = 200
-# What the "Find a request" box takes: "patient safety mitigation 2147483647" and a little room.
+# What the "Find a request" box takes: "patient safety mitigation" and the largest id (DB_INT_MAX), with room.
 MAX_TYPED_NUMBER = 80
 # The names of the thing itself, longest first: "patient safety mitigation request 42" is request 42.
 NAMES = re.compile(
