@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from core.platform.clock import LONDON
 from core.request.form import LABELS
@@ -31,6 +31,24 @@ def sign_in(page: Page, base_url: str, account: Account, path: str = "") -> Page
     expect(page.get_by_text(f"Signed in as {account.full_name}")).to_be_visible()
     settle(page)
     return page
+
+
+def open_options(page: Page, label: str, option: str) -> Locator:
+    """Open a multiselect's list by clicking its field, as a person does, until `option` shows in it.
+
+    Under load a click can land while a late run redraws the field, and the list does not open (seen once in
+    a full run beside two busy processes: the option never showed in 15 s). A person clicks again: so does this."""
+    field, wanted = page.get_by_label(label, exact=True), page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        settle(page)
+        field.click()
+        try:
+            expect(wanted).to_be_visible(timeout=5_000)
+            return wanted
+        except AssertionError:
+            page.keyboard.press("Escape")
+    expect(wanted).to_be_visible()
+    return wanted
 
 
 def quarter_hour(moment: datetime) -> datetime:
