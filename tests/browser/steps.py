@@ -113,10 +113,8 @@ def fill_request(page: Page, values: RequestValues) -> None:
         page.get_by_label(LABELS[name], exact=True).fill(str(getattr(values, name)))
     for label, moment in values.times.items():
         type_datetime(page, label, moment)
-    grades = page.get_by_label(LABELS["grades_requested"], exact=True)
     for grade in values.grades:
-        grades.click()
-        page.get_by_role("option", name=grade, exact=True).click()
+        open_options(page, LABELS["grades_requested"], grade).click()
     page.keyboard.press("Escape")
     choose(page, f"{CONSULTANTS} (the BMA expects this)")
     page.get_by_label(f"{CONSULTANTS}: what was done and the result", exact=True).fill(values.consultants_note)
