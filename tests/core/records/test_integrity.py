@@ -4,6 +4,7 @@ reaches administrators, the national MDT, /metrics and the mail worker's schedul
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,12 +14,12 @@ from sqlmodel import select
 from core import queries, workflow
 from core.accounts import admin
 from core.enums import Action, Role, Tier
-from core.models import EmailOutbox, Notification
+from core.models import EmailOutbox, IntegrityCheck, Notification, ReplayedState
 from core.notifications.notify import INTEGRITY_ALARM
 from core.platform.clock import format_london, utcnow
-from core.platform.db import get_engine, read_session
+from core.platform.db import get_engine, read_session, write_session
 from core.queries import Standing
-from core.records import integrity
+from core.records import audit, integrity
 from ops import cli, mail_worker
 from server.metrics import render
 from tests.core.conftest import REASON, audit_rows, bma_approval, escalate_to, file_request
@@ -219,6 +220,55 @@ def test_kept_facts_emptied_make_the_next_check_replay_from_the_first_row(histor
     behind_the_audits_back("DELETE FROM replayed_state")
     report = integrity.check()
     assert report.ok and report.full, report.findings()
+
+
+def kept_facts() -> dict[tuple[str, int], dict]:
+    with read_session() as session:
+        return {(row.kind, row.entity_id): row.facts for row in session.exec(select(ReplayedState)).all()}
+
+
+def test_two_first_checks_at_once_store_what_they_replayed_one_after_the_other(history, monkeypatch):
+    """Two mail workers for a moment during a deployment, each with the first check of its life: both reach
+    the point of storing together (a full run under load once saw the second fail on a duplicate key)."""
+    both_replayed = threading.Barrier(2, timeout=60)
+    store = integrity._remember
+
+    def together(*args: object) -> integrity.Report:
+        both_replayed.wait()
+        return store(*args)
+
+    monkeypatch.setattr(integrity, "_remember", together)
+    reports: list[integrity.Report] = []
+    checks = [threading.Thread(target=lambda: reports.append(integrity.check())) for _ in range(2)]
+    for thread in checks:
+        thread.start()
+    for thread in checks:
+        thread.join(timeout=120)
+    assert len(reports) == 2 and all(report.ok and report.full for report in reports)
+    kept = kept_facts()
+    monkeypatch.setattr(integrity, "_remember", store)
+    assert integrity.check(full=True).ok and kept_facts() == kept  # what one check alone keeps
+    report = integrity.check()
+    assert report.ok and not report.full and report.rows_replayed == 0, report.findings()
+
+
+def test_a_check_that_ends_after_a_later_one_does_not_move_the_bookmark_back(history, team):
+    assert integrity.check(full=True).ok
+    with read_session() as session:
+        older = session.get(IntegrityCheck, 1)
+    request = history["approved"]
+    workflow.revoke(team[Role.BMA], request.id, request.version, "Cover found.", reasons=["facts_changed"])
+    assert integrity.check().ok
+    later, kept = integrity.alarm_state().checked_at, kept_facts()
+    with write_session() as session:
+        newest = session.get(IntegrityCheck, 1).last_event_id
+    stale = integrity.Report(chain=audit.ChainReport(0, None, "", older.last_hash), full=False)
+    integrity._remember(stale, (older.last_event_id, older.last_hash, {}), later + timedelta(seconds=1))
+    with read_session() as session:
+        assert session.get(IntegrityCheck, 1).last_event_id == newest > older.last_event_id
+    assert kept_facts() == kept
+    report = integrity.check()
+    assert report.ok and report.rows_replayed == 0, report.findings()
 
 
 def remove_the_revocation(request_id: int) -> int:
