@@ -356,8 +356,8 @@ def purge(now: datetime | None = None) -> int:
 
 def _forget_lapsed_addresses(session: Session, now: datetime) -> None:
     """A client address (personal data) is kept only while its count can still lock: unlocked, and its last
-    failure older than the lockout, which would start its count again anyway (core.accounts.users)."""
-    lapsed = now - timedelta(minutes=security_settings().lockout_minutes)
+    failure old enough that its count would start again anyway (the same rule as core.accounts.users)."""
+    lapsed = security_settings().failures_forgotten_before(now)
     session.execute(
         delete(AddressThrottle).where(
             (col(AddressThrottle.locked_until).is_(None)) | (col(AddressThrottle.locked_until) <= now),

@@ -7,7 +7,7 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -172,14 +172,14 @@ def _minutes_locked(budget: Budget, now: datetime) -> int | None:
 def _count_failure(budget: Budget, limit: int, now: datetime) -> bool:
     """One more failure against this budget; True when it used the budget up (now locked). Failures
     further apart than the lockout itself start the count again."""
-    lockout = timedelta(minutes=security_settings().lockout_minutes)
-    if budget.last_failed_at is not None and now - budget.last_failed_at > lockout:
+    settings = security_settings()
+    if budget.last_failed_at is not None and budget.last_failed_at < settings.failures_forgotten_before(now):
         budget.failed_count = 0
     budget.failed_count += 1
     budget.last_failed_at = now
     if budget.failed_count < limit:
         return False
-    budget.locked_until, budget.failed_count = now + lockout, 0
+    budget.locked_until, budget.failed_count = now + settings.lockout, 0
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,15 @@ class SecuritySettings:
     sign_in_floor_ms: int = 250
     session_max_hours: float = 12.0  # a shift: signed out after this long, however active
     secure_cookies: bool = True  # the session cookie only over HTTPS (off for the local demo)
+
+    @property
+    def lockout(self) -> timedelta:
+        return timedelta(minutes=self.lockout_minutes)
+
+    def failures_forgotten_before(self, now: datetime) -> datetime:
+        """A count of failed sign-ins whose last failure is older than this starts again: failures further
+        apart than the lockout itself never add up to one."""
+        return now - self.lockout
 
 
 def _positive(name: str, default: float, kind: type[int] | type[float] = int) -> float:
