@@ -20,7 +20,7 @@ from core.enums import AdminAction, Role
 from core.models import AddressThrottle, LoginThrottle, Region, Trust, TrustedDevice, User, column_limit
 from core.platform.clock import utcnow
 from core.platform.config import security_settings
-from core.platform.db import insert_for, write_session
+from core.platform.db import locked_row, write_session
 from core.platform.errors import AuthFailed, NotFound, ValidationFailed
 from core.platform.input_checks import DB_INT_MAX, EMAIL_RE, UNSTORABLE_MESSAGE, unstorable, whole, yes_no
 from core.records import audit
@@ -153,16 +153,6 @@ def create_user(
 Budget = LoginThrottle | AddressThrottle | TrustedDevice
 
 
-def _locked_budget(session: Session, model: type[LoginThrottle | AddressThrottle], key: str) -> Budget:
-    """A throttle row (per typed address, or per client address), created if need be and locked, so that
-    parallel guesses are counted one after another (PostgreSQL; SQLite writers are serial anyway) instead
-    of overwriting each other."""
-    insert = insert_for(session)
-    key_name = "email" if model is LoginThrottle else "address"
-    session.execute(insert(model).values({key_name: key, "failed_count": 0}).on_conflict_do_nothing())
-    return session.get(model, key, with_for_update=True, populate_existing=True)
-
-
 def _minutes_locked(budget: Budget, now: datetime) -> int | None:
     if budget.locked_until is None or budget.locked_until <= now:
         return None
@@ -240,9 +230,13 @@ def _budgets(
     budgets: list[tuple[str, Budget, int]] = []
     if address:
         budgets.append(
-            ("address", _locked_budget(session, AddressThrottle, address), settings.max_failed_logins_per_address)
+            (
+                "address",
+                locked_row(session, AddressThrottle, "address", address),
+                settings.max_failed_logins_per_address,
+            )
         )
-    budgets.append(("account", _locked_budget(session, LoginThrottle, email), settings.max_failed_logins))
+    budgets.append(("account", locked_row(session, LoginThrottle, "email", email), settings.max_failed_logins))
     return budgets
 
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -16,9 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from core.platform.config import PROJECT_ROOT, database_url
+
+Row = TypeVar("Row", bound=SQLModel)
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -126,3 +129,12 @@ def migrate(url: str | None = None) -> None:
 def insert_for(session: Session) -> Callable[..., Insert]:
     """The INSERT of the session's database (SQLite or PostgreSQL), which has ON CONFLICT DO NOTHING/UPDATE."""
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+
+
+def locked_row(session: Session, model: type[Row], key_column: str, key: object) -> Row:
+    """The row of `model` whose primary key is `key`, created if need be (its other columns at their
+    defaults), then locked until the transaction ends, so that writers of one row go one after the other
+    (PostgreSQL; SQLite's writers are serial anyway). Locking a row that does not exist yet would lock
+    nothing, and two writers would both insert it."""
+    session.execute(insert_for(session)(model).values({key_column: key}).on_conflict_do_nothing())
+    return session.get(model, key, with_for_update=True, populate_existing=True)

@@ -36,7 +36,7 @@ from core.models import (
 )
 from core.notifications import notify
 from core.platform.clock import format_london, utcnow
-from core.platform.db import insert_for, read_session, write_session
+from core.platform.db import locked_row, read_session, write_session
 from core.records import audit
 
 REQUEST, ACCOUNT, PERIOD = "request", "account", "period"
@@ -394,18 +394,12 @@ def check(full: bool = False, anchors: Iterable[str] = (), now: datetime | None 
     return _remember(report, (until, report.chain.last_hash, states), now)
 
 
-def _locked_mark(session: Session) -> IntegrityCheck:
-    """The one IntegrityCheck row, created if need be, then locked: two checks at once (two workers for a
-    moment during a deployment, or the worker and `ops verify-audit`) store what they replayed one after the
-    other. Locking a row that does not exist yet would lock nothing."""
-    session.execute(insert_for(session)(IntegrityCheck).values(id=1).on_conflict_do_nothing())
-    return session.get(IntegrityCheck, 1, with_for_update=True, populate_existing=True)
-
-
 def _remember(report: Report, replayed: tuple[int, str, dict] | None, now: datetime) -> Report:
     """Keep what was replayed (so the next check can start from it) and raise or clear the alarm."""
     with write_session() as session:
-        mark = _locked_mark(session)
+        # Two checks at once (two workers for a moment during a deployment, or the worker and `ops verify-audit`)
+        # store what they replayed one after the other.
+        mark = locked_row(session, IntegrityCheck, "id", 1)
         if replayed is not None and not report.full and replayed[0] < mark.last_event_id:
             replayed = None  # a check that went further has stored what it replayed: that stands
         if replayed is not None:
@@ -510,10 +504,7 @@ def alarm(session: Session, findings: list[str], now: datetime, *, replace: bool
     """Record what the last check found; tell administrators and the national MDT when it is new.
     `replace`: a whole check, which also clears the alarm when it found nothing; otherwise (the public
     check of one request) findings are only added."""
-    mark = session.get(IntegrityCheck, 1, with_for_update=True)
-    if mark is None:
-        mark = IntegrityCheck(id=1)
-        session.add(mark)
+    mark = locked_row(session, IntegrityCheck, "id", 1)
     before = [line for line in mark.findings.splitlines() if line]
     after = findings if replace else before + [f for f in findings if f not in before]
     mark.findings, mark.differences = "\n".join(after), len(after)

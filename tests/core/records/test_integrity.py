@@ -252,6 +252,38 @@ def test_two_first_checks_at_once_store_what_they_replayed_one_after_the_other(h
     assert report.ok and not report.full and report.rows_replayed == 0, report.findings()
 
 
+def test_two_first_alarms_at_once_are_both_kept(team, monkeypatch):
+    """Two public checks that cannot confirm a recall, together, before any check has run: both reach the alarm
+    with no alarm row yet, and the second must not fail on the first's insert."""
+    with read_session() as session:
+        assert session.get(IntegrityCheck, 1) is None
+    both_inside = threading.Barrier(2, timeout=60)
+    raise_in_transaction = integrity.alarm
+
+    def together(*args: object, **kwargs: object) -> None:
+        both_inside.wait()
+        raise_in_transaction(*args, **kwargs)
+
+    monkeypatch.setattr(integrity, "alarm", together)
+    failures: list[BaseException] = []
+
+    def public_check(finding: str) -> None:
+        try:
+            integrity.raise_alarm([finding])
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(exc)
+
+    checks = [threading.Thread(target=public_check, args=(f"Reference {n} could not be confirmed.",)) for n in (1, 2)]
+    for thread in checks:
+        thread.start()
+    for thread in checks:
+        thread.join(timeout=120)
+    assert failures == []
+    state = integrity.alarm_state()
+    assert sorted(state.findings) == ["Reference 1 could not be confirmed.", "Reference 2 could not be confirmed."]
+    assert state.differences == 2 and state.since is not None
+
+
 def test_a_check_that_ends_after_a_later_one_does_not_move_the_bookmark_back(history, team):
     assert integrity.check(full=True).ok
     with read_session() as session:
